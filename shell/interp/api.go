@@ -1,0 +1,238 @@
+// Package interp evaluates exsh's PowerShell language: pipelines of objects,
+// scopes and variables, operators, control flow, functions, parameter binding
+// and error streams. Commands are registered as [CmdletInfo] values; the
+// interpreter never knows what a command does, only how to bind and call it.
+package interp
+
+import (
+	"context"
+	"io"
+)
+
+// ParamKind is the declared type of a cmdlet parameter; the binder converts
+// arguments to it with PowerShell's conversion rules.
+type ParamKind int
+
+const (
+	KindObject      ParamKind = iota // any value, unconverted
+	KindString                       // string
+	KindInt                          // int (also accepts "1,000"? no: plain numbers and numeric strings)
+	KindInt64                        // int64
+	KindDouble                       // float64
+	KindBool                         // bool ($true/$false, 1/0; strings "true"/"false")
+	KindSwitch                       // switch: present means true; -S:$false means false
+	KindDateTime                     // time.Time (strings parsed as PowerShell does, local time)
+	KindTimeSpan                     // time.Duration ("2.00:00:00", "00:05:00", "30" = 30 days? no: ticks; see binder)
+	KindByteSize                     // ByteSize ("36MB", "37748736", "unlimited")
+	KindEnum                         // string, one of ParamInfo.Values (case-insensitive, stored in canonical case)
+	KindScriptBlock                  // *ScriptBlock
+	KindHashtable                    // *object.Hashtable
+	KindSecureString                 // SecureString
+	KindCredential                   // *Credential
+)
+
+// ByteSize is an Exchange ByteQuantifiedSize in bytes; Unlimited is -1.
+type ByteSize int64
+
+// Unlimited is the ByteSize (and int) value meaning "unlimited".
+const Unlimited = -1
+
+// SecureString holds a secret; it prints as System.Security.SecureString.
+type SecureString struct{ Plain string }
+
+func (s *SecureString) String() string { return "System.Security.SecureString" }
+
+// Credential is a PSCredential.
+type Credential struct {
+	UserName string
+	Password *SecureString
+}
+
+// MultiValue is what binding produces for a multivalued parameter given
+// @{Add=...;Remove=...}: the caller applies it to the current values.
+// A plain list binds as []any instead.
+type MultiValue struct {
+	Add    []any
+	Remove []any
+}
+
+// ParamInfo declares one parameter of a cmdlet. The binder, tab completion,
+// Get-Help and Get-Command all read it.
+type ParamInfo struct {
+	Name string
+	Kind ParamKind
+	// Array: the parameter takes a list (string[], enum flags, ...). Scalars
+	// bind as one-element lists. With Multi, @{Add=;Remove=} binds as *MultiValue.
+	Array bool
+	Multi bool
+	// Mandatory parameters missing from the call are an error ("Cannot
+	// process command because of one or more missing mandatory parameters").
+	Mandatory bool
+	// Position is the 0-based position for positional binding; -1 means named only.
+	Position int
+	// FromPipeline binds the whole pipeline object (ValueFromPipeline);
+	// FromPipelineByPropertyName binds its property of the same name (or an alias).
+	FromPipeline               bool
+	FromPipelineByPropertyName bool
+	Aliases                    []string
+	// Sets names the parameter sets the parameter belongs to; empty means all.
+	Sets []string
+	// Values are the accepted names for KindEnum (canonical spelling), used for
+	// validation and completion.
+	Values []string
+	// Complete returns completion candidates for a value that starts with
+	// prefix (identities of existing objects, for example). May be nil.
+	Complete func(ctx context.Context, prefix string) []string
+	Help     string
+	// Default is the text Get-Help shows as the default value.
+	Default string
+}
+
+// Example is one Get-Help example.
+type Example struct {
+	Code    string
+	Remarks string
+}
+
+// CmdletInfo declares a cmdlet: its names, parameters, help and behaviour.
+type CmdletInfo struct {
+	Name    string   // Verb-Noun
+	Aliases []string // command aliases such as "?" and "where"
+	// Module is what Get-Command shows as Source, e.g.
+	// "Microsoft.PowerShell.Utility" or "Microsoft.Exchange.Management.PowerShell.SnapIn".
+	Module              string
+	Synopsis            string
+	Description         string
+	Params              []*ParamInfo
+	DefaultParameterSet string
+	Examples            []Example
+	OutputType          string
+	// SupportsShouldProcess adds -WhatIf and -Confirm.
+	SupportsShouldProcess bool
+
+	// Begin runs once before the first input; may be nil.
+	Begin func(c *Call) error
+	// Process runs once per pipeline input object (with pipeline-bound
+	// parameters re-bound for each), or once with no input when the cmdlet
+	// is first in the pipeline. May be nil.
+	Process func(c *Call) error
+	// End runs once after the last input; may be nil.
+	End func(c *Call) error
+}
+
+// Runtime is what the interpreter provides behind a Call. Cmdlets use the
+// Call methods, not this interface.
+type Runtime interface {
+	WriteObject(v any) error
+	WriteError(err error)
+	WriteWarning(msg string)
+	WriteVerbose(msg string)
+	WriteHost(text string, newline bool)
+	ShouldProcess(target, action string) bool
+	InvokeScript(sb *ScriptBlock, dollarUnder any, args ...any) ([]any, error)
+	GetVariable(name string) (any, bool)
+	SetVariable(name string, v any)
+	Session() *Session
+}
+
+// Call is one invocation of a cmdlet in a pipeline. It lives from Begin to End.
+type Call struct {
+	Ctx  context.Context
+	Info *CmdletInfo
+	// Bound holds the bound parameters by canonical name (ParamInfo.Name),
+	// converted to the declared kind. Only parameters given (or bound from
+	// the pipeline) are present.
+	Bound map[string]any
+	// ParameterSet is the resolved parameter set name ("" when none).
+	ParameterSet string
+	// Input is the current pipeline object in Process; HasInput says whether
+	// there is one (false when the cmdlet is first in the pipeline).
+	Input    any
+	HasInput bool
+	// State is free for the cmdlet to keep data between Begin, Process and End.
+	State any
+	// Stdout is where host output (Write-Host, Out-Host) goes; Width is the
+	// output width in columns.
+	Stdout io.Writer
+	Width  int
+	rt     Runtime
+}
+
+// NewCall is used by the interpreter (and by tests) to create a Call.
+func NewCall(ctx context.Context, info *CmdletInfo, rt Runtime) *Call {
+	return &Call{Ctx: ctx, Info: info, Bound: map[string]any{}, rt: rt, Width: 120}
+}
+
+// Has reports whether the named parameter was bound.
+func (c *Call) Has(name string) bool { _, ok := c.Bound[name]; return ok }
+
+// Value returns a bound parameter or nil.
+func (c *Call) Value(name string) any { return c.Bound[name] }
+
+// String returns a bound string parameter or "".
+func (c *Call) String(name string) string { s, _ := c.Bound[name].(string); return s }
+
+// Bool returns a bound bool or switch parameter, false when absent.
+func (c *Call) Bool(name string) bool { b, _ := c.Bound[name].(bool); return b }
+
+// Int returns a bound int parameter, or def when absent.
+func (c *Call) Int(name string, def int) int {
+	if v, ok := c.Bound[name].(int); ok {
+		return v
+	}
+	return def
+}
+
+// List returns a bound array parameter as a list (nil when absent).
+func (c *Call) List(name string) []any { l, _ := c.Bound[name].([]any); return l }
+
+// Strings returns a bound array parameter converted to strings.
+func (c *Call) Strings(name string) []string {
+	var out []string
+	for _, v := range c.List(name) {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		} else if st, ok := v.(interface{ String() string }); ok {
+			out = append(out, st.String())
+		}
+	}
+	return out
+}
+
+// WriteObject sends v down the pipeline. Arrays are sent as one object; use
+// a loop to enumerate. It returns ErrPipelineStopped when downstream has
+// stopped (Select-Object -First); the cmdlet should then return that error.
+func (c *Call) WriteObject(v any) error { return c.rt.WriteObject(v) }
+
+// WriteError writes a non-terminating error record and lets the cmdlet go on.
+// Return an error from Begin/Process/End for a terminating error instead.
+func (c *Call) WriteError(err error) { c.rt.WriteError(err) }
+
+// WriteWarning writes "WARNING: msg" to the warning stream.
+func (c *Call) WriteWarning(msg string) { c.rt.WriteWarning(msg) }
+
+// WriteVerbose writes "VERBOSE: msg" when -Verbose or $VerbosePreference asks.
+func (c *Call) WriteVerbose(msg string) { c.rt.WriteVerbose(msg) }
+
+// WriteHost writes text to the host (not the pipeline).
+func (c *Call) WriteHost(text string, newline bool) { c.rt.WriteHost(text, newline) }
+
+// ShouldProcess implements -WhatIf and -Confirm: with -WhatIf it prints
+// `What if: Performing the operation "<action>" on target "<target>".` and
+// returns false.
+func (c *Call) ShouldProcess(target, action string) bool { return c.rt.ShouldProcess(target, action) }
+
+// InvokeScript runs a script block with $_ set to dollarUnder and $args to args,
+// returning what it wrote to the pipeline.
+func (c *Call) InvokeScript(sb *ScriptBlock, dollarUnder any, args ...any) ([]any, error) {
+	return c.rt.InvokeScript(sb, dollarUnder, args...)
+}
+
+// GetVariable reads a variable as seen from the caller's scope.
+func (c *Call) GetVariable(name string) (any, bool) { return c.rt.GetVariable(name) }
+
+// SetVariable sets a variable in the caller's scope.
+func (c *Call) SetVariable(name string, v any) { c.rt.SetVariable(name, v) }
+
+// Session returns the session the call runs in.
+func (c *Call) Session() *Session { return c.rt.Session() }
