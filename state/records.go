@@ -227,53 +227,55 @@ type MailboxDatabase struct {
 // settings of the server: timers and log settings (Get-TransportService,
 // Get-FrontendTransportService). Front End uses only the fields it has.
 type TransportService struct {
-	Name                                    string
-	Kind                                    string `exsh:"-"` // "Hub" or "FrontEnd"
-	TransientFailureRetryCount              int
-	TransientFailureRetryInterval           time.Duration
-	OutboundConnectionFailureRetryInterval  time.Duration
-	MessageRetryInterval                    time.Duration
-	MessageExpirationTimeout                time.Duration
-	DelayNotificationTimeout                time.Duration
-	MaxOutboundConnections                  Limit
-	MaxPerDomainOutboundConnections         Limit
-	MaxConcurrentMailboxDeliveries          int
-	MaxConcurrentMailboxSubmissions         int
-	PoisonThreshold                         int
-	PoisonMessageDetectionEnabled           bool
-	QueueMaxIdleTime                        time.Duration
-	MaxConnectionRatePerMinute              int
-	ReceiveProtocolLogPath                  string
-	ReceiveProtocolLogMaxAge                time.Duration
-	ReceiveProtocolLogMaxDirectorySize      ByteSize
-	ReceiveProtocolLogMaxFileSize           ByteSize
-	SendProtocolLogPath                     string
-	SendProtocolLogMaxAge                   time.Duration
-	SendProtocolLogMaxDirectorySize         ByteSize
-	SendProtocolLogMaxFileSize              ByteSize
-	IntraOrgConnectorProtocolLoggingLevel   string
-	MessageTrackingLogEnabled               bool
-	MessageTrackingLogPath                  string
-	MessageTrackingLogMaxAge                time.Duration
-	MessageTrackingLogMaxDirectorySize      ByteSize
-	MessageTrackingLogMaxFileSize           ByteSize
-	MessageTrackingLogSubjectLoggingEnabled bool
-	ConnectivityLogEnabled                  bool
-	Identity                                string
-	Guid                                    string
-	WhenChanged                             time.Time
+	Name                                          string
+	Kind                                          string `exsh:"-"` // "Hub" or "FrontEnd"
+	TransientFailureRetryCount                    int
+	TransientFailureRetryInterval                 time.Duration
+	OutboundConnectionFailureRetryInterval        time.Duration
+	MessageRetryInterval                          time.Duration
+	MessageExpirationTimeout                      time.Duration
+	DelayNotificationTimeout                      time.Duration
+	MaxOutboundConnections                        Limit
+	MaxPerDomainOutboundConnections               Limit
+	MaxConcurrentMailboxDeliveries                int
+	MaxConcurrentMailboxSubmissions               int
+	PoisonThreshold                               int
+	PoisonMessageDetectionEnabled                 bool
+	QueueMaxIdleTime                              time.Duration
+	MaxConnectionRatePerMinute                    int
+	IntraOrgConnectorSmtpMaxMessagesPerConnection int
+	ReceiveProtocolLogPath                        string
+	ReceiveProtocolLogMaxAge                      time.Duration
+	ReceiveProtocolLogMaxDirectorySize            ByteSize
+	ReceiveProtocolLogMaxFileSize                 ByteSize
+	SendProtocolLogPath                           string
+	SendProtocolLogMaxAge                         time.Duration
+	SendProtocolLogMaxDirectorySize               ByteSize
+	SendProtocolLogMaxFileSize                    ByteSize
+	IntraOrgConnectorProtocolLoggingLevel         string
+	MessageTrackingLogEnabled                     bool
+	MessageTrackingLogPath                        string
+	MessageTrackingLogMaxAge                      time.Duration
+	MessageTrackingLogMaxDirectorySize            ByteSize
+	MessageTrackingLogMaxFileSize                 ByteSize
+	MessageTrackingLogSubjectLoggingEnabled       bool
+	ConnectivityLogEnabled                        bool
+	Identity                                      string
+	Guid                                          string
+	WhenChanged                                   time.Time
 }
 
 // Certificate is the server's certificate for STARTTLS.
 type Certificate struct {
-	Thumbprint string
-	Subject    string
-	Issuer     string
-	NotBefore  time.Time
-	NotAfter   time.Time
-	Services   string
-	CertPEM    []byte `exsh:"-"`
-	KeyPEM     []byte `exsh:"-"`
+	Thumbprint         string
+	Subject            string
+	Issuer             string
+	NotBefore          time.Time
+	NotAfter           time.Time
+	Services           string
+	CertificateDomains []string
+	CertPEM            []byte `exsh:"-"`
+	KeyPEM             []byte `exsh:"-"`
 }
 
 // Organization is the organisation and its server-wide identity.

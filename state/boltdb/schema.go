@@ -1,0 +1,159 @@
+package boltdb
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"exsh/state"
+)
+
+// SchemaVersion is the schema this build writes. Open migrates older files
+// up to it, one step at a time, each step in the same transaction as the
+// version bump.
+const SchemaVersion = 1
+
+// formatMagic marks a bbolt file as an exsh store.
+const formatMagic = "exsh organisation store"
+
+// Bucket names. The organisation's buckets start with "org."; the transport
+// engine's start with "queue" and "mailbox". Index buckets map a lower-case
+// key to a record's Guid.
+var (
+	bucketMeta = []byte("meta")
+
+	bucketSingletons        = []byte("org.singletons") // organization, certificate
+	bucketServers           = []byte("org.servers")
+	bucketReceiveConnectors = []byte("org.receiveconnectors")
+	bucketSendConnectors    = []byte("org.sendconnectors")
+	bucketAcceptedDomains   = []byte("org.accepteddomains")
+	bucketRecipients        = []byte("org.recipients")
+	bucketADPermissions     = []byte("org.adpermissions") // key: connector guid + "/" + 8-byte sequence
+	bucketTransportServices = []byte("org.transportservices")
+	bucketDatabases         = []byte("org.databases")
+
+	idxServerName            = []byte("org.idx.server.name")            // "n:<name>", "f:<fqdn>"
+	idxReceiveConnectorName  = []byte("org.idx.receiveconnector.name")  // "<server>\x00<name>"
+	idxReceiveConnectorOrder = []byte("org.idx.receiveconnector.order") // "<server>\x00" + 8-byte sequence -> guid (creation order)
+	idxReceiveConnectorSeq   = []byte("org.idx.receiveconnector.seq")   // guid -> its order key
+	idxSendConnectorName     = []byte("org.idx.sendconnector.name")     // "<name>"
+	idxAcceptedDomainName    = []byte("org.idx.accepteddomain.name")    // "<name>"
+	idxAcceptedDomainDomain  = []byte("org.idx.accepteddomain.domain")  // "<domainname>"
+	idxRecipientAddress      = []byte("org.idx.recipient.address")      // "<smtp address>"
+	idxRecipientLogin        = []byte("org.idx.recipient.login")        // "upn:<upn>", "sam:<sam>"
+	idxRecipientName         = []byte("org.idx.recipient.name")         // "n:<name>", "a:<alias>"
+	idxADPermissionGuid      = []byte("org.idx.adpermission.guid")      // guid -> bucketADPermissions key
+	keyOrganization          = []byte("organization")
+	keyCertificate           = []byte("certificate")
+	keyMetaFormat            = []byte("format")
+	keyMetaSchema            = []byte("schema")
+	allOrgBuckets            = [][]byte{bucketSingletons, bucketServers, bucketReceiveConnectors, bucketSendConnectors, bucketAcceptedDomains, bucketRecipients, bucketADPermissions, bucketTransportServices, bucketDatabases, idxServerName, idxReceiveConnectorName, idxReceiveConnectorOrder, idxReceiveConnectorSeq, idxSendConnectorName, idxAcceptedDomainName, idxAcceptedDomainDomain, idxRecipientAddress, idxRecipientLogin, idxRecipientName, idxADPermissionGuid}
+	errNotExshStore          = fmt.Errorf("the file is a bbolt database of another program (no %q bucket): %w", bucketMeta, state.ErrCorrupt)
+	errForeignMeta           = fmt.Errorf("the file's %q bucket does not mark it as an exsh store: %w", bucketMeta, state.ErrCorrupt)
+	reservedBucketPrefixOrg  = "org."
+	reservedBucketNameMeta   = "meta"
+	adPermissionKeySeparator = byte('/')
+)
+
+// migration brings the schema from version to version+1.
+type migration func(tx *bolt.Tx) error
+
+// migrations[i] migrates version i to i+1; version 0 is an empty file.
+var migrations = []migration{
+	0: func(tx *bolt.Tx) error {
+		for _, name := range allOrgBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+// init checks the file is an exsh store and migrates it to SchemaVersion.
+func (s *Store) init() error {
+	if s.opts.ReadOnly {
+		return s.db.View(func(tx *bolt.Tx) error {
+			v, err := readSchema(tx)
+			if err != nil {
+				return fmt.Errorf("store %q: %w", s.path, err)
+			}
+			if v != SchemaVersion {
+				if v > SchemaVersion {
+					return fmt.Errorf("store %q has schema version %d, this exsh knows %d: %w", s.path, v, SchemaVersion, state.ErrSchemaVersion)
+				}
+				return fmt.Errorf("store %q has schema version %d and needs a migration to %d, which a read-only open cannot do: %w", s.path, v, SchemaVersion, state.ErrReadOnly)
+			}
+			return nil
+		})
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		v, err := readSchema(tx)
+		if err != nil {
+			return fmt.Errorf("store %q: %w", s.path, err)
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("store %q has schema version %d, this exsh knows %d: %w", s.path, v, SchemaVersion, state.ErrSchemaVersion)
+		}
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if err := meta.Put(keyMetaFormat, []byte(formatMagic)); err != nil {
+			return err
+		}
+		for ; v < SchemaVersion; v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("store %q: migrating schema %d to %d: %w", s.path, v, v+1, err)
+			}
+			if err := meta.Put(keyMetaSchema, u64(uint64(v+1))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// readSchema returns the stored schema version: 0 for a file with no
+// buckets at all (new), an error for a file that is not an exsh store.
+func readSchema(tx *bolt.Tx) (int, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		empty := true
+		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			empty = false
+			return nil
+		})
+		if !empty {
+			return 0, errNotExshStore
+		}
+		return 0, nil
+	}
+	if !bytes.Equal(meta.Get(keyMetaFormat), []byte(formatMagic)) {
+		return 0, errForeignMeta
+	}
+	raw := meta.Get(keyMetaSchema)
+	if len(raw) != 8 {
+		return 0, fmt.Errorf("the schema version is unreadable: %w", state.ErrCorrupt)
+	}
+	v := binary.BigEndian.Uint64(raw)
+	if v > 1<<20 {
+		return 0, fmt.Errorf("the schema version %d is not plausible: %w", v, state.ErrCorrupt)
+	}
+	return int(v), nil
+}
+
+func u64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
+
+// isReservedBucket reports whether a raw bucket name belongs to the
+// organisation schema.
+func isReservedBucket(name string) bool {
+	return name == reservedBucketNameMeta || strings.HasPrefix(name, reservedBucketPrefixOrg)
+}

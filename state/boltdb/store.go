@@ -1,0 +1,291 @@
+package boltdb
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"exsh/state"
+)
+
+// FileName is the store's file name inside a data path.
+const FileName = "exsh.db"
+
+// DefaultTimeout is how long Open waits for another process to release the
+// store file before it gives up with state.ErrLocked.
+const DefaultTimeout = time.Second
+
+// Options configure Open. The zero value is ready to use.
+type Options struct {
+	// Timeout is how long to wait for the file lock; 0 means
+	// DefaultTimeout. Open never waits without a bound.
+	Timeout time.Duration
+
+	// ReadOnly opens the file with a shared lock; Update then returns
+	// state.ErrReadOnly. The file must exist and hold a current schema.
+	ReadOnly bool
+
+	// NoSync skips fsync on commit. DANGEROUS: a crash can lose or corrupt
+	// committed data. For tests and benchmarks only.
+	NoSync bool
+
+	// Now is the clock used for WhenCreated/WhenChanged; time.Now if nil.
+	Now func() time.Time
+}
+
+// Store is the bbolt implementation of state.Store: one file holding the
+// organisation, plus the transport engine's queue and mailbox buckets
+// (whose code lives beside this file and uses db directly).
+type Store struct {
+	db   *bolt.DB
+	path string
+	opts Options
+
+	closed atomic.Bool
+
+	connectors connectorCache
+
+	subMu sync.Mutex // guards subs and nextSub
+	subs  map[int]*subscriber
+	next  int
+}
+
+var _ state.Store = (*Store)(nil)
+
+// OpenDataPath opens (creating if needed) the store of a data path,
+// <dataPath>/exsh.db.
+func OpenDataPath(dataPath string, opts Options) (*Store, error) {
+	return Open(filepath.Join(dataPath, FileName), opts)
+}
+
+// Open opens the store file at path, creating it and its directory (mode
+// 0700) when missing, and brings its schema up to date. Errors wrap
+// state.ErrLocked (another process holds the file), state.ErrCorrupt (not
+// an exsh store, or damaged), state.ErrReadOnly (the file or directory
+// cannot be written), state.ErrSchemaVersion (written by a newer exsh) or
+// state.ErrNotFound (ReadOnly and no file).
+func Open(path string, opts Options) (st *Store, err error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("store %q does not exist: %w", path, state.ErrNotFound)
+			}
+			return nil, fmt.Errorf("store %q: %w", path, err)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("store %q: cannot create the data path: %v: %w", path, err, state.ErrReadOnly)
+		}
+		return nil, fmt.Errorf("store %q: cannot create the data path: %w", path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("store %q is a directory: %w", path, state.ErrCorrupt)
+	}
+
+	// bbolt panics on some damaged files instead of returning an error.
+	defer func() {
+		if r := recover(); r != nil {
+			if st != nil && st.db != nil {
+				st.db.Close()
+			}
+			st, err = nil, fmt.Errorf("store %q: %v: %w", path, r, state.ErrCorrupt)
+		}
+	}()
+
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      opts.Timeout,
+		ReadOnly:     opts.ReadOnly,
+		NoSync:       opts.NoSync,
+		FreelistType: bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, openError(path, opts, err)
+	}
+	s := &Store{db: db, path: path, opts: opts, subs: map[int]*subscriber{}}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openError(path string, opts Options, err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("store %q: another process has held its file lock for more than %v: %w", path, opts.Timeout, state.ErrLocked)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
+		errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrInvalidMapping):
+		return fmt.Errorf("store %q: %v: %w", path, err, state.ErrCorrupt)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("store %q cannot be opened for writing: %v: %w", path, err, state.ErrReadOnly)
+	}
+	// bbolt reports a file too small to hold its meta pages with plain
+	// text errors ("file size too small"); anything else that is not an OS
+	// error means the file is not a usable store.
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("store %q: %w", path, err)
+	}
+	return fmt.Errorf("store %q: %v: %w", path, err, state.ErrCorrupt)
+}
+
+// Path is the store's file name.
+func (s *Store) Path() string { return s.path }
+
+// DB returns the underlying bbolt database, for the transport engine's
+// queue and mailbox code in this package's queue files. Organisation data
+// must be changed only through Update.
+func (s *Store) DB() *bolt.DB { return s.db }
+
+// Batch runs fn through bolt.DB.Batch: concurrent callers share one
+// transaction. fn may run more than once and must be idempotent. A nil
+// return means committed.
+func (s *Store) Batch(fn func(*bolt.Tx) error) error {
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	if s.opts.ReadOnly {
+		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
+	}
+	return s.db.Batch(fn)
+}
+
+// View implements state.Store.
+func (s *Store) View(fn func(tx state.Tx) error) error {
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	return s.db.View(func(btx *bolt.Tx) error {
+		return fn(s.newTx(btx))
+	})
+}
+
+// Update implements state.Store.
+func (s *Store) Update(fn func(tx state.Tx) error) error {
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	if s.opts.ReadOnly {
+		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
+	}
+	return s.db.Update(func(btx *bolt.Tx) error {
+		return fn(s.newTx(btx))
+	})
+}
+
+// Tx wraps a bbolt transaction begun by the caller (for example inside
+// Batch or DB().Update) as a state.Tx, so queue code can read and change
+// the organisation in the same transaction. Changes made through it are
+// published when btx commits.
+func (s *Store) Tx(btx *bolt.Tx) state.Tx { return s.newTx(btx) }
+
+// Close closes every subscription and the file. It is idempotent.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.subMu.Lock()
+	for id, sub := range s.subs {
+		sub.cancel()
+		delete(s.subs, id)
+	}
+	s.subMu.Unlock()
+	return s.db.Close()
+}
+
+// Subscribe implements state.Store.
+func (s *Store) Subscribe() (<-chan state.Change, func()) {
+	sub := &subscriber{
+		out:  make(chan state.Change, 64),
+		done: make(chan struct{}),
+		wake: make(chan struct{}, 1),
+	}
+	s.subMu.Lock()
+	if s.closed.Load() {
+		s.subMu.Unlock()
+		close(sub.out)
+		return sub.out, func() {}
+	}
+	id := s.next
+	s.next++
+	s.subs[id] = sub
+	s.subMu.Unlock()
+	go sub.run()
+	return sub.out, func() {
+		s.subMu.Lock()
+		delete(s.subs, id)
+		s.subMu.Unlock()
+		sub.cancel()
+	}
+}
+
+func (s *Store) publish(changes []state.Change) {
+	if len(changes) == 0 {
+		return
+	}
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	for _, sub := range s.subs {
+		sub.push(changes)
+	}
+}
+
+// subscriber delivers changes in order through an unbounded queue, so a
+// slow reader never blocks a committing writer.
+type subscriber struct {
+	out  chan state.Change
+	done chan struct{}
+	wake chan struct{} // capacity 1: "queue may be non-empty"
+	once sync.Once
+
+	mu    sync.Mutex // guards queue
+	queue []state.Change
+}
+
+func (s *subscriber) push(changes []state.Change) {
+	s.mu.Lock()
+	s.queue = append(s.queue, changes...)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *subscriber) cancel() { s.once.Do(func() { close(s.done) }) }
+
+func (s *subscriber) run() {
+	defer close(s.out)
+	for {
+		s.mu.Lock()
+		q := s.queue
+		s.queue = nil
+		s.mu.Unlock()
+		for _, c := range q {
+			select {
+			case s.out <- c:
+			case <-s.done:
+				return
+			}
+		}
+		select {
+		case <-s.wake:
+		case <-s.done:
+			return
+		}
+	}
+}

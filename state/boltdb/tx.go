@@ -1,0 +1,1181 @@
+package boltdb
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"exsh/state"
+)
+
+// tx implements state.Tx on one bbolt transaction.
+type tx struct {
+	s       *Store
+	btx     *bolt.Tx
+	now     time.Time
+	changes []state.Change
+	hooked  bool // OnCommit registered
+}
+
+var _ state.Tx = (*tx)(nil)
+
+func (s *Store) newTx(btx *bolt.Tx) *tx {
+	return &tx{s: s, btx: btx, now: s.opts.Now()}
+}
+
+// changed records a change, published once the transaction commits.
+func (t *tx) changed(kind, guid, op string) {
+	if !t.hooked {
+		t.hooked = true
+		t.btx.OnCommit(func() { t.s.publish(dedupe(t.changes)) })
+	}
+	t.changes = append(t.changes, state.Change{Kind: kind, Guid: guid, Op: op})
+}
+
+// dedupe keeps one change per object: its last operation, at the position
+// of its first.
+func dedupe(in []state.Change) []state.Change {
+	type key struct{ kind, guid string }
+	pos := map[key]int{}
+	var out []state.Change
+	for _, c := range in {
+		k := key{c.Kind, c.Guid}
+		if i, ok := pos[k]; ok {
+			out[i].Op = c.Op
+			continue
+		}
+		pos[k] = len(out)
+		out = append(out, c)
+	}
+	return out
+}
+
+func (t *tx) writable(what, name string) error {
+	if !t.btx.Writable() {
+		return fmt.Errorf("%s %q: %w", what, name, state.ErrReadOnly)
+	}
+	return nil
+}
+
+func (t *tx) bucket(name []byte) (*bolt.Bucket, error) {
+	b := t.btx.Bucket(name)
+	if b == nil {
+		return nil, fmt.Errorf("bucket %q is missing: %w", name, state.ErrCorrupt)
+	}
+	return b, nil
+}
+
+func notFound(what, name string) error {
+	return fmt.Errorf("%s %q: %w", what, name, state.ErrNotFound)
+}
+
+func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// decode reads one JSON record.
+func decode[T any](raw []byte, what, name string) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, fmt.Errorf("%s %q: cannot decode the stored record: %v: %w", what, name, err, state.ErrCorrupt)
+	}
+	return v, nil
+}
+
+// get reads the record stored under key, or ErrNotFound.
+func get[T any](t *tx, bucket []byte, key, what, name string) (*T, error) {
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return nil, err
+	}
+	raw := b.Get([]byte(key))
+	if raw == nil {
+		return nil, notFound(what, name)
+	}
+	return decodeRecord[T](t, []byte(key), raw, what, name)
+}
+
+func put(b *bolt.Bucket, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), raw)
+}
+
+// byIndex follows an index key to a record.
+func byIndex[T any](t *tx, idx []byte, key string, bucket []byte, what, name string) (*T, error) {
+	ib, err := t.bucket(idx)
+	if err != nil {
+		return nil, err
+	}
+	guid := ib.Get([]byte(key))
+	if guid == nil {
+		return nil, notFound(what, name)
+	}
+	return get[T](t, bucket, string(guid), what, name)
+}
+
+// listByIndex returns the records an index points to, in index key order,
+// restricted to keys with prefix.
+func listByIndex[T any](t *tx, idx []byte, prefix string, bucket []byte, what string) ([]*T, error) {
+	ib, err := t.bucket(idx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := t.bucket(bucket)
+	if err != nil {
+		return nil, err
+	}
+	var out []*T
+	c := ib.Cursor()
+	p := []byte(prefix)
+	for k, guid := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, guid = c.Next() {
+		raw := b.Get(guid)
+		if raw == nil {
+			return nil, fmt.Errorf("%s index entry %q points to a missing record: %w", what, k, state.ErrCorrupt)
+		}
+		v, err := decodeRecord[T](t, guid, raw, what, string(guid))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// indexKeys is the set of keys one record owns in one index bucket.
+type indexKeys struct {
+	bucket []byte
+	keys   []string
+	label  func(key string) string // describes a key in a conflict message
+}
+
+// conflictError is returned by reindex when a key belongs to another
+// record.
+type conflictError struct {
+	label, owner string
+}
+
+// reindex moves a record's index entries from old to new. It first checks
+// that every new key is free or already the record's own, so a conflict
+// changes nothing.
+func (t *tx) reindex(guid string, old, new []indexKeys) (*conflictError, error) {
+	for _, n := range new {
+		b, err := t.bucket(n.bucket)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range n.keys {
+			if owner := b.Get([]byte(k)); owner != nil && string(owner) != guid {
+				return &conflictError{label: n.label(k), owner: string(owner)}, nil
+			}
+		}
+	}
+	for _, o := range old {
+		b, err := t.bucket(o.bucket)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range o.keys {
+			if owner := b.Get([]byte(k)); string(owner) == guid {
+				if err := b.Delete([]byte(k)); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	for _, n := range new {
+		b, _ := t.bucket(n.bucket)
+		for _, k := range n.keys {
+			if err := b.Put([]byte(k), []byte(guid)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return nil, nil
+}
+
+func (t *tx) unindex(guid string, old []indexKeys) error {
+	_, err := t.reindex(guid, old, nil)
+	return err
+}
+
+// assignGuid gives a record a Guid if it has none and checks its form.
+func assignGuid(g *string, what, name string) (string, error) {
+	if strings.TrimSpace(*g) == "" {
+		*g = state.NewGuid()
+	}
+	if !state.IsGuid(*g) {
+		return "", fmt.Errorf("%s %q: Guid %q is not a GUID: %w", what, name, *g, state.ErrInvalid)
+	}
+	*g = state.CanonicalGuid(*g)
+	return *g, nil
+}
+
+// stamp sets WhenCreated (kept from the stored record when there is one)
+// and WhenChanged.
+func (t *tx) stamp(created, changed *time.Time, oldCreated time.Time) {
+	switch {
+	case !oldCreated.IsZero():
+		*created = oldCreated
+	case created.IsZero():
+		*created = t.now
+	}
+	*changed = t.now
+}
+
+func (t *tx) orgOrNil() *state.Organization {
+	o, err := t.Org()
+	if err != nil {
+		return nil
+	}
+	return o
+}
+
+// --- Organization, certificate -----------------------------------------
+
+const (
+	whatOrg              = "organization"
+	whatServer           = "Exchange server"
+	whatReceiveConnector = "receive connector"
+	whatSendConnector    = "send connector"
+	whatAcceptedDomain   = "accepted domain"
+	whatRecipient        = "recipient"
+	whatADPermission     = "ADPermission entry"
+	whatTransportService = "transport service"
+	whatDatabase         = "mailbox database"
+	whatCertificate      = "certificate"
+)
+
+func (t *tx) Org() (*state.Organization, error) {
+	o, err := get[state.Organization](t, bucketSingletons, string(keyOrganization), whatOrg, "organization")
+	if err != nil {
+		return nil, err
+	}
+	o.SchemaVersion = SchemaVersion
+	return o, nil
+}
+
+func (t *tx) PutOrg(o *state.Organization) error {
+	if err := t.writable(whatOrg, o.Name); err != nil {
+		return err
+	}
+	if strings.TrimSpace(o.Name) == "" || strings.TrimSpace(o.DomainName) == "" {
+		return fmt.Errorf("%s %q: the name and the domain name are required: %w", whatOrg, o.Name, state.ErrInvalid)
+	}
+	b, err := t.bucket(bucketSingletons)
+	if err != nil {
+		return err
+	}
+	o.SchemaVersion = SchemaVersion
+	if o.Created.IsZero() {
+		o.Created = t.now
+	}
+	if err := put(b, string(keyOrganization), o); err != nil {
+		return err
+	}
+	t.changed(state.KindOrganization, "", state.OpPut)
+	return nil
+}
+
+func (t *tx) Certificate() (*state.Certificate, error) {
+	return get[state.Certificate](t, bucketSingletons, string(keyCertificate), whatCertificate, "certificate")
+}
+
+func (t *tx) PutCertificate(c *state.Certificate) error {
+	if err := t.writable(whatCertificate, c.Subject); err != nil {
+		return err
+	}
+	if len(c.CertPEM) == 0 || len(c.KeyPEM) == 0 {
+		return fmt.Errorf("%s %q: the certificate and its key are required: %w", whatCertificate, c.Subject, state.ErrInvalid)
+	}
+	b, err := t.bucket(bucketSingletons)
+	if err != nil {
+		return err
+	}
+	if err := put(b, string(keyCertificate), c); err != nil {
+		return err
+	}
+	t.changed(state.KindCertificate, "", state.OpPut)
+	return nil
+}
+
+// --- Servers -----------------------------------------------------------
+
+func serverKeys(s *state.ExchangeServer) []indexKeys {
+	keys := []string{"n:" + lower(s.Name)}
+	if f := lower(s.Fqdn); f != "" && f != lower(s.Name) {
+		keys = append(keys, "f:"+f)
+	}
+	return []indexKeys{{bucket: idxServerName, keys: keys, label: func(k string) string { return "the name " + strings.SplitN(k, ":", 2)[1] }}}
+}
+
+func (t *tx) Servers() ([]*state.ExchangeServer, error) {
+	return listByIndex[state.ExchangeServer](t, idxServerName, "n:", bucketServers, whatServer)
+}
+
+func (t *tx) Server(name string) (*state.ExchangeServer, error) {
+	if state.IsGuid(name) {
+		return get[state.ExchangeServer](t, bucketServers, state.CanonicalGuid(name), whatServer, name)
+	}
+	s, err := byIndex[state.ExchangeServer](t, idxServerName, "n:"+lower(name), bucketServers, whatServer, name)
+	if errors.Is(err, state.ErrNotFound) {
+		s, err = byIndex[state.ExchangeServer](t, idxServerName, "f:"+lower(name), bucketServers, whatServer, name)
+	}
+	return s, err
+}
+
+func (t *tx) PutServer(s *state.ExchangeServer) error {
+	if err := t.writable(whatServer, s.Name); err != nil {
+		return err
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		return fmt.Errorf("%s %q: the name is required: %w", whatServer, s.Name, state.ErrInvalid)
+	}
+	guid, err := assignGuid(&s.Guid, whatServer, s.Name)
+	if err != nil {
+		return err
+	}
+	b, err := t.bucket(bucketServers)
+	if err != nil {
+		return err
+	}
+	var oldKeys []indexKeys
+	var oldCreated time.Time
+	if raw := b.Get([]byte(guid)); raw != nil {
+		old, err := decode[state.ExchangeServer](raw, whatServer, s.Name)
+		if err != nil {
+			return err
+		}
+		oldKeys, oldCreated = serverKeys(old), old.WhenCreated
+	}
+	s.Identity = s.Name
+	if o := t.orgOrNil(); o != nil {
+		s.DistinguishedName = state.ServerDN(s.Name, o.Name, o.DomainName)
+		if s.OrganizationName == "" {
+			s.OrganizationName = o.Name
+		}
+	}
+	t.stamp(&s.WhenCreated, &s.WhenChanged, oldCreated)
+	if c, err := t.reindex(guid, oldKeys, serverKeys(s)); err != nil {
+		return err
+	} else if c != nil {
+		return fmt.Errorf("%s %q: %s is already used by another server: %w", whatServer, s.Name, c.label, state.ErrExists)
+	}
+	if err := put(b, guid, s); err != nil {
+		return err
+	}
+	t.changed(state.KindExchangeServer, guid, state.OpPut)
+	return nil
+}
+
+// --- Receive connectors ------------------------------------------------
+
+func receiveConnectorKeys(rc *state.ReceiveConnector) []indexKeys {
+	return []indexKeys{{
+		bucket: idxReceiveConnectorName,
+		keys:   []string{lower(rc.Server) + "\x00" + lower(rc.Name)},
+		label:  func(string) string { return "the name" },
+	}}
+}
+
+// ReceiveConnectors lists connectors by server, then in creation order, as
+// Get-ReceiveConnector does.
+func (t *tx) ReceiveConnectors() ([]*state.ReceiveConnector, error) {
+	return listByIndex[state.ReceiveConnector](t, idxReceiveConnectorOrder, "", bucketReceiveConnectors, whatReceiveConnector)
+}
+
+// placeReceiveConnector keeps the connector's creation-order entry: a new
+// connector (or one moved to another server) goes last on its server.
+func (t *tx) placeReceiveConnector(guid, server string) error {
+	ob, err := t.bucket(idxReceiveConnectorOrder)
+	if err != nil {
+		return err
+	}
+	sb, err := t.bucket(idxReceiveConnectorSeq)
+	if err != nil {
+		return err
+	}
+	prefix := []byte(lower(server) + "\x00")
+	if old := sb.Get([]byte(guid)); old != nil {
+		if bytes.HasPrefix(old, prefix) && len(old) == len(prefix)+8 {
+			return nil
+		}
+		if err := ob.Delete(bytes.Clone(old)); err != nil {
+			return err
+		}
+	}
+	seq, err := ob.NextSequence()
+	if err != nil {
+		return err
+	}
+	key := append(prefix, u64(seq)...)
+	if err := ob.Put(key, []byte(guid)); err != nil {
+		return err
+	}
+	return sb.Put([]byte(guid), key)
+}
+
+func (t *tx) unplaceReceiveConnector(guid string) error {
+	ob, err := t.bucket(idxReceiveConnectorOrder)
+	if err != nil {
+		return err
+	}
+	sb, err := t.bucket(idxReceiveConnectorSeq)
+	if err != nil {
+		return err
+	}
+	if old := sb.Get([]byte(guid)); old != nil {
+		if err := ob.Delete(bytes.Clone(old)); err != nil {
+			return err
+		}
+		return sb.Delete([]byte(guid))
+	}
+	return nil
+}
+
+func (t *tx) ReceiveConnector(guid string) (*state.ReceiveConnector, error) {
+	return get[state.ReceiveConnector](t, bucketReceiveConnectors, state.CanonicalGuid(guid), whatReceiveConnector, guid)
+}
+
+func (t *tx) ReceiveConnectorByName(server, name string) (*state.ReceiveConnector, error) {
+	return byIndex[state.ReceiveConnector](t, idxReceiveConnectorName, lower(server)+"\x00"+lower(name),
+		bucketReceiveConnectors, whatReceiveConnector, state.ReceiveConnectorIdentity(server, name))
+}
+
+// PutReceiveConnector also derives Identity and Id (SERVER\Name) and, once
+// the organisation exists, DistinguishedName, ObjectCategory and
+// ObjectClass, so a rename keeps them in step.
+func (t *tx) PutReceiveConnector(rc *state.ReceiveConnector) error {
+	id := state.ReceiveConnectorIdentity(rc.Server, rc.Name)
+	if err := t.writable(whatReceiveConnector, id); err != nil {
+		return err
+	}
+	if strings.TrimSpace(rc.Name) == "" || strings.TrimSpace(rc.Server) == "" {
+		return fmt.Errorf("%s %q: the name and the server are required: %w", whatReceiveConnector, id, state.ErrInvalid)
+	}
+	guid, err := assignGuid(&rc.Guid, whatReceiveConnector, id)
+	if err != nil {
+		return err
+	}
+	b, err := t.bucket(bucketReceiveConnectors)
+	if err != nil {
+		return err
+	}
+	var oldKeys []indexKeys
+	var oldCreated time.Time
+	if raw := b.Get([]byte(guid)); raw != nil {
+		old, err := decode[state.ReceiveConnector](raw, whatReceiveConnector, id)
+		if err != nil {
+			return err
+		}
+		oldKeys, oldCreated = receiveConnectorKeys(old), old.WhenCreated
+	}
+	rc.Identity, rc.Id = id, id
+	if o := t.orgOrNil(); o != nil {
+		rc.DistinguishedName = state.ReceiveConnectorDN(rc.Name, rc.Server, o.Name, o.DomainName)
+		rc.ObjectCategory = state.ReceiveConnectorObjectCategory(o.DomainName)
+		if rc.OriginatingServer == "" {
+			rc.OriginatingServer = rc.Server + "." + o.DomainName
+		}
+	}
+	if len(rc.ObjectClass) == 0 {
+		rc.ObjectClass = state.ReceiveConnectorObjectClass()
+	}
+	if rc.ExchangeVersion == "" {
+		rc.ExchangeVersion = state.ExchangeVersionConnector
+	}
+	t.stamp(&rc.WhenCreated, &rc.WhenChanged, oldCreated)
+	rc.WhenCreatedUTC, rc.WhenChangedUTC = rc.WhenCreated.UTC(), rc.WhenChanged.UTC()
+	if c, err := t.reindex(guid, oldKeys, receiveConnectorKeys(rc)); err != nil {
+		return err
+	} else if c != nil {
+		return fmt.Errorf("%s %q: a receive connector with this name already exists on server %q: %w", whatReceiveConnector, id, rc.Server, state.ErrExists)
+	}
+	if err := t.placeReceiveConnector(guid, rc.Server); err != nil {
+		return err
+	}
+	if err := put(b, guid, rc); err != nil {
+		return err
+	}
+	t.changed(state.KindReceiveConnector, guid, state.OpPut)
+	return nil
+}
+
+func (t *tx) DeleteReceiveConnector(guid string) error {
+	guid = state.CanonicalGuid(guid)
+	if err := t.writable(whatReceiveConnector, guid); err != nil {
+		return err
+	}
+	rc, err := t.ReceiveConnector(guid)
+	if err != nil {
+		return err
+	}
+	perms, err := t.ADPermissions(guid)
+	if err != nil {
+		return err
+	}
+	for _, p := range perms {
+		if err := t.DeleteADPermission(p.Guid); err != nil {
+			return err
+		}
+	}
+	if err := t.unindex(guid, receiveConnectorKeys(rc)); err != nil {
+		return err
+	}
+	if err := t.unplaceReceiveConnector(guid); err != nil {
+		return err
+	}
+	b, _ := t.bucket(bucketReceiveConnectors)
+	if err := b.Delete([]byte(guid)); err != nil {
+		return err
+	}
+	t.changed(state.KindReceiveConnector, guid, state.OpDelete)
+	return nil
+}
+
+// --- Send connectors ---------------------------------------------------
+
+func sendConnectorKeys(sc *state.SendConnector) []indexKeys {
+	return []indexKeys{{bucket: idxSendConnectorName, keys: []string{lower(sc.Name)}, label: func(string) string { return "the name" }}}
+}
+
+func (t *tx) SendConnectors() ([]*state.SendConnector, error) {
+	return listByIndex[state.SendConnector](t, idxSendConnectorName, "", bucketSendConnectors, whatSendConnector)
+}
+
+func (t *tx) SendConnector(guid string) (*state.SendConnector, error) {
+	return get[state.SendConnector](t, bucketSendConnectors, state.CanonicalGuid(guid), whatSendConnector, guid)
+}
+
+func (t *tx) SendConnectorByName(name string) (*state.SendConnector, error) {
+	return byIndex[state.SendConnector](t, idxSendConnectorName, lower(name), bucketSendConnectors, whatSendConnector, name)
+}
+
+func (t *tx) PutSendConnector(sc *state.SendConnector) error {
+	if err := t.writable(whatSendConnector, sc.Name); err != nil {
+		return err
+	}
+	if strings.TrimSpace(sc.Name) == "" {
+		return fmt.Errorf("%s %q: the name is required: %w", whatSendConnector, sc.Name, state.ErrInvalid)
+	}
+	guid, err := assignGuid(&sc.Guid, whatSendConnector, sc.Name)
+	if err != nil {
+		return err
+	}
+	b, err := t.bucket(bucketSendConnectors)
+	if err != nil {
+		return err
+	}
+	var oldKeys []indexKeys
+	var oldCreated time.Time
+	if raw := b.Get([]byte(guid)); raw != nil {
+		old, err := decode[state.SendConnector](raw, whatSendConnector, sc.Name)
+		if err != nil {
+			return err
+		}
+		oldKeys, oldCreated = sendConnectorKeys(old), old.WhenCreated
+	}
+	sc.Identity = sc.Name
+	if o := t.orgOrNil(); o != nil {
+		sc.DistinguishedName = state.SendConnectorDN(sc.Name, o.Name, o.DomainName)
+	}
+	t.stamp(&sc.WhenCreated, &sc.WhenChanged, oldCreated)
+	if c, err := t.reindex(guid, oldKeys, sendConnectorKeys(sc)); err != nil {
+		return err
+	} else if c != nil {
+		return fmt.Errorf("%s %q: a send connector with this name already exists: %w", whatSendConnector, sc.Name, state.ErrExists)
+	}
+	if err := put(b, guid, sc); err != nil {
+		return err
+	}
+	t.changed(state.KindSendConnector, guid, state.OpPut)
+	return nil
+}
+
+func (t *tx) DeleteSendConnector(guid string) error {
+	guid = state.CanonicalGuid(guid)
+	if err := t.writable(whatSendConnector, guid); err != nil {
+		return err
+	}
+	sc, err := t.SendConnector(guid)
+	if err != nil {
+		return err
+	}
+	if err := t.unindex(guid, sendConnectorKeys(sc)); err != nil {
+		return err
+	}
+	b, _ := t.bucket(bucketSendConnectors)
+	if err := b.Delete([]byte(guid)); err != nil {
+		return err
+	}
+	t.changed(state.KindSendConnector, guid, state.OpDelete)
+	return nil
+}
+
+// --- Accepted domains --------------------------------------------------
+
+func acceptedDomainKeys(d *state.AcceptedDomain) []indexKeys {
+	return []indexKeys{
+		{bucket: idxAcceptedDomainName, keys: []string{lower(d.Name)}, label: func(string) string { return "the name " + d.Name }},
+		{bucket: idxAcceptedDomainDomain, keys: []string{lower(d.DomainName)}, label: func(string) string { return "the domain name " + d.DomainName }},
+	}
+}
+
+func (t *tx) AcceptedDomains() ([]*state.AcceptedDomain, error) {
+	return listByIndex[state.AcceptedDomain](t, idxAcceptedDomainName, "", bucketAcceptedDomains, whatAcceptedDomain)
+}
+
+func (t *tx) AcceptedDomain(guid string) (*state.AcceptedDomain, error) {
+	return get[state.AcceptedDomain](t, bucketAcceptedDomains, state.CanonicalGuid(guid), whatAcceptedDomain, guid)
+}
+
+func (t *tx) AcceptedDomainByName(name string) (*state.AcceptedDomain, error) {
+	d, err := byIndex[state.AcceptedDomain](t, idxAcceptedDomainName, lower(name), bucketAcceptedDomains, whatAcceptedDomain, name)
+	if errors.Is(err, state.ErrNotFound) {
+		d, err = byIndex[state.AcceptedDomain](t, idxAcceptedDomainDomain, lower(name), bucketAcceptedDomains, whatAcceptedDomain, name)
+	}
+	return d, err
+}
+
+// PutAcceptedDomain lower-cases DomainName and, when the domain is the
+// Default, clears Default on every other domain (only one is default).
+func (t *tx) PutAcceptedDomain(d *state.AcceptedDomain) error {
+	if err := t.writable(whatAcceptedDomain, d.Name); err != nil {
+		return err
+	}
+	if strings.TrimSpace(d.Name) == "" {
+		return fmt.Errorf("%s %q: the name is required: %w", whatAcceptedDomain, d.Name, state.ErrInvalid)
+	}
+	dn, err := state.ValidateDomainName(d.DomainName)
+	if err != nil {
+		return fmt.Errorf("%s %q: %v: %w", whatAcceptedDomain, d.Name, err, state.ErrInvalid)
+	}
+	d.DomainName = dn
+	guid, err := assignGuid(&d.Guid, whatAcceptedDomain, d.Name)
+	if err != nil {
+		return err
+	}
+	b, err := t.bucket(bucketAcceptedDomains)
+	if err != nil {
+		return err
+	}
+	var oldKeys []indexKeys
+	var oldCreated time.Time
+	if raw := b.Get([]byte(guid)); raw != nil {
+		old, err := decode[state.AcceptedDomain](raw, whatAcceptedDomain, d.Name)
+		if err != nil {
+			return err
+		}
+		oldKeys, oldCreated = acceptedDomainKeys(old), old.WhenCreated
+	}
+	d.Identity = d.Name
+	if o := t.orgOrNil(); o != nil {
+		d.DistinguishedName = state.AcceptedDomainDN(d.Name, o.Name, o.DomainName)
+	}
+	t.stamp(&d.WhenCreated, &d.WhenChanged, oldCreated)
+	if c, err := t.reindex(guid, oldKeys, acceptedDomainKeys(d)); err != nil {
+		return err
+	} else if c != nil {
+		return fmt.Errorf("%s %q: %s is already used by another accepted domain: %w", whatAcceptedDomain, d.Name, c.label, state.ErrExists)
+	}
+	if err := put(b, guid, d); err != nil {
+		return err
+	}
+	t.changed(state.KindAcceptedDomain, guid, state.OpPut)
+	if !d.Default {
+		return nil
+	}
+	var demoted []*state.AcceptedDomain
+	err = b.ForEach(func(k, v []byte) error {
+		if string(k) == guid {
+			return nil
+		}
+		o, err := decode[state.AcceptedDomain](v, whatAcceptedDomain, string(k))
+		if err != nil {
+			return err
+		}
+		if o.Default {
+			demoted = append(demoted, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range demoted {
+		o.Default = false
+		o.WhenChanged = t.now
+		if err := put(b, o.Guid, o); err != nil {
+			return err
+		}
+		t.changed(state.KindAcceptedDomain, o.Guid, state.OpPut)
+	}
+	return nil
+}
+
+func (t *tx) DeleteAcceptedDomain(guid string) error {
+	guid = state.CanonicalGuid(guid)
+	if err := t.writable(whatAcceptedDomain, guid); err != nil {
+		return err
+	}
+	d, err := t.AcceptedDomain(guid)
+	if err != nil {
+		return err
+	}
+	if err := t.unindex(guid, acceptedDomainKeys(d)); err != nil {
+		return err
+	}
+	b, _ := t.bucket(bucketAcceptedDomains)
+	if err := b.Delete([]byte(guid)); err != nil {
+		return err
+	}
+	t.changed(state.KindAcceptedDomain, guid, state.OpDelete)
+	return nil
+}
+
+// --- Recipients --------------------------------------------------------
+
+// smtpAddress returns the address of an SMTP proxy address ("SMTP:a@b",
+// "smtp:a@b" or a bare "a@b"), lower case, and false for other types.
+func smtpAddress(proxy string) (string, bool) {
+	p := strings.TrimSpace(proxy)
+	if typ, rest, ok := strings.Cut(p, ":"); ok && !strings.Contains(typ, "@") {
+		if !strings.EqualFold(typ, "smtp") {
+			return "", false
+		}
+		p = rest
+	}
+	p = strings.ToLower(strings.TrimSpace(p))
+	return p, p != ""
+}
+
+func recipientKeys(r *state.Recipient) []indexKeys {
+	var addrs []string
+	seen := map[string]bool{}
+	for _, a := range append([]string{r.PrimarySmtpAddress}, r.EmailAddresses...) {
+		if s, ok := smtpAddress(a); ok && !seen[s] {
+			seen[s] = true
+			addrs = append(addrs, s)
+		}
+	}
+	var logins []string
+	if u := lower(r.UserPrincipalName); u != "" {
+		logins = append(logins, "upn:"+u)
+	}
+	if s := lower(r.SamAccountName); s != "" {
+		logins = append(logins, "sam:"+s)
+	}
+	names := []string{"n:" + lower(r.Name)}
+	if a := lower(r.Alias); a != "" {
+		names = append(names, "a:"+a)
+	}
+	after := func(k string) string { return strings.SplitN(k, ":", 2)[1] }
+	return []indexKeys{
+		{bucket: idxRecipientAddress, keys: addrs, label: func(k string) string { return "the proxy address " + k }},
+		{bucket: idxRecipientLogin, keys: logins, label: func(k string) string {
+			if strings.HasPrefix(k, "upn:") {
+				return "the user principal name " + after(k)
+			}
+			return "the SamAccountName " + after(k)
+		}},
+		{bucket: idxRecipientName, keys: names, label: func(k string) string {
+			if strings.HasPrefix(k, "a:") {
+				return "the alias " + after(k)
+			}
+			return "the name " + after(k)
+		}},
+	}
+}
+
+func (t *tx) Recipients() ([]*state.Recipient, error) {
+	return listByIndex[state.Recipient](t, idxRecipientName, "n:", bucketRecipients, whatRecipient)
+}
+
+func (t *tx) Recipient(guid string) (*state.Recipient, error) {
+	return get[state.Recipient](t, bucketRecipients, state.CanonicalGuid(guid), whatRecipient, guid)
+}
+
+func (t *tx) RecipientByAddress(addr string) (*state.Recipient, error) {
+	a, ok := smtpAddress(strings.Trim(strings.TrimSpace(addr), "<>"))
+	if !ok {
+		return nil, notFound(whatRecipient, addr)
+	}
+	return byIndex[state.Recipient](t, idxRecipientAddress, a, bucketRecipients, whatRecipient, addr)
+}
+
+func (t *tx) RecipientByLogin(login string) (*state.Recipient, error) {
+	l := lower(login)
+	if l == "" {
+		return nil, notFound(whatRecipient, login)
+	}
+	if dom, user, ok := strings.Cut(l, `\`); ok {
+		if o := t.orgOrNil(); o != nil && dom != lower(o.NetBIOSDomain) && dom != lower(o.DomainName) {
+			return nil, notFound(whatRecipient, login)
+		}
+		return byIndex[state.Recipient](t, idxRecipientLogin, "sam:"+user, bucketRecipients, whatRecipient, login)
+	}
+	if strings.Contains(l, "@") {
+		return byIndex[state.Recipient](t, idxRecipientLogin, "upn:"+l, bucketRecipients, whatRecipient, login)
+	}
+	r, err := byIndex[state.Recipient](t, idxRecipientLogin, "sam:"+l, bucketRecipients, whatRecipient, login)
+	if errors.Is(err, state.ErrNotFound) {
+		r, err = byIndex[state.Recipient](t, idxRecipientName, "a:"+l, bucketRecipients, whatRecipient, login)
+	}
+	return r, err
+}
+
+func (t *tx) RecipientByName(name string) (*state.Recipient, error) {
+	r, err := byIndex[state.Recipient](t, idxRecipientName, "n:"+lower(name), bucketRecipients, whatRecipient, name)
+	if errors.Is(err, state.ErrNotFound) {
+		r, err = byIndex[state.Recipient](t, idxRecipientName, "a:"+lower(name), bucketRecipients, whatRecipient, name)
+	}
+	return r, err
+}
+
+func (t *tx) PutRecipient(r *state.Recipient) error {
+	if err := t.writable(whatRecipient, r.Name); err != nil {
+		return err
+	}
+	if strings.TrimSpace(r.Name) == "" {
+		return fmt.Errorf("%s %q: the name is required: %w", whatRecipient, r.Name, state.ErrInvalid)
+	}
+	guid, err := assignGuid(&r.Guid, whatRecipient, r.Name)
+	if err != nil {
+		return err
+	}
+	b, err := t.bucket(bucketRecipients)
+	if err != nil {
+		return err
+	}
+	var oldKeys []indexKeys
+	var oldCreated time.Time
+	if raw := b.Get([]byte(guid)); raw != nil {
+		old, err := decode[state.Recipient](raw, whatRecipient, r.Name)
+		if err != nil {
+			return err
+		}
+		oldKeys, oldCreated = recipientKeys(old), old.WhenCreated
+	}
+	if r.Identity == "" {
+		r.Identity = r.Name
+	}
+	t.stamp(&r.WhenCreated, &r.WhenChanged, oldCreated)
+	if c, err := t.reindex(guid, oldKeys, recipientKeys(r)); err != nil {
+		return err
+	} else if c != nil {
+		owner := c.owner
+		if o, err := t.Recipient(c.owner); err == nil {
+			owner = o.Name
+		}
+		return fmt.Errorf("%s %q: %s is already used by %q: %w", whatRecipient, r.Name, c.label, owner, state.ErrExists)
+	}
+	if err := put(b, guid, r); err != nil {
+		return err
+	}
+	t.changed(state.KindRecipient, guid, state.OpPut)
+	return nil
+}
+
+func (t *tx) DeleteRecipient(guid string) error {
+	guid = state.CanonicalGuid(guid)
+	if err := t.writable(whatRecipient, guid); err != nil {
+		return err
+	}
+	r, err := t.Recipient(guid)
+	if err != nil {
+		return err
+	}
+	if err := t.unindex(guid, recipientKeys(r)); err != nil {
+		return err
+	}
+	b, _ := t.bucket(bucketRecipients)
+	if err := b.Delete([]byte(guid)); err != nil {
+		return err
+	}
+	t.changed(state.KindRecipient, guid, state.OpDelete)
+	return nil
+}
+
+// --- ADPermission ------------------------------------------------------
+
+func (t *tx) ADPermissions(connectorGuid string) ([]*state.ADPermission, error) {
+	b, err := t.bucket(bucketADPermissions)
+	if err != nil {
+		return nil, err
+	}
+	prefix := append([]byte(state.CanonicalGuid(connectorGuid)), adPermissionKeySeparator)
+	var out []*state.ADPermission
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		p, err := decode[state.ADPermission](v, whatADPermission, string(k))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (t *tx) ADPermission(guid string) (*state.ADPermission, error) {
+	guid = state.CanonicalGuid(guid)
+	ib, err := t.bucket(idxADPermissionGuid)
+	if err != nil {
+		return nil, err
+	}
+	key := ib.Get([]byte(guid))
+	if key == nil {
+		return nil, notFound(whatADPermission, guid)
+	}
+	return get[state.ADPermission](t, bucketADPermissions, string(key), whatADPermission, guid)
+}
+
+// PutADPermission sets Identity to the connector's identity and
+// AccessRights to ExtendedRight when extended rights are given without
+// access rights.
+func (t *tx) PutADPermission(p *state.ADPermission) error {
+	if err := t.writable(whatADPermission, p.User); err != nil {
+		return err
+	}
+	if strings.TrimSpace(p.User) == "" {
+		return fmt.Errorf("%s %q: the user is required: %w", whatADPermission, p.User, state.ErrInvalid)
+	}
+	p.ConnectorGuid = state.CanonicalGuid(p.ConnectorGuid)
+	rc, err := t.ReceiveConnector(p.ConnectorGuid)
+	if err != nil {
+		return fmt.Errorf("%s for %q: %w", whatADPermission, p.User, err)
+	}
+	guid, err := assignGuid(&p.Guid, whatADPermission, p.User)
+	if err != nil {
+		return err
+	}
+	p.Identity = rc.Identity
+	if len(p.AccessRights) == 0 && len(p.ExtendedRights) > 0 {
+		p.AccessRights = []string{"ExtendedRight"}
+	}
+	b, err := t.bucket(bucketADPermissions)
+	if err != nil {
+		return err
+	}
+	ib, err := t.bucket(idxADPermissionGuid)
+	if err != nil {
+		return err
+	}
+	key := ib.Get([]byte(guid))
+	if key != nil && !bytes.HasPrefix(key, append([]byte(p.ConnectorGuid), adPermissionKeySeparator)) {
+		// Moved to another connector: drop the old entry.
+		if err := b.Delete(key); err != nil {
+			return err
+		}
+		key = nil
+	}
+	if key == nil {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		key = append(append([]byte(p.ConnectorGuid), adPermissionKeySeparator), u64(seq)...)
+	} else {
+		key = bytes.Clone(key)
+	}
+	if err := ib.Put([]byte(guid), key); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(key, raw); err != nil {
+		return err
+	}
+	t.changed(state.KindADPermission, guid, state.OpPut)
+	return nil
+}
+
+func (t *tx) DeleteADPermission(guid string) error {
+	guid = state.CanonicalGuid(guid)
+	if err := t.writable(whatADPermission, guid); err != nil {
+		return err
+	}
+	ib, err := t.bucket(idxADPermissionGuid)
+	if err != nil {
+		return err
+	}
+	key := ib.Get([]byte(guid))
+	if key == nil {
+		return notFound(whatADPermission, guid)
+	}
+	key = bytes.Clone(key)
+	b, _ := t.bucket(bucketADPermissions)
+	if err := b.Delete(key); err != nil {
+		return err
+	}
+	if err := ib.Delete([]byte(guid)); err != nil {
+		return err
+	}
+	t.changed(state.KindADPermission, guid, state.OpDelete)
+	return nil
+}
+
+// --- Transport services ------------------------------------------------
+
+// canonicalKind spells a service kind as Change.Guid and the record use it.
+func canonicalKind(kind string) string {
+	switch lower(kind) {
+	case "hub", "transport", "transportservice":
+		return "Hub"
+	case "frontend", "frontendtransport", "frontendtransportservice":
+		return "FrontEnd"
+	case "mailbox", "mailboxtransport", "mailboxtransportservice":
+		return "Mailbox"
+	}
+	return strings.TrimSpace(kind)
+}
+
+func (t *tx) TransportService(kind string) (*state.TransportService, error) {
+	k := canonicalKind(kind)
+	return get[state.TransportService](t, bucketTransportServices, lower(k), whatTransportService, k)
+}
+
+func (t *tx) PutTransportService(ts *state.TransportService) error {
+	ts.Kind = canonicalKind(ts.Kind)
+	if err := t.writable(whatTransportService, ts.Kind); err != nil {
+		return err
+	}
+	if ts.Kind == "" {
+		return fmt.Errorf("%s %q: the kind (Hub or FrontEnd) is required: %w", whatTransportService, ts.Name, state.ErrInvalid)
+	}
+	if _, err := assignGuid(&ts.Guid, whatTransportService, ts.Kind); err != nil {
+		return err
+	}
+	b, err := t.bucket(bucketTransportServices)
+	if err != nil {
+		return err
+	}
+	ts.WhenChanged = t.now
+	if err := put(b, lower(ts.Kind), ts); err != nil {
+		return err
+	}
+	t.changed(state.KindTransportService, ts.Kind, state.OpPut)
+	return nil
+}
+
+// --- Mailbox databases -------------------------------------------------
+
+func (t *tx) MailboxDatabases() ([]*state.MailboxDatabase, error) {
+	b, err := t.bucket(bucketDatabases)
+	if err != nil {
+		return nil, err
+	}
+	var out []*state.MailboxDatabase
+	err = b.ForEach(func(k, v []byte) error {
+		d, err := decode[state.MailboxDatabase](v, whatDatabase, string(k))
+		if err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return lower(out[i].Name) < lower(out[j].Name) })
+	return out, err
+}
+
+func (t *tx) MailboxDatabase(name string) (*state.MailboxDatabase, error) {
+	if state.IsGuid(name) {
+		return get[state.MailboxDatabase](t, bucketDatabases, state.CanonicalGuid(name), whatDatabase, name)
+	}
+	all, err := t.MailboxDatabases()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range all {
+		if strings.EqualFold(d.Name, strings.TrimSpace(name)) {
+			return d, nil
+		}
+	}
+	return nil, notFound(whatDatabase, name)
+}
+
+func (t *tx) PutMailboxDatabase(d *state.MailboxDatabase) error {
+	if err := t.writable(whatDatabase, d.Name); err != nil {
+		return err
+	}
+	if strings.TrimSpace(d.Name) == "" {
+		return fmt.Errorf("%s %q: the name is required: %w", whatDatabase, d.Name, state.ErrInvalid)
+	}
+	guid, err := assignGuid(&d.Guid, whatDatabase, d.Name)
+	if err != nil {
+		return err
+	}
+	if other, err := t.MailboxDatabase(d.Name); err == nil && other.Guid != guid {
+		return fmt.Errorf("%s %q: a database with this name already exists: %w", whatDatabase, d.Name, state.ErrExists)
+	}
+	b, err := t.bucket(bucketDatabases)
+	if err != nil {
+		return err
+	}
+	d.Identity = d.Name
+	if o := t.orgOrNil(); o != nil {
+		d.DistinguishedName = state.MailboxDatabaseDN(d.Name, o.Name, o.DomainName)
+	}
+	if raw := b.Get([]byte(guid)); raw != nil {
+		if old, err := decode[state.MailboxDatabase](raw, whatDatabase, d.Name); err == nil {
+			d.WhenCreated = old.WhenCreated
+		}
+	}
+	if d.WhenCreated.IsZero() {
+		d.WhenCreated = t.now
+	}
+	if err := put(b, guid, d); err != nil {
+		return err
+	}
+	t.changed(state.KindMailboxDatabase, guid, state.OpPut)
+	return nil
+}
+
+// --- Raw buckets -------------------------------------------------------
+
+func (t *tx) Bucket(name string, create bool) (state.Bucket, error) {
+	if name == "" || isReservedBucket(name) {
+		return nil, fmt.Errorf("bucket %q belongs to the organisation schema: %w", name, state.ErrInvalid)
+	}
+	var b *bolt.Bucket
+	if create && t.btx.Writable() {
+		var err error
+		if b, err = t.btx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return nil, fmt.Errorf("bucket %q: %w", name, err)
+		}
+	} else if b = t.btx.Bucket([]byte(name)); b == nil {
+		return nil, notFound("bucket", name)
+	}
+	return rawBucket{b: b, name: name}, nil
+}
+
+type rawBucket struct {
+	b    *bolt.Bucket
+	name string
+}
+
+func (r rawBucket) wrap(err error) error {
+	if errors.Is(err, berrors.ErrTxNotWritable) {
+		return fmt.Errorf("bucket %q: %w", r.name, state.ErrReadOnly)
+	}
+	return err
+}
+
+func (r rawBucket) Get(key []byte) []byte       { return r.b.Get(key) }
+func (r rawBucket) Put(key, value []byte) error { return r.wrap(r.b.Put(key, value)) }
+func (r rawBucket) Delete(key []byte) error     { return r.wrap(r.b.Delete(key)) }
+func (r rawBucket) NextSequence() (uint64, error) {
+	n, err := r.b.NextSequence()
+	return n, r.wrap(err)
+}
+func (r rawBucket) ForEach(fn func(k, v []byte) error) error {
+	return r.b.ForEach(fn)
+}

@@ -1,0 +1,34 @@
+package state
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestCloneCoversEverySlice fails when a slice field is added to
+// ReceiveConnector without Clone copying it.
+func TestCloneCoversEverySlice(t *testing.T) {
+	rc := &ReceiveConnector{}
+	v := reflect.ValueOf(rc).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		case reflect.Map, reflect.Pointer:
+			t.Errorf("field %s: Clone does not handle kind %v", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	c := reflect.ValueOf(rc.Clone()).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if v.Field(i).Kind() != reflect.Slice {
+			continue
+		}
+		if v.Field(i).Pointer() == c.Field(i).Pointer() {
+			t.Errorf("Clone shares slice field %s", v.Type().Field(i).Name)
+		}
+	}
+	if !reflect.DeepEqual(rc, rc.Clone()) {
+		t.Error("Clone is not equal to the original")
+	}
+}

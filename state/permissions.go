@@ -1,0 +1,253 @@
+package state
+
+import (
+	"sort"
+	"strings"
+)
+
+// Extended rights on a receive connector. Names are matched
+// case-insensitively; these are the canonical spellings.
+const (
+	RightSubmit                          = "ms-Exch-SMTP-Submit"
+	RightAcceptAnyRecipient              = "ms-Exch-SMTP-Accept-Any-Recipient"
+	RightAcceptAnySender                 = "ms-Exch-SMTP-Accept-Any-Sender"
+	RightAcceptAuthoritativeDomainSender = "ms-Exch-SMTP-Accept-Authoritative-Domain-Sender"
+	RightAcceptAuthenticationFlag        = "ms-Exch-SMTP-Accept-Authentication-Flag"
+	RightAcceptExch50                    = "ms-Exch-SMTP-Accept-Exch50"
+	RightBypassAntiSpam                  = "ms-Exch-Bypass-Anti-Spam"
+	RightBypassMessageSizeLimit          = "ms-Exch-Bypass-Message-Size-Limit"
+	RightAcceptHeadersRouting            = "ms-Exch-Accept-Headers-Routing"
+	RightAcceptHeadersOrganization       = "ms-Exch-Accept-Headers-Organization"
+	RightAcceptHeadersForest             = "ms-Exch-Accept-Headers-Forest"
+
+	// Rights used only between Exchange servers.
+	RightAcceptXattr                         = "ms-Exch-SMTP-Accept-Xattr"
+	RightAcceptXProxyFrom                    = "ms-Exch-SMTP-Accept-XProxyFrom"
+	RightAcceptXSessionParams                = "ms-Exch-SMTP-Accept-XSessionParams"
+	RightAcceptXShadow                       = "ms-Exch-SMTP-Accept-XShadow"
+	RightAcceptXSysProbe                     = "ms-Exch-SMTP-Accept-XSysProbe"
+	RightSendXMessageContextADRecipientCache = "ms-Exch-SMTP-Send-XMessageContext-ADRecipientCache"
+	RightSendXMessageContextExtendedProps    = "ms-Exch-SMTP-Send-XMessageContext-ExtendedProperties"
+	RightSendXMessageContextFastIndex        = "ms-Exch-SMTP-Send-XMessageContext-FastIndex"
+)
+
+// ExtendedRightNames lists every receive connector extended right exsh
+// knows, in canonical spelling.
+var ExtendedRightNames = []string{
+	RightSubmit, RightAcceptAnyRecipient, RightAcceptAnySender,
+	RightAcceptAuthoritativeDomainSender, RightAcceptAuthenticationFlag,
+	RightAcceptExch50, RightBypassAntiSpam, RightBypassMessageSizeLimit,
+	RightAcceptHeadersRouting, RightAcceptHeadersOrganization, RightAcceptHeadersForest,
+	RightAcceptXattr, RightAcceptXProxyFrom, RightAcceptXSessionParams,
+	RightAcceptXShadow, RightAcceptXSysProbe, RightSendXMessageContextADRecipientCache,
+	RightSendXMessageContextExtendedProps, RightSendXMessageContextFastIndex,
+}
+
+// CanonicalRight returns the canonical spelling of an extended right name
+// given in any case ("Ms-Exch-SMTP-Submit"), and whether it is known.
+func CanonicalRight(name string) (string, bool) {
+	n := strings.TrimSpace(name)
+	for _, r := range ExtendedRightNames {
+		if strings.EqualFold(r, n) {
+			return r, true
+		}
+	}
+	return n, false
+}
+
+// Security principals that permission groups grant rights to.
+const (
+	PrincipalAnonymous                = `NT AUTHORITY\ANONYMOUS LOGON`
+	PrincipalAuthenticatedUsers       = `NT AUTHORITY\Authenticated Users`
+	PrincipalEdgeTransportServers     = `MS Exchange\Edge Transport Servers`
+	PrincipalHubTransportServers      = `MS Exchange\Hub Transport Servers`
+	PrincipalExternallySecuredServers = `MS Exchange\Externally Secured Servers`
+	PrincipalPartnerServers           = `MS Exchange\Partner Servers`
+)
+
+// ExchangeServersPrincipal is the "<DOMAIN>\Exchange Servers" group.
+func ExchangeServersPrincipal(netbiosDomain string) string {
+	return netbiosDomain + `\Exchange Servers`
+}
+
+// ExchangeLegacyInteropPrincipal is the "<DOMAIN>\ExchangeLegacyInterop"
+// group.
+func ExchangeLegacyInteropPrincipal(netbiosDomain string) string {
+	return netbiosDomain + `\ExchangeLegacyInterop`
+}
+
+// AnonymousPrincipals is the principal set of an unauthenticated session.
+func AnonymousPrincipals() []string { return []string{PrincipalAnonymous} }
+
+// UserPrincipals is the principal set of a session authenticated as the
+// account DOMAIN\sam.
+func UserPrincipals(netbiosDomain, samAccountName string) []string {
+	return []string{PrincipalAuthenticatedUsers, netbiosDomain + `\` + samAccountName}
+}
+
+// ServerPrincipals is the principal set of another Exchange server (or this
+// server's own services) authenticated with ExchangeServer authentication.
+func ServerPrincipals(netbiosDomain string) []string {
+	return []string{PrincipalAuthenticatedUsers, ExchangeServersPrincipal(netbiosDomain), PrincipalHubTransportServers}
+}
+
+// ExternallySecuredPrincipals is the principal set of a session on a
+// connector with ExternalAuthoritative authentication.
+func ExternallySecuredPrincipals() []string {
+	return []string{PrincipalExternallySecuredServers}
+}
+
+var (
+	anonymousRights = []string{RightSubmit, RightAcceptAnySender, RightAcceptAuthoritativeDomainSender, RightAcceptHeadersRouting}
+	usersRights     = []string{RightSubmit, RightAcceptAnyRecipient, RightBypassAntiSpam, RightAcceptHeadersRouting}
+	legacyRights    = []string{RightSubmit, RightAcceptAnyRecipient, RightAcceptAnySender,
+		RightAcceptAuthoritativeDomainSender, RightAcceptAuthenticationFlag, RightAcceptExch50,
+		RightBypassAntiSpam, RightBypassMessageSizeLimit, RightAcceptHeadersRouting}
+	externallySecuredRights = legacyRights
+	serversRights           = append(append(append([]string{}, legacyRights...),
+		RightAcceptHeadersOrganization, RightAcceptHeadersForest),
+		RightAcceptXattr, RightAcceptXProxyFrom, RightAcceptXSessionParams, RightAcceptXShadow,
+		RightAcceptXSysProbe, RightSendXMessageContextADRecipientCache,
+		RightSendXMessageContextExtendedProps, RightSendXMessageContextFastIndex)
+	partnersRights = []string{RightSubmit, RightAcceptHeadersRouting}
+)
+
+// ExpandPermissionGroups returns the access control entries a receive
+// connector's PermissionGroups grant, one allow entry per (principal,
+// right), in group order:
+//
+//   - AnonymousUsers: NT AUTHORITY\ANONYMOUS LOGON
+//   - ExchangeUsers: NT AUTHORITY\Authenticated Users
+//   - ExchangeServers: <DOMAIN>\Exchange Servers, MS Exchange\Edge Transport
+//     Servers, MS Exchange\Hub Transport Servers, and MS Exchange\Externally
+//     Secured Servers (the last only when authMech has ExternalAuthoritative,
+//     and without the organisation/forest header and internal rights)
+//   - ExchangeLegacyServers: <DOMAIN>\ExchangeLegacyInterop
+//   - Partners: MS Exchange\Partner Servers
+//
+// "Custom" and "None" grant nothing. Identity is left empty for the caller
+// to fill with the connector's identity.
+func ExpandPermissionGroups(groups Flags, authMech Flags, netbiosDomain string) []*ADPermission {
+	var out []*ADPermission
+	add := func(principal string, rights []string) {
+		for _, r := range rights {
+			out = append(out, &ADPermission{
+				User:           principal,
+				ExtendedRights: []string{r},
+				AccessRights:   []string{"ExtendedRight"},
+			})
+		}
+	}
+	for _, g := range PermissionGroupNames {
+		if !groups.Has(g) {
+			continue
+		}
+		switch g {
+		case "AnonymousUsers":
+			add(PrincipalAnonymous, anonymousRights)
+		case "ExchangeUsers":
+			add(PrincipalAuthenticatedUsers, usersRights)
+		case "ExchangeServers":
+			add(ExchangeServersPrincipal(netbiosDomain), serversRights)
+			add(PrincipalEdgeTransportServers, serversRights)
+			add(PrincipalHubTransportServers, serversRights)
+			if authMech.Has("ExternalAuthoritative") {
+				add(PrincipalExternallySecuredServers, externallySecuredRights)
+			}
+		case "ExchangeLegacyServers":
+			add(ExchangeLegacyInteropPrincipal(netbiosDomain), legacyRights)
+		case "Partners":
+			add(PrincipalPartnerServers, partnersRights)
+		}
+	}
+	return out
+}
+
+// ConnectorPermissions returns every entry Get-ADPermission shows for a
+// receive connector: the permission-group entries followed by the explicit
+// ones, each with Identity set to the connector's identity.
+func ConnectorPermissions(rc *ReceiveConnector, explicit []*ADPermission, netbiosDomain string) []*ADPermission {
+	out := ExpandPermissionGroups(rc.PermissionGroups, rc.AuthMechanism, netbiosDomain)
+	for _, p := range explicit {
+		c := *p
+		out = append(out, &c)
+	}
+	for _, p := range out {
+		p.Identity = rc.Identity
+		if p.ConnectorGuid == "" {
+			p.ConnectorGuid = rc.Guid
+		}
+	}
+	return out
+}
+
+// Rights is a set of extended rights, keyed by canonical name.
+type Rights map[string]bool
+
+// Has reports whether the set holds the right (case-insensitive).
+func (r Rights) Has(right string) bool {
+	c, _ := CanonicalRight(right)
+	return r[c]
+}
+
+// Names returns the rights in ExtendedRightNames order, unknown names last
+// in alphabetical order.
+func (r Rights) Names() []string {
+	var out, extra []string
+	seen := map[string]bool{}
+	for _, n := range ExtendedRightNames {
+		if r[n] {
+			out = append(out, n)
+			seen[n] = true
+		}
+	}
+	for n, ok := range r {
+		if ok && !seen[n] {
+			extra = append(extra, n)
+		}
+	}
+	sort.Strings(extra)
+	return append(out, extra...)
+}
+
+// EffectiveRightsOf combines access control entries for a set of
+// principals: a right is granted when some allow entry for one of the
+// principals grants it and no deny entry for one of them denies it (denies
+// win). Principal and right names compare case-insensitively.
+func EffectiveRightsOf(aces []*ADPermission, principals []string) Rights {
+	match := func(user string) bool {
+		for _, p := range principals {
+			if strings.EqualFold(strings.TrimSpace(user), strings.TrimSpace(p)) {
+				return true
+			}
+		}
+		return false
+	}
+	allow, deny := Rights{}, Rights{}
+	for _, a := range aces {
+		if !match(a.User) {
+			continue
+		}
+		for _, r := range a.ExtendedRights {
+			c, _ := CanonicalRight(r)
+			if a.Deny {
+				deny[c] = true
+			} else {
+				allow[c] = true
+			}
+		}
+	}
+	for r := range deny {
+		delete(allow, r)
+	}
+	return allow
+}
+
+// EffectiveRights returns the rights a session with the given principals
+// holds on a receive connector: its PermissionGroups expanded, plus the
+// explicit ADPermission entries, denies winning.
+func EffectiveRights(rc *ReceiveConnector, explicit []*ADPermission, principals []string, netbiosDomain string) Rights {
+	aces := ExpandPermissionGroups(rc.PermissionGroups, rc.AuthMechanism, netbiosDomain)
+	aces = append(aces, explicit...)
+	return EffectiveRightsOf(aces, principals)
+}
