@@ -1,0 +1,39 @@
+// Package transport is the Transport service of one Exchange 2019 Mailbox
+// server: the submission queue, the categorizer, the delivery queues,
+// Mailbox Transport Delivery and outbound SMTP through send connectors,
+// with Exchange's retry, expiry, delay DSN, NDR and poison-message rules.
+//
+// A message moves like this:
+//
+//	Submit ──► Submission ──► categorizer ─┬─► EX01\<n> SmtpDeliveryToMailbox ──► mailbox store
+//	(commit,                (resolve,     ├─► EX01\<n> Dns/SmartHostConnectorDelivery ──► SMTP
+//	 then 250)               route,        ├─► EX01\Unreachable (no send connector)
+//	                         bifurcate)    └─► NDR back into Submission
+//
+// Everything is kept in the organisation's bbolt store (state/boltdb).
+// Submit returns only after the message is committed (bbolt Batch: one
+// fsync for all concurrent submitters). Every later step, moving a message
+// between queues and delivering it into a mailbox while removing it from its
+// queue, is a single transaction. A message in flight is marked Active and
+// its CrashCount raised before processing; a restart finds such messages,
+// counts the interrupted attempt and sends a message that took
+// PoisonThreshold service crashes (or recovered panics) to the Poison queue.
+//
+// Outbound delivery uses the go-smtp client. A connector with
+// DNSRoutingEnabled looks up MX records of the recipient domain (tests never
+// do: they use smart hosts on 127.0.0.1); one with smart hosts connects to
+// each host on the connector's Port. Ports of this server (a smart host
+// that names this server, localhost or a loopback address, and the
+// Outbound Proxy Frontend on 717 when FrontendProxyEnabled is set) go
+// through Config.PortMap so a lab with a port offset still works. The
+// session is written to the Hub SmtpSend protocol log.
+//
+// Every goroutine belongs to the Transport: Stop cancels the queue runners,
+// lets in-flight deliveries finish until its context expires and waits for
+// all of them. Message tracking events (package tracking) are written at
+// each step in Exchange's order.
+//
+// The administration API (Queues, Messages, SuspendQueue, RetryQueue,
+// RemoveMessage, ExportMessage, ...) backs Get-Queue, Get-Message and the
+// queue action cmdlets.
+package transport

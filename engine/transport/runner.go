@@ -1,0 +1,467 @@
+package transport
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"exsh/engine/transport/tracking"
+	"exsh/state"
+	"exsh/state/boltdb"
+)
+
+// Batch sizes: how many messages one transaction takes from a queue.
+const (
+	categorizeBatch = 100
+	mailboxBatch    = 50
+	smtpBatch       = 20 // SmtpMaxMessagesPerConnection default
+)
+
+// runner works one queue. Exactly one runner per queue exists while the
+// Transport runs, so a queue's messages are never processed twice at once.
+type runner struct {
+	number    int64
+	kickC     chan struct{}
+	busy      atomic.Bool // processing a batch (queue Status Active)
+	lastSweep time.Time   // by the Transport clock
+}
+
+// kick makes queue n's runner look at its queue now, starting the runner
+// if there is none.
+func (t *Transport) kick(n int64) { t.ensureRunner(n) }
+
+func (t *Transport) ensureRunner(n int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.started || t.stopped {
+		return
+	}
+	if r := t.runners[n]; r != nil {
+		select {
+		case r.kickC <- struct{}{}:
+		default:
+		}
+		return
+	}
+	r := &runner{number: n, kickC: make(chan struct{}, 1)}
+	t.runners[n] = r
+	t.goOwned(func() { t.runLoop(r) })
+}
+
+func (t *Transport) isBusy(n int64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := t.runners[n]
+	return r != nil && r.busy.Load()
+}
+
+func (t *Transport) runLoop(r *runner) {
+	for {
+		select {
+		case <-t.runCtx.Done():
+			return
+		default:
+		}
+		next, gone := t.runOnceSafe(r)
+		if gone {
+			t.mu.Lock()
+			if t.runners[r.number] == r {
+				delete(t.runners, r.number)
+			}
+			t.mu.Unlock()
+			return
+		}
+		var timer <-chan time.Time
+		var tm *time.Timer
+		if !next.IsZero() {
+			d := next.Sub(t.now())
+			if d <= 0 {
+				continue
+			}
+			tm = time.NewTimer(d)
+			timer = tm.C
+		}
+		select {
+		case <-t.runCtx.Done():
+		case <-r.kickC:
+		case <-timer:
+		}
+		if tm != nil {
+			tm.Stop()
+		}
+	}
+}
+
+// sweepLoop wakes every runner now and then so retries, expiry and delay
+// DSNs happen even when nothing else happens.
+func (t *Transport) sweepLoop() {
+	tick := time.NewTicker(t.cfg.SweepInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.runCtx.Done():
+			return
+		case <-tick.C:
+			t.kickAll()
+		}
+	}
+}
+
+func (t *Transport) kickAll() {
+	t.mu.Lock()
+	var ns []int64
+	for n := range t.runners {
+		ns = append(ns, n)
+	}
+	t.mu.Unlock()
+	for _, n := range ns {
+		t.kick(n)
+	}
+}
+
+// watchConfig resubmits the Unreachable queue when the organisation's
+// routing changes (a send connector or accepted domain added, changed or
+// removed), as Exchange does, unless that queue is suspended.
+func (t *Transport) watchConfig() {
+	changes, cancel := t.st.Subscribe()
+	defer cancel()
+	for {
+		select {
+		case <-t.runCtx.Done():
+			return
+		case c, ok := <-changes:
+			if !ok {
+				return
+			}
+			switch c.Kind {
+			case state.KindSendConnector, state.KindAcceptedDomain, state.KindRecipient, state.KindMailboxDatabase:
+				if err := t.resubmitQueue(state.QueueUnreachable, false); err != nil {
+					t.log.Warn("cannot resubmit the Unreachable queue", "err", err)
+				}
+			case state.KindTransportService:
+				t.applyLogSettings()
+			}
+		}
+	}
+}
+
+// runOnceSafe runs one step of a runner, turning a panic into a retry of
+// the messages it held.
+func (t *Transport) runOnceSafe(r *runner) (next time.Time, gone bool) {
+	var claimed []*state.QueuedMessage
+	defer func() {
+		if p := recover(); p != nil {
+			r.busy.Store(false)
+			t.log.Error("queue runner panic; the messages will be retried", "queue", r.number, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			t.crashed(r.number, claimed, fmt.Sprint(p))
+			next, gone = t.now().Add(time.Second), false
+		}
+	}()
+	return t.runOnce(r, &claimed)
+}
+
+func (t *Transport) runOnce(r *runner, claimed *[]*state.QueuedMessage) (time.Time, bool) {
+	now := t.now()
+	set := t.settings()
+	var qr *state.QueueRecord
+	err := t.st.QueueView(func(q *boltdb.QueueTx) error {
+		var err error
+		qr, err = q.Queue(r.number)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, true // queue removed
+	}
+	if r.number == state.QueuePoison {
+		return time.Time{}, false
+	}
+	if r.lastSweep.IsZero() || !now.Before(r.lastSweep.Add(t.cfg.SweepInterval)) {
+		r.lastSweep = now
+		t.sweep(r.number, set, now)
+	}
+	if qr.Suspended || r.number == state.QueueUnreachable {
+		return time.Time{}, false
+	}
+	if r.number != state.QueueSubmission && qr.LastError != "" && now.Before(qr.NextRetryTime) {
+		return qr.NextRetryTime, false
+	}
+	limit := mailboxBatch
+	switch {
+	case r.number == state.QueueSubmission:
+		limit = categorizeBatch
+	case qr.DeliveryType != state.DeliveryToMailbox:
+		limit = smtpBatch
+	}
+	batch, nextDue, err := t.claim(r.number, limit, set, now)
+	if err != nil {
+		t.log.Error("cannot take messages from a queue", "queue", r.number, "err", err)
+		return now.Add(5 * time.Second), false
+	}
+	*claimed = batch
+	if len(batch) == 0 {
+		if r.number > state.QueuePoison && qr.MessageCount == 0 {
+			idleUntil := qr.LastActivity.Add(set.QueueMaxIdleTime)
+			if !now.Before(idleUntil) {
+				if t.deleteIdleQueue(r.number) {
+					return time.Time{}, true
+				}
+			}
+			if nextDue.IsZero() || idleUntil.Before(nextDue) {
+				nextDue = idleUntil
+			}
+		}
+		return nextDue, false
+	}
+	r.busy.Store(true)
+	defer r.busy.Store(false)
+	switch {
+	case r.number == state.QueueSubmission:
+		t.categorize(batch)
+	case qr.DeliveryType == state.DeliveryToMailbox:
+		t.deliverToMailboxes(qr, batch)
+	default:
+		t.deliverSMTP(qr, batch)
+	}
+	return now, false
+}
+
+func (t *Transport) deleteIdleQueue(n int64) bool {
+	deleted := false
+	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		qr, err := q.Queue(n)
+		if err != nil || qr.MessageCount != 0 {
+			return err
+		}
+		deleted = true
+		return q.DeleteQueue(n)
+	})
+	return err == nil && deleted
+}
+
+// claim marks up to limit due messages of a queue Active and raises their
+// CrashCount, in one transaction, before they are processed. A message
+// whose earlier attempts never finished PoisonThreshold times goes to the
+// Poison queue instead. nextDue is the earliest retry time among the
+// messages not yet due.
+func (t *Transport) claim(queue int64, limit int, set settings, now time.Time) (batch []*state.QueuedMessage, nextDue time.Time, err error) {
+	var poisoned []*state.QueuedMessage
+	err = t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		batch, poisoned, nextDue = nil, nil, time.Time{}
+		var picked []*state.QueuedMessage
+		err := q.ForEachMessage(queue, 0, func(m *state.QueuedMessage) error {
+			switch m.Status {
+			case state.MessageReady, state.MessageActive:
+			case state.MessageRetry:
+				if now.Before(m.NextRetryTime) {
+					if nextDue.IsZero() || m.NextRetryTime.Before(nextDue) {
+						nextDue = m.NextRetryTime
+					}
+					return nil
+				}
+			default:
+				return nil
+			}
+			picked = append(picked, m)
+			if len(picked) >= limit {
+				return boltdb.ErrStopWalk
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, m := range picked {
+			if set.PoisonMessageDetectionEnabled && m.CrashCount >= set.PoisonThreshold {
+				m.Status = state.MessageSuspended
+				m.LastError = "The message was being processed while the service stopped unexpectedly too many times."
+				m.LastErrorTime = now
+				if err := q.MoveMessage(m, state.QueuePoison); err != nil {
+					return err
+				}
+				poisoned = append(poisoned, m)
+				continue
+			}
+			m.Status = state.MessageActive
+			m.CrashCount++
+			if err := q.PutMessage(m); err != nil {
+				return err
+			}
+			batch = append(batch, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	for _, m := range poisoned {
+		t.track(tracking.PrefixTransport, m, tracking.Event{
+			EventId: tracking.EventPoisonMessage, Source: tracking.SourcePoisonMessage,
+			Recipients: recipientAddrs(m.Recipients),
+		})
+	}
+	return batch, nextDue, nil
+}
+
+// crashed records that processing of the claimed messages panicked: they
+// keep their raised CrashCount and are retried shortly.
+func (t *Transport) crashed(queue int64, claimed []*state.QueuedMessage, why string) {
+	if len(claimed) == 0 {
+		return
+	}
+	now := t.now()
+	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		for _, c := range claimed {
+			m, err := q.Message(c.Queue, c.InternalId)
+			if err != nil {
+				continue // already moved on
+			}
+			if m.Status != state.MessageActive {
+				continue
+			}
+			m.Status = state.MessageRetry
+			m.LastError = "451 4.3.0 An internal server error occurred: " + why
+			m.LastErrorTime = now
+			m.NextRetryTime = now.Add(time.Minute)
+			if err := q.PutMessage(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.log.Error("cannot mark crashed messages for retry", "queue", queue, "err", err)
+	}
+}
+
+// recoverQueues runs at Start: a message left Active was interrupted (its
+// CrashCount already counts the attempt); it becomes Ready again. Pending
+// admin actions complete. It returns every queue number.
+func (t *Transport) recoverQueues() ([]int64, error) {
+	var numbers []int64
+	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		numbers = nil
+		queues, err := q.Queues()
+		if err != nil {
+			return err
+		}
+		for _, qr := range queues {
+			numbers = append(numbers, qr.Number)
+			var fix []*state.QueuedMessage
+			err := q.ForEachMessage(qr.Number, 0, func(m *state.QueuedMessage) error {
+				switch m.Status {
+				case state.MessageActive, state.MessageLocked, state.MessagePendingRemove, state.MessagePendingSuspend:
+					fix = append(fix, m)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, m := range fix {
+				switch m.Status {
+				case state.MessagePendingRemove:
+					if err := q.RemoveMessage(m.Queue, m.InternalId); err != nil {
+						return err
+					}
+				case state.MessagePendingSuspend:
+					if err := q.SetMessageStatus(m, state.MessageSuspended); err != nil {
+						return err
+					}
+				default:
+					m.Status = state.MessageReady
+					if err := q.PutMessage(m); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("transport: cannot recover the queues: %w", err)
+	}
+	return numbers, nil
+}
+
+// sweep expires messages past ExpirationTime (FAIL and an NDR) and sends
+// delay DSNs for messages older than DelayNotificationTimeout.
+func (t *Transport) sweep(queue int64, set settings, now time.Time) {
+	var after []func()
+	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		after = nil
+		var expired, delayed, leftover []*state.QueuedMessage
+		err := q.ForEachMessage(queue, 0, func(m *state.QueuedMessage) error {
+			switch {
+			case m.Status == state.MessageActive:
+			case m.Status == state.MessagePendingRemove:
+				leftover = append(leftover, m)
+			case !m.ExpirationTime.IsZero() && !now.Before(m.ExpirationTime):
+				expired = append(expired, m)
+			case !m.DelayNotified && !m.IsDSN && m.Sender != "" && set.DelayNotificationTimeout > 0 &&
+				!now.Before(m.DateReceived.Add(set.DelayNotificationTimeout)):
+				delayed = append(delayed, m)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, m := range leftover {
+			if err := q.RemoveMessage(m.Queue, m.InternalId); err != nil {
+				return err
+			}
+		}
+		for _, m := range expired {
+			var failed []failure
+			for _, r := range m.Recipients {
+				if r.Status == state.RecipientDone || r.Status == state.RecipientFailed {
+					continue
+				}
+				why := "550 4.4.7 QUEUE.Expired; message expired"
+				failed = append(failed, failure{rcpt: r, status: why, lastError: m.LastError})
+			}
+			if err := t.failRecipients(q, m, failed, tracking.SourceQueue, now, &after); err != nil {
+				return err
+			}
+			if err := q.RemoveMessage(m.Queue, m.InternalId); err != nil {
+				return err
+			}
+			after = append(after, func() { t.rates.outgoing(m.Queue, now, 1) })
+		}
+		for _, m := range delayed {
+			var pending []failure
+			for _, r := range m.Recipients {
+				if r.Status == state.RecipientDone || r.Status == state.RecipientFailed {
+					continue
+				}
+				pending = append(pending, failure{rcpt: r, status: "400 4.4.7 Message delayed", lastError: m.LastError})
+			}
+			m.DelayNotified = true
+			if err := q.PutMessage(m); err != nil {
+				return err
+			}
+			if len(pending) > 0 {
+				if err := t.addDSN(q, m, pending, dsnDelay, now, &after); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.log.Error("queue sweep failed", "queue", queue, "err", err)
+		return
+	}
+	for _, f := range after {
+		f()
+	}
+}
+
+func recipientAddrs(rs []state.QueuedRecipient) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.Address)
+	}
+	return out
+}

@@ -1,0 +1,663 @@
+package boltdb
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"exsh/state"
+)
+
+// The Transport service's queue database and the mailbox store live in the
+// same bbolt file as the organisation, so that delivering into a mailbox
+// and removing the message from its queue are one transaction.
+//
+// Buckets:
+//
+//	queues         queueKey64(number)              -> JSON state.QueueRecord (sequence: queue numbers)
+//	queueKeys      next-hop key              -> queueKey64(number)
+//	queueMessages  queueKey64(queue) queueKey64(id)      -> JSON state.QueuedMessage (one per copy)
+//	queueCopies    queueKey64(id) queueKey64(queue)      -> empty (which queues hold a copy)
+//	queueData      queueKey64(id)                  -> raw message (shared by all copies; sequence: InternalId)
+//	mailboxItems   mailbox guid queueKey64(item)   -> JSON state.MailboxItem (sequence: item ids)
+//	mailboxData    mailbox guid queueKey64(item)   -> raw message as delivered
+var (
+	bucketQueues        = []byte("queues")
+	bucketQueueKeys     = []byte("queueKeys")
+	bucketQueueMessages = []byte("queueMessages")
+	bucketQueueCopies   = []byte("queueCopies")
+	bucketQueueData     = []byte("queueData")
+	bucketMailboxItems  = []byte("mailboxItems")
+	bucketMailboxData   = []byte("mailboxData")
+)
+
+// queueInternalIdBase makes InternalIds look like Exchange's large message
+// integers (Identity EX01\Submission\4294967297).
+const queueInternalIdBase = 1 << 32
+
+// SetQueueFailpoint installs f to be called at named points inside queue
+// transactions ("enqueue", "update", "deliver"); an error it returns aborts
+// the transaction as a failed write would. nil removes it. For
+// failure-injection tests only.
+func SetQueueFailpoint(f func(point string) error) {
+	if f == nil {
+		queueFailpointFn.Store(nil)
+		return
+	}
+	queueFailpointFn.Store(&f)
+}
+
+var queueFailpointFn atomic.Pointer[func(point string) error]
+
+func queueFailpoint(point string) error {
+	if f := queueFailpointFn.Load(); f != nil {
+		return (*f)(point)
+	}
+	return nil
+}
+
+func queueKey64(v int64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(v))
+	return b[:]
+}
+
+func queueMsgKey(queue, id int64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(queue))
+	binary.BigEndian.PutUint64(k[8:], uint64(id))
+	return k
+}
+
+// InitQueues creates the queue and mailbox buckets and the three fixed
+// queues (Submission, Unreachable, Poison) if they are missing.
+func (s *Store) InitQueues(now time.Time) error {
+	return s.DB().Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketQueues, bucketQueueKeys, bucketQueueMessages, bucketQueueCopies, bucketQueueData, bucketMailboxItems, bucketMailboxData} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		q := &QueueTx{tx: tx, s: s}
+		fixed := []state.QueueRecord{
+			{Number: state.QueueSubmission, DeliveryType: state.DeliveryUndefined, NextHopDomain: "Submission"},
+			{Number: state.QueueUnreachable, DeliveryType: state.DeliveryUnreachable, NextHopDomain: "Unreachable Domain"},
+			{Number: state.QueuePoison, DeliveryType: state.DeliveryUndefined, NextHopDomain: "Poison Message"},
+		}
+		for i := range fixed {
+			if _, err := q.Queue(fixed[i].Number); err == nil {
+				continue
+			}
+			r := fixed[i]
+			r.NextHopConnector = queueZeroGuid
+			r.NextHopCategory = "Internal"
+			r.Created = now
+			if err := q.PutQueue(&r); err != nil {
+				return err
+			}
+		}
+		b := tx.Bucket(bucketQueues)
+		if b.Sequence() < uint64(state.QueuePoison) {
+			if err := b.SetSequence(uint64(state.QueuePoison)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const queueZeroGuid = "00000000-0000-0000-0000-000000000000"
+
+// Enqueue stores a new message in queue m.Queue (normally Submission) and
+// assigns m.InternalId. Concurrent callers share one commit (bbolt Batch);
+// Enqueue returns only after that commit is on disk. A failed write gives
+// an error wrapping state.ErrQueueFull and nothing is stored.
+func (s *Store) Enqueue(m *state.QueuedMessage, data []byte) error {
+	err := s.DB().Batch(func(tx *bolt.Tx) error {
+		// Batch may run this more than once; every run starts afresh.
+		m.InternalId = 0
+		q := &QueueTx{tx: tx, s: s}
+		if err := q.AddMessage(m, data); err != nil {
+			return err
+		}
+		return queueFailpoint("enqueue")
+	})
+	if err != nil {
+		m.InternalId = 0
+		return fmt.Errorf("%w: %v", state.ErrQueueFull, err)
+	}
+	return nil
+}
+
+// QueueUpdate runs fn in one read-write transaction over the queue and
+// mailbox buckets: everything fn does is committed together or not at all.
+func (s *Store) QueueUpdate(fn func(q *QueueTx) error) error {
+	return s.DB().Update(func(tx *bolt.Tx) error {
+		if err := fn(&QueueTx{tx: tx, s: s}); err != nil {
+			return err
+		}
+		return queueFailpoint("update")
+	})
+}
+
+// QueueView runs fn in a read-only transaction over the queue and mailbox
+// buckets.
+func (s *Store) QueueView(fn func(q *QueueTx) error) error {
+	return s.DB().View(func(tx *bolt.Tx) error {
+		return fn(&QueueTx{tx: tx, s: s})
+	})
+}
+
+// QueueTx is a transaction over the queue and mailbox buckets. Records it
+// returns are decoded copies the caller owns.
+type QueueTx struct {
+	tx *bolt.Tx
+	s  *Store
+}
+
+// Org returns the organisation as seen by this transaction, so routing
+// can read recipients, domains and connectors in the same step that
+// moves a message.
+func (q *QueueTx) Org() state.Tx { return q.s.Tx(q.tx) }
+
+func (q *QueueTx) bucket(name []byte) (*bolt.Bucket, error) {
+	b := q.tx.Bucket(name)
+	if b == nil {
+		if !q.tx.Writable() {
+			return nil, fmt.Errorf("bucket %q: %w", name, state.ErrNotFound)
+		}
+		var err error
+		if b, err = q.tx.CreateBucketIfNotExists(name); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// Queue returns the queue with the given number.
+func (q *QueueTx) Queue(number int64) (*state.QueueRecord, error) {
+	b, err := q.bucket(bucketQueues)
+	if err != nil {
+		return nil, err
+	}
+	v := b.Get(queueKey64(number))
+	if v == nil {
+		return nil, fmt.Errorf("queue %d: %w", number, state.ErrNotFound)
+	}
+	var r state.QueueRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("queue %d: %w: %v", number, state.ErrCorrupt, err)
+	}
+	return &r, nil
+}
+
+// QueueByKey returns the delivery queue for a next-hop key (state.NextHopKey).
+func (q *QueueTx) QueueByKey(key string) (*state.QueueRecord, error) {
+	b, err := q.bucket(bucketQueueKeys)
+	if err != nil {
+		return nil, err
+	}
+	v := b.Get([]byte(key))
+	if v == nil {
+		return nil, fmt.Errorf("queue %q: %w", key, state.ErrNotFound)
+	}
+	return q.Queue(int64(binary.BigEndian.Uint64(v)))
+}
+
+// Queues lists every queue in number order.
+func (q *QueueTx) Queues() ([]*state.QueueRecord, error) {
+	b, err := q.bucket(bucketQueues)
+	if err != nil {
+		return nil, err
+	}
+	var out []*state.QueueRecord
+	err = b.ForEach(func(k, v []byte) error {
+		var r state.QueueRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("queue: %w: %v", state.ErrCorrupt, err)
+		}
+		out = append(out, &r)
+		return nil
+	})
+	return out, err
+}
+
+// EnsureQueue returns the delivery queue with r's next-hop key, creating
+// it from r (with a new number) when there is none.
+func (q *QueueTx) EnsureQueue(r *state.QueueRecord) (*state.QueueRecord, error) {
+	if existing, err := q.QueueByKey(r.NextHopKey()); err == nil {
+		return existing, nil
+	}
+	b, err := q.bucket(bucketQueues)
+	if err != nil {
+		return nil, err
+	}
+	n, err := b.NextSequence()
+	if err != nil {
+		return nil, err
+	}
+	nr := *r
+	nr.Number = int64(n)
+	nr.MessageCount = 0
+	if err := q.PutQueue(&nr); err != nil {
+		return nil, err
+	}
+	kb, err := q.bucket(bucketQueueKeys)
+	if err != nil {
+		return nil, err
+	}
+	if err := kb.Put([]byte(nr.NextHopKey()), queueKey64(nr.Number)); err != nil {
+		return nil, err
+	}
+	return &nr, nil
+}
+
+// PutQueue writes a queue record (its counters included).
+func (q *QueueTx) PutQueue(r *state.QueueRecord) error {
+	b, err := q.bucket(bucketQueues)
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return b.Put(queueKey64(r.Number), v)
+}
+
+// DeleteQueue removes an empty delivery queue. The fixed queues are never
+// removed.
+func (q *QueueTx) DeleteQueue(number int64) error {
+	if number <= state.QueuePoison {
+		return fmt.Errorf("queue %d: %w", number, state.ErrInvalid)
+	}
+	r, err := q.Queue(number)
+	if err != nil {
+		return err
+	}
+	if r.MessageCount != 0 {
+		return fmt.Errorf("queue %d is not empty: %w", number, state.ErrInvalid)
+	}
+	b, err := q.bucket(bucketQueues)
+	if err != nil {
+		return err
+	}
+	if err := b.Delete(queueKey64(number)); err != nil {
+		return err
+	}
+	kb, err := q.bucket(bucketQueueKeys)
+	if err != nil {
+		return err
+	}
+	return kb.Delete([]byte(r.NextHopKey()))
+}
+
+// Message returns the copy of message id in a queue.
+func (q *QueueTx) Message(queue, id int64) (*state.QueuedMessage, error) {
+	b, err := q.bucket(bucketQueueMessages)
+	if err != nil {
+		return nil, err
+	}
+	v := b.Get(queueMsgKey(queue, id))
+	if v == nil {
+		return nil, fmt.Errorf("message %d in queue %d: %w", id, queue, state.ErrNotFound)
+	}
+	return decodeQueuedMessage(v)
+}
+
+func decodeQueuedMessage(v []byte) (*state.QueuedMessage, error) {
+	var m state.QueuedMessage
+	if err := json.Unmarshal(v, &m); err != nil {
+		return nil, fmt.Errorf("queued message: %w: %v", state.ErrCorrupt, err)
+	}
+	return &m, nil
+}
+
+// ForEachMessage visits the copies in a queue in InternalId order, starting
+// after the id "after" (0 for the start). Returning ErrStopWalk from fn ends the
+// walk without an error.
+func (q *QueueTx) ForEachMessage(queue, after int64, fn func(m *state.QueuedMessage) error) error {
+	b, err := q.bucket(bucketQueueMessages)
+	if err != nil {
+		return err
+	}
+	prefix := queueKey64(queue)
+	c := b.Cursor()
+	for k, v := c.Seek(queueMsgKey(queue, after+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		m, err := decodeQueuedMessage(v)
+		if err != nil {
+			return err
+		}
+		if err := fn(m); err != nil {
+			if err == ErrStopWalk {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrStopWalk ends a ForEachMessage walk early.
+var ErrStopWalk = errors.New("stop walking the queue")
+
+// Copies lists the queues that hold a copy of message id.
+func (q *QueueTx) Copies(id int64) ([]int64, error) {
+	b, err := q.bucket(bucketQueueCopies)
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	prefix := queueKey64(id)
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		out = append(out, int64(binary.BigEndian.Uint64(k[8:])))
+	}
+	return out, nil
+}
+
+// Data returns the raw bytes of message id (a copy the caller owns).
+func (q *QueueTx) Data(id int64) ([]byte, error) {
+	b, err := q.bucket(bucketQueueData)
+	if err != nil {
+		return nil, err
+	}
+	v := b.Get(queueKey64(id))
+	if v == nil {
+		return nil, fmt.Errorf("message data %d: %w", id, state.ErrNotFound)
+	}
+	return bytes.Clone(v), nil
+}
+
+// AddMessage puts a copy of a message into queue m.Queue. With
+// m.InternalId zero it is a new message: it gets the next InternalId and
+// data is stored; otherwise data may be nil and the existing bytes are
+// shared. If the queue already holds a copy of that message the
+// recipients are merged into it. The queue's counters are updated.
+func (q *QueueTx) AddMessage(m *state.QueuedMessage, data []byte) error {
+	qr, err := q.Queue(m.Queue)
+	if err != nil {
+		return err
+	}
+	db, err := q.bucket(bucketQueueData)
+	if err != nil {
+		return err
+	}
+	if m.InternalId == 0 {
+		n, err := db.NextSequence()
+		if err != nil {
+			return err
+		}
+		m.InternalId = queueInternalIdBase + int64(n)
+	}
+	if data != nil {
+		if err := db.Put(queueKey64(m.InternalId), data); err != nil {
+			return err
+		}
+	}
+	mb, err := q.bucket(bucketQueueMessages)
+	if err != nil {
+		return err
+	}
+	key := queueMsgKey(m.Queue, m.InternalId)
+	if v := mb.Get(key); v != nil {
+		existing, err := decodeQueuedMessage(v)
+		if err != nil {
+			return err
+		}
+		m.Recipients = queueMergeRecipients(existing.Recipients, m.Recipients)
+		return q.PutMessage(m)
+	}
+	if err := q.PutMessage(m); err != nil {
+		return err
+	}
+	cb, err := q.bucket(bucketQueueCopies)
+	if err != nil {
+		return err
+	}
+	if err := cb.Put(queueMsgKey(m.InternalId, m.Queue), nil); err != nil {
+		return err
+	}
+	qr.MessageCount++
+	if m.Status == state.MessageSuspended {
+		qr.DeferredMessageCount++
+	}
+	return q.PutQueue(qr)
+}
+
+func queueMergeRecipients(a, b []state.QueuedRecipient) []state.QueuedRecipient {
+	out := append([]state.QueuedRecipient(nil), a...)
+	for _, r := range b {
+		dup := false
+		for _, e := range out {
+			if queueEqualFold(e.Address, r.Address) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func queueEqualFold(a, b string) bool { return bytes.EqualFold([]byte(a), []byte(b)) }
+
+// PutMessage rewrites a copy that is already in its queue (status,
+// recipients, retry fields).
+func (q *QueueTx) PutMessage(m *state.QueuedMessage) error {
+	mb, err := q.bucket(bucketQueueMessages)
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return mb.Put(queueMsgKey(m.Queue, m.InternalId), v)
+}
+
+// RemoveMessage deletes the copy of message id from a queue; the raw bytes
+// go with the last copy. The queue's counters are updated.
+func (q *QueueTx) RemoveMessage(queue, id int64) error {
+	mb, err := q.bucket(bucketQueueMessages)
+	if err != nil {
+		return err
+	}
+	key := queueMsgKey(queue, id)
+	v := mb.Get(key)
+	if v == nil {
+		return fmt.Errorf("message %d in queue %d: %w", id, queue, state.ErrNotFound)
+	}
+	old, err := decodeQueuedMessage(v)
+	if err != nil {
+		return err
+	}
+	suspended := old.Status == state.MessageSuspended
+	if err := mb.Delete(key); err != nil {
+		return err
+	}
+	cb, err := q.bucket(bucketQueueCopies)
+	if err != nil {
+		return err
+	}
+	if err := cb.Delete(queueMsgKey(id, queue)); err != nil {
+		return err
+	}
+	left, err := q.Copies(id)
+	if err != nil {
+		return err
+	}
+	if len(left) == 0 {
+		db, err := q.bucket(bucketQueueData)
+		if err != nil {
+			return err
+		}
+		if err := db.Delete(queueKey64(id)); err != nil {
+			return err
+		}
+	}
+	qr, err := q.Queue(queue)
+	if err != nil {
+		return err
+	}
+	if qr.MessageCount > 0 {
+		qr.MessageCount--
+	}
+	if suspended && qr.DeferredMessageCount > 0 {
+		qr.DeferredMessageCount--
+	}
+	return q.PutQueue(qr)
+}
+
+// SetMessageStatus changes a copy's status and keeps the queue's
+// suspended-message counter in step.
+func (q *QueueTx) SetMessageStatus(m *state.QueuedMessage, status string) error {
+	old, err := q.Message(m.Queue, m.InternalId)
+	if err != nil {
+		return err
+	}
+	m.Status = status
+	if err := q.PutMessage(m); err != nil {
+		return err
+	}
+	wasS, isS := old.Status == state.MessageSuspended, status == state.MessageSuspended
+	if wasS == isS {
+		return nil
+	}
+	qr, err := q.Queue(m.Queue)
+	if err != nil {
+		return err
+	}
+	if isS {
+		qr.DeferredMessageCount++
+	} else if qr.DeferredMessageCount > 0 {
+		qr.DeferredMessageCount--
+	}
+	return q.PutQueue(qr)
+}
+
+// MoveMessage moves the copy m (as read from queue m.Queue, possibly
+// changed) into queue to, in this transaction.
+func (q *QueueTx) MoveMessage(m *state.QueuedMessage, to int64) error {
+	if m.Queue == to {
+		return q.PutMessage(m)
+	}
+	if err := q.RemoveMessageKeepData(m.Queue, m.InternalId); err != nil {
+		return err
+	}
+	m.Queue = to
+	return q.AddMessage(m, nil)
+}
+
+// RemoveMessageKeepData deletes a copy like RemoveMessage but keeps the raw
+// bytes even if it was the last copy (the caller adds a new copy next).
+func (q *QueueTx) RemoveMessageKeepData(queue, id int64) error {
+	data, err := q.Data(id)
+	if err != nil {
+		return err
+	}
+	if err := q.RemoveMessage(queue, id); err != nil {
+		return err
+	}
+	db, err := q.bucket(bucketQueueData)
+	if err != nil {
+		return err
+	}
+	if db.Get(queueKey64(id)) == nil {
+		return db.Put(queueKey64(id), data)
+	}
+	return nil
+}
+
+// Deliver stores a message in a mailbox and assigns item.Id. Used with
+// RemoveMessage in the same QueueUpdate, it makes delivery and dequeue one
+// step.
+func (q *QueueTx) Deliver(item *state.MailboxItem, data []byte) error {
+	ib, err := q.bucket(bucketMailboxItems)
+	if err != nil {
+		return err
+	}
+	n, err := ib.NextSequence()
+	if err != nil {
+		return err
+	}
+	item.Id = int64(n)
+	item.Size = int64(len(data))
+	v, err := json.Marshal(item)
+	if err != nil {
+		return err
+	}
+	key := append([]byte(item.Mailbox), queueKey64(item.Id)...)
+	if err := ib.Put(key, v); err != nil {
+		return err
+	}
+	rb, err := q.bucket(bucketMailboxData)
+	if err != nil {
+		return err
+	}
+	if err := rb.Put(key, data); err != nil {
+		return err
+	}
+	return queueFailpoint("deliver")
+}
+
+// MailboxItems lists the items of one mailbox (by the recipient's Guid) in
+// delivery order.
+func (q *QueueTx) MailboxItems(mailbox string) ([]*state.MailboxItem, error) {
+	ib, err := q.bucket(bucketMailboxItems)
+	if err != nil {
+		return nil, err
+	}
+	var out []*state.MailboxItem
+	prefix := []byte(mailbox)
+	c := ib.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Next() {
+		var it state.MailboxItem
+		if err := json.Unmarshal(v, &it); err != nil {
+			return nil, fmt.Errorf("mailbox item: %w: %v", state.ErrCorrupt, err)
+		}
+		out = append(out, &it)
+	}
+	return out, nil
+}
+
+// MailboxItemData returns the raw bytes of one mailbox item.
+func (q *QueueTx) MailboxItemData(mailbox string, id int64) ([]byte, error) {
+	rb, err := q.bucket(bucketMailboxData)
+	if err != nil {
+		return nil, err
+	}
+	v := rb.Get(append([]byte(mailbox), queueKey64(id)...))
+	if v == nil {
+		return nil, fmt.Errorf("mailbox item %d: %w", id, state.ErrNotFound)
+	}
+	return bytes.Clone(v), nil
+}
+
+// DeleteMailboxItem removes one item from a mailbox.
+func (q *QueueTx) DeleteMailboxItem(mailbox string, id int64) error {
+	key := append([]byte(mailbox), queueKey64(id)...)
+	ib, err := q.bucket(bucketMailboxItems)
+	if err != nil {
+		return err
+	}
+	if ib.Get(key) == nil {
+		return fmt.Errorf("mailbox item %d: %w", id, state.ErrNotFound)
+	}
+	if err := ib.Delete(key); err != nil {
+		return err
+	}
+	rb, err := q.bucket(bucketMailboxData)
+	if err != nil {
+		return err
+	}
+	return rb.Delete(key)
+}

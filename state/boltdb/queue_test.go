@@ -1,0 +1,216 @@
+package boltdb_test
+
+import (
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"exsh/state"
+	"exsh/state/boltdb"
+	"exsh/state/statetest"
+)
+
+var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+func queueCount(t *testing.T, st *boltdb.Store, n int64) int64 {
+	t.Helper()
+	var c int64
+	err := st.QueueView(func(q *boltdb.QueueTx) error {
+		r, err := q.Queue(n)
+		if err != nil {
+			return err
+		}
+		c = r.MessageCount
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestQueueCountersCopiesAndData(t *testing.T) {
+	st := statetest.MustOpen(t)
+	if err := st.InitQueues(t0); err != nil {
+		t.Fatal(err)
+	}
+	m := &state.QueuedMessage{Queue: state.QueueSubmission, Status: state.MessageReady,
+		Recipients: []state.QueuedRecipient{{Address: "a@contoso.com"}, {Address: "b@fabrikam.com"}}}
+	if err := st.Enqueue(m, []byte("raw")); err != nil {
+		t.Fatal(err)
+	}
+	if m.InternalId <= 1<<32 {
+		t.Errorf("InternalId %d", m.InternalId)
+	}
+	if c := queueCount(t, st, state.QueueSubmission); c != 1 {
+		t.Fatalf("count %d", c)
+	}
+	// Bifurcate into a new delivery queue and Unreachable, then drop the original.
+	var dq *state.QueueRecord
+	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		var err error
+		dq, err = q.EnsureQueue(&state.QueueRecord{DeliveryType: state.DeliveryToMailbox, NextHopDomain: "mailbox database 1", NextHopConnector: state.NewGuid()})
+		if err != nil {
+			return err
+		}
+		if dq.Number <= state.QueuePoison {
+			t.Errorf("delivery queue number %d", dq.Number)
+		}
+		a := *m
+		a.Queue, a.Recipients = dq.Number, m.Recipients[:1]
+		b := *m
+		b.Queue, b.Recipients = state.QueueUnreachable, m.Recipients[1:]
+		if err := q.AddMessage(&a, nil); err != nil {
+			return err
+		}
+		if err := q.AddMessage(&b, nil); err != nil {
+			return err
+		}
+		return q.RemoveMessage(state.QueueSubmission, m.InternalId)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := queueCount(t, st, state.QueueSubmission); c != 0 {
+		t.Errorf("submission count %d", c)
+	}
+	st.QueueView(func(q *boltdb.QueueTx) error {
+		copies, _ := q.Copies(m.InternalId)
+		if len(copies) != 2 {
+			t.Errorf("copies %v", copies)
+		}
+		if d, err := q.Data(m.InternalId); err != nil || string(d) != "raw" {
+			t.Errorf("data %q %v", d, err)
+		}
+		return nil
+	})
+	// Moving Unreachable's copy back to Submission, then removing both copies, frees the data.
+	err = st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		c, err := q.Message(state.QueueUnreachable, m.InternalId)
+		if err != nil {
+			return err
+		}
+		if err := q.MoveMessage(c, state.QueueSubmission); err != nil {
+			return err
+		}
+		if err := q.RemoveMessage(state.QueueSubmission, m.InternalId); err != nil {
+			return err
+		}
+		if _, err := q.Data(m.InternalId); err != nil {
+			t.Errorf("data gone while a copy remains: %v", err)
+		}
+		return q.RemoveMessage(dq.Number, m.InternalId)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.QueueView(func(q *boltdb.QueueTx) error {
+		if _, err := q.Data(m.InternalId); !errors.Is(err, state.ErrNotFound) {
+			t.Errorf("data after the last copy: %v", err)
+		}
+		return nil
+	})
+	for _, n := range []int64{state.QueueSubmission, state.QueueUnreachable, dq.Number} {
+		if c := queueCount(t, st, n); c != 0 {
+			t.Errorf("queue %d count %d", n, c)
+		}
+	}
+	if err := st.QueueUpdate(func(q *boltdb.QueueTx) error { return q.DeleteQueue(dq.Number) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMergeIntoExistingCopy(t *testing.T) {
+	st := statetest.MustOpen(t)
+	st.InitQueues(t0)
+	m := &state.QueuedMessage{Queue: state.QueueSubmission, Recipients: []state.QueuedRecipient{{Address: "a@x"}}}
+	st.Enqueue(m, []byte("raw"))
+	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		again := *m
+		again.Recipients = []state.QueuedRecipient{{Address: "A@x"}, {Address: "b@x"}}
+		return q.AddMessage(&again, nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.QueueView(func(q *boltdb.QueueTx) error {
+		got, _ := q.Message(state.QueueSubmission, m.InternalId)
+		if len(got.Recipients) != 2 {
+			t.Errorf("merged recipients %+v", got.Recipients)
+		}
+		return nil
+	})
+	if c := queueCount(t, st, state.QueueSubmission); c != 1 {
+		t.Errorf("count %d after merge", c)
+	}
+}
+
+func TestEnqueueFailpointAndConcurrentBatch(t *testing.T) {
+	st := statetest.MustOpenPath(t, filepath.Join(t.TempDir(), boltdb.FileName), boltdb.Options{})
+	st.InitQueues(t0)
+	boltdb.SetQueueFailpoint(func(p string) error {
+		if p == "enqueue" {
+			return errors.New("no space left on device")
+		}
+		return nil
+	})
+	m := &state.QueuedMessage{Queue: state.QueueSubmission}
+	if err := st.Enqueue(m, []byte("x")); !errors.Is(err, state.ErrQueueFull) || m.InternalId != 0 {
+		t.Errorf("Enqueue with a failing commit: %v, id %d", err, m.InternalId)
+	}
+	boltdb.SetQueueFailpoint(nil)
+	var wg sync.WaitGroup
+	ids := make([]int64, 50)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := &state.QueuedMessage{Queue: state.QueueSubmission}
+			if err := st.Enqueue(m, []byte("x")); err != nil {
+				t.Error(err)
+			}
+			ids[i] = m.InternalId
+		}()
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] || id == 0 {
+			t.Errorf("duplicate or zero id %d", id)
+		}
+		seen[id] = true
+	}
+	if c := queueCount(t, st, state.QueueSubmission); c != 50 {
+		t.Errorf("count %d, want 50", c)
+	}
+}
+
+func TestMailboxItems(t *testing.T) {
+	st := statetest.MustOpen(t)
+	st.InitQueues(t0)
+	a, b := state.NewGuid(), state.NewGuid()
+	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		for _, mb := range []string{a, b, a} {
+			if err := q.Deliver(&state.MailboxItem{Mailbox: mb, Subject: "s"}, []byte("data")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.QueueView(func(q *boltdb.QueueTx) error {
+		items, _ := q.MailboxItems(a)
+		if len(items) != 2 || items[0].Size != 4 {
+			t.Errorf("items %+v", items)
+		}
+		d, err := q.MailboxItemData(a, items[1].Id)
+		if err != nil || string(d) != "data" {
+			t.Errorf("data %q %v", d, err)
+		}
+		return nil
+	})
+}
