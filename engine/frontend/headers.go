@@ -1,0 +1,124 @@
+package frontend
+
+import (
+	"bytes"
+	"strings"
+
+	"exsh/state"
+)
+
+// Header fields the Front End hands to the Transport service with a
+// proxied message. The first four are Exchange's; ClientHelo is exsh's
+// own (Exchange carries the client's EHLO name in its XPROXYFROM command,
+// which exsh does not implement). The hub trusts them only from an
+// authenticated Exchange server and removes ClientHelo.
+const (
+	HeaderOriginalClientIP = "X-MS-Exchange-Organization-OriginalClientIPAddress"
+	HeaderOriginalServerIP = "X-MS-Exchange-Organization-OriginalServerIPAddress"
+	HeaderAuthAs           = "X-MS-Exchange-Organization-AuthAs"
+	HeaderAuthSource       = "X-MS-Exchange-Organization-AuthSource"
+	HeaderClientHelo       = "X-MS-Exchange-Organization-OriginalClientHelo"
+)
+
+// SplitHeader returns the header section (with its final blank line) and
+// the body of a message.
+func SplitHeader(msg []byte) (header, body []byte) {
+	if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
+		return msg[:i+4], msg[i+4:]
+	}
+	if bytes.HasPrefix(msg, []byte("\r\n")) {
+		return msg[:2], msg[2:]
+	}
+	return msg, nil
+}
+
+// fields splits a header section into fields, each with its continuation
+// lines and CRLFs.
+func fields(header []byte) [][]byte {
+	var out [][]byte
+	rest := header
+	for len(rest) > 0 {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest
+		if i >= 0 {
+			line = rest[:i+1]
+		}
+		rest = rest[len(line):]
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			continue
+		}
+		if (line[0] == ' ' || line[0] == '\t') && len(out) > 0 {
+			out[len(out)-1] = append(out[len(out)-1], line...)
+			continue
+		}
+		out = append(out, append([]byte(nil), line...))
+	}
+	return out
+}
+
+func fieldName(f []byte) string {
+	name, _, _ := strings.Cut(string(f), ":")
+	return strings.TrimSpace(name)
+}
+
+// FilterHeader applies Exchange's header firewall to a message: without
+// ms-Exch-Accept-Headers-Routing the Received: and Resent-* fields go,
+// without ...-Organization the X-MS-Exchange-Organization-* fields, and
+// without ...-Forest the X-MS-Exchange-Forest-* fields.
+func FilterHeader(msg []byte, rights state.Rights) []byte {
+	routing := rights.Has(state.RightAcceptHeadersRouting)
+	org := rights.Has(state.RightAcceptHeadersOrganization)
+	forest := rights.Has(state.RightAcceptHeadersForest)
+	if routing && org && forest {
+		return msg
+	}
+	return RemoveFields(msg, func(name string) bool {
+		n := strings.ToLower(name)
+		switch {
+		case !routing && (n == "received" || strings.HasPrefix(n, "resent-")):
+			return true
+		case !org && strings.HasPrefix(n, "x-ms-exchange-organization-"):
+			return true
+		case !forest && strings.HasPrefix(n, "x-ms-exchange-forest-"):
+			return true
+		}
+		return false
+	})
+}
+
+// RemoveFields drops the header fields for which drop returns true.
+func RemoveFields(msg []byte, drop func(name string) bool) []byte {
+	header, body := SplitHeader(msg)
+	fs := fields(header)
+	var b bytes.Buffer
+	b.Grow(len(msg))
+	removed := false
+	for _, f := range fs {
+		if drop(fieldName(f)) {
+			removed = true
+			continue
+		}
+		b.Write(f)
+	}
+	if !removed {
+		return msg
+	}
+	if bytes.HasSuffix(header, []byte("\r\n\r\n")) || len(body) > 0 || bytes.Equal(header, []byte("\r\n")) {
+		b.WriteString("\r\n")
+	}
+	b.Write(body)
+	return b.Bytes()
+}
+
+// FieldValue returns the unfolded value of the first field called name.
+func FieldValue(msg []byte, name string) string {
+	header, _ := SplitHeader(msg)
+	for _, f := range fields(header) {
+		if strings.EqualFold(fieldName(f), name) {
+			_, v, _ := strings.Cut(string(f), ":")
+			v = strings.ReplaceAll(v, "\r\n", "")
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,230 @@
+package frontend
+
+import (
+	"crypto/tls"
+	"fmt"
+	"math/big"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"exsh/engine/smtpd"
+	"exsh/state"
+)
+
+// Role values of a receive connector's TransportRole.
+const (
+	RoleFrontend = "FrontendTransport"
+	RoleHub      = "HubTransport"
+)
+
+// Connector is a receive connector with its bindings and remote ranges
+// parsed and its explicit ADPermission entries attached.
+type Connector struct {
+	Rec      *state.ReceiveConnector
+	Bindings []netip.AddrPort
+	Ranges   []state.IPRange
+	Explicit []*state.ADPermission
+}
+
+// Org is an immutable snapshot of what the receive side needs from the
+// organisation. A new snapshot is loaded after every change.
+type Org struct {
+	Org        *state.Organization
+	Server     *state.ExchangeServer
+	Fqdn       string
+	Build      string // the id of Received: headers, "15.2.1118.7"
+	Domains    []*state.AcceptedDomain
+	Connectors []*Connector // every connector of this server, enabled or not
+	Services   map[string]*state.TransportService
+	TLS        *tls.Config // nil when the organisation has no certificate
+	CertDER    []byte      // the certificate's DER, pinned by the proxy client
+}
+
+// Load reads a snapshot in one transaction. serverName picks the server
+// (the organisation's ServerName when empty).
+func Load(st state.Store, serverName string) (*Org, error) {
+	o := &Org{Services: map[string]*state.TransportService{}}
+	err := st.View(func(tx state.Tx) error {
+		org, err := tx.Org()
+		if err != nil {
+			return fmt.Errorf("reading the organisation: %w", err)
+		}
+		o.Org = org
+		if serverName == "" {
+			serverName = org.ServerName
+		}
+		srv, err := tx.Server(serverName)
+		if err != nil {
+			return fmt.Errorf("server %q: %w", serverName, err)
+		}
+		o.Server = srv
+		o.Fqdn = srv.Fqdn
+		o.Build = smtpd.BuildFromVersion(srv.AdminDisplayVersion)
+		if o.Domains, err = tx.AcceptedDomains(); err != nil {
+			return err
+		}
+		rcs, err := tx.ReceiveConnectors()
+		if err != nil {
+			return err
+		}
+		for _, rc := range rcs {
+			if !strings.EqualFold(rc.Server, srv.Name) {
+				continue
+			}
+			c := &Connector{Rec: rc}
+			for _, b := range rc.Bindings {
+				ap, err := state.ParseBinding(b)
+				if err != nil {
+					continue
+				}
+				c.Bindings = append(c.Bindings, ap)
+			}
+			for _, r := range rc.RemoteIPRanges {
+				ipr, err := state.ParseIPRange(r)
+				if err != nil {
+					continue
+				}
+				c.Ranges = append(c.Ranges, ipr)
+			}
+			if c.Explicit, err = tx.ADPermissions(rc.Guid); err != nil {
+				return err
+			}
+			o.Connectors = append(o.Connectors, c)
+		}
+		for _, kind := range []string{"Hub", "FrontEnd"} {
+			if ts, err := tx.TransportService(kind); err == nil {
+				o.Services[kind] = ts
+			}
+		}
+		cert, err := tx.Certificate()
+		if err == nil && cert != nil && len(cert.CertPEM) > 0 {
+			pair, err := tls.X509KeyPair(cert.CertPEM, cert.KeyPEM)
+			if err != nil {
+				return fmt.Errorf("the server certificate: %w", err)
+			}
+			o.CertDER = pair.Certificate[0]
+			o.TLS = &tls.Config{
+				Certificates: []tls.Certificate{pair},
+				// Exchange 2019 on Windows Server 2019 negotiates TLS 1.2.
+				MaxVersion: tls.VersionTLS12,
+				MinVersion: tls.VersionTLS12,
+				// Schannel's ECDHE on P-256 ("CALG_ECDH_EPHEM with
+				// strength 256 bits").
+				CurvePreferences: []tls.CurveID{tls.CurveP256, tls.X25519, tls.CurveP384},
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(o.Connectors, func(i, j int) bool { return o.Connectors[i].Rec.Name < o.Connectors[j].Rec.Name })
+	return o, nil
+}
+
+// NetBIOS is the organisation's NetBIOS domain ("CONTOSO").
+func (o *Org) NetBIOS() string { return o.Org.NetBIOSDomain }
+
+// DefaultDomain is the default accepted domain's name, "" if none.
+func (o *Org) DefaultDomain() string {
+	if d := state.DefaultAcceptedDomain(o.Domains); d != nil {
+		return d.DomainName
+	}
+	return o.Org.DomainName
+}
+
+// ConnectorByName finds a connector of this server by name.
+func (o *Org) ConnectorByName(name string) *Connector {
+	for _, c := range o.Connectors {
+		if strings.EqualFold(c.Rec.Name, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// Select picks the receive connector for a connection that arrived on
+// local (with the binding's port, not the listening port) from remote,
+// as Exchange does (exchange-receive.md §5.1): among the enabled
+// connectors of role with a binding that accepts local, the one whose
+// RemoteIPRanges holds remote most specifically; on a tie a binding to
+// the exact address beats a wildcard. nil means no connector accepts the
+// connection, which is then dropped.
+func (o *Org) Select(role string, local, remote netip.AddrPort) *Connector {
+	ra := remote.Addr().Unmap().WithZone("")
+	var best *Connector
+	var bestSize *big.Int
+	bestSpecific := false
+	for _, c := range o.Connectors {
+		if !c.Rec.Enabled || !strings.EqualFold(c.Rec.TransportRole, role) {
+			continue
+		}
+		matched, specific := false, false
+		for _, b := range c.Bindings {
+			if state.BindingMatches(b, local) {
+				matched = true
+				if !b.Addr().IsUnspecified() {
+					specific = true
+				}
+			}
+		}
+		if !matched {
+			continue
+		}
+		i := state.MostSpecific(c.Ranges, ra)
+		if i < 0 {
+			continue
+		}
+		size := c.Ranges[i].Size()
+		if best == nil || size.Cmp(bestSize) < 0 || size.Cmp(bestSize) == 0 && specific && !bestSpecific {
+			best, bestSize, bestSpecific = c, size, specific
+		}
+	}
+	return best
+}
+
+// Config builds the SMTP session configuration of a connector.
+func (o *Org) Config(c *Connector) smtpd.Config {
+	rc := c.Rec
+	cfg := smtpd.Config{
+		Fqdn:                rc.Fqdn,
+		Banner:              rc.Banner,
+		SizeMode:            rc.SizeEnabled,
+		MaxMessageSize:      int64(rc.MaxMessageSize),
+		MaxHeaderSize:       int64(rc.MaxHeaderSize),
+		Pipelining:          rc.PipeliningEnabled,
+		DSN:                 rc.DeliveryStatusNotificationEnabled,
+		EnhancedStatusCodes: rc.EnhancedStatusCodesEnabled,
+		EightBitMime:        rc.EightBitMimeEnabled,
+		BinaryMime:          rc.BinaryMimeEnabled,
+		Chunking:            rc.ChunkingEnabled,
+		SMTPUTF8:            rc.SmtpUtf8Enabled,
+		RequireTLS:          rc.RequireTLS,
+		BasicAuth:           rc.AuthMechanism.Has("BasicAuth"),
+		BasicAuthRequireTLS: rc.AuthMechanism.Has("BasicAuthRequireTLS"),
+		RequireEHLODomain:   rc.RequireEHLODomain,
+		BareLFRejection:     rc.BareLinefeedRejectionEnabled,
+		MaxRecipients:       rc.MaxRecipientsPerMessage,
+		MaxHopCount:         rc.MaxHopCount,
+		MaxLogonFailures:    rc.MaxLogonFailures,
+		MaxProtocolErrors:   int(rc.MaxProtocolErrors),
+		ConnectionTimeout:   rc.ConnectionTimeout,
+		InactivityTimeout:   rc.ConnectionInactivityTimeout,
+		TarpitInterval:      rc.TarpitInterval,
+		AuthTarpitInterval:  rc.AuthTarpitInterval,
+	}
+	if cfg.Fqdn == "" {
+		cfg.Fqdn = o.Fqdn
+	}
+	if rc.AuthMechanism.Has("Tls") && o.TLS != nil {
+		cfg.TLSConfig = o.TLS
+	}
+	if rc.MaxMessageSize < 0 {
+		cfg.MaxMessageSize = 0
+	}
+	if rc.MaxHeaderSize < 0 {
+		cfg.MaxHeaderSize = 0
+	}
+	return cfg
+}

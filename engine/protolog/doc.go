@@ -1,0 +1,34 @@
+// Package protolog writes Exchange's SMTP protocol logs: the CSV files that
+// Exchange 2019 keeps under TransportRoles\Logs\{FrontEnd,Hub}\ProtocolLog\
+// {SmtpReceive,SmtpSend}, one line per protocol event.
+//
+// A [Log] owns one log directory (one service, one direction). It writes
+// hourly files named RECVyyyymmddhh-N.LOG or SENDyyyymmddhh-N.LOG, each
+// starting with Exchange's five header lines:
+//
+//	#Software: Microsoft Exchange Server
+//	#Version: 15.0.0.0
+//	#Log-type: SMTP Receive Protocol Log
+//	#Date: 2023-01-11T16:00:04.113Z
+//	#Fields: date-time,connector-id,session-id,sequence-number,local-endpoint,remote-endpoint,event,data,context
+//
+// A file that reaches [Limits.MaxFileSize] is closed and the next instance
+// number is opened; files older than [Limits.MaxAge] and the oldest files
+// beyond [Limits.MaxDirectorySize] are deleted.
+//
+// Each SMTP connection gets a [Session] (from [Log.Session]) with a 16-digit
+// upper-case hexadecimal session id and a sequence number starting at 0. It
+// has one method per event kind:
+//
+//	Connect     +   the connection was opened
+//	Recv        <   a line from the peer
+//	Send        >   a line to the peer
+//	Info        *   information (permissions, TLS, message ids, ...)
+//	Disconnect  -   the connection was closed
+//
+// Every line is written to the file with one write(2) before the method
+// returns, so a reply that a caller sends after logging it is already on
+// disk (SPEC §3). A Session whose connector logs at level None writes
+// nothing and costs one allocation; it still has a session id, which the
+// transport uses in message ids.
+package protolog

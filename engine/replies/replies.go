@@ -1,0 +1,179 @@
+package replies
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Reply is one SMTP reply: a code, an enhanced status code ("2.1.0", empty
+// for replies that have none, such as 354 and 334) and the text.
+// A Reply is also an error, so policy code can return it.
+type Reply struct {
+	Code     int
+	Enhanced string
+	Text     string
+}
+
+// Error returns the reply line, so a Reply can travel as an error.
+func (r Reply) Error() string { return r.String() }
+
+// String is the reply line with its enhanced status code.
+func (r Reply) String() string { return r.Line(true) }
+
+// Line renders the reply as one line; enhanced is false on connectors with
+// EnhancedStatusCodesEnabled $false.
+func (r Reply) Line(enhanced bool) string {
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(r.Code))
+	if enhanced && r.Enhanced != "" {
+		b.WriteByte(' ')
+		b.WriteString(r.Enhanced)
+	}
+	if r.Text != "" {
+		b.WriteByte(' ')
+		b.WriteString(r.Text)
+	}
+	return b.String()
+}
+
+// Permanent reports a 5xx reply; Transient a 4xx one.
+func (r Reply) Permanent() bool { return r.Code >= 500 }
+func (r Reply) Transient() bool { return r.Code >= 400 && r.Code < 500 }
+
+// Positive reports a 2xx or 3xx reply.
+func (r Reply) Positive() bool { return r.Code >= 200 && r.Code < 400 }
+
+// ClosesConnection reports a 421 reply, after which the server closes.
+func (r Reply) ClosesConnection() bool { return r.Code == 421 }
+
+// Parse splits "550 5.7.54 SMTP; Unable ..." into a Reply. The enhanced
+// code is recognised when the second word has the x.y.z form.
+func Parse(line string) (Reply, error) {
+	if len(line) < 3 {
+		return Reply{}, fmt.Errorf("reply %q too short", line)
+	}
+	code, err := strconv.Atoi(line[:3])
+	if err != nil || code < 200 || code > 599 {
+		return Reply{}, fmt.Errorf("reply %q has no code", line)
+	}
+	rest := strings.TrimLeft(line[3:], " -")
+	r := Reply{Code: code}
+	if word, after, _ := strings.Cut(rest, " "); IsEnhancedCode(word) {
+		r.Enhanced, rest = word, after
+	}
+	r.Text = rest
+	return r, nil
+}
+
+// IsEnhancedCode reports whether s looks like "5.7.54".
+func IsEnhancedCode(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 || len(s) > 11 {
+		return false
+	}
+	if parts[0] != "2" && parts[0] != "4" && parts[0] != "5" {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if p == "" || len(p) > 3 {
+			return false
+		}
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Banner is the default greeting of a connector whose Banner is empty:
+// "220 EX01.contoso.com Microsoft ESMTP MAIL Service ready at Wed, 11 Jan
+// 2023 16:59:51 +0100" (day not padded, local offset without colon).
+func Banner(fqdn string, now time.Time) string {
+	return "220 " + fqdn + " Microsoft ESMTP MAIL Service ready at " + now.Format("Mon, 2 Jan 2006 15:04:05 -0700")
+}
+
+// HelloText is the first EHLO line and the HELO reply text:
+// "EX01.contoso.com Hello [192.0.2.1]".
+func HelloText(fqdn, clientIP string) string {
+	return fqdn + " Hello [" + clientIP + "]"
+}
+
+// Queued is the end-of-data reply of a message committed to the
+// submission queue. messageID carries its angle brackets.
+func Queued(messageID string, internalID int64, hostname string) Reply {
+	return Reply{250, "2.6.0", fmt.Sprintf("%s [InternalId=%d, Hostname=%s] Queued mail for delivery", messageID, internalID, hostname)}
+}
+
+// The replies. Each name says the event; the comment says where the text
+// comes from when it is not [doc]/[obs] in exchange-receive.md §7.3.
+var (
+	SenderOK     = Reply{250, "2.1.0", "Sender OK"}
+	RecipientOK  = Reply{250, "2.1.5", "Recipient OK"}
+	StartData    = Reply{354, "", "Start mail input; end with <CRLF>.<CRLF>"}
+	Closing      = Reply{221, "2.0.0", "Service closing transmission channel"}
+	StartTLS     = Reply{220, "2.0.0", "SMTP server ready"}
+	AuthOK       = Reply{235, "2.7.0", "Authentication successful"}
+	AuthFailed   = Reply{535, "5.7.3", "Authentication unsuccessful"}
+	NoopOK       = Reply{250, "2.0.0", "OK"}                                                   // [inf]
+	ResetOK      = Reply{250, "2.0.0", "Resetting"}                                            // [inf]
+	ChunkOK      = Reply{250, "2.0.0", "BDAT accepted"}                                        // [inf] non-final BDAT chunk
+	VrfyReply    = Reply{252, "2.1.5", "Cannot VRFY user, but will take message for delivery"} // [inf]
+	HelpReply    = Reply{214, "", "This server supports the following commands: HELO EHLO STARTTLS RCPT DATA RSET MAIL QUIT HELP AUTH BDAT"}
+	RelayDenied  = Reply{550, "5.7.54", "SMTP; Unable to relay recipient in non-accepted domain"}
+	NotAuthed    = Reply{530, "5.7.57", "SMTP; Client was not authenticated to send anonymous mail during MAIL FROM"}
+	SendAsDenied = Reply{550, "5.7.60", "SMTP; Client does not have permissions to send as this sender"}
+	// AnonymousSendAsDenied is the Exchange transport SDK text for an
+	// anonymous sender in an authoritative domain without
+	// Accept-Authoritative-Domain-Sender (exchange-receive.md §6.3 CONFLICT).
+	AnonymousSendAsDenied = Reply{550, "5.7.1", "Anonymous client does not have permission to send as this sender"}
+	// SubmitDenied: MAIL FROM on a session without ms-Exch-SMTP-Submit
+	// that has authenticated [doc: SDK SubmitDenied].
+	SubmitDenied       = Reply{550, "5.7.1", "Client does not have permissions to submit to this server"}
+	InvalidAddress     = Reply{501, "5.1.7", "Invalid address"}        // MAIL FROM syntax; §7.3 gives 550, clients expect 501 [inf]
+	InvalidRecipient   = Reply{501, "5.1.3", "Invalid address"}        // [inf]
+	InvalidDomain      = Reply{501, "5.5.4", "Invalid domain name"}    // EHLO/HELO argument
+	InvalidArguments   = Reply{501, "5.5.4", "Invalid arguments"}      // [inf]
+	UnknownParameter   = Reply{504, "5.5.4", "Unrecognized parameter"} // [inf] unknown MAIL/RCPT parameter
+	TooManyRecipients  = Reply{452, "4.5.3", "Too many recipients"}    // connector limit
+	TooBig             = Reply{552, "5.3.4", "Message size exceeds fixed maximum message size"}
+	HeaderTooBig       = Reply{552, "5.3.4", "Header size exceeds fixed maximum size"} // [inf]
+	Unrecognized       = Reply{500, "5.3.3", "Unrecognized command"}
+	LineTooLong        = Reply{500, "5.5.2", "Line too long"} // [inf]
+	SendHelloFirst     = Reply{503, "5.5.2", "Send hello first"}
+	BadSequence        = Reply{503, "5.5.1", "Bad sequence of commands"}
+	NeedMail           = Reply{503, "5.5.2", "Need mail command"}        // [inf]
+	NeedRcpt           = Reply{503, "5.5.2", "Need rcpt command"}        // [inf]
+	SenderAlready      = Reply{503, "5.5.2", "Sender already specified"} // [inf]
+	AlreadyAuthed      = Reply{503, "5.5.2", "Already authenticated"}    // [inf]
+	AuthNotSupported   = Reply{504, "5.7.4", "Unrecognized authentication type"}
+	AuthCancelled      = Reply{501, "5.0.0", "Authentication cancelled"}                 // [inf]
+	AuthBadResponse    = Reply{501, "5.5.2", "Cannot decode response"}                   // [inf] bad base64
+	AuthNotInMail      = Reply{503, "5.5.1", "Cannot authenticate during a transaction"} // [inf]
+	TLSNotAvailable    = Reply{502, "5.5.1", "TLS not available"}                        // [inf] STARTTLS not offered
+	TLSAlreadyActive   = Reply{503, "5.5.1", "TLS already active"}                       // [inf]
+	MustStartTLS       = Reply{530, "5.7.0", "Must issue a STARTTLS command first"}      // [doc: SDK] RequireTLS
+	DataNeedsBdat      = Reply{503, "5.5.1", "Use BDAT for BINARYMIME messages"}         // [inf]
+	BdatBadArgs        = Reply{501, "5.5.4", "Invalid BDAT arguments"}                   // [inf]
+	BdatAfterData      = Reply{503, "5.5.1", "Bad sequence of commands"}                 // BDAT and DATA mixed
+	HopCountExceeded   = Reply{554, "5.4.6", "Hop count exceeded - possible mail loop"}
+	IdleTimeout        = Reply{451, "4.7.0", "Timeout waiting for client input"}
+	ConnectionTimedOut = Reply{421, "4.4.1", "Connection timed out"}
+	ServiceUnavailable = Reply{421, "4.3.2", "Service not available"}
+	Resources          = Reply{452, "4.3.1", "Insufficient system resources"}
+	TooManyConnections = Reply{421, "4.3.2", "The maximum number of concurrent connections has exceeded a limit, closing transmission channel"} // [inf]
+	TooManyErrors      = Reply{421, "4.7.0", "Too many errors on this connection, closing transmission channel"}                                // [inf] MaxProtocolErrors
+	TooManyLogonErrors = Reply{421, "4.7.0", "Too many authentication failures, closing transmission channel"}                                  // [inf] MaxLogonFailures
+	CommandNotAllowed  = Reply{550, "5.7.1", "Command not allowed"}
+	// RateExceeded: the connector's MessageRateLimit was reached
+	// (per client IP or user, per minute).
+	RateExceeded      = Reply{421, "4.4.2", "Message submission rate for this client has exceeded the configured limit"}
+	NotImplemented    = Reply{502, "5.3.3", "Command not implemented"}                        // [inf] EXPN, TURN, ...
+	BareLF            = Reply{554, "5.6.11", "SMTP; Bare Linefeeds are not allowed"}          // [inf] BareLinefeedRejectionEnabled
+	LocalError        = Reply{451, "4.7.0", "Temporary server error. Please try again later"} // [inf] internal error in a transaction
+	Internal          = Reply{421, "4.3.2", "Service not available"}                          // a panic in a session
+	CannotAchieveAuth = Reply{530, "5.7.3", "Cannot achieve Exchange Server authentication"}
+)

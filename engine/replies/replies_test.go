@@ -1,0 +1,53 @@
+package replies
+
+import (
+	"testing"
+	"time"
+)
+
+func TestTable(t *testing.T) {
+	for _, tc := range []struct {
+		r    Reply
+		want string
+	}{
+		{SenderOK, "250 2.1.0 Sender OK"},
+		{RecipientOK, "250 2.1.5 Recipient OK"},
+		{StartData, "354 Start mail input; end with <CRLF>.<CRLF>"},
+		{Closing, "221 2.0.0 Service closing transmission channel"},
+		{StartTLS, "220 2.0.0 SMTP server ready"},
+		{AuthOK, "235 2.7.0 Authentication successful"},
+		{AuthFailed, "535 5.7.3 Authentication unsuccessful"},
+		{RelayDenied, "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain"},
+		{NotAuthed, "530 5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM"},
+		{SendAsDenied, "550 5.7.60 SMTP; Client does not have permissions to send as this sender"},
+		{SendHelloFirst, "503 5.5.2 Send hello first"},
+		{Unrecognized, "500 5.3.3 Unrecognized command"},
+		{TooManyRecipients, "452 4.5.3 Too many recipients"},
+		{TooBig, "552 5.3.4 Message size exceeds fixed maximum message size"},
+		{ConnectionTimedOut, "421 4.4.1 Connection timed out"},
+		{ServiceUnavailable, "421 4.3.2 Service not available"},
+		{Resources, "452 4.3.1 Insufficient system resources"},
+		{IdleTimeout, "451 4.7.0 Timeout waiting for client input"},
+		{HopCountExceeded, "554 5.4.6 Hop count exceeded - possible mail loop"},
+		{Queued("<a@b>", 5111011082268, "mail1.fabrikam.com"), "250 2.6.0 <a@b> [InternalId=5111011082268, Hostname=mail1.fabrikam.com] Queued mail for delivery"},
+	} {
+		if got := tc.r.String(); got != tc.want {
+			t.Errorf("got %q want %q", got, tc.want)
+		}
+		back, err := Parse(tc.want)
+		if err != nil || back != tc.r {
+			t.Errorf("Parse(%q) = %+v, %v", tc.want, back, err)
+		}
+	}
+	if got := SenderOK.Line(false); got != "250 Sender OK" {
+		t.Errorf("without enhanced codes: %q", got)
+	}
+}
+
+func TestBanner(t *testing.T) {
+	tm := time.Date(2016, 8, 5, 16, 24, 41, 0, time.FixedZone("", -7*3600))
+	want := "220 mail1.fabrikam.com Microsoft ESMTP MAIL Service ready at Fri, 5 Aug 2016 16:24:41 -0700"
+	if got := Banner("mail1.fabrikam.com", tm); got != want {
+		t.Errorf("got %q", got)
+	}
+}

@@ -1,0 +1,626 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"exsh/engine/frontend"
+	"exsh/engine/mail"
+	"exsh/engine/protolog"
+	"exsh/engine/replies"
+	"exsh/engine/smtpd"
+	"exsh/state"
+)
+
+// Errors of the Service lifecycle.
+var (
+	ErrStarted = errors.New("the transport engine is already running")
+	ErrStopped = errors.New("the transport engine is stopped")
+)
+
+// Options configure a Service.
+type Options struct {
+	// DataPath is where logs live (<DataPath>/TransportRoles/Logs/...)
+	// when the transport service records carry no log path.
+	DataPath string
+	// PortOffset is added to every binding's port to get the port the
+	// engine listens on (SPEC §1 -PortOffset).
+	PortOffset int
+	// PortMap, when set, replaces PortOffset: it maps a binding port to
+	// the listening port. Tests use it to listen on free ports.
+	PortMap func(bindingPort int) int
+	// ListenAll makes wildcard bindings (0.0.0.0, [::]) listen on every
+	// address; without it they listen on 127.0.0.1 and ::1 only.
+	ListenAll bool
+	// ServerName picks the server whose connectors are served; the
+	// organisation's server when empty.
+	ServerName string
+	// Submitter is the Transport service that queues what the hub
+	// connectors accept. Without one they answer 452 4.3.1.
+	Submitter mail.Submitter
+	// Logger receives operational messages; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock for banners and Received: headers; nil: time.Now.
+	Now func() time.Time
+}
+
+// Endpoint is one connector binding and where it really listens.
+type Endpoint struct {
+	Connector string // "Default Frontend EX01"
+	Identity  string // "EX01\Default Frontend EX01"
+	Role      string // "FrontendTransport", "HubTransport"
+	Binding   string // "0.0.0.0:25", as configured
+	Listen    string // "127.0.0.1:10025"; "" when not listening
+	Err       error  // why it does not listen
+}
+
+// String is the startup line of SPEC §1:
+// "Default Frontend EX01  0.0.0.0:25 -> 127.0.0.1:10025".
+func (e Endpoint) String() string {
+	if e.Listen == "" {
+		msg := "not listening"
+		if e.Err != nil {
+			msg += ": " + e.Err.Error()
+		}
+		return fmt.Sprintf("%s  %s -> (%s)", e.Connector, e.Binding, msg)
+	}
+	return fmt.Sprintf("%s  %s -> %s", e.Connector, e.Binding, e.Listen)
+}
+
+// Service is the receive side of the transport engine: the Front End
+// Transport and Transport service listeners of every enabled receive
+// connector, the SMTP sessions on them, the proxy from the Front End to
+// the hub, and the SMTP Receive protocol logs. It follows connector
+// changes in the store while it runs. Every goroutine it starts ends by
+// the time Stop returns.
+type Service struct {
+	st    state.Store
+	opts  Options
+	log   *slog.Logger
+	cred  frontend.ServerCredential
+	org   atomic.Pointer[frontend.Org]
+	proxy *frontend.Proxy
+	rates *frontend.RateLimiter
+
+	feRecv, hubRecv, feSend *protolog.Log
+
+	reloadMu sync.Mutex // serialises Reload: load, store and reconcile as one step
+
+	mu        sync.Mutex // guards the fields below
+	started   bool
+	stopped   bool
+	listeners map[string]*listener // by listening address
+	endpoints []Endpoint
+	sessions  map[*smtpd.Session]string // open sessions and their role
+	perConn   map[string]int            // open sessions per connector Guid
+	perSource map[string]map[string]int // per connector Guid and client IP
+	cancelSub func()
+	stopping  map[string]bool // roles (lower case) whose sessions are being shut down
+
+	ctx    context.Context // sessions; cancelled to force them closed
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// listener is one listening socket. Several bindings (of connectors of
+// one role) may share it; the connector is chosen per connection.
+type listener struct {
+	addr        string
+	role        string
+	bindingPort int
+	ln          net.Listener
+}
+
+// New returns a Service over the store. Nothing listens until Start.
+func New(st state.Store, opts Options) (*Service, error) {
+	if st == nil {
+		return nil, errors.New("engine: no store")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	secret := make([]byte, 24)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	s := &Service{
+		st: st, opts: opts, log: lg,
+		cred:      frontend.ServerCredential{Secret: base64.RawURLEncoding.EncodeToString(secret)},
+		listeners: map[string]*listener{},
+		sessions:  map[*smtpd.Session]string{},
+		perConn:   map[string]int{},
+		perSource: map[string]map[string]int{},
+	}
+	s.proxy = &frontend.Proxy{HubAddr: s.hubAddr, Credential: s.cred, Now: opts.Now}
+	s.rates = &frontend.RateLimiter{}
+	return s, nil
+}
+
+// ListenPort translates a binding port into the port the engine listens
+// on (-PortOffset or Options.PortMap). Cmdlets use it to reach this
+// server's connectors by their Exchange port numbers.
+func (s *Service) ListenPort(bindingPort int) int {
+	if s.opts.PortMap != nil {
+		return s.opts.PortMap(bindingPort)
+	}
+	return bindingPort + s.opts.PortOffset
+}
+
+// listenAddr is where a binding listens: wildcards on loopback unless
+// ListenAll.
+func (s *Service) listenAddr(b netip.AddrPort) string {
+	a := b.Addr()
+	if a.IsUnspecified() && !s.opts.ListenAll {
+		if a.Is4() {
+			a = netip.MustParseAddr("127.0.0.1")
+		} else {
+			a = netip.IPv6Loopback()
+		}
+	}
+	return netip.AddrPortFrom(a, uint16(s.ListenPort(int(b.Port())))).String()
+}
+
+// Start loads the organisation, opens the protocol logs and starts a
+// listener for every enabled connector binding. It fails if a binding
+// cannot listen at all only when no connector could start.
+func (s *Service) Start(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return ErrStarted
+	}
+	s.started = true
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.mu.Unlock()
+
+	org, err := frontend.Load(s.st, s.opts.ServerName)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	s.cred.Account = org.NetBIOS() + `\` + org.Server.Name + "$"
+	s.proxy.Credential = s.cred
+	s.org.Store(org)
+	s.openLogs(org)
+
+	changes, cancel := s.st.Subscribe()
+	s.mu.Lock()
+	s.cancelSub = cancel
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.follow(changes)
+	}()
+	s.reconcile()
+	return nil
+}
+
+func (s *Service) openLogs(org *frontend.Org) {
+	s.feRecv = protolog.New("", protolog.Receive, protolog.DefaultLimits)
+	s.hubRecv = protolog.New("", protolog.Receive, protolog.DefaultLimits)
+	s.feSend = protolog.New("", protolog.Send, protolog.DefaultLimits)
+	s.proxy.SendLog = s.feSend
+	s.applyLogSettings(org)
+}
+
+// logDir is a service's protocol log folder: the path in its settings,
+// Exchange's default under the data path when there are no settings, and
+// "" (logging off) when the settings clear the path.
+func (s *Service) logDir(ts *state.TransportService, recv bool, svc protolog.Service) string {
+	if ts != nil {
+		if recv {
+			return ts.ReceiveProtocolLogPath
+		}
+		return ts.SendProtocolLogPath
+	}
+	kind := protolog.Send
+	if recv {
+		kind = protolog.Receive
+	}
+	return protolog.DefaultDir(s.opts.DataPath, svc, kind)
+}
+
+func recvLimits(ts *state.TransportService) protolog.Limits {
+	if ts == nil {
+		return protolog.DefaultLimits
+	}
+	return protolog.Limits{MaxAge: ts.ReceiveProtocolLogMaxAge, MaxDirectorySize: int64(ts.ReceiveProtocolLogMaxDirectorySize), MaxFileSize: int64(ts.ReceiveProtocolLogMaxFileSize)}
+}
+
+func sendLimits(ts *state.TransportService) protolog.Limits {
+	if ts == nil {
+		return protolog.DefaultLimits
+	}
+	return protolog.Limits{MaxAge: ts.SendProtocolLogMaxAge, MaxDirectorySize: int64(ts.SendProtocolLogMaxDirectorySize), MaxFileSize: int64(ts.SendProtocolLogMaxFileSize)}
+}
+
+func (s *Service) applyLogSettings(org *frontend.Org) {
+	fe, hub := org.Services["FrontEnd"], org.Services["Hub"]
+	s.feRecv.SetDir(s.logDir(fe, true, protolog.FrontEnd))
+	s.hubRecv.SetDir(s.logDir(hub, true, protolog.Hub))
+	s.feSend.SetDir(s.logDir(fe, false, protolog.FrontEnd))
+	s.feRecv.SetLimits(recvLimits(fe))
+	s.hubRecv.SetLimits(recvLimits(hub))
+	s.feSend.SetLimits(sendLimits(fe))
+	level := protolog.LevelVerbose // Exchange's default for the Front End
+	if fe != nil {
+		level = protolog.ParseLevel(fe.IntraOrgConnectorProtocolLoggingLevel)
+	}
+	s.proxy.SendLevel = level
+}
+
+// follow reloads the organisation after every committed change.
+func (s *Service) follow(changes <-chan state.Change) {
+	for range changes {
+		// Coalesce a burst of changes (one cmdlet, many objects).
+	drain:
+		for {
+			select {
+			case _, ok := <-changes:
+				if !ok {
+					break drain
+				}
+			default:
+				break drain
+			}
+		}
+		s.Reload()
+	}
+}
+
+// Reload re-reads the organisation and starts, stops or changes
+// listeners to match the connectors. The engine calls it on every store
+// change; cmdlets may call it to be sure a change is in effect.
+func (s *Service) Reload() {
+	s.mu.Lock()
+	stopped := s.stopped || !s.started
+	s.mu.Unlock()
+	if stopped {
+		return
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	org, err := frontend.Load(s.st, s.opts.ServerName)
+	if err != nil {
+		s.log.Error("reloading the organisation", "err", err)
+		return
+	}
+	s.org.Store(org)
+	s.applyLogSettings(org)
+	s.reconcile()
+}
+
+// reconcile makes the listeners match the enabled connectors' bindings.
+func (s *Service) reconcile() {
+	org := s.org.Load()
+	type want struct {
+		role        string
+		bindingPort int
+	}
+	wanted := map[string]want{}
+	var eps []Endpoint
+	for _, c := range org.Connectors {
+		if !c.Rec.Enabled {
+			continue
+		}
+		for _, b := range c.Bindings {
+			addr := s.listenAddr(b)
+			eps = append(eps, Endpoint{Connector: c.Rec.Name, Identity: c.Rec.Identity, Role: c.Rec.TransportRole, Binding: c.Rec.Bindings[indexOf(c.Bindings, b)], Listen: addr})
+			if w, ok := wanted[addr]; ok && w.role != c.Rec.TransportRole {
+				// Validation keeps roles apart; the first one wins.
+				continue
+			}
+			wanted[addr] = want{c.Rec.TransportRole, int(b.Port())}
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
+	for addr, l := range s.listeners {
+		if w, ok := wanted[addr]; !ok || w.role != l.role || w.bindingPort != l.bindingPort {
+			l.ln.Close()
+			delete(s.listeners, addr)
+			s.log.Info("stopped listening", "addr", addr)
+		}
+	}
+	failed := map[string]error{}
+	for addr, w := range wanted {
+		if _, ok := s.listeners[addr]; ok {
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			failed[addr] = err
+			s.log.Warn("cannot listen", "addr", addr, "err", err)
+			continue
+		}
+		l := &listener{addr: addr, role: w.role, bindingPort: w.bindingPort, ln: ln}
+		s.listeners[addr] = l
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.accept(l)
+		}()
+	}
+	for i := range eps {
+		if err, ok := failed[eps[i].Listen]; ok {
+			eps[i].Listen, eps[i].Err = "", err
+		}
+	}
+	s.endpoints = eps
+}
+
+func indexOf(list []netip.AddrPort, b netip.AddrPort) int {
+	for i, x := range list {
+		if x == b {
+			return i
+		}
+	}
+	return 0
+}
+
+// Endpoints lists every enabled connector binding and where it listens,
+// in connector order.
+func (s *Service) Endpoints() []Endpoint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]Endpoint(nil), s.endpoints...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Connector < out[j].Connector })
+	return out
+}
+
+// accept runs a listener's accept loop until the listener is closed.
+func (s *Service) accept(l *listener) {
+	var delay time.Duration
+	for {
+		conn, err := l.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			s.log.Error("accept failed", "addr", l.addr, "err", err)
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			continue
+		}
+		delay = 0
+		s.mu.Lock()
+		if s.stopping[strings.ToLower(l.role)] {
+			s.mu.Unlock()
+			conn.Close()
+			return
+		}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			s.serve(l, conn)
+		}()
+	}
+}
+
+func addrPortOf(a net.Addr) netip.AddrPort {
+	if t, ok := a.(*net.TCPAddr); ok {
+		ap := t.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+// serve runs one connection: pick the connector, check connection
+// limits, run the SMTP session.
+func (s *Service) serve(l *listener, conn net.Conn) {
+	org := s.org.Load()
+	local, remote := addrPortOf(conn.LocalAddr()), addrPortOf(conn.RemoteAddr())
+	bindingLocal := netip.AddrPortFrom(local.Addr().WithZone(""), uint16(l.bindingPort))
+	c := org.Select(l.role, bindingLocal, remote)
+	if c == nil {
+		// No connector accepts this client: dropped without a banner.
+		conn.Close()
+		return
+	}
+	recv := s.feRecv
+	data := s.proxy.Data
+	if strings.EqualFold(l.role, frontend.RoleHub) {
+		recv, data = s.hubRecv, s.hubData
+	}
+	ls := recv.Session(c.Rec.Identity, protolog.ParseLevel(c.Rec.ProtocolLoggingLevel), bindingLocal, remote)
+	cfg := org.Config(c)
+	cfg.Now = s.opts.Now
+	h := frontend.NewReceive(org, c, s.st, s.cred, data)
+	h.Rates = s.rates
+	sess := smtpd.NewSession(conn, cfg, h, ls, slogPrintf{s.log})
+
+	ip := remote.Addr().String()
+	if !s.admit(c, ip, sess) {
+		sess.Refuse(replies.TooManyConnections)
+		return
+	}
+	defer s.release(c, ip, sess)
+	sess.Serve(s.ctx)
+}
+
+// admit counts the session against MaxInboundConnection and
+// MaxInboundConnectionPerSource (and the percentage per source).
+func (s *Service) admit(c *frontend.Connector, ip string, sess *smtpd.Session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := c.Rec.Guid
+	rc := c.Rec
+	if rc.MaxInboundConnection >= 0 && int64(s.perConn[g]) >= int64(rc.MaxInboundConnection) {
+		return false
+	}
+	src := s.perSource[g]
+	if src == nil {
+		src = map[string]int{}
+		s.perSource[g] = src
+	}
+	if rc.MaxInboundConnectionPerSource >= 0 && int64(src[ip]) >= int64(rc.MaxInboundConnectionPerSource) {
+		return false
+	}
+	if p := rc.MaxInboundConnectionPercentagePerSource; p > 0 && p < 100 && rc.MaxInboundConnection > 0 {
+		if int64(src[ip]+1)*100 > int64(p)*int64(rc.MaxInboundConnection) {
+			return false
+		}
+	}
+	s.perConn[g]++
+	src[ip]++
+	s.sessions[sess] = c.Rec.TransportRole
+	if s.stopping[strings.ToLower(rc.TransportRole)] {
+		sess.Shutdown()
+	}
+	return true
+}
+
+func (s *Service) release(c *frontend.Connector, ip string, sess *smtpd.Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := c.Rec.Guid
+	s.perConn[g]--
+	if src := s.perSource[g]; src != nil {
+		if src[ip]--; src[ip] <= 0 {
+			delete(src, ip)
+		}
+	}
+	delete(s.sessions, sess)
+}
+
+type slogPrintf struct{ l *slog.Logger }
+
+func (p slogPrintf) Printf(format string, v ...any) { p.l.Error(fmt.Sprintf(format, v...)) }
+
+// hubAddr is where the Front End reaches a hub connector: its first
+// binding's listening address (loopback for a wildcard).
+func (s *Service) hubAddr(c *frontend.Connector) (string, bool) {
+	bindings := append([]netip.AddrPort(nil), c.Bindings...)
+	// IPv4 first: the hop then reads "(127.0.0.1)" like the client's.
+	sort.SliceStable(bindings, func(i, j int) bool { return bindings[i].Addr().Is4() && !bindings[j].Addr().Is4() })
+	for _, b := range bindings {
+		a := b.Addr()
+		if a.IsUnspecified() {
+			if a.Is4() {
+				a = netip.MustParseAddr("127.0.0.1")
+			} else {
+				a = netip.IPv6Loopback()
+			}
+		}
+		addr := s.listenAddr(b)
+		s.mu.Lock()
+		_, ok := s.listeners[addr]
+		s.mu.Unlock()
+		if ok {
+			return net.JoinHostPort(a.String(), strconv.Itoa(s.ListenPort(int(b.Port())))), true
+		}
+	}
+	return "", false
+}
+
+// Stop ends the engine gracefully: listeners close at once, idle
+// sessions get "421 4.3.2 Service not available", transactions in flight
+// finish first. The Front End stops before the Transport service, so a
+// message it is proxying still reaches the hub. When ctx ends before the
+// sessions do, the remaining connections are closed. A second Stop
+// returns ErrStopped.
+func (s *Service) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return ErrStopped
+	}
+	s.stopped = true
+	if !s.started {
+		s.mu.Unlock()
+		return nil
+	}
+	if s.cancelSub != nil {
+		s.cancelSub()
+	}
+	s.mu.Unlock()
+
+	var err error
+	for _, role := range []string{frontend.RoleFrontend, frontend.RoleHub} {
+		s.mu.Lock()
+		if s.stopping == nil {
+			s.stopping = map[string]bool{}
+		}
+		s.stopping[strings.ToLower(role)] = true
+		for addr, l := range s.listeners {
+			if strings.EqualFold(l.role, role) {
+				l.ln.Close()
+				delete(s.listeners, addr)
+			}
+		}
+		for sess, r := range s.sessions {
+			if strings.EqualFold(r, role) {
+				sess.Shutdown()
+			}
+		}
+		s.mu.Unlock()
+		if err == nil {
+			err = s.waitSessions(ctx, role)
+		}
+	}
+	if err != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	s.cancel()
+	s.feRecv.Close()
+	s.hubRecv.Close()
+	s.feSend.Close()
+	return err
+}
+
+// waitSessions waits until no session of role is open, or ctx ends.
+func (s *Service) waitSessions(ctx context.Context, role string) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		n := 0
+		for _, r := range s.sessions {
+			if strings.EqualFold(r, role) {
+				n++
+			}
+		}
+		s.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
