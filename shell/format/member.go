@@ -1,0 +1,171 @@
+package format
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"exsh/shell/object"
+)
+
+// Member returns the named property of v, as Format-Table and
+// Select-Object see it: a PSObject's properties, plus the few .NET
+// properties admins use on plain values (String.Length, Array.Count,
+// DateTime.Hour, TimeSpan.TotalMinutes, Hashtable.Keys...).
+func Member(v any, name string) (any, bool) {
+	switch x := v.(type) {
+	case *object.PSObject:
+		return x.Get(name)
+	case string:
+		if strings.EqualFold(name, "Length") {
+			return len([]rune(x)), true
+		}
+	case *object.Hashtable:
+		switch strings.ToLower(name) {
+		case "count":
+			return x.Len(), true
+		case "keys":
+			return append([]any(nil), x.Keys()...), true
+		case "values":
+			var vals []any
+			for _, k := range x.Keys() {
+				v, _ := x.Get(k)
+				vals = append(vals, v)
+			}
+			return vals, true
+		}
+	case time.Time:
+		return dateMember(x, name)
+	case time.Duration:
+		o := timeSpanObject(x)
+		return o.Get(name)
+	}
+	if object.IsArray(v) {
+		switch strings.ToLower(name) {
+		case "count", "length":
+			return len(object.ToList(v)), true
+		}
+	}
+	if o, ok := structObject(v); ok {
+		return o.Get(name)
+	}
+	return nil, false
+}
+
+// structObject views a plain Go struct (a PSCredential, say) as an object
+// with one property per exported field, as PowerShell shows .NET objects.
+// Values with a String method are scalars and stay as they are.
+func structObject(v any) (*object.PSObject, bool) {
+	switch v.(type) {
+	case nil, fmt.Stringer, error, time.Time:
+		return nil, false
+	}
+	t := reflect.TypeOf(v)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil, false
+	}
+	o := object.FromStruct([]string{object.TypeName(v)}, v)
+	return o, o != nil
+}
+
+// PropertyNames lists the properties of v that "*" and wildcards expand to.
+func PropertyNames(v any) []string {
+	switch x := v.(type) {
+	case *object.PSObject:
+		names := make([]string, 0, len(x.Properties()))
+		for _, p := range x.Properties() {
+			names = append(names, p.Name)
+		}
+		return names
+	case string:
+		return []string{"Length"}
+	case time.Time:
+		return []string{"DisplayHint", "DateTime", "Date", "Day", "DayOfWeek", "DayOfYear", "Hour", "Kind", "Millisecond", "Minute", "Month", "Second", "Ticks", "TimeOfDay", "Year"}
+	case time.Duration:
+		return PropertyNames(timeSpanObject(x))
+	case *object.Hashtable:
+		return []string{"IsReadOnly", "IsFixedSize", "IsSynchronized", "Keys", "Values", "SyncRoot", "Count"}
+	}
+	if o, ok := structObject(v); ok {
+		return PropertyNames(o)
+	}
+	return nil
+}
+
+// ticksSince0001 is the .NET tick count of the Unix epoch.
+const ticksSince0001 = 621355968000000000
+
+func dateMember(t time.Time, name string) (any, bool) {
+	switch strings.ToLower(name) {
+	case "displayhint":
+		return "DateTime", true
+	case "datetime":
+		return t.Format("Monday, January 2, 2006 3:04:05 PM"), true
+	case "date":
+		y, m, d := t.Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, t.Location()), true
+	case "day":
+		return t.Day(), true
+	case "dayofweek":
+		return t.Weekday().String(), true
+	case "dayofyear":
+		return t.YearDay(), true
+	case "hour":
+		return t.Hour(), true
+	case "kind":
+		if t.Location() == time.UTC {
+			return "Utc", true
+		}
+		return "Local", true
+	case "millisecond":
+		return t.Nanosecond() / 1e6, true
+	case "minute":
+		return t.Minute(), true
+	case "month":
+		return int(t.Month()), true
+	case "second":
+		return t.Second(), true
+	case "ticks":
+		_, off := t.Zone()
+		return t.Unix()*1e7 + int64(off)*1e7 + int64(t.Nanosecond()/100) + ticksSince0001, true
+	case "timeofday":
+		y, m, d := t.Date()
+		return t.Sub(time.Date(y, m, d, 0, 0, 0, 0, t.Location())), true
+	case "year":
+		return t.Year(), true
+	}
+	return nil, false
+}
+
+// timeSpanObject is a TimeSpan's properties in .NET's order; its default
+// view is a list, as PowerShell shows New-TimeSpan.
+func timeSpanObject(d time.Duration) *object.PSObject {
+	ticks := int64(d / 100)
+	o := object.New("System.TimeSpan", "System.ValueType", "System.Object")
+	o.Add("Days", int(d/(24*time.Hour)))
+	o.Add("Hours", int(d/time.Hour%24))
+	o.Add("Minutes", int(d/time.Minute%60))
+	o.Add("Seconds", int(d/time.Second%60))
+	o.Add("Milliseconds", int(d/time.Millisecond%1000))
+	o.Add("Ticks", ticks)
+	o.Add("TotalDays", float64(ticks)/864e9)
+	o.Add("TotalHours", float64(ticks)/36e9)
+	o.Add("TotalMinutes", float64(ticks)/6e8)
+	o.Add("TotalSeconds", float64(ticks)/1e7)
+	o.Add("TotalMilliseconds", float64(ticks)/1e4)
+	return o
+}
+
+// dateObject is a DateTime's properties as an object.
+func dateObject(t time.Time) *object.PSObject {
+	o := object.New("System.DateTime", "System.ValueType", "System.Object")
+	for _, n := range PropertyNames(t) {
+		v, _ := dateMember(t, n)
+		o.Add(n, v)
+	}
+	return o
+}

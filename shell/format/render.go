@@ -1,0 +1,538 @@
+package format
+
+import (
+	"bytes"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-runewidth"
+	"github.com/olekukonko/tablewriter"
+	twrenderer "github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// tableBatch is how many rows fix a table's column widths when no timer
+// does it first (PowerShell 5.1 waits about 300 ms for rows to measure).
+const tableBatch = 100
+
+// minColumnWidth is the narrowest a content-sized column is shrunk to when
+// its header is shorter than that.
+const minColumnWidth = 5
+
+// renderer turns format records into lines. It is not safe for concurrent
+// use; Output serialises access.
+type renderer struct {
+	// usable is the longest line: one less than the width, because a line
+	// that fills the console makes it wrap (PowerShell does the same).
+	usable int
+	emit   func(string) error
+	tbl    *tableState
+	list   bool
+	wide   *wideState
+}
+
+type tableState struct {
+	start   *TableStart
+	pending [][]string
+	// widths is nil until fixed; a negative width hides the column.
+	widths []int
+	since  time.Time
+	// tw renders rows at the fixed widths. It is made once per table, in
+	// streaming mode, because a tablewriter.Table is costly to create or
+	// reset (about half a millisecond) and later rows print one by one.
+	tw  *tablewriter.Table
+	buf bytes.Buffer
+}
+
+// writer returns the table's tablewriter, set up for the visible columns:
+// no borders or lines, one space of right padding, per-column alignment,
+// fixed widths and no wrapping or trimming of the finished cells.
+func (t *tableState) writer(vis []int) (*tablewriter.Table, error) {
+	if t.tw != nil {
+		return t.tw, nil
+	}
+	widths := tw.NewMapper[int, int]()
+	aligns := make([]tw.Align, len(vis))
+	for j, i := range vis {
+		// tablewriter's width includes the one-space right padding that
+		// separates columns.
+		widths.Set(j, t.widths[i]+1)
+		switch t.start.Columns[i].Align {
+		case AlignRight:
+			aligns[j] = tw.AlignRight
+		case AlignCenter:
+			aligns[j] = tw.AlignCenter
+		default:
+			aligns[j] = tw.AlignLeft
+		}
+	}
+	t.tw = tablewriter.NewTable(&t.buf,
+		tablewriter.WithRenderer(twrenderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.Separators{ShowHeader: tw.Off, ShowFooter: tw.Off, BetweenRows: tw.Off, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowTop: tw.Off, ShowBottom: tw.Off, ShowHeaderLine: tw.Off, ShowFooterLine: tw.Off},
+			},
+		})),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithRowAutoFormat(tw.Off),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: " ", Overwrite: true}),
+		tablewriter.WithColumnWidths(widths),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+		// Streaming renders each appended row at once at the fixed widths.
+		tablewriter.WithStreaming(tw.StreamConfig{Enable: true}),
+	)
+	return t.tw, t.tw.Start()
+}
+
+type wideState struct {
+	start   *WideStart
+	entries []string
+	cols    int // 0 until the layout is fixed
+	started bool
+	colW    int
+}
+
+func newRenderer(width int, emit func(string) error) *renderer {
+	if width <= 0 {
+		width = 120
+	}
+	usable := width - 1
+	if usable < 10 {
+		usable = 10
+	}
+	return &renderer{usable: usable, emit: emit}
+}
+
+func (r *renderer) lines(ls ...string) error {
+	for _, l := range ls {
+		if err := r.emit(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// render handles one record.
+func (r *renderer) render(rec Record) error {
+	switch x := rec.(type) {
+	case *TableStart:
+		if err := r.endAll(); err != nil {
+			return err
+		}
+		r.tbl = &tableState{start: x, since: time.Now()}
+	case *TableRow:
+		if r.tbl == nil {
+			// A row without its start (Format-Table output cut short by
+			// Select-Object): print it unaligned rather than lose it.
+			return r.lines(strings.TrimRight(strings.Join(x.Cells, " "), " "))
+		}
+		if r.tbl.widths != nil {
+			return r.printRows([][]string{x.Cells})
+		}
+		r.tbl.pending = append(r.tbl.pending, x.Cells)
+		if !r.tbl.start.AutoSize && len(r.tbl.pending) >= tableBatch {
+			return r.fixTable()
+		}
+	case *TableEnd:
+		return r.endTable()
+	case *GroupStart:
+		if err := r.endAll(); err != nil {
+			return err
+		}
+		// The label may end in "\n" for an extra blank line (Get-ChildItem's
+		// "Directory:" header has two blank lines under it, -GroupBy one).
+		return r.lines(append([]string{""}, strings.Split(x.Label, "\n")...)...)
+	case *GroupEnd:
+		return r.endAll()
+	case *ListEntry:
+		if err := r.endTable(); err != nil {
+			return err
+		}
+		if err := r.endWide(); err != nil {
+			return err
+		}
+		r.list = true
+		return r.listEntry(x)
+	case *ListEnd:
+		return r.endList()
+	case *WideStart:
+		if err := r.endAll(); err != nil {
+			return err
+		}
+		r.wide = &wideState{start: x}
+		if !x.AutoSize {
+			r.fixWide()
+		}
+	case *WideEntry:
+		if r.wide == nil {
+			r.wide = &wideState{start: &WideStart{}}
+			r.fixWide()
+		}
+		r.wide.entries = append(r.wide.entries, x.Text)
+		if r.wide.cols > 0 && len(r.wide.entries) >= r.wide.cols {
+			return r.printWide(false)
+		}
+	case *WideEnd:
+		return r.endWide()
+	case *Text:
+		// Out-of-band text: print what the open table holds first, so
+		// output keeps its order, and leave the table open.
+		if r.tbl != nil && r.tbl.widths == nil && !r.tbl.start.AutoSize {
+			if err := r.fixTable(); err != nil {
+				return err
+			}
+		}
+		if err := r.endList(); err != nil {
+			return err
+		}
+		// A trailing newline shows as a blank line, as in PowerShell.
+		return r.lines(strings.Split(strings.ReplaceAll(x.Text, "\r\n", "\n"), "\n")...)
+	}
+	return nil
+}
+
+// pending reports whether a table is waiting for its widths to be fixed.
+func (r *renderer) pending() bool {
+	return r.tbl != nil && r.tbl.widths == nil && !r.tbl.start.AutoSize
+}
+
+func (r *renderer) endAll() error {
+	if err := r.endTable(); err != nil {
+		return err
+	}
+	if err := r.endWide(); err != nil {
+		return err
+	}
+	return r.endList()
+}
+
+func (r *renderer) endList() error {
+	if !r.list {
+		return nil
+	}
+	r.list = false
+	return r.lines("")
+}
+
+func (r *renderer) endTable() error {
+	if r.tbl == nil {
+		return nil
+	}
+	if r.tbl.widths == nil {
+		if err := r.fixTable(); err != nil {
+			return err
+		}
+	}
+	if r.tbl.tw != nil {
+		_ = r.tbl.tw.Close()
+	}
+	r.tbl = nil
+	return r.lines("")
+}
+
+// fixTable settles the column widths from the rows seen so far and prints
+// the header and those rows; later rows are cut to these widths.
+func (r *renderer) fixTable() error {
+	t := r.tbl
+	cols := t.start.Columns
+	want := make([]int, len(cols))
+	fixed := make([]bool, len(cols))
+	for i, c := range cols {
+		if c.Width > 0 {
+			want[i], fixed[i] = c.Width, true
+			continue
+		}
+		want[i] = runewidth.StringWidth(c.Header)
+		for _, row := range t.pending {
+			if i < len(row) {
+				want[i] = max(want[i], cellWidth(row[i], t.start.Wrap))
+			}
+		}
+	}
+	t.widths = fitWidths(want, fixed, cols, r.usable)
+	if err := r.lines(""); err != nil {
+		return err
+	}
+	var rows [][]string
+	if !t.start.HideHeaders {
+		head := make([]string, len(cols))
+		dash := make([]string, len(cols))
+		for i, c := range cols {
+			head[i] = c.Header
+			dash[i] = strings.Repeat("-", runewidth.StringWidth(c.Header))
+		}
+		rows = append(rows, head, dash)
+	}
+	rows = append(rows, t.pending...)
+	t.pending = nil
+	return r.printRows(rows)
+}
+
+// cellWidth is the width a cell asks for: its longest line when wrapping,
+// else its first line (plus room for "..." when more lines follow).
+func cellWidth(s string, wrap bool) int {
+	ls := strings.Split(s, "\n")
+	if wrap {
+		w := 0
+		for _, l := range ls {
+			w = max(w, runewidth.StringWidth(l))
+		}
+		return w
+	}
+	w := runewidth.StringWidth(ls[0])
+	if len(ls) > 1 {
+		w += 3
+	}
+	return w
+}
+
+// fitWidths makes the columns fit in usable columns: the widest
+// content-sized columns give way first, down to their header width; when
+// that is not enough, columns are dropped from the right (a width of -1),
+// as PowerShell drops the columns that do not fit.
+func fitWidths(want []int, fixed []bool, cols []TableColumn, usable int) []int {
+	visible := len(want)
+	for {
+		w := append([]int(nil), want...)
+		for i := visible; i < len(w); i++ {
+			w[i] = -1
+		}
+		floor := make([]int, len(w))
+		for i := range w[:visible] {
+			floor[i] = w[i]
+			if !fixed[i] {
+				floor[i] = min(w[i], max(runewidth.StringWidth(cols[i].Header), minColumnWidth))
+			}
+		}
+		total := func() int {
+			t := visible - 1
+			for _, x := range w[:visible] {
+				t += x
+			}
+			return t
+		}
+		for total() > usable {
+			widest := -1
+			for i := range w[:visible] {
+				if w[i] > floor[i] && (widest < 0 || w[i] > w[widest]) {
+					widest = i
+				}
+			}
+			if widest < 0 {
+				break
+			}
+			w[widest]--
+		}
+		if total() <= usable || visible == 1 {
+			if visible == 1 && w[0] > usable {
+				w[0] = usable
+			}
+			return w
+		}
+		visible--
+	}
+}
+
+// printRows prints table rows (cells as given) at the fixed widths.
+// tablewriter pads and aligns; cutting and wrapping happen here so the
+// marker is PowerShell's "..." and widths are exactly ours.
+func (r *renderer) printRows(rows [][]string) error {
+	t := r.tbl
+	var vis []int
+	for i, w := range t.widths {
+		if w > 0 {
+			vis = append(vis, i)
+		}
+	}
+	if len(vis) == 0 || len(rows) == 0 {
+		return nil
+	}
+	var physical [][]string
+	for _, row := range rows {
+		cellLines := make([][]string, len(vis))
+		height := 1
+		for j, i := range vis {
+			cell := ""
+			if i < len(row) {
+				cell = row[i]
+			}
+			if t.start.Wrap {
+				cellLines[j] = wrapText(cell, t.widths[i])
+			} else {
+				cellLines[j] = []string{cut(cell, t.widths[i])}
+			}
+			height = max(height, len(cellLines[j]))
+		}
+		for k := 0; k < height; k++ {
+			line := make([]string, len(vis))
+			for j := range vis {
+				if k < len(cellLines[j]) {
+					line[j] = cellLines[j][k]
+				}
+			}
+			physical = append(physical, line)
+		}
+	}
+	tbl, err := t.writer(vis)
+	if err != nil {
+		return err
+	}
+	t.buf.Reset()
+	for _, row := range physical {
+		if err := tbl.Append(row); err != nil {
+			return err
+		}
+	}
+	out := strings.Split(strings.TrimSuffix(t.buf.String(), "\n"), "\n")
+	for i := range out {
+		out[i] = strings.TrimRight(out[i], " ")
+	}
+	return r.lines(out...)
+}
+
+// cut shortens s to w display columns, ending in "..." as Windows
+// PowerShell 5.1 does; only the first line of a multi-line value shows.
+func cut(s string, w int) string {
+	s = strings.ReplaceAll(s, "\r", "")
+	more := false
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s, more = s[:i], true
+	}
+	s = strings.ReplaceAll(s, "\t", " ")
+	sw := runewidth.StringWidth(s)
+	if sw <= w && !more {
+		return s
+	}
+	if w <= 3 {
+		return runewidth.Truncate(s, w, "")
+	}
+	if more && sw+3 <= w {
+		return s + "..."
+	}
+	return runewidth.Truncate(s, w-3, "") + "..."
+}
+
+// wrapText breaks s into lines of at most w display columns, at spaces
+// where it can and inside words where it must.
+func wrapText(s string, w int) []string {
+	if w <= 0 {
+		return []string{s}
+	}
+	var out []string
+	for _, para := range strings.Split(strings.ReplaceAll(s, "\r", ""), "\n") {
+		para = strings.ReplaceAll(para, "\t", " ")
+		if runewidth.StringWidth(para) <= w {
+			out = append(out, para)
+			continue
+		}
+		line := ""
+		for _, word := range strings.Split(para, " ") {
+			cand := word
+			if line != "" {
+				cand = line + " " + word
+			}
+			if runewidth.StringWidth(cand) <= w {
+				line = cand
+				continue
+			}
+			if line != "" {
+				out = append(out, line)
+			}
+			for runewidth.StringWidth(word) > w {
+				head := runewidth.Truncate(word, w, "")
+				if head == "" {
+					head = string([]rune(word)[:1])
+				}
+				out = append(out, head)
+				word = word[len(head):]
+			}
+			line = word
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func (r *renderer) listEntry(e *ListEntry) error {
+	labelW := 0
+	for _, f := range e.Fields {
+		labelW = max(labelW, runewidth.StringWidth(f.Name))
+	}
+	ls := []string{""}
+	avail := r.usable - labelW - 3
+	indent := strings.Repeat(" ", labelW+3)
+	for _, f := range e.Fields {
+		prefix := f.Name + strings.Repeat(" ", labelW-runewidth.StringWidth(f.Name)) + " : "
+		var vl []string
+		if avail >= 10 {
+			vl = wrapText(f.Value, avail)
+		} else {
+			vl = strings.Split(f.Value, "\n")
+		}
+		for k, l := range vl {
+			if k == 0 {
+				ls = append(ls, strings.TrimRight(prefix+l, " "))
+			} else {
+				ls = append(ls, strings.TrimRight(indent+l, " "))
+			}
+		}
+	}
+	return r.lines(ls...)
+}
+
+// fixWide settles a Format-Wide's column count and width.
+func (r *renderer) fixWide() {
+	wd := r.wide
+	n := wd.start.Columns
+	if n <= 0 && wd.start.AutoSize {
+		longest := 1
+		for _, e := range wd.entries {
+			longest = max(longest, runewidth.StringWidth(e))
+		}
+		n = max(1, (r.usable+1)/(longest+1))
+	}
+	if n <= 0 {
+		n = 2
+	}
+	wd.cols = n
+	wd.colW = max(1, (r.usable+1)/n)
+}
+
+func (r *renderer) printWide(all bool) error {
+	wd := r.wide
+	var ls []string
+	if !wd.started {
+		wd.started = true
+		ls = append(ls, "")
+	}
+	for len(wd.entries) >= wd.cols || (all && len(wd.entries) > 0) {
+		k := min(wd.cols, len(wd.entries))
+		var b strings.Builder
+		for _, e := range wd.entries[:k] {
+			c := cut(e, wd.colW-1)
+			b.WriteString(c)
+			b.WriteString(strings.Repeat(" ", wd.colW-runewidth.StringWidth(c)))
+		}
+		ls = append(ls, strings.TrimRight(b.String(), " "))
+		wd.entries = wd.entries[k:]
+	}
+	return r.lines(ls...)
+}
+
+func (r *renderer) endWide() error {
+	wd := r.wide
+	if wd == nil {
+		return nil
+	}
+	if wd.cols == 0 {
+		r.fixWide()
+	}
+	if err := r.printWide(true); err != nil {
+		return err
+	}
+	r.wide = nil
+	return r.lines("")
+}
