@@ -1,0 +1,87 @@
+package cmdlets
+
+import (
+	"time"
+
+	"exsh/state"
+)
+
+// Module is the module name Get-Command shows as Source for every Exchange
+// cmdlet.
+const Module = "Microsoft.Exchange.Management.PowerShell.SnapIn"
+
+// Deps is what the Exchange cmdlets run with. cmd/exsh fills it once per
+// process; cmdlets read it and never replace its fields.
+type Deps struct {
+	// Store is the organisation. Each cmdlet that changes it does so in one
+	// Store.Update.
+	Store state.Store
+	// DataPath is the exsh data directory ($exinstall).
+	DataPath string
+	// Engine is the running transport engine (an *engine.Service), or nil
+	// when none runs in this process; the queue cmdlets use it.
+	Engine any
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// PasswordCost is the bcrypt cost of the password hashes cmdlets
+	// store; 0 means state.PasswordCost. Tests lower it to stay fast.
+	PasswordCost int
+}
+
+// HashPassword hashes a password with d's cost; only the hash is kept.
+func (d *Deps) HashPassword(password string) (string, error) {
+	cost := state.PasswordCost
+	if d != nil && d.PasswordCost != 0 {
+		cost = d.PasswordCost
+	}
+	return state.HashPasswordCost(password, cost)
+}
+
+// Clock returns the current time from d.Now, or time.Now when unset.
+func (d *Deps) Clock() time.Time {
+	if d == nil || d.Now == nil {
+		return time.Now()
+	}
+	return d.Now()
+}
+
+// Site is where an object lives, as error texts and identities need it:
+// the local server and the organisation's domain.
+type Site struct {
+	Server        string // "EX01"
+	ServerFqdn    string // "EX01.contoso.com"
+	Domain        string // "contoso.com"
+	NetBIOSDomain string // "CONTOSO"
+	OrgName       string // "First Organization"
+}
+
+// LoadSite reads the organisation record into a Site. A store without an
+// organisation gives the lab's defaults, so an error text can still be
+// produced.
+func LoadSite(tx state.Tx) Site {
+	s := Site{Server: "EX01", Domain: "contoso.com", NetBIOSDomain: "CONTOSO", OrgName: "First Organization"}
+	if org, err := tx.Org(); err == nil && org != nil {
+		if org.ServerName != "" {
+			s.Server = org.ServerName
+		}
+		if org.DomainName != "" {
+			s.Domain = org.DomainName
+		}
+		if org.NetBIOSDomain != "" {
+			s.NetBIOSDomain = org.NetBIOSDomain
+		}
+		if org.Name != "" {
+			s.OrgName = org.Name
+		}
+	}
+	s.ServerFqdn = s.Server + "." + s.Domain
+	if srv, err := tx.Server(s.Server); err == nil && srv != nil && srv.Fqdn != "" {
+		s.ServerFqdn = srv.Fqdn
+	}
+	return s
+}
+
+// DomainController is the name error texts give as the domain controller
+// that was asked ("couldn't be found on 'EX01.contoso.com'"): the lab's
+// server plays its own domain controller.
+func (s Site) DomainController() string { return s.ServerFqdn }

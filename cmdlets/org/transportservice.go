@@ -1,0 +1,238 @@
+package org
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"exsh/cmdlets"
+	"exsh/shell/interp"
+	"exsh/shell/object"
+	"exsh/state"
+)
+
+// Transport service type names.
+const (
+	TransportServiceType         = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer"
+	FrontendTransportServiceType = "Microsoft.Exchange.Data.Directory.SystemConfiguration.FrontendTransportServerPresentationObject"
+)
+
+// transportServiceRanges are the documented ranges of the Set-
+// TransportService parameters (exchange-transport.md §0); durations in
+// seconds.
+var transportServiceRanges = map[string][2]int64{
+	"TransientFailureRetryCount":             {0, 15},
+	"TransientFailureRetryInterval":          {1, 12 * 3600},
+	"OutboundConnectionFailureRetryInterval": {1, 20 * 86400},
+	"MessageRetryInterval":                   {1, 86400},
+	"MessageExpirationTimeout":               {5, 90 * 86400},
+	"DelayNotificationTimeout":               {1, 30 * 86400},
+	"MaxOutboundConnections":                 {1, 2147483647},
+	"MaxPerDomainOutboundConnections":        {1, 2147483647},
+	"MaxConcurrentMailboxDeliveries":         {1, 256},
+	"MaxConcurrentMailboxSubmissions":        {1, 256},
+	"PoisonThreshold":                        {1, 10},
+	"QueueMaxIdleTime":                       {5, 3600},
+	"ReceiveProtocolLogMaxAge":               {0, 24855 * 86400},
+	"SendProtocolLogMaxAge":                  {0, 24855 * 86400},
+	"MessageTrackingLogMaxAge":               {0, 24855 * 86400},
+}
+
+// frontendFields are the TransportService fields the Front End Transport
+// service has.
+var frontendFields = map[string]bool{
+	"Name": true, "MaxConnectionRatePerMinute": true, "ReceiveProtocolLogPath": true, "ReceiveProtocolLogMaxAge": true,
+	"ReceiveProtocolLogMaxDirectorySize": true, "ReceiveProtocolLogMaxFileSize": true, "SendProtocolLogPath": true,
+	"SendProtocolLogMaxAge": true, "SendProtocolLogMaxDirectorySize": true, "SendProtocolLogMaxFileSize": true,
+	"IntraOrgConnectorProtocolLoggingLevel": true, "ConnectivityLogEnabled": true, "TransientFailureRetryCount": true,
+	"TransientFailureRetryInterval": true, "Identity": true, "Guid": true, "WhenChanged": true,
+}
+
+// serviceProps derives the settable properties of a transport service from
+// its record, so every setting Get- shows can be changed with Set-.
+func serviceProps(frontEnd bool) []prop {
+	var out []prop
+	t := reflect.TypeFor[state.TransportService]()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		switch f.Name {
+		case "Name", "Kind", "Identity", "Guid", "WhenChanged":
+			continue
+		}
+		if frontEnd && !frontendFields[f.Name] {
+			continue
+		}
+		p := prop{name: f.Name}
+		if rg, ok := transportServiceRanges[f.Name]; ok {
+			p.min, p.max = rg[0], rg[1]
+		}
+		switch f.Type {
+		case typeDuration:
+			p.kind = interp.KindTimeSpan
+			p.help = fmt.Sprintf("Specifies %s, as a time span (dd.hh:mm:ss).", words(f.Name))
+		case typeByteSize:
+			p.kind = interp.KindByteSize
+			p.help = fmt.Sprintf("Specifies %s, as a size (for example 250MB) or Unlimited.", words(f.Name))
+		case typeLimit:
+			p.kind = interp.KindString
+			p.help = fmt.Sprintf("Specifies %s: a number, or Unlimited.", words(f.Name))
+		default:
+			switch f.Type.Kind() {
+			case reflect.Bool:
+				p.kind = interp.KindBool
+				p.help = fmt.Sprintf("Specifies whether %s is on.", words(strings.TrimSuffix(f.Name, "Enabled")))
+			case reflect.Int:
+				p.kind = interp.KindInt
+				p.help = fmt.Sprintf("Specifies %s.", words(f.Name))
+			default:
+				p.kind = interp.KindString
+				p.help = fmt.Sprintf("Specifies %s.", words(f.Name))
+				if strings.HasSuffix(f.Name, "ProtocolLoggingLevel") {
+					p.kind, p.values = interp.KindEnum, []string{"None", "Verbose"}
+				}
+			}
+		}
+		if p.max > 0 {
+			p.help += fmt.Sprintf(" Range %s to %s.", rangeText(f.Type, p.min), rangeText(f.Type, p.max))
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func rangeText(t reflect.Type, n int64) string {
+	if t == typeDuration {
+		return object.FormatTimeSpan(time.Duration(n) * time.Second)
+	}
+	return fmt.Sprint(n)
+}
+
+// words turns a property name into lower-case words for help texts:
+// "MessageRetryInterval" → "the message retry interval".
+func words(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if i > 0 && r >= 'A' && r <= 'Z' && !(name[i-1] >= 'A' && name[i-1] <= 'Z') {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return "the " + strings.ToLower(b.String())
+}
+
+func transportServiceCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
+	var out []*interp.CmdletInfo
+	for _, svc := range []struct {
+		noun, kind, typeName, title string
+	}{
+		{"TransportService", "Hub", TransportServiceType, "Transport service"},
+		{"FrontendTransportService", "FrontEnd", FrontendTransportServiceType, "Front End Transport service"},
+	} {
+		svc := svc
+		frontEnd := svc.kind == "FrontEnd"
+		props := serviceProps(frontEnd)
+		typeNames := []string{svc.typeName, "Microsoft.Exchange.Data.Directory.ADConfigurationObject", "System.Object"}
+		idHelp := "Specifies the server whose " + svc.title + " settings are read or changed: its name, FQDN or GUID."
+		complete := serverCompleter(d)
+		get := &interp.CmdletInfo{
+			Name:        "Get-" + svc.noun,
+			Synopsis:    "Gets the " + svc.title + " settings of Mailbox servers.",
+			Description: "Get-" + svc.noun + " returns the " + svc.title + " settings of the server: retry and expiry timers, connection limits and log settings.",
+			OutputType:  svc.typeName,
+			Params:      []*interp.ParamInfo{identityParam(idHelp, false, complete), domainControllerParam()},
+			Examples: []interp.Example{
+				{Code: "Get-" + svc.noun + " EX01 | Format-List *ProtocolLog*", Remarks: "Shows where the protocol logs are written and how long they are kept."},
+			},
+		}
+		get.Process = func(c *interp.Call) error {
+			var o *object.PSObject
+			err := view(d, c, func(r *run, tx state.Tx) error {
+				ts, err := r.transportService(tx, svc.kind)
+				if err == nil {
+					o = serviceObject(typeNames, ts, frontEnd)
+				}
+				return err
+			})
+			if err != nil || o == nil {
+				return report(c, err)
+			}
+			return c.WriteObject(o)
+		}
+		setParams := append([]*interp.ParamInfo{identityParam(idHelp, true, complete)}, params(props)...)
+		set := &interp.CmdletInfo{
+			Name:                  "Set-" + svc.noun,
+			Synopsis:              "Changes the " + svc.title + " settings of a Mailbox server.",
+			Description:           "Set-" + svc.noun + " changes the " + svc.title + " settings. The running service picks the new values up without a restart.",
+			SupportsShouldProcess: true,
+			Params:                append(setParams, domainControllerParam()),
+			Examples:              []interp.Example{{Code: "Set-" + svc.noun + " EX01 -ReceiveProtocolLogMaxAge 7.00:00:00", Remarks: "Keeps receive protocol logs for a week."}},
+		}
+		if !frontEnd {
+			set.Examples = append(set.Examples, interp.Example{Code: "Set-TransportService EX01 -MessageRetryInterval 00:01:00 -MessageExpirationTimeout 00:30:00", Remarks: "Retries quickly and gives up after half an hour, for a lab."})
+		}
+		set.Process = func(c *interp.Call) error {
+			var warn string
+			err := update(d, c, func(r *run, tx state.Tx) error {
+				ts, err := r.transportService(tx, svc.kind)
+				if err != nil {
+					return err
+				}
+				before := *ts
+				if err := r.apply(props, ts); err != nil {
+					return err
+				}
+				if !changed(before, *ts) {
+					warn = cmdlets.NoChangeWarning(before.Identity)
+					return errSkip
+				}
+				if ts.MessageRetryInterval > 0 && ts.MessageExpirationTimeout > 0 && ts.MessageRetryInterval > ts.MessageExpirationTimeout {
+					return r.task.Invalid("MessageRetryInterval (%s) can't be greater than MessageExpirationTimeout (%s).",
+						object.FormatTimeSpan(ts.MessageRetryInterval), object.FormatTimeSpan(ts.MessageExpirationTimeout))
+				}
+				if !cmdlets.ShouldProcess(c, fmt.Sprintf("Setting the %s configuration of server \"%s\".", svc.title, before.Identity)) {
+					return errSkip
+				}
+				return tx.PutTransportService(ts)
+			})
+			if warn != "" {
+				c.WriteWarning(warn)
+			}
+			return report(c, err)
+		}
+		out = append(out, get, set)
+	}
+	return out
+}
+
+// transportService resolves -Identity (a server) to the service record.
+func (r *run) transportService(tx state.Tx, kind string) (*state.TransportService, error) {
+	if r.c.Has("Identity") && r.c.Value("Identity") != nil {
+		text := cmdlets.IdentityText(r.c.Value("Identity"))
+		if _, err := tx.Server(text); err != nil {
+			return nil, r.task.NotFound(text)
+		}
+	}
+	ts, err := tx.TransportService(kind)
+	if err != nil {
+		return nil, r.task.NotFound(r.site.Server)
+	}
+	return ts, nil
+}
+
+// serviceObject shows a service record; the Front End service shows only
+// its own settings.
+func serviceObject(typeNames []string, ts *state.TransportService, frontEnd bool) *object.PSObject {
+	full := cmdlets.ToObject(typeNames, ts)
+	if !frontEnd {
+		return full
+	}
+	o := object.New(typeNames...)
+	o.Base = ts
+	for _, p := range full.Properties() {
+		if frontendFields[p.Name] {
+			o.Add(p.Name, p.Value)
+		}
+	}
+	return o
+}

@@ -1,0 +1,28 @@
+package org
+
+import "exsh/shell/format"
+
+// The default views of the organisation's objects, as the Exchange
+// Management Shell's format files declare them. Format-List shows every
+// property in record order.
+func init() {
+	table := func(props ...string) format.View {
+		v := format.View{}
+		for _, p := range props {
+			v.Table = append(v.Table, format.Column{Property: p})
+		}
+		return v
+	}
+	format.Register(ReceiveConnectorType, table("Identity", "Bindings", "Enabled"))
+	format.Register(SendConnectorType, table("Identity", "AddressSpaces", "Enabled"))
+	format.Register(AcceptedDomainType, table("Name", "DomainName", "DomainType", "Default"))
+	format.Register(MailboxType, table("Name", "Alias", "ServerName", "ProhibitSendQuota"))
+	format.Register(UserType, table("Name", "RecipientType"))
+	format.Register(RecipientType, table("Name", "RecipientType"))
+	format.Register(ADPermissionType, table("Identity", "User", "Deny", "Inherited"))
+	format.Register(TransportServiceType, table("Name"))
+	format.Register(FrontendTransportServiceType, table("Name"))
+	format.Register(ExchangeServerType, table("Name", "Site", "ServerRole", "Edition", "AdminDisplayVersion"))
+	format.Register(MailboxDatabaseType, table("Name", "Server", "Recovery", "ReplicationType"))
+	format.Register(ExchangeCertificateType, table("Thumbprint", "Services", "Subject"))
+}
