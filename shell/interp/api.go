@@ -2,6 +2,32 @@
 // scopes and variables, operators, control flow, functions, parameter binding
 // and error streams. Commands are registered as [CmdletInfo] values; the
 // interpreter never knows what a command does, only how to bind and call it.
+//
+// A tour:
+//
+//   - [Session] holds the global scope, the commands and $Error; [Session.Run]
+//     parses a script with shell/syntax and runs it, printing what reaches
+//     the end of each top-level pipeline through [Config.NewOutput].
+//   - Pipelines run on the caller's goroutine in PowerShell's push model:
+//     every Begin, then each object written is processed by the next
+//     command at once, then every End. A command that wants no more input
+//     returns [ErrPipelineStopped]; the commands before it stop, the ones
+//     after it finish. Cancelling the context stops a script between
+//     statements and at every WriteObject.
+//   - Errors come in PowerShell's three kinds. [Call.WriteError] writes a
+//     non-terminating error and the command goes on; an error returned from
+//     Begin, Process or End ends the statement (the script goes on with the
+//     next one); throw and -ErrorAction Stop end the script unless a
+//     try/catch or trap handles them. Errors print in the Windows PowerShell
+//     5.1 view (see [FormatError]).
+//   - Binding reads only [ParamInfo]: named parameters with unique
+//     prefixes and aliases, positions, parameter sets, pipeline input by
+//     value and by property name, conversion per [ParamKind], and the
+//     common parameters. Script functions are commands too: their param()
+//     block becomes ParamInfo, so they bind exactly like cmdlets.
+//   - Scopes are dynamic, as in PowerShell: a function's scope is a child of
+//     its caller's; ForEach-Object and Where-Object run their blocks in the
+//     caller's scope.
 package interp
 
 import (
@@ -14,21 +40,21 @@ import (
 type ParamKind int
 
 const (
-	KindObject      ParamKind = iota // any value, unconverted
-	KindString                       // string
-	KindInt                          // int (also accepts "1,000"? no: plain numbers and numeric strings)
-	KindInt64                        // int64
-	KindDouble                       // float64
-	KindBool                         // bool ($true/$false, 1/0; strings "true"/"false")
-	KindSwitch                       // switch: present means true; -S:$false means false
-	KindDateTime                     // time.Time (strings parsed as PowerShell does, local time)
-	KindTimeSpan                     // time.Duration ("2.00:00:00", "00:05:00", "30" = 30 days? no: ticks; see binder)
-	KindByteSize                     // ByteSize ("36MB", "37748736", "unlimited")
-	KindEnum                         // string, one of ParamInfo.Values (case-insensitive, stored in canonical case)
-	KindScriptBlock                  // *ScriptBlock
-	KindHashtable                    // *object.Hashtable
-	KindSecureString                 // SecureString
-	KindCredential                   // *Credential
+	KindObject       ParamKind = iota // any value, unconverted
+	KindString                        // string
+	KindInt                           // int (numbers and numeric strings; "unlimited" binds as Unlimited)
+	KindInt64                         // int64
+	KindDouble                        // float64
+	KindBool                          // bool ($true/$false, 1/0; strings "true"/"false")
+	KindSwitch                        // switch: present means true; -S:$false means false
+	KindDateTime                      // time.Time (strings parsed as PowerShell does, local time)
+	KindTimeSpan                      // time.Duration ("2.00:00:00", "00:05:00"; the string "30" is 30 days, a number is ticks)
+	KindByteSize                      // ByteSize ("36MB", "37748736", "unlimited")
+	KindEnum                          // string, one of ParamInfo.Values (case-insensitive, stored in canonical case)
+	KindScriptBlock                   // *ScriptBlock
+	KindHashtable                     // *object.Hashtable
+	KindSecureString                  // *SecureString
+	KindCredential                    // *Credential
 )
 
 // ByteSize is an Exchange ByteQuantifiedSize in bytes; Unlimited is -1.
@@ -86,6 +112,15 @@ type ParamInfo struct {
 	Help     string
 	// Default is the text Get-Help shows as the default value.
 	Default string
+	// TypeName is the .NET type shown in messages and help, e.g.
+	// "Microsoft.Exchange.Data.ProtocolLoggingLevel"; optional.
+	TypeName string
+	// Remaining takes every positional argument left over
+	// (ValueFromRemainingArguments); the parameter should be an Array.
+	Remaining bool
+	// Validate, when set, checks the converted value; its error becomes
+	// "Cannot validate argument on parameter 'X'. <error>".
+	Validate func(v any) error
 }
 
 // Example is one Get-Help example.
@@ -109,6 +144,16 @@ type CmdletInfo struct {
 	OutputType          string
 	// SupportsShouldProcess adds -WhatIf and -Confirm.
 	SupportsShouldProcess bool
+	// ConfirmImpact is "High", "Medium" or "Low" ("" means Medium). When it
+	// is at least $ConfirmPreference (High by default), ShouldProcess asks
+	// through Config.Confirm without an explicit -Confirm, as Exchange's
+	// Remove-* cmdlets do.
+	ConfirmImpact string
+	// ClassName is the .NET class that FullyQualifiedErrorId names, e.g.
+	// "Microsoft.Exchange.Management.SystemConfigurationTasks.GetReceiveConnector".
+	// Empty means derived: Microsoft.PowerShell.* modules give
+	// "Microsoft.PowerShell.Commands.<VerbNoun>Command", others the name.
+	ClassName string
 
 	// Begin runs once before the first input; may be nil.
 	Begin func(c *Call) error

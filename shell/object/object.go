@@ -103,9 +103,12 @@ func (o *PSObject) TypeName() string {
 // Hashtable is PowerShell's @{...}: keys are kept in insertion order (as
 // [ordered] does) and string keys match case-insensitively.
 type Hashtable struct {
-	keys  []any
-	vals  map[any]any
-	index map[string]any // lower-cased string key -> key as stored
+	// Ordered marks an [ordered] dictionary (System.Collections.Specialized.OrderedDictionary);
+	// keys keep their insertion order either way.
+	Ordered bool
+	keys    []any
+	vals    map[any]any
+	index   map[string]any // lower-cased string key -> key as stored
 }
 
 // NewHashtable returns an empty hashtable.
