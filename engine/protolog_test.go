@@ -84,7 +84,7 @@ func TestProtocolLogGolden(t *testing.T) {
 	d.StartTLS()
 	d.Script(`
 		C: EHLO mail.fabrikam.com
-		S: 250 SMTPUTF8
+		S: 250 CHUNKING
 		C: MAIL FROM:<chris@fabrikam.com> SIZE=40
 		S: 250 2.1.0 Sender OK
 		C: RCPT TO:<administrator@contoso.com>

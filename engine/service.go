@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,6 +48,19 @@ type Options struct {
 	// Submitter is the Transport service that queues what the hub
 	// connectors accept. Without one they answer 452 4.3.1.
 	Submitter mail.Submitter
+	// Credential is how this server's Front End and Transport services
+	// authenticate to each other (Front End to hub connectors, and the
+	// hub to Outbound Proxy Frontend for send connectors with
+	// FrontendProxyEnabled). Give the same credential to the Transport
+	// service (transport.Config.Credential); see [NewServerCredential].
+	// When it has no Secret the Service makes its own, and the hub cannot
+	// proxy outbound mail through the Front End. An empty Account is
+	// filled in at Start (CONTOSO\EX01$).
+	Credential mail.ServerCredential
+	// LookupMX resolves MX records when the Front End proxies outbound
+	// mail for a send connector with DNS routing; nil uses
+	// net.DefaultResolver.
+	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
 	// Logger receives operational messages; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock for banners and Received: headers; nil: time.Now.
@@ -92,7 +103,9 @@ type Service struct {
 	cred  frontend.ServerCredential
 	org   atomic.Pointer[frontend.Org]
 	proxy *frontend.Proxy
-	rates *frontend.RateLimiter
+	// outbound relays what the hub proxies through the Front End.
+	outbound *frontend.OutboundProxy
+	rates    *frontend.RateLimiter
 
 	feRecv, hubRecv, feSend *protolog.Log
 
@@ -135,21 +148,55 @@ func New(st state.Store, opts Options) (*Service, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	secret := make([]byte, 24)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, err
+	cred := opts.Credential
+	if cred.Secret == "" {
+		c, err := mail.NewServerCredential(cred.Account)
+		if err != nil {
+			return nil, err
+		}
+		cred = c
 	}
 	s := &Service{
 		st: st, opts: opts, log: lg,
-		cred:      frontend.ServerCredential{Secret: base64.RawURLEncoding.EncodeToString(secret)},
+		cred:      cred,
 		listeners: map[string]*listener{},
 		sessions:  map[*smtpd.Session]string{},
 		perConn:   map[string]int{},
 		perSource: map[string]map[string]int{},
 	}
 	s.proxy = &frontend.Proxy{HubAddr: s.hubAddr, Credential: s.cred, Now: opts.Now}
+	s.outbound = &frontend.OutboundProxy{PortMap: s.ListenPort, LookupMX: opts.LookupMX}
 	s.rates = &frontend.RateLimiter{}
 	return s, nil
+}
+
+// NewServerCredential makes the credential a server's Front End and
+// Transport services authenticate to each other with: the server's
+// computer account (CONTOSO\EX01$, from the organisation in st) and a
+// fresh random secret. Give it to both engine.Options.Credential and
+// transport.Config.Credential. serverName picks the server; the
+// organisation's server when empty.
+func NewServerCredential(st state.Store, serverName string) (mail.ServerCredential, error) {
+	var account string
+	err := st.View(func(tx state.Tx) error {
+		org, err := tx.Org()
+		if err != nil {
+			return err
+		}
+		if serverName == "" {
+			serverName = org.ServerName
+		}
+		srv, err := tx.Server(serverName)
+		if err != nil {
+			return fmt.Errorf("server %q: %w", serverName, err)
+		}
+		account = mail.ServerAccount(org.NetBIOSDomain, srv.Name)
+		return nil
+	})
+	if err != nil {
+		return mail.ServerCredential{}, fmt.Errorf("engine: %w", err)
+	}
+	return mail.NewServerCredential(account)
 }
 
 // ListenPort translates a binding port into the port the engine listens
@@ -187,13 +234,16 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.started = true
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.outbound.Context = s.ctx
 	s.mu.Unlock()
 
 	org, err := frontend.Load(s.st, s.opts.ServerName)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
-	s.cred.Account = org.NetBIOS() + `\` + org.Server.Name + "$"
+	if s.cred.Account == "" {
+		s.cred.Account = mail.ServerAccount(org.NetBIOS(), org.Server.Name)
+	}
 	s.proxy.Credential = s.cred
 	s.org.Store(org)
 	s.openLogs(org)
@@ -216,6 +266,7 @@ func (s *Service) openLogs(org *frontend.Org) {
 	s.hubRecv = protolog.New("", protolog.Receive, protolog.DefaultLimits)
 	s.feSend = protolog.New("", protolog.Send, protolog.DefaultLimits)
 	s.proxy.SendLog = s.feSend
+	s.outbound.SendLog = s.feSend
 	s.applyLogSettings(org)
 }
 
@@ -459,6 +510,9 @@ func (s *Service) serve(l *listener, conn net.Conn) {
 	cfg.Now = s.opts.Now
 	h := frontend.NewReceive(org, c, s.st, s.cred, data)
 	h.Rates = s.rates
+	if strings.EqualFold(l.role, frontend.RoleFrontend) {
+		h.Outbound = s.outbound
+	}
 	sess := smtpd.NewSession(conn, cfg, h, ls, slogPrintf{s.log})
 
 	ip := remote.Addr().String()

@@ -43,6 +43,17 @@ func (p *PortMap) Map(bindingPort int) int {
 	return n
 }
 
+// Set makes a binding port listen on port (a sink that must keep its
+// own port when the engine translates loopback ports).
+func (p *PortMap) Set(bindingPort, port int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ports == nil {
+		p.ports = map[int]int{}
+	}
+	p.ports[bindingPort] = port
+}
+
 // FreePort returns a TCP port free on 127.0.0.1 (and, when it can, on ::1).
 func FreePort() int {
 	for i := 0; i < 50; i++ {
@@ -122,6 +133,13 @@ type Options struct {
 	// Prepare runs in one transaction after setup, before the engine
 	// starts (new connectors, users, permissions).
 	Prepare func(tx state.Tx) error
+	// Credential is the server credential the engine shares with the
+	// Transport service (give the same one to transport.Config); the
+	// engine makes its own when it has no Secret.
+	Credential mail.ServerCredential
+	// FixedPorts are ports that are not translated (loopback sinks that
+	// the Front End or the Transport service connect to).
+	FixedPorts []int
 }
 
 // Start sets up an organisation (EX01, contoso.com) in a temporary data
@@ -149,6 +167,9 @@ func Start(t testing.TB, opts Options) *Env {
 		}
 		return nil
 	})
+	for _, p := range opts.FixedPorts {
+		e.Ports.Set(p, p)
+	}
 	var sub mail.Submitter
 	if opts.Submitter != nil {
 		s, stop := opts.Submitter(st, e.DataPath, e.Ports.Map)
@@ -160,7 +181,7 @@ func Start(t testing.TB, opts Options) *Env {
 		e.Recorder = &Recorder{}
 		sub = e.Recorder
 	}
-	svc, err := engine.New(st, engine.Options{DataPath: e.DataPath, PortMap: e.Ports.Map, Submitter: sub})
+	svc, err := engine.New(st, engine.Options{DataPath: e.DataPath, PortMap: e.Ports.Map, Submitter: sub, Credential: opts.Credential})
 	if err != nil {
 		t.Fatal(err)
 	}

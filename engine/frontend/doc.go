@@ -4,7 +4,10 @@
 // and ADPermission entries into the session's rights, applies Exchange's
 // rules at AUTH, MAIL FROM and RCPT TO ([Receive]), and, for Front End
 // Transport connectors, proxies accepted mail to the Transport service
-// over SMTP with the go-smtp client ([Proxy]).
+// over SMTP with the go-smtp client ([Proxy]). Mail that the Transport
+// service itself proxies through a Front End connector (Outbound Proxy
+// Frontend, for send connectors with FrontendProxyEnabled) is relayed to
+// the send connector's destination ([OutboundProxy]).
 //
 // The Transport service's own receive connectors use the same [Receive]
 // policy with a different DataFunc (package engine queues the message).

@@ -37,8 +37,11 @@ type Org struct {
 	Domains    []*state.AcceptedDomain
 	Connectors []*Connector // every connector of this server, enabled or not
 	Services   map[string]*state.TransportService
-	TLS        *tls.Config // nil when the organisation has no certificate
-	CertDER    []byte      // the certificate's DER, pinned by the proxy client
+	// SendConnectors are the organisation's send connectors, for mail
+	// the Transport service proxies outbound through this Front End.
+	SendConnectors []*state.SendConnector
+	TLS            *tls.Config // nil when the organisation has no certificate
+	CertDER        []byte      // the certificate's DER, pinned by the proxy client
 }
 
 // Load reads a snapshot in one transaction. serverName picks the server
@@ -91,6 +94,9 @@ func Load(st state.Store, serverName string) (*Org, error) {
 				return err
 			}
 			o.Connectors = append(o.Connectors, c)
+		}
+		if o.SendConnectors, err = tx.SendConnectors(); err != nil {
+			return err
 		}
 		for _, kind := range []string{"Hub", "FrontEnd"} {
 			if ts, err := tx.TransportService(kind); err == nil {
@@ -199,7 +205,6 @@ func (o *Org) Config(c *Connector) smtpd.Config {
 		EightBitMime:        rc.EightBitMimeEnabled,
 		BinaryMime:          rc.BinaryMimeEnabled,
 		Chunking:            rc.ChunkingEnabled,
-		SMTPUTF8:            rc.SmtpUtf8Enabled,
 		RequireTLS:          rc.RequireTLS,
 		BasicAuth:           rc.AuthMechanism.Has("BasicAuth"),
 		BasicAuthRequireTLS: rc.AuthMechanism.Has("BasicAuthRequireTLS"),
@@ -207,6 +212,8 @@ func (o *Org) Config(c *Connector) smtpd.Config {
 		BareLFRejection:     rc.BareLinefeedRejectionEnabled,
 		MaxRecipients:       rc.MaxRecipientsPerMessage,
 		MaxHopCount:         rc.MaxHopCount,
+		MaxLocalHopCount:    rc.MaxLocalHopCount,
+		LocalHosts:          []string{o.Fqdn, rc.Fqdn},
 		MaxLogonFailures:    rc.MaxLogonFailures,
 		MaxProtocolErrors:   int(rc.MaxProtocolErrors),
 		ConnectionTimeout:   rc.ConnectionTimeout,
@@ -217,6 +224,9 @@ func (o *Org) Config(c *Connector) smtpd.Config {
 	if cfg.Fqdn == "" {
 		cfg.Fqdn = o.Fqdn
 	}
+	// SmtpUtf8Enabled stays a record value only: no real Exchange
+	// 2016/2019 EHLO reply advertises SMTPUTF8 (exchange-receive.md
+	// §7.2), so cfg.SMTPUTF8 stays false.
 	if rc.AuthMechanism.Has("Tls") && o.TLS != nil {
 		cfg.TLSConfig = o.TLS
 	}

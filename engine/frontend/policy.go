@@ -1,39 +1,24 @@
 package frontend
 
 import (
-	"crypto/subtle"
 	"errors"
 	"strings"
 	"time"
 
+	"exsh/engine/mail"
 	"exsh/engine/replies"
 	"exsh/engine/smtpd"
 	"exsh/state"
 )
 
-// ServerCredential is how this server's Front End Transport authenticates
-// to its own Transport service. Exchange uses X-EXPS (Kerberos) for that,
-// which exsh does not implement; instead the Front End logs on with AUTH
-// PLAIN inside TLS as the server's computer account (CONTOSO\EX01$) with a
-// random secret made when the engine starts and never stored. The
-// authorization identity of PLAIN carries the client account the Front
-// End authenticated, as X-EXPS proxying does. The account is accepted only
-// on HubTransport connectors.
-type ServerCredential struct {
-	Account string // CONTOSO\EX01$
-	Secret  string
-}
-
-// Check compares a user name and password with the credential in constant
-// time.
-func (c ServerCredential) Check(user, password string) bool {
-	if c.Account == "" || c.Secret == "" {
-		return false
-	}
-	u := subtle.ConstantTimeCompare([]byte(strings.ToLower(user)), []byte(strings.ToLower(c.Account)))
-	p := subtle.ConstantTimeCompare([]byte(password), []byte(c.Secret))
-	return u&p == 1
-}
+// ServerCredential is the credential this server's Front End Transport
+// and Transport services authenticate to each other with (see
+// [mail.ServerCredential]). It is accepted from a peer only on
+// HubTransport connectors (the Front End proxying inbound mail) and on
+// FrontendTransport connectors (the hub proxying outbound mail through
+// Outbound Proxy Frontend), and only where the connector grants the
+// ExchangeServers group ms-Exch-SMTP-Submit.
+type ServerCredential = mail.ServerCredential
 
 // DataFunc receives an accepted message on behalf of a Receive policy.
 type DataFunc func(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byte) replies.Reply
@@ -66,17 +51,26 @@ type Receive struct {
 	// Rates enforces the connector's MessageRateLimit; nil means no limit.
 	Rates *RateLimiter
 
+	// Outbound relays mail that the Transport service proxies through
+	// this Front End connector (send connectors with FrontendProxyEnabled)
+	// to its destination; nil on hub connectors.
+	Outbound *OutboundProxy
+
 	// proxy is the Front End's open session to the hub, kept for the
 	// client session's lifetime as Exchange keeps its proxy session.
 	proxy *proxySession
+	// out is the outbound proxy's session with the destination.
+	out *outboundSession
 }
 
-// CloseSession implements smtpd.SessionCloser: it ends the proxy session.
+// CloseSession implements smtpd.SessionCloser: it ends the proxy session
+// to the hub and the outbound proxy session to a destination.
 func (r *Receive) CloseSession() {
 	if r.proxy != nil {
 		r.proxy.close()
 		r.proxy = nil
 	}
+	r.closeOutbound()
 }
 
 var _ smtpd.Handler = (*Receive)(nil)
@@ -113,9 +107,10 @@ func (r *Receive) Authenticated() bool { return r.principal != "anonymous" }
 // Authenticate implements smtpd.Handler.
 func (r *Receive) Authenticate(st *smtpd.State, identity, user, password string) (string, error) {
 	if r.Server.Check(user, password) {
-		if !strings.EqualFold(r.Conn.Rec.TransportRole, RoleHub) {
-			return "", replies.AuthFailed
-		}
+		// The Front End proxying inbound mail logs on to a hub connector;
+		// the hub proxying outbound mail logs on to a Front End connector
+		// (Outbound Proxy Frontend). Either way the connector must grant
+		// the ExchangeServers group the Submit right.
 		rights := r.rightsFor(state.ServerPrincipals(r.Org.NetBIOS()))
 		if !rights.Has(state.RightSubmit) {
 			return "", replies.AuthFailed
@@ -199,6 +194,9 @@ func (r *Receive) Mail(st *smtpd.State, from string, p smtpd.MailParams) error {
 	if !r.Rates.Allow(r.Conn.Rec, st.ClientIP(), r.rateUser(), time.Now()) {
 		return replies.RateExceeded
 	}
+	if r.outboundMode() {
+		r.outboundMail()
+	}
 	return nil
 }
 
@@ -277,6 +275,9 @@ func ownsAddress(rec *state.Recipient, addr string) bool {
 // always taken (an unknown one in an authoritative domain gets its NDR
 // from the categorizer); any other needs ms-Exch-SMTP-Accept-Any-Recipient.
 func (r *Receive) Rcpt(st *smtpd.State, env *smtpd.Envelope, to string, p smtpd.RcptParams) error {
+	if r.outboundMode() {
+		return r.outboundRcpt(st, env, to, p)
+	}
 	if strings.EqualFold(to, "postmaster") {
 		return nil
 	}
@@ -299,6 +300,9 @@ func (r *Receive) Rcpt(st *smtpd.State, env *smtpd.Envelope, to string, p smtpd.
 
 // Data implements smtpd.Handler.
 func (r *Receive) Data(st *smtpd.State, env *smtpd.Envelope, msg []byte) replies.Reply {
+	if r.outboundMode() {
+		return r.outboundData(st, msg)
+	}
 	return r.DataFunc(r, st, env, msg)
 }
 

@@ -190,41 +190,12 @@ func (p *Proxy) open(org *Org, addr, onBehalf string) (ps *proxySession, err err
 			log.Disconnect("Local")
 		}
 	}()
-	raw.SetDeadline(time.Now().Add(timeout))
-
-	// Greeting, EHLO and STARTTLS in clear text are done here so that
-	// every line is logged; go-smtp takes over inside TLS.
-	br := bufio.NewReader(raw)
-	if _, err := readReply(br, log, 220); err != nil {
-		return nil, err
+	var tlsCfg *tls.Config
+	if org.TLS != nil {
+		tlsCfg = p.pinnedConfig(org)
 	}
-	writeCmd(raw, log, "EHLO "+org.Fqdn)
-	ehlo, err := readReply(br, log, 250)
+	c, lc, _, err := startSession(raw, log, org.Fqdn, tlsCfg, timeout)
 	if err != nil {
-		return nil, err
-	}
-	var conn net.Conn = raw
-	if hasKeyword(ehlo, "STARTTLS") && org.TLS != nil {
-		writeCmd(raw, log, "STARTTLS")
-		if _, err := readReply(br, log, 220); err != nil {
-			return nil, err
-		}
-		tc := tls.Client(raw, p.pinnedConfig(org))
-		if err := tc.Handshake(); err != nil {
-			log.Info("", "TLS negotiation failed with error "+err.Error())
-			return nil, err
-		}
-		log.Info("", strings.Replace(smtpd.TLSNegotiationText(tc.ConnectionState()), "_SERVER", "_CLIENT", 1))
-		conn = tc
-	} else if br.Buffered() > 0 {
-		return nil, errors.New("unexpected data after EHLO reply")
-	}
-	raw.SetDeadline(time.Time{})
-	lc := &loggedConn{Conn: conn, log: log, greeting: []byte("220 " + org.Fqdn + "\r\n")}
-	c := smtp.NewClient(lc)
-	c.CommandTimeout = timeout
-	c.SubmissionTimeout = timeout
-	if err := c.Hello(org.Fqdn); err != nil {
 		return nil, err
 	}
 	if c.SupportsAuth("PLAIN") {
@@ -236,6 +207,57 @@ func (p *Proxy) open(org *Org, addr, onBehalf string) (ps *proxySession, err err
 		}
 	}
 	return &proxySession{raw: raw, c: c, lc: lc, log: log}, nil
+}
+
+// startSession does the start of a client session on raw itself
+// (greeting, EHLO, STARTTLS when offered and tlsCfg is not nil), so that every line is logged, and hands the connection
+// to a go-smtp client that carries on inside TLS (or after a second EHLO
+// in clear text). It reports whether TLS is on. An SMTP refusal comes
+// back as *smtp.SMTPError.
+func startSession(raw net.Conn, log *protolog.Session, helo string, tlsCfg *tls.Config, timeout time.Duration) (*smtp.Client, *loggedConn, bool, error) {
+	raw.SetDeadline(time.Now().Add(timeout))
+	br := bufio.NewReader(raw)
+	greeting, err := readReply(br, log, 220)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	writeCmd(raw, log, "EHLO "+helo)
+	ehlo, err := readReply(br, log, 250)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	var conn net.Conn = raw
+	tlsOn := false
+	if hasKeyword(ehlo, "STARTTLS") && tlsCfg != nil {
+		writeCmd(raw, log, "STARTTLS")
+		if _, err := readReply(br, log, 220); err != nil {
+			return nil, nil, false, err
+		}
+		tc := tls.Client(raw, tlsCfg)
+		if err := tc.Handshake(); err != nil {
+			log.Info("", "TLS negotiation failed with error "+err.Error())
+			return nil, nil, false, err
+		}
+		log.Info("", strings.Replace(smtpd.TLSNegotiationText(tc.ConnectionState()), "_SERVER", "_CLIENT", 1))
+		conn, tlsOn = tc, true
+	} else if br.Buffered() > 0 {
+		return nil, nil, false, errors.New("unexpected data after EHLO reply")
+	}
+	raw.SetDeadline(time.Time{})
+	lc := &loggedConn{Conn: conn, log: log, greeting: []byte(greeting[len(greeting)-1] + "\r\n")}
+	if !tlsOn {
+		// No new EHLO in clear text: go-smtp's is swallowed and answered
+		// with the reply already read.
+		lc.greeting = []byte(strings.Join(greeting, "\r\n") + "\r\n" + strings.Join(ehlo, "\r\n") + "\r\n")
+		lc.swallow = true
+	}
+	c := smtp.NewClient(lc)
+	c.CommandTimeout = timeout
+	c.SubmissionTimeout = timeout
+	if err := c.Hello(helo); err != nil {
+		return nil, nil, false, err
+	}
+	return c, lc, tlsOn, nil
 }
 
 // transaction relays one message. A refusal by the hub comes back as the
@@ -404,6 +426,7 @@ type loggedConn struct {
 	log      *protolog.Session
 	greeting []byte
 	hidden   bool // guarded by mu
+	swallow  bool // drop the first line written (an EHLO already answered); guarded by mu
 
 	mu      sync.Mutex
 	partial []byte   // incomplete reply line read so far
@@ -443,6 +466,17 @@ func (c *loggedConn) Read(b []byte) (int, error) {
 
 func (c *loggedConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
+	if c.swallow {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			c.mu.Unlock()
+			return len(b), nil
+		}
+		c.swallow = false
+		c.mu.Unlock()
+		n, err := c.Write(b[i+1:])
+		return n + i + 1, err
+	}
 	if c.hidden {
 		// Only the AUTH verb and the end of data are worth a line.
 		if s := string(b); strings.HasPrefix(s, "AUTH ") {

@@ -1,9 +1,15 @@
 // Package mail holds the envelope types that pass between the receive side
-// (SMTP sessions on receive connectors) and the Transport service's queues.
+// (SMTP sessions on receive connectors) and the Transport service's queues,
+// and the [ServerCredential] the two services authenticate to each other
+// with.
 package mail
 
 import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -41,4 +47,48 @@ type Receipt struct {
 // Submitter queues accepted messages. The Transport service implements it.
 type Submitter interface {
 	Submit(sub *Submission) (*Receipt, error)
+}
+
+// ServerCredential is how this server's transport services authenticate
+// to each other. Exchange uses X-EXPS (Kerberos) between the Front End
+// Transport and Transport services, which exsh does not implement;
+// instead one side logs on to the other with AUTH PLAIN inside TLS as the
+// server's computer account (CONTOSO\EX01$) and a random secret made when
+// the process starts and never stored. The same credential serves both
+// directions: the Front End proxying to the hub (2525, 465) and the hub
+// proxying outbound mail through the Front End (Outbound Proxy Frontend,
+// 717), so whoever builds the engine makes one with
+// [NewServerCredential] and hands it to both services.
+type ServerCredential struct {
+	Account string // CONTOSO\EX01$
+	Secret  string
+}
+
+// ServerAccount is the computer account of a server: "CONTOSO\EX01$".
+func ServerAccount(netbiosDomain, server string) string {
+	return netbiosDomain + `\` + server + "$"
+}
+
+// NewServerCredential returns a credential for account with a fresh
+// random secret.
+func NewServerCredential(account string) (ServerCredential, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return ServerCredential{}, err
+	}
+	return ServerCredential{Account: account, Secret: base64.RawURLEncoding.EncodeToString(b)}, nil
+}
+
+// Valid reports whether the credential can be used (both parts set).
+func (c ServerCredential) Valid() bool { return c.Account != "" && c.Secret != "" }
+
+// Check compares a user name and password with the credential in
+// constant time; the account name is case-insensitive.
+func (c ServerCredential) Check(user, password string) bool {
+	if !c.Valid() {
+		return false
+	}
+	u := subtle.ConstantTimeCompare([]byte(strings.ToLower(user)), []byte(strings.ToLower(c.Account)))
+	p := subtle.ConstantTimeCompare([]byte(password), []byte(c.Secret))
+	return u&p == 1
 }

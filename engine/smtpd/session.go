@@ -39,7 +39,10 @@ type Config struct {
 	EightBitMime        bool
 	BinaryMime          bool // needs Chunking
 	Chunking            bool
-	SMTPUTF8            bool
+	// SMTPUTF8 advertises and accepts SMTPUTF8 (RFC 6531). No real
+	// Exchange 2016/2019 EHLO reply shows it (exchange-receive.md §7.2),
+	// so connectors leave it off whatever their SmtpUtf8Enabled says.
+	SMTPUTF8 bool
 
 	// TLSConfig enables STARTTLS (AuthMechanism Tls); nil disables it.
 	TLSConfig  *tls.Config
@@ -51,10 +54,15 @@ type Config struct {
 	RequireEHLODomain   bool
 	BareLFRejection     bool
 
-	MaxRecipients     int // <= 0 no limit
-	MaxHopCount       int // <= 0 no limit
-	MaxLogonFailures  int // 0 never closes
-	MaxProtocolErrors int // < 0 no limit
+	MaxRecipients int // <= 0 no limit
+	MaxHopCount   int // <= 0 no limit
+	// MaxLocalHopCount limits the Received: fields added by this
+	// organisation's own servers, those whose "by" host is one of
+	// LocalHosts; <= 0 no limit.
+	MaxLocalHopCount  int
+	LocalHosts        []string // this server's FQDN and the connector's Fqdn
+	MaxLogonFailures  int      // 0 never closes
+	MaxProtocolErrors int      // < 0 no limit
 
 	ConnectionTimeout  time.Duration // whole session; 0 none
 	InactivityTimeout  time.Duration // per command; 0 none
@@ -820,12 +828,14 @@ func (s *Session) finish(msg []byte, tooBig, bareLF bool) {
 		s.failReply(replies.BareLF)
 		return
 	}
-	hdrLen, hops := headerStats(msg)
+	hdrLen, hops, localHops := headerStats(msg, s.cfg.LocalHosts)
 	if s.cfg.MaxHeaderSize > 0 && int64(hdrLen) > s.cfg.MaxHeaderSize {
 		s.failReply(replies.HeaderTooBig)
 		return
 	}
-	if s.cfg.MaxHopCount > 0 && hops > s.cfg.MaxHopCount {
+	if s.cfg.MaxHopCount > 0 && hops > s.cfg.MaxHopCount ||
+		s.cfg.MaxLocalHopCount > 0 && localHops > s.cfg.MaxLocalHopCount {
+		s.log.Info("", fmt.Sprintf("Hop count exceeded: %d hops, %d local", hops, localHops))
 		s.failReply(replies.HopCountExceeded)
 		return
 	}
@@ -837,10 +847,18 @@ func (s *Session) finish(msg []byte, tooBig, bareLF bool) {
 	}
 }
 
-// headerStats returns the length of the header section and the number of
-// Received: fields in it.
-func headerStats(msg []byte) (hdrLen, received int) {
+// headerStats returns the length of the header section, the number of
+// Received: fields in it, and how many of those were added by one of
+// local (their "by" host).
+func headerStats(msg []byte, local []string) (hdrLen, received, localHops int) {
 	rest := msg
+	var field []byte // the Received: field being read, unfolded
+	done := func() {
+		if field != nil && receivedBy(field, local) {
+			localHops++
+		}
+		field = nil
+	}
 	for len(rest) > 0 {
 		i := bytes.IndexByte(rest, '\n')
 		line := rest
@@ -848,15 +866,47 @@ func headerStats(msg []byte) (hdrLen, received int) {
 			line = rest[:i+1]
 		}
 		if len(bytes.TrimRight(line, "\r\n")) == 0 {
-			return hdrLen, received
+			break
 		}
-		if len(line) >= 9 && strings.EqualFold(string(line[:9]), "Received:") {
+		switch {
+		case line[0] == ' ' || line[0] == '\t':
+			if field != nil {
+				field = append(field, bytes.TrimRight(line, "\r\n")...)
+			}
+		case len(line) >= 9 && strings.EqualFold(string(line[:9]), "Received:"):
+			done()
 			received++
+			field = append([]byte{}, bytes.TrimRight(line[9:], "\r\n")...)
+		default:
+			done()
 		}
 		hdrLen += len(line)
 		rest = rest[len(line):]
 	}
-	return hdrLen, received
+	done()
+	return hdrLen, received, localHops
+}
+
+// receivedBy reports whether a Received: field's "by" host is one of
+// hosts (RFC 5321 §4.4: "from x by y with ...").
+func receivedBy(field []byte, hosts []string) bool {
+	if len(hosts) == 0 {
+		return false
+	}
+	words := strings.Fields(string(field))
+	for i := 0; i+1 < len(words); i++ {
+		if !strings.EqualFold(words[i], "by") {
+			continue
+		}
+		by := strings.TrimSuffix(words[i+1], ";")
+		for _, h := range hosts {
+			if h != "" && strings.EqualFold(by, h) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 func (s *Session) bdat(arg string) error {

@@ -574,3 +574,46 @@ func TestTimeoutInData(t *testing.T) {
 		t.Error("a stalled message was accepted")
 	}
 }
+
+func TestHeaderStatsLocalHops(t *testing.T) {
+	local := []string{"EX01.contoso.com", "mail.contoso.com"}
+	msg := "Received: from a (1.2.3.4) by EX01.contoso.com (10.0.0.5)\r\n with Microsoft SMTP Server id 15.2.1118.7; Mon, 1 Jan 2024 00:00:00 +0000\r\n" +
+		"Received: from b by\r\n ex01.CONTOSO.com with SMTP; Mon, 1 Jan 2024 00:00:00 +0000\r\n" +
+		"Received: from c by mail.contoso.com; Mon, 1 Jan 2024 00:00:00 +0000\r\n" +
+		"Received: from EX01.contoso.com by mx.fabrikam.com; Mon, 1 Jan 2024 00:00:00 +0000\r\n" +
+		"X-Note: by EX01.contoso.com\r\n" +
+		"Received: by EX01.contoso.com.example; Mon, 1 Jan 2024 00:00:00 +0000\r\n" +
+		"\r\nReceived: by EX01.contoso.com\r\n"
+	_, hops, localHops := headerStats([]byte(msg), local)
+	if hops != 5 || localHops != 3 {
+		t.Errorf("hops %d, local %d; want 5, 3", hops, localHops)
+	}
+	if _, _, n := headerStats([]byte(msg), nil); n != 0 {
+		t.Errorf("local hops without local hosts: %d", n)
+	}
+}
+
+// MaxLocalHopCount counts only the hops through this server; the reply is
+// Exchange's 5.4.6.
+func TestMaxLocalHopCount(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxLocalHopCount = 2
+	cfg.LocalHosts = []string{"EX01.contoso.com"}
+	srv := startServer(t, cfg)
+	c := srv.dial()
+	c.expect("~^220 ")
+	c.do("EHLO x", "~^250 ")
+	local := "Received: from x by EX01.contoso.com; Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+	other := "Received: from x by mx.fabrikam.com; Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+	send := func(header, want string) {
+		t.Helper()
+		c.do("MAIL FROM:<a@fabrikam.com>", "250 2.1.0 Sender OK")
+		c.do("RCPT TO:<1@contoso.com>", "250 2.1.5 Recipient OK")
+		c.do("DATA", "~^354 ")
+		c.send(header + "Subject: loop\r\n\r\nx\r\n.")
+		c.expect(want)
+	}
+	send(local+local+other+other+other, "~^250 ")
+	send(local+other+local+local, "554 5.4.6 Hop count exceeded - possible mail loop")
+	c.do("NOOP", "250 2.0.0 OK")
+}

@@ -28,6 +28,15 @@
 // through Config.PortMap so a lab with a port offset still works. The
 // session is written to the Hub SmtpSend protocol log.
 //
+// With FrontendProxyEnabled the hub connects to this server's Outbound
+// Proxy Frontend instead of the destination, pins the organisation's
+// certificate for STARTTLS and logs on with Config.Credential (the
+// credential the receive side has too); the Front End relays to the
+// connector's smart hosts and answers with their replies, so retry,
+// expiry and NDRs work as for direct delivery. Without a credential the
+// message waits in Retry with "451 5.7.3 Cannot achieve Exchange Server
+// authentication".
+//
 // Every goroutine belongs to the Transport: Stop cancels the queue runners,
 // lets in-flight deliveries finish until its context expires and waits for
 // all of them. Message tracking events (package tracking) are written at

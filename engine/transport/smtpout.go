@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -534,6 +535,7 @@ func (w *sendLogWriter) line(line string) {
 func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg target, batch []*state.QueuedMessage, datas map[int64][]byte) ([]*msgResult, *sendError) {
 	remote, _ := netip.ParseAddrPort(tg.addr)
 	sess := t.sendLog.Session(c.Name, protolog.ParseLevel(c.ProtocolLoggingLevel), netip.AddrPort{}, remote)
+	sess.Info("", "attempting to connect")
 	d := net.Dialer{Timeout: t.cfg.DialTimeout}
 	nc, err := d.DialContext(ctx, "tcp", tg.addr)
 	if err != nil {
@@ -558,8 +560,16 @@ func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg targe
 	if helo == "" {
 		helo = t.cfg.Fqdn
 	}
+	proxied := c.FrontendProxyEnabled
 	var tlsCfg *tls.Config
-	if !c.IgnoreSTARTTLS {
+	switch {
+	case proxied:
+		// The hop to this server's own Front End: its certificate is the
+		// organisation's, pinned. The connector's TLS settings apply to
+		// the Front End's leg to the destination.
+		helo = t.cfg.Fqdn
+		tlsCfg = t.ownTLSConfig()
+	case !c.IgnoreSTARTTLS:
 		tlsCfg = &tls.Config{ServerName: strings.Trim(tg.host, "[]"), InsecureSkipVerify: true}
 		if c.TlsAuthLevel == "CertificateValidation" || c.TlsAuthLevel == "DomainValidation" {
 			tlsCfg.InsecureSkipVerify = false
@@ -581,11 +591,17 @@ func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg targe
 	defer cl.Close()
 	cl.CommandTimeout = inactivity
 	cl.SubmissionTimeout = inactivity
-	if c.RequireTLS && !tlsOn {
+	if proxied {
+		if err := t.authToFrontend(cl, tlsOn); err != nil {
+			return nil, err
+		}
+	} else if c.RequireTLS && !tlsOn {
 		return nil, &sendError{status: `451 4.4.0 Primary target IP address responded with: "451 5.7.3 STARTTLS is required to send mail."` + failoverText}
 	}
-	switch c.SmartHostAuthMechanism {
-	case "BasicAuth", "BasicAuthRequireTLS":
+	switch auth := c.SmartHostAuthMechanism; {
+	case proxied:
+		// Logged on as the server above.
+	case auth == "BasicAuth" || auth == "BasicAuthRequireTLS":
 		if c.SmartHostAuthMechanism == "BasicAuthRequireTLS" && !tlsOn {
 			return nil, &sendError{status: `451 4.4.0 Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + failoverText}
 		}
@@ -631,6 +647,58 @@ func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg targe
 		cl.Quit()
 	}
 	return results, nil
+}
+
+// ownTLSConfig trusts exactly the organisation's own certificate (the
+// Front End of this server presents it); nil when there is none, so the
+// session stays in clear text.
+func (t *Transport) ownTLSConfig() *tls.Config {
+	var der []byte
+	_ = t.st.View(func(tx state.Tx) error {
+		cert, err := tx.Certificate()
+		if err != nil || cert == nil || len(cert.CertPEM) == 0 {
+			return nil
+		}
+		if pair, err := tls.X509KeyPair(cert.CertPEM, cert.KeyPEM); err == nil {
+			der = pair.Certificate[0]
+		}
+		return nil
+	})
+	if der == nil {
+		return nil
+	}
+	return &tls.Config{
+		InsecureSkipVerify: true,
+		MinVersion:         tls.VersionTLS12,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, der) {
+				return x509.UnknownAuthorityError{}
+			}
+			return nil
+		},
+	}
+}
+
+// cannotAuthenticate is the queue's LastError when the Front End does not
+// take the server's logon (exchange-transport.md §3.6, KB 979175).
+const cannotAuthenticate = `451 4.4.0 Primary target IP address responded with: "451 5.7.3 Cannot achieve Exchange Server authentication."` + failoverText
+
+// authToFrontend logs on to Outbound Proxy Frontend as this server (AUTH
+// PLAIN inside TLS with Config.Credential). Without a credential, TLS or
+// an offered PLAIN the session cannot go on: the Front End would refuse
+// the mail as anonymous, and the message must wait, not bounce.
+func (t *Transport) authToFrontend(cl *smtp.Client, tlsOn bool) *sendError {
+	cred := t.cfg.Credential
+	if !cred.Valid() || !tlsOn || !cl.SupportsAuth("PLAIN") {
+		return &sendError{status: cannotAuthenticate}
+	}
+	if err := cl.Auth(sasl.NewPlainClient("", cred.Account, cred.Secret)); err != nil {
+		if _, ok := smtpErr(err); ok {
+			return &sendError{status: cannotAuthenticate}
+		}
+		return connFailure(err)
+	}
+	return nil
 }
 
 // sendOne sends one message. It returns an error only when the connection

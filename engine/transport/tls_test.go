@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,10 @@ func TestSTARTTLSAndBasicAuthRequireTLS(t *testing.T) {
 	}
 }
 
+// A send connector with FrontendProxyEnabled delivers through Outbound
+// Proxy Frontend (717 after PortMap), logging on as the server. A peer
+// there that does not take the logon (here: no credential, no TLS) leaves
+// the message waiting with Exchange's authentication error, not bounced.
 func TestFrontendProxyEnabledUsesOutboundProxyPort(t *testing.T) {
 	e := newEnv(t)
 	s := newSink(t, "")
@@ -103,7 +108,29 @@ func TestFrontendProxyEnabledUsesOutboundProxyPort(t *testing.T) {
 	if err := tr.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	e.addSendConnector("Via FET", []string{"SMTP:*;1"}, []string{"[192.0.2.1]"}, 25, func(c *state.SendConnector) { c.FrontendProxyEnabled = true })
+	e.addSendConnector("Via FET", []string{"SMTP:*;1"}, []string{"[192.0.2.1]"}, 25, func(c *state.SendConnector) {
+		c.FrontendProxyEnabled = true
+		c.ProtocolLoggingLevel = "Verbose"
+	})
 	e.submit("chris@contoso.com", []string{"user@fabrikam.com"}, "proxied")
-	e.waitFor("sink", func() bool { return len(s.got()) == 1 })
+	var q QueueInfo
+	e.waitFor("retry", func() bool {
+		var ok bool
+		q, ok = e.tr.findQueue(state.DeliverySmartHostConnector)
+		return ok && q.Status == "Retry"
+	})
+	if q.LastError != cannotAuthenticate {
+		t.Errorf("LastError %q\nwant      %q", q.LastError, cannotAuthenticate)
+	}
+	if len(s.got()) != 0 {
+		t.Errorf("delivered without logging on: %+v", s.got())
+	}
+	logs, _ := filepath.Glob(filepath.Join(e.dir, "TransportRoles", "Logs", "Hub", "ProtocolLog", "SmtpSend", "SEND*.LOG"))
+	if len(logs) == 0 {
+		t.Fatal("no SmtpSend log")
+	}
+	b, _ := os.ReadFile(logs[0])
+	if !strings.Contains(string(b), ",Via FET,") || !strings.Contains(string(b), ":"+strconv.Itoa(s.port)+",+,,") {
+		t.Errorf("Hub SmtpSend log:\n%s", b)
+	}
 }

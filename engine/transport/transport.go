@@ -60,6 +60,14 @@ type Config struct {
 	SweepInterval time.Duration
 	// DialTimeout bounds each outbound TCP connect; 0 means 30 seconds.
 	DialTimeout time.Duration
+	// Credential is how this server's Transport service logs on to its
+	// own Front End (Outbound Proxy Frontend, 717) when a send connector
+	// has FrontendProxyEnabled: the credential the receive side was
+	// given (engine.Options.Credential, see engine.NewServerCredential).
+	// Without one such mail waits in Retry with
+	// "451 5.7.3 Cannot achieve Exchange Server authentication". An empty
+	// Account is filled in from the organisation (CONTOSO\EX01$).
+	Credential mail.ServerCredential
 }
 
 // Transport is the Transport service. It implements mail.Submitter.
@@ -120,6 +128,9 @@ func New(st *boltdb.Store, cfg Config) (*Transport, error) {
 			}
 			if b, tb, ok := parseBuild(srv.AdminDisplayVersion); ok {
 				t.build, t.trackingBuild = b, tb
+			}
+			if org, err := tx.Org(); err == nil && t.cfg.Credential.Account == "" && t.cfg.Credential.Secret != "" {
+				t.cfg.Credential.Account = mail.ServerAccount(org.NetBIOSDomain, srv.Name)
 			}
 		}
 		return nil

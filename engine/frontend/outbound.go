@@ -1,0 +1,471 @@
+package frontend
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"exsh/engine/protolog"
+	"exsh/engine/replies"
+	"exsh/engine/smtpd"
+	"exsh/state"
+)
+
+// OutboundProxy is the Front End Transport's side of outbound proxying:
+// a send connector with FrontendProxyEnabled makes the Transport service
+// deliver through the Front End's "Outbound Proxy Frontend <SERVER>"
+// connector (717) instead of connecting to the destination itself.
+//
+// Only an Exchange server session may use it: the hub logs on with the
+// [ServerCredential], and the connector must grant ExchangeServers the
+// Submit right. The Front End picks the send connector for the recipients
+// as the hub's categorizer did ([state.SelectSendConnector]), opens its own
+// SMTP session to the connector's smart hosts (or the domain's MX hosts)
+// at the first RCPT TO and relays MAIL FROM, each RCPT TO and the message
+// as the hub sends them. Every reply the hub gets for them is the
+// destination's, so the hub's queue keeps Exchange's semantics: a refused
+// recipient is failed or retried by the hub, and a destination that
+// cannot be reached or drops the session ends the hub's session with a
+// 421 reply, which puts the hub's queue in Retry. The Front End adds no
+// Received: line (exchange-receive.md §8.1) and logs the outbound leg in
+// its SmtpSend protocol log under the send connector's name.
+type OutboundProxy struct {
+	// SendLog is the Front End SmtpSend protocol log.
+	SendLog *protolog.Log
+	// PortMap translates a port of this server (a smart host that names
+	// this server, localhost or a loopback address) into the port it
+	// really listens on; nil keeps ports unchanged.
+	PortMap func(port int) int
+	// LookupMX resolves MX records for connectors with DNS routing; nil
+	// uses net.DefaultResolver.
+	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	// DialTimeout bounds each TCP connect; 0 means 30 seconds.
+	DialTimeout time.Duration
+	// Context ends with the engine: open destination sessions are then
+	// aborted so that no session outlives Stop. nil means never.
+	Context context.Context
+}
+
+// outboundSession is the Front End's open session to a destination for one
+// hub session.
+type outboundSession struct {
+	key     string // the connector's Guid, plus the domain with DNS routing
+	raw     net.Conn
+	c       *smtp.Client
+	lc      *loggedConn
+	log     *protolog.Session
+	reason  string         // the disconnect reason for the log
+	mailOn  bool           // MAIL FROM was relayed in the current transaction
+	mailErr *replies.Reply // the destination's refusal of that MAIL FROM
+	stop    func() bool    // ends the watch on OutboundProxy.Context
+}
+
+func (o *outboundSession) close() {
+	o.stop()
+	o.raw.SetDeadline(time.Now().Add(5 * time.Second))
+	if o.reason == "Local" {
+		o.c.Quit()
+	}
+	o.c.Close()
+	o.raw.Close()
+	o.log.Disconnect(o.reason)
+}
+
+// Replies of the outbound proxy that are not the destination's [inf].
+var (
+	outboundNoConnector = replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "A matching connector cannot be found to route the external recipient"}
+	outboundOtherHop    = replies.Reply{Code: 452, Enhanced: "4.5.3", Text: "Recipient has a different next hop; send it in another transaction"}
+	outboundDropped     = replies.Reply{Code: 421, Enhanced: "4.4.2", Text: "Connection dropped due to SocketError"}
+	outboundNoSession   = replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "No outbound proxy session to the destination"}
+)
+
+const failoverText = " Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts."
+
+// outboundMode reports whether this session relays outbound mail: an
+// Exchange server logged on to a Front End connector that proxies.
+func (r *Receive) outboundMode() bool {
+	return r.IsServer && r.Outbound != nil && strings.EqualFold(r.Conn.Rec.TransportRole, RoleFrontend)
+}
+
+// outboundMail starts a new transaction: the destination session, if any,
+// is reset when the previous transaction left one open.
+func (r *Receive) outboundMail() {
+	o := r.out
+	if o == nil {
+		return
+	}
+	if o.mailOn && o.mailErr == nil {
+		if err := o.c.Reset(); err != nil {
+			o.reason = "Remote"
+			r.closeOutbound()
+			return
+		}
+	}
+	o.mailOn, o.mailErr = false, nil
+}
+
+func (r *Receive) closeOutbound() {
+	if r.out != nil {
+		r.out.close()
+		r.out = nil
+	}
+}
+
+// outboundRcpt relays one RCPT TO, opening the destination session and
+// relaying MAIL FROM first when needed.
+func (r *Receive) outboundRcpt(st *smtpd.State, env *smtpd.Envelope, to string, p smtpd.RcptParams) error {
+	domain := state.AddressDomain(to)
+	size := env.Mail.Size
+	if size <= 0 {
+		size = -1
+	}
+	route, ok := state.SelectSendConnector(r.Org.SendConnectors, domain, size)
+	if !ok {
+		return outboundNoConnector
+	}
+	c := route.Connector
+	key := c.Guid
+	if dnsRouted(c) {
+		key += "|" + strings.ToLower(domain)
+	}
+	if r.out != nil && r.out.key != key {
+		if r.out.mailOn {
+			return outboundOtherHop
+		}
+		r.closeOutbound()
+	}
+	if r.out == nil {
+		st.Log.Info("", "Proxy destination(s) obtained from send connector '"+c.Name+"'")
+		o, rep := r.Outbound.open(r.Org, c, domain)
+		if o == nil {
+			st.Log.Info("", "Outbound proxy session failed: "+rep.String())
+			return rep
+		}
+		o.key = key
+		r.out = o
+	}
+	o := r.out
+	if !o.mailOn {
+		o.mailOn = true
+		if err := o.c.Mail(env.From, mailOptions(env)); err != nil {
+			rep := r.outboundRefusal(err)
+			if r.out != nil {
+				r.out.mailErr = &rep
+			}
+			return rep
+		}
+	}
+	if o.mailErr != nil {
+		return *o.mailErr
+	}
+	if err := o.c.Rcpt(to, rcptOptions(p)); err != nil {
+		return r.outboundRefusal(err)
+	}
+	return nil
+}
+
+// outboundRefusal turns a client error of the destination session into
+// the reply for the hub: the destination's own reply, or 421 when the
+// session broke. A 421 ends the destination session (and, as smtpd
+// closes after a 421, the hub's session).
+func (r *Receive) outboundRefusal(err error) replies.Reply {
+	rep, rerr := replyOf(err)
+	if rerr != nil {
+		rep = outboundDropped
+		if r.out != nil {
+			r.out.reason = "Remote"
+		}
+	}
+	if rep.Code == 421 {
+		if r.out != nil && rerr == nil {
+			r.out.reason = "Remote"
+		}
+		r.closeOutbound()
+	}
+	return rep
+}
+
+// outboundData relays the message and answers with the destination's
+// final reply.
+func (r *Receive) outboundData(st *smtpd.State, msg []byte) replies.Reply {
+	o := r.out
+	if o == nil || !o.mailOn || o.mailErr != nil {
+		return outboundNoSession
+	}
+	// Organization and forest header fields never leave the organisation.
+	msg = RemoveFields(msg, func(name string) bool {
+		n := strings.ToLower(name)
+		return strings.HasPrefix(n, "x-ms-exchange-organization-") || strings.HasPrefix(n, "x-ms-exchange-forest-")
+	})
+	w, err := o.c.Data()
+	if err != nil {
+		return r.outboundRefusal(err)
+	}
+	o.mailOn = false
+	o.lc.setHidden(true)
+	_, err = w.Write(msg)
+	var resp *smtp.DataResponse
+	if err == nil {
+		resp, err = w.CloseWithResponse()
+	}
+	o.lc.setHidden(false)
+	if err != nil {
+		return r.outboundRefusal(err)
+	}
+	rep, perr := replies.Parse("250 " + resp.StatusText)
+	if perr != nil {
+		return replies.Reply{Code: 250, Text: resp.StatusText}
+	}
+	return rep
+}
+
+func mailOptions(env *smtpd.Envelope) *smtp.MailOptions {
+	opts := &smtp.MailOptions{Size: env.Mail.Size, UTF8: env.Mail.SMTPUTF8, EnvelopeID: env.Mail.EnvID, Return: smtp.DSNReturn(env.Mail.Ret)}
+	switch env.Mail.Body {
+	case "7BIT":
+		opts.Body = smtp.Body7Bit
+	case "8BITMIME", "BINARYMIME":
+		opts.Body = smtp.Body8BitMIME
+	}
+	return opts
+}
+
+func rcptOptions(p smtpd.RcptParams) *smtp.RcptOptions {
+	ro := &smtp.RcptOptions{}
+	if n := p.Notify; n != "" {
+		for _, v := range strings.Split(n, ",") {
+			ro.Notify = append(ro.Notify, smtp.DSNNotify(v))
+		}
+	}
+	if o := p.ORcpt; o != "" {
+		if typ, addr, ok := strings.Cut(o, ";"); ok {
+			ro.OriginalRecipientType, ro.OriginalRecipient = smtp.DSNAddressType(strings.ToUpper(typ)), addr
+		}
+	}
+	return ro
+}
+
+// dnsRouted reports whether a connector looks up the recipient domain's
+// MX hosts rather than using smart hosts.
+func dnsRouted(c *state.SendConnector) bool {
+	return c.DNSRoutingEnabled && len(c.SmartHosts) == 0
+}
+
+// target is one address the outbound leg may connect to.
+type target struct {
+	host string // as configured or found in MX
+	addr netip.AddrPort
+}
+
+// targets lists the destination's addresses in order; a reply means the
+// destination cannot be resolved.
+func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConnector, domain string) ([]target, *replies.Reply) {
+	port := c.Port
+	if port == 0 {
+		port = 25
+	}
+	var hosts []string
+	if !dnsRouted(c) {
+		hosts = append(hosts, c.SmartHosts...)
+	} else {
+		lookup := p.LookupMX
+		if lookup == nil {
+			lookup = net.DefaultResolver.LookupMX
+		}
+		mxs, err := lookup(ctx, domain)
+		var dnsErr *net.DNSError
+		switch {
+		case errors.As(err, &dnsErr) && dnsErr.IsNotFound && len(mxs) == 0:
+			if _, err := net.DefaultResolver.LookupHost(ctx, domain); err != nil {
+				return nil, &replies.Reply{Code: 554, Enhanced: "5.4.4", Text: "SMTPSEND.DNS.NonExistentDomain; nonexistent domain"}
+			}
+		case err != nil:
+			return nil, &replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "DNS query failed"}
+		}
+		sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Pref < mxs[j].Pref })
+		for _, mx := range mxs {
+			hosts = append(hosts, strings.TrimSuffix(mx.Host, "."))
+		}
+		if len(hosts) == 0 {
+			hosts = []string{domain}
+		}
+	}
+	var out []target
+	add := func(h string, a netip.Addr) {
+		a = a.Unmap()
+		pt := port
+		if a.IsLoopback() && p.PortMap != nil {
+			pt = p.PortMap(port)
+		}
+		out = append(out, target{host: h, addr: netip.AddrPortFrom(a, uint16(pt))})
+	}
+	for _, h := range hosts {
+		h = strings.TrimSpace(h)
+		name := strings.Trim(h, "[]")
+		if a, err := netip.ParseAddr(name); err == nil {
+			add(h, a)
+			continue
+		}
+		if strings.EqualFold(name, "localhost") || strings.EqualFold(name, org.Server.Name) || strings.EqualFold(name, org.Fqdn) {
+			add(h, netip.MustParseAddr("127.0.0.1"))
+			continue
+		}
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+		if err != nil {
+			continue
+		}
+		for _, a := range ips {
+			add(h, a)
+		}
+	}
+	if len(out) == 0 {
+		return nil, &replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "DNS query failed"}
+	}
+	return out, nil
+}
+
+// open connects to the connector's destination, trying each address in
+// turn. When none takes the session it returns nil and the reply for the
+// hub: 421 for a failure to connect or a dropped session (the hub then
+// retries the whole queue), the destination's own reply when it refused
+// the session permanently.
+func (p *OutboundProxy) open(org *Org, c *state.SendConnector, domain string) (*outboundSession, replies.Reply) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tgs, rep := p.targets(ctx, org, c, domain)
+	if rep != nil {
+		if rep.Transient() {
+			rep.Code = 421
+		}
+		return nil, *rep
+	}
+	var last replies.Reply
+	for _, tg := range tgs {
+		o, rep, permanent := p.dial(org, c, tg)
+		if o != nil {
+			return o, replies.Reply{}
+		}
+		last = rep
+		if permanent {
+			break
+		}
+	}
+	return nil, last
+}
+
+// dial runs the start of one session: connect, greeting, EHLO, STARTTLS,
+// AUTH, with every line in the Front End SmtpSend log.
+func (p *OutboundProxy) dial(org *Org, c *state.SendConnector, tg target) (_ *outboundSession, _ replies.Reply, permanent bool) {
+	log := p.SendLog.Session(c.Name, protolog.ParseLevel(c.ProtocolLoggingLevel), netip.AddrPort{}, tg.addr)
+	log.Info("", "attempting to connect")
+	timeout := c.ConnectionInactivityTimeOut
+	if timeout <= 0 {
+		timeout = 10 * time.Minute
+	}
+	dt := p.DialTimeout
+	if dt <= 0 {
+		dt = 30 * time.Second
+	}
+	d := net.Dialer{Timeout: dt}
+	raw, err := d.Dial("tcp", tg.addr.String())
+	if err != nil {
+		code := 10060 // WSAETIMEDOUT
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			code = 10061 // WSAECONNREFUSED
+		}
+		return nil, replies.Reply{Code: 421, Enhanced: "4.4.1", Text: fmt.Sprintf(`Error encountered while communicating with primary target IP address: "Failed to connect. Winsock error code: %d, Win32 error code: %d."`+failoverText+" The last endpoint attempted was %s", code, code, tg.addr)}, false
+	}
+	log.SetEndpoints(tcpAddrPort(raw.LocalAddr()), tg.addr)
+	log.Connect()
+	ctx := p.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Now()) })
+	helo := c.Fqdn
+	if helo == "" {
+		helo = org.Fqdn
+	}
+	var tlsCfg *tls.Config
+	if !c.IgnoreSTARTTLS {
+		tlsCfg = &tls.Config{ServerName: strings.Trim(tg.host, "[]"), InsecureSkipVerify: true}
+		if c.TlsAuthLevel == "CertificateValidation" || c.TlsAuthLevel == "DomainValidation" {
+			tlsCfg.InsecureSkipVerify = false
+			if c.TlsDomain != "" {
+				tlsCfg.ServerName = c.TlsDomain
+			}
+		}
+	}
+	fail := func(rep replies.Reply, permanent bool, reason string) (*outboundSession, replies.Reply, bool) {
+		stop()
+		raw.Close()
+		log.Disconnect(reason)
+		return nil, rep, permanent
+	}
+	cl, lc, tlsOn, err := startSession(raw, log, helo, tlsCfg, timeout)
+	if err != nil {
+		return fail(sessionFailure(err))
+	}
+	o := &outboundSession{raw: raw, c: cl, lc: lc, log: log, reason: "Local", stop: stop}
+	if c.RequireTLS && !tlsOn {
+		o.close()
+		return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 STARTTLS is required to send mail."` + failoverText}, false
+	}
+	switch c.SmartHostAuthMechanism {
+	case "BasicAuth", "BasicAuthRequireTLS":
+		if c.SmartHostAuthMechanism == "BasicAuthRequireTLS" && !tlsOn {
+			o.close()
+			return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + failoverText}, false
+		}
+		user := c.AuthUser
+		if user == "" {
+			user = c.AuthenticationCredential
+		}
+		var mech sasl.Client
+		if cl.SupportsAuth("LOGIN") {
+			mech = sasl.NewLoginClient(user, c.AuthPassword)
+		} else {
+			mech = sasl.NewPlainClient("", user, c.AuthPassword)
+		}
+		lc.setHidden(true)
+		err := cl.Auth(mech)
+		lc.setHidden(false)
+		if err != nil {
+			o.close()
+			rep, _, _ := sessionFailure(err)
+			return nil, rep, false
+		}
+	}
+	return o, replies.Reply{}, false
+}
+
+// sessionFailure turns a failure while a session starts into the reply
+// for the hub, whether it is permanent, and the disconnect reason.
+func sessionFailure(err error) (replies.Reply, bool, string) {
+	if rep, ok := asReply(err); ok {
+		if rep.Permanent() && rep.Code != 535 && rep.Code != 530 {
+			return rep, true, "Remote"
+		}
+		text := rep.Line(true)
+		if !strings.HasSuffix(text, ".") {
+			text += "."
+		}
+		return replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "` + text + `"` + failoverText}, false, "Remote"
+	}
+	text := "421 4.4.2 Connection dropped."
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		text = "421 4.4.2 Connection dropped due to SocketError."
+	}
+	return replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "` + text + `"` + failoverText}, false, "Remote"
+}
