@@ -202,7 +202,7 @@ func NewSession(conn net.Conn, cfg Config, h Handler, log *protolog.Session, log
 	}
 	s := &Session{cfg: cfg, h: h, logger: logger, log: log, conn: conn}
 	s.br = bufio.NewReaderSize(conn, 4096)
-	s.bw = bufio.NewWriterSize(conn, 4096)
+	s.bw = bufio.NewWriterSize(deadlineWriter{s}, 4096)
 	s.st.Local = addrPort(conn.LocalAddr())
 	s.st.Remote = addrPort(conn.RemoteAddr())
 	s.st.Log = log
@@ -399,7 +399,27 @@ func (timeoutError) Error() string   { return "timeout" }
 func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
 
-func (s *Session) setReadDeadline() {
+// deadlineWriter bounds every write to the client by the same limits as a
+// read, so a client that pipelines commands and never reads the replies
+// cannot hold its session (and its per-source slot) past the timeouts.
+type deadlineWriter struct{ s *Session }
+
+func (w deadlineWriter) Write(p []byte) (int, error) {
+	d := w.s.ioDeadline()
+	// A final reply (such as the 421 for a timed-out session) is written
+	// after the session's end; give every write at least a moment.
+	if floor := time.Now().Add(writeGrace); !d.IsZero() && d.Before(floor) {
+		d = floor
+	}
+	w.s.conn.SetWriteDeadline(d)
+	return w.s.conn.Write(p)
+}
+
+// writeGrace is the shortest time a write to the client is allowed.
+const writeGrace = time.Second
+
+// ioDeadline is the earlier of the inactivity deadline and the session's end.
+func (s *Session) ioDeadline() time.Time {
 	var d time.Time
 	if s.cfg.InactivityTimeout > 0 {
 		d = time.Now().Add(s.cfg.InactivityTimeout)
@@ -407,6 +427,11 @@ func (s *Session) setReadDeadline() {
 	if !s.sessionEnd.IsZero() && (d.IsZero() || s.sessionEnd.Before(d)) {
 		d = s.sessionEnd
 	}
+	return d
+}
+
+func (s *Session) setReadDeadline() {
+	d := s.ioDeadline()
 	if s.stopping && s.idle {
 		d = time.Unix(1, 0)
 	}
@@ -989,7 +1014,7 @@ func (s *Session) startTLS(arg string) error {
 	// Anything the client pipelined after STARTTLS in clear text is
 	// dropped with the old reader (RFC 3207 §4.2, CVE-2011-0411).
 	s.br = bufio.NewReaderSize(tc, 4096)
-	s.bw = bufio.NewWriterSize(tc, 4096)
+	s.bw = bufio.NewWriterSize(deadlineWriter{s}, 4096)
 	s.st.TLS = &cs
 	s.st.Helo, s.st.ESMTP, s.greeted = "", false, false
 	s.st.AuthUser, s.st.AuthMech = "", ""
