@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportRules checks the dependency direction of SPEC section 5:
+// the shell knows no Exchange object, the engine knows no shell, and only
+// state/boltdb touches bbolt.
+func TestImportRules(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not available")
+	}
+	out, err := exec.Command("go", "list", "-e", "-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}`, "exsh/...").Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			t.Fatalf("go list: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatalf("go list: %v", err)
+	}
+	under := func(pkg, root string) bool { return pkg == root || strings.HasPrefix(pkg, root+"/") }
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, deps := fields[0], fields[1:]
+		checked++
+		for _, dep := range deps {
+			switch {
+			case under(pkg, "exsh/shell") && (under(dep, "exsh/cmdlets") || under(dep, "exsh/engine") || under(dep, "exsh/state")):
+				t.Errorf("%s depends on %s: the shell must not know cmdlets, the engine or the store", pkg, dep)
+			case under(pkg, "exsh/engine") && (under(dep, "exsh/shell") || under(dep, "exsh/cmdlets")):
+				t.Errorf("%s depends on %s: the engine must not know the shell or the cmdlets", pkg, dep)
+			case under(pkg, "exsh/state") && (under(dep, "exsh/shell") || under(dep, "exsh/cmdlets") || under(dep, "exsh/engine")):
+				t.Errorf("%s depends on %s: the store imports nothing above it", pkg, dep)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("go list found no packages")
+	}
+
+	// Only state/boltdb imports bbolt directly.
+	out, err = exec.Command("go", "list", "-e", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "exsh/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		for _, imp := range fields[1:] {
+			if under(imp, "go.etcd.io/bbolt") && fields[0] != "exsh/state/boltdb" {
+				t.Errorf("%s imports %s: only exsh/state/boltdb may", fields[0], imp)
+			}
+		}
+	}
+}

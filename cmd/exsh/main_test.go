@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"exsh/shell/remote"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"exsh": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// portOffsets hands each test its own -PortOffset so that engines of tests
+// running in parallel never want the same port. The step is chosen so that
+// no multiple of it up to 35 steps equals a difference between two of the
+// default ports (25, 465, 587, 717, 2525).
+var portOffsets atomic.Int32
+
+func nextPortOffset() int { return 31000 + 7*int(portOffsets.Add(1)) }
+
+// testEnv is the environment every exsh started by a test gets: its own
+// data path, its own ports, and a home directory inside the test.
+func testEnv(dir string) []string {
+	return []string{
+		"EXSH_DATA=" + filepath.Join(dir, "data"),
+		"EXSH_PORTOFFSET=" + strconv.Itoa(nextPortOffset()),
+		"HOME=" + dir,
+		"XDG_DATA_HOME=",
+	}
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			for _, kv := range testEnv(env.WorkDir) {
+				k, v, _ := cutEnv(kv)
+				env.Setenv(k, v)
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// status N cmd args... runs cmd and checks its exit status.
+			"status": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: status N command [args...]")
+				}
+				want, err := strconv.Atoi(args[0])
+				if err != nil {
+					ts.Fatalf("status: %v", err)
+				}
+				err = ts.Exec(args[1], args[2:]...)
+				got := 0
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					got = ee.ExitCode()
+				} else if err != nil {
+					ts.Fatalf("status: %v", err)
+				}
+				if got != want {
+					ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+				}
+			},
+			// sleep DURATION pauses the script.
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: sleep duration")
+				}
+				d, err := time.ParseDuration(args[0])
+				if err != nil {
+					ts.Fatalf("sleep: %v", err)
+				}
+				time.Sleep(d)
+			},
+			// waitserve waits until a server answers on $EXSH_DATA.
+			"waitserve": func(ts *testscript.TestScript, neg bool, args []string) {
+				path := remote.SocketPath(ts.Getenv("EXSH_DATA"))
+				deadline := time.Now().Add(20 * time.Second)
+				for {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+					c, err := remote.Dial(ctx, path)
+					cancel()
+					if err == nil {
+						c.Close()
+						if neg {
+							ts.Fatalf("%s is served", path)
+						}
+						return
+					}
+					if neg {
+						return
+					}
+					if time.Now().After(deadline) {
+						ts.Fatalf("nothing serves %s: %v", path, err)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			},
+		},
+	})
+}
+
+func cutEnv(kv string) (string, string, bool) {
+	for i := 0; i < len(kv); i++ {
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], true
+		}
+	}
+	return kv, "", false
+}
+
+// exshPath returns the exsh command testscript.Main put on $PATH.
+func exshPath(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("exsh")
+	if err != nil {
+		t.Fatalf("exsh is not on PATH: %v", err)
+	}
+	return p
+}
