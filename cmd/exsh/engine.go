@@ -46,7 +46,14 @@ func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(
 		return nil
 	})
 	logger := slog.New(slog.NewTextHandler(warn, &slog.HandlerOptions{Level: level}))
+	// One server account and secret for both directions between the Front
+	// End and the Transport service (proxy to the hub, outbound proxy on 717).
+	cred, err := engine.NewServerCredential(st, serverName)
+	if err != nil {
+		return nil, fmt.Errorf("server credential: %w", err)
+	}
 	t, err := transport.New(st, transport.Config{
+		Credential: cred,
 		ServerName: serverName,
 		Fqdn:       fqdn,
 		DataPath:   dataPath,
@@ -67,6 +74,7 @@ func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(
 		ServerName: serverName,
 		Submitter:  t,
 		Logger:     logger,
+		Credential: cred,
 	})
 	if err == nil {
 		err = svc.Start(ctx)
