@@ -81,3 +81,15 @@ func canBindLowPorts() bool {
 	}
 	return os.Geteuid() == 0
 }
+
+// setExchangeEnvironment sets the environment variables scripts written for
+// an Exchange server rely on: $env:ExchangeInstallPath (the data path, as
+// $exinstall) and, where the system has none, $env:TEMP and $env:TMP.
+func setExchangeEnvironment(dataPath string, lookup func(string) (string, bool), set func(string, string) error) {
+	set("ExchangeInstallPath", exinstall(dataPath))
+	for _, name := range []string{"TEMP", "TMP"} {
+		if _, ok := lookup(name); !ok {
+			set(name, os.TempDir())
+		}
+	}
+}

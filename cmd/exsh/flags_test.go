@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"maps"
+	"os"
 	"reflect"
 	"testing"
 )
@@ -89,5 +91,25 @@ func TestResolveDataPath(t *testing.T) {
 	}
 	if got := defaultPortOffset(env(map[string]string{"EXSH_PORTOFFSET": "123"})); got != 123 {
 		t.Errorf("EXSH_PORTOFFSET: %d", got)
+	}
+}
+
+func TestSetExchangeEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want map[string]string
+	}{
+		{"no temp", map[string]string{}, map[string]string{"ExchangeInstallPath": "/data/", "TEMP": os.TempDir(), "TMP": os.TempDir()}},
+		{"temp kept", map[string]string{"TEMP": "/t", "TMP": "/u"}, map[string]string{"ExchangeInstallPath": "/data/", "TEMP": "/t", "TMP": "/u"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := maps.Clone(tc.env)
+			setExchangeEnvironment("/data", func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+				func(k, v string) error { env[k] = v; return nil })
+			if !maps.Equal(env, tc.want) {
+				t.Errorf("environment = %v, want %v", env, tc.want)
+			}
+		})
 	}
 }

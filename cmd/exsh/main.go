@@ -52,6 +52,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "exsh: %v\n", err)
 		return 1
 	}
+	setExchangeEnvironment(dataPath, os.LookupEnv, os.Setenv)
 	p := &program{opts: opts, dataPath: dataPath, stdin: stdin, stdout: stdout, stderr: stderr}
 
 	switch {
