@@ -19,6 +19,7 @@ import (
 	"exsh/engine/protolog"
 	"exsh/engine/replies"
 	"exsh/engine/smtpd"
+	"exsh/state"
 )
 
 // ProxyConnectorID is the connector id of the Front End's proxy hop in its
@@ -110,7 +111,7 @@ func (p *Proxy) Data(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byt
 		r.proxy = nil
 	}
 	if r.proxy == nil {
-		ps, err := p.open(org, addr, onBehalf)
+		ps, err := p.open(org, addr, bindingPort(target), onBehalf)
 		if err != nil {
 			if rep, ok := asReply(err); ok {
 				return rep
@@ -172,7 +173,11 @@ func (ps *proxySession) close() {
 
 // open connects to the hub and authenticates as this server. An error
 // that is an SMTP reply from the hub comes back as *smtp.SMTPError.
-func (p *Proxy) open(org *Org, addr, onBehalf string) (ps *proxySession, err error) {
+//
+// The protocol log records the hub's endpoint with the connector's binding
+// port (2525, 465), as the hub's own receive log does, whatever port
+// -PortOffset made it listen on; logPort 0 keeps the real port.
+func (p *Proxy) open(org *Org, addr string, logPort int, onBehalf string) (ps *proxySession, err error) {
 	timeout := p.Timeout
 	if timeout == 0 {
 		timeout = 2 * time.Minute
@@ -182,7 +187,11 @@ func (p *Proxy) open(org *Org, addr, onBehalf string) (ps *proxySession, err err
 	if err != nil {
 		return nil, err
 	}
-	log := p.SendLog.Session(ProxyConnectorID, p.SendLevel, tcpAddrPort(raw.LocalAddr()), tcpAddrPort(raw.RemoteAddr()))
+	remote := tcpAddrPort(raw.RemoteAddr())
+	if logPort > 0 {
+		remote = netip.AddrPortFrom(remote.Addr(), uint16(logPort))
+	}
+	log := p.SendLog.Session(ProxyConnectorID, p.SendLevel, tcpAddrPort(raw.LocalAddr()), remote)
 	log.Connect()
 	defer func() {
 		if err != nil {
@@ -503,4 +512,14 @@ func (c *loggedConn) setHidden(h bool) {
 	c.mu.Lock()
 	c.hidden = h
 	c.mu.Unlock()
+}
+
+// bindingPort is the port of a connector's first binding, or 0.
+func bindingPort(c *Connector) int {
+	for _, b := range c.Rec.Bindings {
+		if ap, err := state.ParseBinding(b); err == nil {
+			return int(ap.Port())
+		}
+	}
+	return 0
 }
