@@ -44,7 +44,24 @@ func ToObject(typeNames []string, record any) *object.PSObject {
 		}
 		o.Add(f.name, shellValue(fv))
 	}
+	o.StringProperty = stringProperty(rv.Type(), o)
 	return o
+}
+
+// stringProperty is the property an Exchange object shows in a string, as
+// its ToString() does: recipients (mailboxes, users) their Name, every
+// other configuration object its Identity ("EX01\Default EX01", an
+// accepted domain's name). "" (the "@{...}" form) for records with neither.
+func stringProperty(t reflect.Type, o *object.PSObject) string {
+	if t.Name() == "Recipient" {
+		if _, ok := o.Get("Name"); ok {
+			return "Name"
+		}
+	}
+	if _, ok := o.Get("Identity"); ok {
+		return "Identity"
+	}
+	return ""
 }
 
 // SecretFields are the record fields ToObject clears in Base: a password

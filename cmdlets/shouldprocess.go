@@ -11,20 +11,20 @@ import (
 // description of it, such as `Removing Receive connector "EX01\Relay".`
 // or `Creating Receive connector "Relay" on server "EX01".`.
 //
-// Exchange writes the description itself after "What if: ". The
-// interpreter's ShouldProcess takes PowerShell's (target, action) pair, so
-// the description is split there: the words before the first quoted name
-// are the action and the name is the target, which -WhatIf shows as
-// `What if: Performing the operation "Removing Receive connector" on
-// target "EX01\Relay".`. When a -WhatIf value reaches Bound (the binder
-// may pass it through), the description is written as Exchange does.
+// -WhatIf prints the description after "What if: ", as the Exchange
+// Management Shell does, and the change is not made. A confirmation (an
+// explicit -Confirm, or a cmdlet whose ConfirmImpact reaches
+// $ConfirmPreference, such as the Remove-* cmdlets) shows the description
+// under "Are you sure you want to perform this action?". Without an
+// interactive host (scripts, -Command) the confirmation is accepted;
+// -Confirm:$false never asks.
 func ShouldProcess(c *interp.Call, description string) bool {
 	if v, ok := c.Bound["WhatIf"]; ok && object.ToBool(v) {
 		c.WriteHost("What if: "+description, true)
 		return false
 	}
 	action, target := SplitDescription(description)
-	return c.ShouldProcess(target, action)
+	return c.ShouldProcessDescription(description, target, action)
 }
 
 // SplitDescription splits an Exchange confirmation text into PowerShell's

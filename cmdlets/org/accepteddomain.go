@@ -217,6 +217,7 @@ func acceptedDomainCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Synopsis:              "Removes an accepted domain.",
 		Description:           "Remove-AcceptedDomain deletes an accepted domain. The default accepted domain can't be removed.",
 		SupportsShouldProcess: true,
+		ConfirmImpact:         "High",
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), domainControllerParam()},
 		Examples:              []interp.Example{{Code: "Remove-AcceptedDomain Fabrikam -Confirm:$false", Remarks: "Stops accepting mail for fabrikam.com."}},
 	}

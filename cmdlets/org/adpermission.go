@@ -145,6 +145,7 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Description: "Remove-ADPermission removes extended rights of a principal from a Receive connector, or the entries piped from Get-ADPermission. " +
 			"Removing a right that a permission group grants replaces the group with its remaining entries and marks PermissionGroups Custom, as editing the connector's ACL does.",
 		SupportsShouldProcess: true,
+		ConfirmImpact:         "High",
 		Params: append([]*interp.ParamInfo{
 			{Name: "Identity", Kind: interp.KindObject, Position: 0, FromPipeline: true, FromPipelineByPropertyName: true, Help: idHelp + " Entries piped from Get-ADPermission are removed as they are.", Complete: complete},
 			userParam(false), rightsParam, accessParam, denyParam}, otherParams...),

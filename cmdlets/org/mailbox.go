@@ -138,6 +138,7 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Synopsis:              "Removes a mailbox and its user account.",
 		Description:           "Remove-Mailbox deletes the user account and its mailbox.",
 		SupportsShouldProcess: true,
+		ConfirmImpact:         "High",
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), named("Permanent", interp.KindBool, "Accepted for compatibility; the lab always removes the mailbox at once."), domainControllerParam()},
 		Examples:              []interp.Example{{Code: "Remove-Mailbox bob -Confirm:$false", Remarks: "Removes Bob's account and mailbox."}},
 	}

@@ -41,14 +41,35 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			if p.TypeName != "" {
 				continue
 			}
-			if t, ok := paramTypeNames[p.Name]; ok {
+			if p.Name == "Identity" {
+				p.TypeName = identityTypeName(c.Name)
+			} else if t, ok := paramTypeNames[p.Name]; ok {
 				p.TypeName = t
 			} else if p.Kind == interp.KindTimeSpan {
 				p.TypeName = "Microsoft.Exchange.Data.EnhancedTimeSpan"
+			} else if p.Kind == interp.KindByteSize {
+				p.TypeName = "Microsoft.Exchange.Data.ByteQuantifiedSize"
 			}
 		}
 	}
 	return out
+}
+
+// identityTypeName is the .NET type of a cmdlet's -Identity parameter
+// (ReceiveConnectorIdParameter for the *-ReceiveConnector cmdlets).
+func identityTypeName(cmdlet string) string {
+	_, noun, _ := strings.Cut(cmdlet, "-")
+	switch noun {
+	case "ADPermission":
+		return "Microsoft.Exchange.Configuration.Tasks.ADRawEntryIdParameter"
+	case "TransportService", "FrontendTransportService", "ExchangeServer", "MailboxTransportService":
+		return "Microsoft.Exchange.Configuration.Tasks.ServerIdParameter"
+	case "MailboxDatabase":
+		return "Microsoft.Exchange.Configuration.Tasks.DatabaseIdParameter"
+	case "ExchangeCertificate":
+		return "Microsoft.Exchange.Management.SystemConfigurationTasks.ExchangeCertificateIdParameter"
+	}
+	return "Microsoft.Exchange.Configuration.Tasks." + noun + "IdParameter"
 }
 
 // paramTypeNames are the .NET types of Exchange's parameters, as binding

@@ -269,6 +269,7 @@ func receiveConnectorCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Synopsis:              "Removes a Receive connector.",
 		Description:           "Remove-ReceiveConnector deletes a Receive connector and its explicit permissions. The transport service stops listening on its bindings.",
 		SupportsShouldProcess: true,
+		ConfirmImpact:         "High",
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), domainControllerParam()},
 		Examples: []interp.Example{
 			{Code: `Remove-ReceiveConnector "EX01\Relay" -Confirm:$false`, Remarks: "Removes the Relay connector without asking."},

@@ -132,3 +132,70 @@ func TestScriptWhatIf(t *testing.T) {
 	out := sh.ok(`Remove-ReceiveConnector "Default Frontend EX01" -WhatIf; (Get-ReceiveConnector).Count`)
 	contains(t, "WhatIf", out, "What if:", "Removing Receive connector", "5")
 }
+
+// TestScriptConfirm checks Exchange's texts for -WhatIf and the
+// confirmation the Remove-* cmdlets ask for (ConfirmImpact High).
+func TestScriptConfirm(t *testing.T) {
+	st := statetest.MustOpenSetUp(t)
+	d := &cmdlets.Deps{Store: st, DataPath: t.TempDir(), Now: func() time.Time { return statetest.Epoch }, PasswordCost: bcrypt.MinCost}
+	var out, errs bytes.Buffer
+	var asked []string
+	s := interp.NewSession(interp.Config{
+		Stdout: &out, Stderr: &errs, Width: 120, Commands: append(utility.Cmdlets(), org.Cmdlets(d)...),
+		NewOutput: func(w io.Writer, width int) interp.Output { return format.NewOutput(w, width) },
+		Confirm:   func(p string) bool { asked = append(asked, p); return false },
+	})
+	_ = s.Run(context.Background(), `Remove-ReceiveConnector 'Default Frontend EX01' -WhatIf
+Remove-ReceiveConnector 'Default Frontend EX01'
+New-AcceptedDomain -Name Fabrikam -DomainName fabrikam.com -DomainType Authoritative | Out-Null
+Remove-AcceptedDomain Fabrikam
+Set-ReceiveConnector 'Default Frontend EX01' -Banner '220 hi'
+(Get-ReceiveConnector).Count
+Remove-ReceiveConnector 'Default Frontend EX01' -Confirm:$false
+(Get-ReceiveConnector).Count`, "")
+	if errs.Len() > 0 {
+		t.Fatalf("errors: %s", errs.String())
+	}
+	if got, want := out.String(), "What if: Removing Receive connector \"EX01\\Default Frontend EX01\".\n5\n4\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+	want := []string{`Removing Receive connector "EX01\Default Frontend EX01".`, `Removing accepted domain "Fabrikam".`}
+	if strings.Join(asked, "|") != strings.Join(want, "|") {
+		t.Errorf("asked %q", asked)
+	}
+}
+
+// TestScriptObjectsInStrings checks that Exchange objects expand to their
+// identity in strings, as their ToString() does in the Exchange Management
+// Shell, rather than "@{...}".
+func TestScriptObjectsInStrings(t *testing.T) {
+	sh := newShell(t)
+	out := sh.ok(`"$(Get-ReceiveConnector 'Default Frontend EX01')"
+[string](Get-AcceptedDomain)[0]
+(Get-Mailbox)[0].ToString()
+"x" + (Get-User | Select-Object -First 1)
+Get-ReceiveConnector | ForEach-Object { "$_" } | Select-Object -First 1
+"$(Get-ReceiveConnector 'Default Frontend EX01' | Select-Object Name)"`)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 4 || lines[0] != `EX01\Default Frontend EX01` || lines[1] != "contoso.com" || lines[2] != "Administrator" || lines[3] != "xAdministrator" || strings.Contains(out, "@{Identity") {
+		t.Fatalf("objects in strings:\n%s", out)
+	}
+	if lines[len(lines)-1] != "@{Name=Default Frontend EX01}" {
+		t.Errorf("Select-Object's object keeps the @{...} form: %q", lines[len(lines)-1])
+	}
+}
+
+// TestScriptHelpTypeNames checks that Get-Help names Exchange's parameter
+// types as Exchange's help does.
+func TestScriptHelpTypeNames(t *testing.T) {
+	sh := newShell(t)
+	out := strings.Join(strings.Fields(sh.ok(`Get-Help Set-ReceiveConnector -Full`)), " ")
+	contains(t, "Set-ReceiveConnector help", out,
+		"[-Identity] <ReceiveConnectorIdParameter>", "[-Bindings <MultiValuedProperty>]", "[-RemoteIPRanges <MultiValuedProperty>]",
+		"[-PermissionGroups <PermissionGroups>]", "[-AuthMechanism <AuthMechanisms>]", "[-MaxMessageSize <ByteQuantifiedSize>]",
+		"-MaxInboundConnection <Unlimited>")
+	out = strings.Join(strings.Fields(sh.ok(`Get-Help Remove-ReceiveConnector -Detailed`)), " ")
+	contains(t, "Remove-ReceiveConnector help", out, "[-Identity] <ReceiveConnectorIdParameter>", "use -Confirm:$false to skip the prompt")
+	out = strings.Join(strings.Fields(sh.ok(`Get-Help Get-Date -Full`)), " ")
+	contains(t, "Get-Date help", out, "[-DisplayHint {Date | Time | DateTime}]", "-DisplayHint <DisplayHintType>")
+}

@@ -195,6 +195,7 @@ func sendConnectorCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Synopsis:              "Removes a Send connector.",
 		Description:           "Remove-SendConnector deletes a Send connector. Mail for its address spaces then waits in the Unreachable queue unless another connector matches.",
 		SupportsShouldProcess: true,
+		ConfirmImpact:         "High",
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), domainControllerParam()},
 		Examples:              []interp.Example{{Code: `Remove-SendConnector "To Internet" -Confirm:$false`, Remarks: "Removes the connector without asking."}},
 	}

@@ -107,6 +107,7 @@ func userCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Synopsis:              "Removes a user account.",
 		Description:           "Remove-User deletes a user account; a mailbox user loses its mailbox too.",
 		SupportsShouldProcess: true,
+		ConfirmImpact:         "High",
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), domainControllerParam()},
 		Examples:              []interp.Example{{Code: "Remove-User scanner -Confirm:$false", Remarks: "Deletes the scanner account."}},
 	}

@@ -97,11 +97,3 @@ func find(t *testing.T, list []*interp.CmdletInfo, name string) *interp.CmdletIn
 	t.Fatalf("no cmdlet %s", name)
 	return nil
 }
-
-func strs(v ...string) []any {
-	out := make([]any, len(v))
-	for i, s := range v {
-		out[i] = s
-	}
-	return out
-}

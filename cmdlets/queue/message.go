@@ -217,6 +217,7 @@ func messageAction(d *cmdlets.Deps, name, verbing, synopsis, description string,
 		Params:                params,
 		DefaultParameterSet:   "Identity",
 		SupportsShouldProcess: true,
+		ConfirmImpact:         confirmImpact(name),
 		Examples:              examples,
 		Process: func(c *interp.Call) error {
 			r, err := newRun(d, c)

@@ -110,6 +110,7 @@ func queueObject(q transport.QueueInfo) *object.PSObject {
 	o.Add("Identity", q.Identity)
 	o.Add("IsValid", true)
 	o.Add("ObjectState", "New")
+	o.StringProperty = "Identity"
 	return o
 }
 
@@ -152,5 +153,6 @@ func messageObject(m transport.MessageInfo) *object.PSObject {
 	o.Add("Identity", m.Identity)
 	o.Add("IsValid", true)
 	o.Add("ObjectState", "New")
+	o.StringProperty = "Identity"
 	return o
 }

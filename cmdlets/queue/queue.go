@@ -322,7 +322,6 @@ func queueDigest(d *cmdlets.Deps, c *interp.Call) error {
 	}
 	type group struct {
 		key     string
-		objs    []*object.PSObject
 		infos   []transport.QueueInfo
 		count   int64
 		defer_  int64
@@ -431,6 +430,7 @@ func queueAction(d *cmdlets.Deps, name, verbing, synopsis, description string, e
 		Params:                params,
 		DefaultParameterSet:   "Identity",
 		SupportsShouldProcess: true,
+		ConfirmImpact:         confirmImpact(name),
 		Examples:              examples,
 		Process: func(c *interp.Call) error {
 			r, err := newRun(d, c)
@@ -474,4 +474,16 @@ func queueAction(d *cmdlets.Deps, name, verbing, synopsis, description string, e
 			return nil
 		},
 	}
+}
+
+// confirmImpact is "High" for the queue and message cmdlets the Exchange
+// Management Shell confirms before running (Suspend-Queue,
+// Suspend-Message, Remove-Message): an interactive shell asks unless
+// -Confirm:$false is given.
+func confirmImpact(name string) string {
+	switch name {
+	case "Suspend-Queue", "Suspend-Message", "Remove-Message":
+		return "High"
+	}
+	return ""
 }

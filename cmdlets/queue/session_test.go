@@ -41,14 +41,14 @@ func TestSession(t *testing.T) {
 		err string   // text the error output must contain
 	}{
 		{src: "Get-Queue", out: []string{
-			`(?m)^Identity\s+DeliveryType\s+Status\s+MessageCount\s+Velocity\s+RiskLevel\s+OutboundIPPool\s+NextHopDomain$`,
-			`(?m)^EX01\\Submission\s+Undefined\s+\w+\s+\d+\s+\S+\s+Normal\s+0 Submission$`,
-			`(?m)^EX01\\Unreachable\s+Unreachable\s+Ready\s+1\s+\S+\s+Normal\s+0 Unreachable Domain$`}},
+			`(?m)^Identity\s+DeliveryType\s+Status\s+MessageCount\s+Velocity\s+RiskLevel\s+OutboundIPPool\s+NextHopDomain *$`,
+			`(?m)^EX01\\Submission\s+Undefined\s+\w+\s+\d+\s+\S+\s+Normal\s+0 Submission *$`,
+			`(?m)^EX01\\Unreachable\s+Unreachable\s+Ready\s+1\s+\S+\s+Normal\s+0 Unreachable Domain *$`}},
 		{src: `Get-Queue EX01\Unreachable | Format-List Identity,MessageCount,NextHopCategory`, out: []string{
 			`Identity\s+: EX01\\Unreachable\n`, `MessageCount\s+: 1\n`, `NextHopCategory\s+: Internal\n`}},
 		{src: `Get-Queue -Filter "MessageCount -gt 0" | Get-Message`, out: []string{
-			`(?m)^Identity\s+FromAddress\s+Status\s+Queue\s+Subject$`,
-			`(?m)^EX01\\Unreachable\\\d+\s+chris@contoso.com\s+Ready\s+EX01\\Unreachable\s+Lunch$`}},
+			`(?m)^Identity\s+FromAddress\s+Status\s+Queue\s+Subject *$`,
+			`(?m)^EX01\\Unreachable\\\d+\s+chris@contoso.com\s+Ready\s+EX01\\Unreachable\s+Lunch *$`}},
 		{src: `(Get-Message -Queue EX01\Unreachable -IncludeRecipientInfo).Recipients`, out: []string{
 			`bob@tailspintoys.com;Ready;A matching connector cannot be found to route the external recipient`}},
 		{src: `Get-Queue Nope`, err: `The operation couldn't be performed because object 'EX01\Nope' couldn't be found on 'EX01.contoso.com'.`},

@@ -157,7 +157,7 @@ func TestJSON(t *testing.T) {
 	}
 	back := mustInvoke(t, rt, "ConvertFrom-Json", nil, "{", `  "Zeta": 1, "Alpha": [1, "two", {"x": null}],`, `  "When": "\/Date(1795770000000)\/", "Big": 12345678901, "F": 1.5, "T": true`, "}")
 	o := back[0].(*object.PSObject)
-	if got := showAll([]any{o}); got != "@{Zeta=1; Alpha=1 two @{x=}; When=11/27/2026 9:00:00 AM; Big=12345678901; F=1.5; T=True}" {
+	if got := showAll([]any{o}); got != "@{Zeta=1; Alpha=1 two @{x=}; When=11/27/2026 09:00:00; Big=12345678901; F=1.5; T=True}" {
 		t.Errorf("ConvertFrom-Json: %s", got)
 	}
 	// A JSON array is one pipeline object in Windows PowerShell 5.1.

@@ -77,10 +77,10 @@ func fileObject(path string, fi os.FileInfo) *object.PSObject {
 	if !isDir {
 		o.Add("Length", fi.Size())
 		o.Add("DirectoryName", parent)
-		o.Add("Directory", parent)
+		o.Add("Directory", directoryOf(parent))
 		o.Add("IsReadOnly", fi.Mode().Perm()&0o200 == 0)
 	} else {
-		o.Add("Parent", filepath.Base(parent))
+		o.Add("Parent", parentOf(path, parent))
 		o.Add("Root", string(os.PathSeparator))
 	}
 	o.Add("Exists", true)
@@ -167,7 +167,7 @@ func getContent() *interp.CmdletInfo {
 			param("Raw", interp.KindSwitch, "Ignores newline characters and returns the entire contents of a file in one string."),
 			param("Encoding", interp.KindString, "Specifies the file encoding; files with a byte order mark are detected."),
 			param("Wait", interp.KindSwitch, "Keeps the file open after the last line and writes new lines as they are added, until Ctrl+C (for watching a protocol log)."),
-			param("ReadCount", interp.KindInt64, "Specifies how many lines of content are sent through the pipeline at a time (accepted; lines are always sent one by one)."),
+			param("ReadCount", interp.KindInt64, "Specifies how many lines of content are sent through the pipeline at a time: 1 (the default) sends each line, N sends arrays of N lines, 0 sends all the lines of a file in one array."),
 		),
 		Examples: []interp.Example{
 			{Code: `Get-Content "$exinstall\TransportRoles\Logs\FrontEnd\ProtocolLog\SmtpReceive\RECV2026112709-1.LOG" -Tail 20`, Remarks: "Shows the last twenty lines of a protocol log."},
@@ -220,10 +220,8 @@ func emitContent(c *interp.Call, path string) error {
 			lines = lines[len(lines)-n:]
 		}
 	}
-	for _, l := range lines {
-		if err := c.WriteObject(l); err != nil {
-			return err
-		}
+	if err := writeLines(c, lines); err != nil {
+		return err
 	}
 	if c.Bool("Wait") {
 		return follow(c, path, int64(len(text)))

@@ -152,9 +152,8 @@ func renderText(vs []any, width, limit int) string {
 }
 
 type outStringState struct {
-	p     *format.Printer
-	text  strings.Builder
-	lines []string
+	p    *format.Printer
+	text strings.Builder
 }
 
 func outString() *interp.CmdletInfo {

@@ -267,6 +267,9 @@ func getAlias() *interp.CmdletInfo {
 // no .NET type, so Exchange's identity types are derived from the noun
 // (Get-ReceiveConnector -Identity: ReceiveConnectorIdParameter).
 func paramTypeName(ci *interp.CmdletInfo, p *interp.ParamInfo) string {
+	if p.TypeName != "" && p.Kind != interp.KindSwitch {
+		return shortTypeName(p.TypeName)
+	}
 	exchange := strings.Contains(ci.Module, "Exchange")
 	_, noun, _ := strings.Cut(ci.Name, "-")
 	var t string
@@ -412,7 +415,9 @@ func syntaxOf(ci *interp.CmdletInfo, p *interp.ParamInfo) string {
 	switch {
 	case p.Kind == interp.KindSwitch:
 		s = "-" + p.Name
-	case p.Kind == interp.KindEnum && len(p.Values) > 0:
+	case p.Kind == interp.KindEnum && len(p.Values) > 0 && (p.TypeName == "" || !strings.Contains(ci.Module, "Exchange")):
+		// Exchange's help names the enum type (<AuthMechanisms>);
+		// PowerShell's lists the values.
 		s = name + " {" + strings.Join(p.Values, " | ") + "}"
 	default:
 		s = name + " <" + paramTypeName(ci, p) + ">"
@@ -460,6 +465,11 @@ func helpText(ci *interp.CmdletInfo, mode string, width int) string {
 		b.WriteString("\n\nPARAMETERS\n")
 		for _, p := range ci.Params {
 			writeParam(&b, ci, p, mode == "full", wrap)
+		}
+		if ci.SupportsShouldProcess {
+			for _, p := range shouldProcessParams(ci) {
+				writeParam(&b, ci, p, mode == "full", wrap)
+			}
 		}
 		b.WriteString("    <CommonParameters>\n")
 		wrap("This cmdlet supports the common parameters: Verbose, Debug, ErrorAction, ErrorVariable, WarningAction, WarningVariable, OutBuffer, PipelineVariable, and OutVariable. For more information, see about_CommonParameters (https:/go.microsoft.com/fwlink/?LinkID=113216).", 8)
@@ -694,5 +704,41 @@ func getHelp() *interp.CmdletInfo {
 			}
 			return c.WriteObject(strings.TrimRight(helpText(ci, mode, width), "\n") + "\n")
 		},
+	}
+}
+
+// shortTypeName is the name Get-Help shows for a parameter's .NET type:
+// without namespace, nesting class or generic arguments, so
+// "Microsoft.Exchange.Data.MultiValuedProperty`1[Microsoft.Exchange.Data.IPBinding]"
+// is MultiValuedProperty and "System.String[]" is String[].
+func shortTypeName(full string) string {
+	arr := ""
+	for strings.HasSuffix(full, "[]") {
+		full = strings.TrimSuffix(full, "[]")
+		arr += "[]"
+	}
+	if i := strings.IndexByte(full, '`'); i >= 0 {
+		full = full[:i]
+	} else if i := strings.IndexByte(full, '['); i >= 0 {
+		full = full[:i]
+	}
+	if i := strings.LastIndexAny(full, ".+"); i >= 0 {
+		full = full[i+1:]
+	}
+	return full + arr
+}
+
+// shouldProcessParams describes -WhatIf and -Confirm for Get-Help.
+func shouldProcessParams(ci *interp.CmdletInfo) []*interp.ParamInfo {
+	confirm := "Prompts you for confirmation before running the cmdlet."
+	if strings.EqualFold(ci.ConfirmImpact, "High") {
+		confirm = "The Confirm switch specifies whether to show or hide the confirmation prompt. This cmdlet has a built-in pause, " +
+			"so an interactive shell asks you to acknowledge the command before it proceeds; use -Confirm:$false to skip the prompt. " +
+			"Scripts and -Command runs, which have no terminal to ask, proceed without prompting, but should still pass -Confirm:$false as on a real Exchange server."
+	}
+	return []*interp.ParamInfo{
+		{Name: "WhatIf", Kind: interp.KindSwitch, Position: -1, Aliases: []string{"wi"},
+			Help: "Shows what would happen if the cmdlet runs. The cmdlet is not run."},
+		{Name: "Confirm", Kind: interp.KindSwitch, Position: -1, Aliases: []string{"cf"}, Help: confirm},
 	}
 }

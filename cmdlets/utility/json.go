@@ -374,7 +374,9 @@ func decodeJSON(dec *json.Decoder) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return f, nil
+		// Windows PowerShell 5.1's JavaScriptSerializer reads
+		// non-integral numbers as Decimal.
+		return object.Decimal(f), nil
 	case string:
 		if m := jsonDate.FindStringSubmatch(t); m != nil {
 			ms, _ := strconv.ParseInt(m[1], 10, 64)

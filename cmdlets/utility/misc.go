@@ -38,7 +38,7 @@ func getDate() *interp.CmdletInfo {
 			param("Millisecond", interp.KindInt, "Specifies the milliseconds in the date (0 to 999)."),
 			param("Format", interp.KindString, "Displays the date and time in the .NET format indicated by the format specifier; the result is a string.").sets("net"),
 			param("UFormat", interp.KindString, "Displays the date and time in UNIX format (%Y, %m, %d, %H, %M, %S, ...); the result is a string.").sets("UFormat"),
-			param("DisplayHint", interp.KindEnum, "Determines which elements of the date and time are displayed: Date, Time, or DateTime.").values("Date", "Time", "DateTime"),
+			param("DisplayHint", interp.KindEnum, "Determines which elements of the date and time are displayed: Date, Time, or DateTime.").values("Date", "Time", "DateTime").typeName("Microsoft.PowerShell.Commands.DisplayHintType"),
 		),
 		DefaultParameterSet: "net",
 		Examples: []interp.Example{

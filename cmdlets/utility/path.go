@@ -31,13 +31,11 @@ const providerPrefix = `Microsoft.PowerShell.Core\FileSystem::`
 // shows it in the prompt.
 func Location(s *interp.Session) string {
 	if s != nil {
-		// Read the stored variable itself: the interpreter answers $PWD
-		// lookups with the process directory until it honours this one.
-		for name, v := range s.Variables() {
-			if strings.EqualFold(name, locationVar) {
-				if p := locationOf(v); p != "" {
-					return p
-				}
+		// $PWD reads the global PathInfo Set-Location stores, falling
+		// back to the process directory.
+		if v, ok := s.GetVar(locationVar); ok && v != nil {
+			if p := locationOf(v); p != "" {
+				return p
 			}
 		}
 	}
@@ -75,6 +73,14 @@ func pathInfo(dir string) *object.PSObject {
 
 func init() {
 	format.Register("System.Management.Automation.PathInfo", format.View{Table: []format.Column{{Property: "Path"}}})
+	// System.Version ($PSVersionTable.PSVersion) as Windows PowerShell
+	// shows it: four left-aligned columns.
+	format.Register("System.Version", format.View{Table: []format.Column{
+		{Property: "Major", Width: 6, Align: format.AlignLeft},
+		{Property: "Minor", Width: 6, Align: format.AlignLeft},
+		{Property: "Build", Width: 6, Align: format.AlignLeft},
+		{Property: "Revision", Width: 8, Align: format.AlignLeft},
+	}})
 }
 
 // location is Location for a call; without a session (tests) it reads

@@ -29,6 +29,7 @@ func Cmdlets() []*interp.CmdletInfo {
 		dataCmdlets(),
 		fileCmdlets(),
 		itemCmdlets(),
+		itemOpCmdlets(),
 		miscCmdlets(),
 		metaCmdlets(),
 	} {
@@ -44,16 +45,16 @@ func param(name string, kind interp.ParamKind, help string) pb {
 	return pb{&interp.ParamInfo{Name: name, Kind: kind, Position: -1, Help: help}}
 }
 
-func (b pb) at(pos int) pb           { b.p.Position = pos; return b }
-func (b pb) array() pb               { b.p.Array = true; return b }
-func (b pb) mandatory() pb           { b.p.Mandatory = true; return b }
-func (b pb) pipe() pb                { b.p.FromPipeline = true; return b }
-func (b pb) byName() pb              { b.p.FromPipelineByPropertyName = true; return b }
-func (b pb) alias(a ...string) pb    { b.p.Aliases = append(b.p.Aliases, a...); return b }
-func (b pb) sets(s ...string) pb     { b.p.Sets = append(b.p.Sets, s...); return b }
-func (b pb) values(v ...string) pb   { b.p.Values = v; return b }
-func (b pb) def(s string) pb         { b.p.Default = s; return b }
-func (b pb) done() *interp.ParamInfo { return b.p }
+func (b pb) at(pos int) pb         { b.p.Position = pos; return b }
+func (b pb) array() pb             { b.p.Array = true; return b }
+func (b pb) mandatory() pb         { b.p.Mandatory = true; return b }
+func (b pb) pipe() pb              { b.p.FromPipeline = true; return b }
+func (b pb) byName() pb            { b.p.FromPipelineByPropertyName = true; return b }
+func (b pb) alias(a ...string) pb  { b.p.Aliases = append(b.p.Aliases, a...); return b }
+func (b pb) sets(s ...string) pb   { b.p.Sets = append(b.p.Sets, s...); return b }
+func (b pb) values(v ...string) pb { b.p.Values = v; return b }
+func (b pb) def(s string) pb       { b.p.Default = s; return b }
+func (b pb) typeName(s string) pb  { b.p.TypeName = s; return b }
 func params(bs ...pb) []*interp.ParamInfo {
 	out := make([]*interp.ParamInfo, len(bs))
 	for i, b := range bs {

@@ -85,9 +85,9 @@ func TestReceiveConnectorTable(t *testing.T) {
 	want := "\n" +
 		"Identity                  Bindings                  Enabled\n" +
 		"--------                  --------                  -------\n" +
-		"EX01\\Default EX01         {0.0.0.0:2525, [::]:2525} True\n" +
-		"EX01\\Client Frontend EX01 {[::]:587, 0.0.0.0:587}   True\n" +
-		"\n"
+		"EX01\\Default EX01         {0.0.0.0:2525, [::]:2525} True   \n" +
+		"EX01\\Client Frontend EX01 {[::]:587, 0.0.0.0:587}   True   \n" +
+		"\n\n"
 	if got != want {
 		t.Fatalf("got\n%q\nwant\n%q", got, want)
 	}
@@ -250,7 +250,7 @@ func TestOutputStreams(t *testing.T) {
 	if err := o.Close(); err != nil {
 		t.Fatal(err)
 	}
-	want := "\nName Value\n---- -----\na        1\na...    22\n\n"
+	want := "\nName Value\n---- -----\na        1\na...    22\n\n\n"
 	if got := buf.String(); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

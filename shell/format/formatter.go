@@ -177,7 +177,8 @@ func (f *Formatter) Close() []Record {
 	case Wide:
 		out = append(out, &WideEnd{})
 	case custom:
-		out = append(out, &Text{})
+		// GroupEnd and FormatEnd: two blank lines.
+		out = append(out, &Text{Text: "\n"})
 	}
 	if f.inGroup {
 		out = append(out, &GroupEnd{})
@@ -284,12 +285,13 @@ func (f *Formatter) tableRowGrouped(v any, shape string, fields []Field, label s
 func (f *Formatter) startTable(v any, shape string, fields []Field) Record {
 	f.open, f.shape = Table, shape
 	f.cols = expandFields(fields, v)
-	ts := &TableStart{HideHeaders: f.opt.HideTableHeaders, Wrap: f.opt.Wrap, AutoSize: f.opt.AutoSize}
+	ts := &TableStart{HideHeaders: f.opt.HideTableHeaders, Wrap: f.opt.Wrap, AutoSize: f.opt.AutoSize,
+		View: strings.HasPrefix(shape, "view:")}
 	for _, c := range f.cols {
 		align := c.Align
 		if align == AlignDefault {
 			align = AlignLeft
-			if isNumeric(f.value(v, c)) {
+			if isNumeric(f.value(v, c)) || strings.HasPrefix(shape, "props") && isRightAligned(f.value(v, c)) {
 				align = AlignRight
 			}
 		}

@@ -24,6 +24,10 @@ type TableStart struct {
 	// AutoSize sizes columns from every row (the renderer waits for
 	// TableEnd); otherwise widths are fixed from the first rows.
 	AutoSize bool
+	// View says the columns come from a registered view: without
+	// -AutoSize, its columns without a width share the room the others
+	// leave (the hashtable's Value, Get-ChildItem's Name).
+	View bool
 }
 
 // TableRow is one object's row; Cells has one entry per column.

@@ -29,6 +29,9 @@ type renderer struct {
 	tbl    *tableState
 	list   bool
 	wide   *wideState
+	// blankRun counts the blank lines just emitted, so a group label
+	// after a closed table is not pushed further down.
+	blankRun int
 }
 
 type tableState struct {
@@ -111,6 +114,11 @@ func (r *renderer) lines(ls ...string) error {
 		if err := r.emit(l); err != nil {
 			return err
 		}
+		if l == "" {
+			r.blankRun++
+		} else {
+			r.blankRun = 0
+		}
 	}
 	return nil
 }
@@ -142,9 +150,15 @@ func (r *renderer) render(rec Record) error {
 		if err := r.endAll(); err != nil {
 			return err
 		}
+		// A group starts two blank lines down (FormatStart and GroupStart
+		// in Windows PowerShell; a table just closed has written them).
 		// The label may end in "\n" for an extra blank line (Get-ChildItem's
 		// "Directory:" header has two blank lines under it, -GroupBy one).
-		return r.lines(append([]string{""}, strings.Split(x.Label, "\n")...)...)
+		var ls []string
+		for i := r.blankRun; i < 2; i++ {
+			ls = append(ls, "")
+		}
+		return r.lines(append(ls, strings.Split(x.Label, "\n")...)...)
 	case *GroupEnd:
 		return r.endAll()
 	case *ListEntry:
@@ -154,7 +168,6 @@ func (r *renderer) render(rec Record) error {
 		if err := r.endWide(); err != nil {
 			return err
 		}
-		r.list = true
 		return r.listEntry(x)
 	case *ListEnd:
 		return r.endList()
@@ -214,7 +227,8 @@ func (r *renderer) endList() error {
 		return nil
 	}
 	r.list = false
-	return r.lines("")
+	// GroupEnd and FormatEnd.
+	return r.lines("", "")
 }
 
 func (r *renderer) endTable() error {
@@ -230,7 +244,8 @@ func (r *renderer) endTable() error {
 		_ = r.tbl.tw.Close()
 	}
 	r.tbl = nil
-	return r.lines("")
+	// GroupEnd and FormatEnd: a table ends with two blank lines.
+	return r.lines("", "")
 }
 
 // fixTable settles the column widths from the rows seen so far and prints
@@ -241,7 +256,7 @@ func (r *renderer) fixTable() error {
 	want := make([]int, len(cols))
 	fixed := make([]bool, len(cols))
 	for i, c := range cols {
-		if c.Width > 0 {
+		if c.Width > 0 && !t.start.AutoSize {
 			want[i], fixed[i] = c.Width, true
 			continue
 		}
@@ -251,6 +266,9 @@ func (r *renderer) fixTable() error {
 				want[i] = max(want[i], cellWidth(row[i], t.start.Wrap))
 			}
 		}
+	}
+	if t.start.View {
+		shareRemaining(want, fixed, t.start.AutoSize, r.usable)
 	}
 	t.widths = fitWidths(want, fixed, cols, r.usable)
 	if err := r.lines(""); err != nil {
@@ -269,6 +287,36 @@ func (r *renderer) fixTable() error {
 	rows = append(rows, t.pending...)
 	t.pending = nil
 	return r.printRows(rows)
+}
+
+// shareRemaining gives the columns of a view that have no width (the
+// hashtable's Value, Get-ChildItem's Name) the room the fixed columns
+// leave, as Windows PowerShell's table writer does without -AutoSize; the
+// cells are then padded to it. -AutoSize keeps content widths.
+func shareRemaining(want []int, fixed []bool, autoSize bool, usable int) {
+	if autoSize {
+		return
+	}
+	var free []int
+	rest := usable - (len(want) - 1)
+	for i := range want {
+		if fixed[i] {
+			rest -= want[i]
+		} else {
+			free = append(free, i)
+		}
+	}
+	if len(free) == 0 || len(free) == len(want) || rest < len(free) {
+		return
+	}
+	each := rest / len(free)
+	for k, i := range free {
+		w := each
+		if k == len(free)-1 {
+			w = rest - each*(len(free)-1)
+		}
+		want[i], fixed[i] = w, true
+	}
 }
 
 // cellWidth is the width a cell asks for: its longest line when wrapping,
@@ -388,7 +436,10 @@ func (r *renderer) printRows(rows [][]string) error {
 	}
 	out := strings.Split(strings.TrimSuffix(t.buf.String(), "\n"), "\n")
 	for i := range out {
-		out[i] = strings.TrimRight(out[i], " ")
+		// Every cell is padded to its column width, the last one's too
+		// (as PowerShell pads); only the separator after the last column
+		// goes.
+		out[i] = strings.TrimSuffix(out[i], " ")
 	}
 	return r.lines(out...)
 }
@@ -461,7 +512,12 @@ func (r *renderer) listEntry(e *ListEntry) error {
 	for _, f := range e.Fields {
 		labelW = max(labelW, runewidth.StringWidth(f.Name))
 	}
-	ls := []string{""}
+	var ls []string
+	if !r.list {
+		// A list starts two blank lines down (FormatStart and GroupStart).
+		r.list = true
+		ls = append(ls, "", "")
+	}
 	avail := r.usable - labelW - 3
 	indent := strings.Repeat(" ", labelW+3)
 	for _, f := range e.Fields {
@@ -473,14 +529,16 @@ func (r *renderer) listEntry(e *ListEntry) error {
 			vl = strings.Split(f.Value, "\n")
 		}
 		for k, l := range vl {
+			// "Label : " keeps its space when the value is empty.
 			if k == 0 {
-				ls = append(ls, strings.TrimRight(prefix+l, " "))
+				ls = append(ls, prefix+l)
 			} else {
-				ls = append(ls, strings.TrimRight(indent+l, " "))
+				ls = append(ls, indent+l)
 			}
 		}
 	}
-	return r.lines(ls...)
+	// Each entry ends with a blank line.
+	return r.lines(append(ls, "")...)
 }
 
 // fixWide settles a Format-Wide's column count and width.

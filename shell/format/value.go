@@ -97,6 +97,28 @@ func isNumeric(v any) bool {
 	return false
 }
 
+// isRightAligned reports whether a generated table (one without a view)
+// right-aligns a column whose first value is v: Windows PowerShell 5.1
+// right-aligns numbers, Booleans, characters and enums there.
+func isRightAligned(v any) bool {
+	switch x := v.(type) {
+	case bool, object.Char:
+		return true
+	case fmt.Stringer:
+		switch reflect.ValueOf(x).Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			// An enum (a value with EnumType, such as DayOfWeek);
+			// ByteSize-like quantities print as text and stay left.
+			_, isEnum := x.(interface{ EnumType() string })
+			_, isWeekday := x.(time.Weekday)
+			return isEnum || isWeekday
+		}
+		return false
+	}
+	return isNumeric(v)
+}
+
 // FormatByteSize spells a byte count as Exchange's ByteQuantifiedSize does:
 // "36 MB (37,748,736 bytes)", "1.999 GB (2,146,435,072 bytes)",
 // "0 B (0 bytes)". A negative count means Unlimited.

@@ -87,7 +87,12 @@ func Lookup(typeNames []string) (*View, bool) {
 func init() {
 	// PowerShell's hashtable view: a 30-wide Name column.
 	Register("System.Collections.DictionaryEntry", View{
-		Table: []Column{{Property: "Name", Width: 30}, {Property: "Value"}},
+		Table: []Column{{Property: "Name", Width: 30}, {Property: "Value", Align: AlignLeft}},
+		List:  []string{"Name", "Value"},
+	})
+	// Get-Variable's PSVariable: the same Name/Value table.
+	Register("System.Management.Automation.PSVariable", View{
+		Table: []Column{{Property: "Name", Width: 30}, {Property: "Value", Align: AlignLeft}},
 	})
 	Register("System.TimeSpan", View{
 		Table:      []Column{{Property: "Days"}, {Property: "Hours"}, {Property: "Minutes"}, {Property: "Seconds"}, {Property: "Milliseconds"}},

@@ -267,6 +267,25 @@ func (c *Call) WriteHost(text string, newline bool) { c.rt.WriteHost(text, newli
 // returns false.
 func (c *Call) ShouldProcess(target, action string) bool { return c.rt.ShouldProcess(target, action) }
 
+// DescriptionRuntime is implemented by runtimes that can show a command's
+// own description of a change (the interpreter's does).
+type DescriptionRuntime interface {
+	ShouldProcessDescription(description, target, action string) bool
+}
+
+// ShouldProcessDescription is ShouldProcess with the whole text supplied by
+// the cmdlet, as Exchange's cmdlets do: -WhatIf prints
+// "What if: <description>" (`What if: Removing Receive connector
+// "EX01\Relay".`) and the confirmation prompt shows the description.
+// Runtimes without DescriptionRuntime fall back to ShouldProcess(target,
+// action).
+func (c *Call) ShouldProcessDescription(description, target, action string) bool {
+	if d, ok := c.rt.(DescriptionRuntime); ok {
+		return d.ShouldProcessDescription(description, target, action)
+	}
+	return c.rt.ShouldProcess(target, action)
+}
+
 // InvokeScript runs a script block with $_ set to dollarUnder and $args to args,
 // returning what it wrote to the pipeline.
 func (c *Call) InvokeScript(sb *ScriptBlock, dollarUnder any, args ...any) ([]any, error) {

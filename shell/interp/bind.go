@@ -24,11 +24,11 @@ type rawArg struct {
 // commonValues are the common parameters given to a command; empty
 // strings and nil pointers mean "not given".
 type commonValues struct {
-	errorAction, warningAction   string // lower-case
-	errorVariable, outVariable   string
-	warningVariable              string
-	verbose, debug, whatIf, conf *bool
-	confirm                      *bool
+	errorAction, warningAction string // lower-case
+	errorVariable, outVariable string
+	warningVariable            string
+	verbose, debug, whatIf     *bool
+	confirm                    *bool
 }
 
 // binding is the result of binding a command's arguments.

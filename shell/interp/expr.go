@@ -49,6 +49,11 @@ func fullTypeName(name string) string {
 func (f *frame) expr(x syntax.Expr) (any, error) {
 	switch x := x.(type) {
 	case *syntax.NumberLit:
+		if isDecimalLiteral(x.Raw) {
+			if f, err := object.ToFloat(x.Value); err == nil {
+				return object.Decimal(f), nil
+			}
+		}
 		return x.Value, nil
 	case *syntax.StringLit:
 		return x.Value, nil
@@ -382,6 +387,9 @@ func isType(v any, name string) bool {
 	case "double":
 		_, ok := v.(float64)
 		return ok
+	case "decimal":
+		_, ok := v.(object.Decimal)
+		return ok
 	case "string":
 		_, ok := v.(string)
 		return ok
@@ -394,8 +402,11 @@ func isType(v any, name string) bool {
 	case "timespan":
 		_, ok := v.(time.Duration)
 		return ok
-	case "array", "string[]", "int[]":
+	case "array":
 		return object.IsArray(v)
+	case "string[]", "int[]", "long[]", "double[]", "decimal[]", "bool[]", "datetime[]":
+		l, ok := v.([]any)
+		return ok && object.ElementType(l) == object.CanonicalTypeName(strings.TrimSuffix(object.CanonicalType(name), "[]"))
 	case "hashtable":
 		_, ok := v.(*object.Hashtable)
 		return ok
@@ -603,4 +614,11 @@ func (f *frame) assign(st *syntax.AssignStmt) error {
 		}
 	}
 	return f.at(set(v), st.Span)
+}
+
+// isDecimalLiteral reports whether a number literal has the d (Decimal)
+// suffix: 1.5d, 10D, but not the hex digit of 0x1d.
+func isDecimalLiteral(raw string) bool {
+	r := strings.ToLower(strings.TrimLeft(raw, "+-"))
+	return strings.HasSuffix(r, "d") && !strings.HasPrefix(r, "0x")
 }

@@ -476,6 +476,7 @@ func (f *frame) invokeScriptBlockInput(sb *ScriptBlock, args []any, input []any)
 	st.bind = b
 	st.call = NewCall(f.ctx, info, st.rt)
 	st.call.Stdout = f.s.stdout
+	st.call.Width = f.s.width
 	p.stages = []*stage{st}
 	if input == nil {
 		if err := p.run(); err != nil {

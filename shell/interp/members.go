@@ -161,8 +161,8 @@ func reflectField(v any, name string) (any, bool) {
 	}
 	o := object.FromStruct(nil, struct{ V any }{fv.Interface()})
 	val, _ := o.Get("V")
-	if l, ok := val.(any); ok && fv.Kind() == reflect.Slice {
-		return object.ToList(l), true
+	if fv.Kind() == reflect.Slice {
+		return object.ToList(val), true
 	}
 	return val, true
 }
@@ -228,6 +228,10 @@ type dayOfWeek time.Weekday
 
 func (d dayOfWeek) String() string { return time.Weekday(d).String() }
 
+// EnumType names the .NET enum; the formatter right-aligns enums in
+// generated tables.
+func (dayOfWeek) EnumType() string { return "System.DayOfWeek" }
+
 func timeSpanMember(d time.Duration, name string) any {
 	ticks := int64(d / 100)
 	switch name {
@@ -266,6 +270,10 @@ func errorMember(r *ErrorRecord, name string) any {
 			return r.exception
 		}
 		ex := newException(exceptionTypeName(r.Reason), r.Message)
+		if r.inner != "" {
+			// 1/0: a RuntimeException wrapping the DivideByZeroException.
+			ex.Add("InnerException", newException(r.inner, r.Message))
+		}
 		r.exception = ex
 		return ex
 	case "categoryinfo":
@@ -416,7 +424,7 @@ func index(obj, idx any) (any, error) {
 		v, _ := h.Get(idx)
 		return v, nil
 	}
-	if o, ok := obj.(*object.PSObject); ok {
+	if o, ok := obj.(*object.PSObject); ok && !object.IsNumber(idx) && !object.IsArray(idx) {
 		v, _ := o.Get(object.ToString(idx))
 		return v, nil
 	}
@@ -479,6 +487,14 @@ func setIndex(obj, idx, v any) error {
 		}
 		if n < 0 || n >= len(x) {
 			return runtimeError("OperationStopped", "IndexOutOfRangeException", "System.IndexOutOfRangeException", "Index was outside the bounds of the array.")
+		}
+		if et := object.ElementType(x); et != "" {
+			// An element of a typed array ([int[]]) is converted to its type.
+			c, err := object.Convert(v, et)
+			if err != nil {
+				return convErr(err)
+			}
+			v = c
 		}
 		x[n] = v
 		return nil

@@ -3,8 +3,12 @@ package interp
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
+
+	"exsh/shell/object"
 )
 
 // TestPowerShellDetails covers behaviours checked against Windows
@@ -76,4 +80,102 @@ func TestRobustness(t *testing.T) {
 	if out.String() != "still here\n" || !strings.Contains(errOut.String(), "Get-Panic : Internal error in Get-Panic: boom") {
 		t.Errorf("panic handling: %q %q", out.String(), errOut.String())
 	}
+}
+
+// TestShouldProcessDescription covers a command's own -WhatIf and
+// confirmation text, and PowerShell's quoting (names are not escaped).
+func TestShouldProcessDescription(t *testing.T) {
+	var asked []string
+	remove := &CmdletInfo{
+		Name: "Remove-Conn", SupportsShouldProcess: true, ConfirmImpact: "High",
+		Params: []*ParamInfo{{Name: "Identity", Kind: KindString, Position: 0}},
+		Process: func(c *Call) error {
+			id := c.String("Identity")
+			if c.ShouldProcessDescription(`Removing Receive connector "`+id+`".`, id, "Removing Receive connector") {
+				return c.WriteObject("removed " + id)
+			}
+			return nil
+		},
+	}
+	plain := &CmdletInfo{
+		Name: "Set-Conn", SupportsShouldProcess: true,
+		Params: []*ParamInfo{{Name: "Identity", Kind: KindString, Position: 0}},
+		Process: func(c *Call) error {
+			if c.ShouldProcess(c.String("Identity"), "Set") {
+				return c.WriteObject("set")
+			}
+			return nil
+		},
+	}
+	var out bytes.Buffer
+	s := NewSession(Config{Stdout: &out, Commands: []*CmdletInfo{remove, plain},
+		Confirm: func(p string) bool { asked = append(asked, p); return false }})
+	s.Run(context.Background(), `Remove-Conn 'EX01\Relay' -WhatIf; Set-Conn 'EX01\Relay' -WhatIf; Remove-Conn 'EX01\A'; Remove-Conn 'EX01\B' -Confirm:$false`, "")
+	want := "What if: Removing Receive connector \"EX01\\Relay\".\n" +
+		"What if: Performing the operation \"Set\" on target \"EX01\\Relay\".\n" +
+		"removed EX01\\B\n"
+	if got := out.String(); got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+	if len(asked) != 1 || asked[0] != `Removing Receive connector "EX01\A".` {
+		t.Errorf("asked %q", asked)
+	}
+	// Without a host to ask (scripts, -Command), ConfirmImpact High goes ahead.
+	out.Reset()
+	s = NewSession(Config{Stdout: &out, Commands: []*CmdletInfo{remove}})
+	s.Run(context.Background(), `Remove-Conn x`, "")
+	if out.String() != "removed x\n" {
+		t.Errorf("non-interactive: %q", out.String())
+	}
+}
+
+// limitOutput records what reaches an Output and the enumeration limit it
+// was given for each object.
+type limitOutput struct {
+	w     *bytes.Buffer
+	limit int
+}
+
+func (o *limitOutput) SetEnumerationLimit(n int) { o.limit = n }
+func (o *limitOutput) Write(v any) error {
+	fmt.Fprintf(o.w, "[%d] %s\n", o.limit, object.ToString(v))
+	return nil
+}
+func (o *limitOutput) Close() error { return nil }
+
+// TestOutputContract checks that Out-Default, Out-Host and the top-level
+// output use Config.NewOutput with $FormatEnumerationLimit, and that
+// commands get the host writer in Call.Stdout.
+func TestOutputContract(t *testing.T) {
+	var out bytes.Buffer
+	var stdoutSeen []bool
+	probe := &CmdletInfo{Name: "Get-Probe", Process: func(c *Call) error {
+		stdoutSeen = append(stdoutSeen, c.Stdout == io.Writer(&out) && c.Width == 100)
+		return nil
+	}}
+	s := NewSession(Config{Stdout: &out, Width: 100, Commands: []*CmdletInfo{probe},
+		NewOutput: func(w io.Writer, width int) Output { return &limitOutput{w: &out} }})
+	s.Run(context.Background(), `'a'; $FormatEnumerationLimit = 2; 'b' | Out-Host; function f { Get-Probe }; Get-Probe; f; $FormatEnumerationLimit = -1; 'c' | Out-Default`, "")
+	if got, want := out.String(), "[4] a\n[2] b\n[-1] c\n"; got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+	if len(stdoutSeen) != 2 || !stdoutSeen[0] || !stdoutSeen[1] {
+		t.Errorf("Call.Stdout/Width not set: %v", stdoutSeen)
+	}
+}
+
+// TestTypedArraysAndDecimal covers [int[]] and the other typed array casts
+// and constraints, and [decimal] with the d suffix.
+func TestTypedArraysAndDecimal(t *testing.T) {
+	checkRunTests(t, []runTest{
+		{"([int[]](1,'2')).GetType().Name", "Int32[]\n"},
+		{"$a = [int[]]('3', '1', '2'); $a[0] + $a[1] + $a[2]; $a.GetType().Name", "6\nInt32[]\n"},
+		{"[int[]]$a = '1', '2'; $a.GetType().Name; $a += 3; $a.GetType().Name; ($a + 4).GetType().Name", "Int32[]\nInt32[]\nObject[]\n"},
+		{"[int[]]$a = 1, 2; $a[0] = '7'; $a[0].GetType().Name", "Int32\n"},
+		{"([string[]](1, 2)).GetType().FullName; [string[]](1, 2) -is [string[]]; @(1) -is [int[]]", "System.String[]\nTrue\nFalse\n"},
+		{"([long[]]1).GetType().Name; ([double[]]'1.5')[0]", "Int64[]\n1.5\n"},
+		{"(1.5d).GetType().FullName; 2.5d; (1.5d + 1).GetType().Name; 0.1d + 0.2d; ([decimal]'3').GetType().Name; 1.5d -is [decimal]", "System.Decimal\n2.5\nDecimal\n0.3\nDecimal\nTrue\n"},
+		{"(0x1d).GetType().Name; 0x1d", "Int32\n29\n"},
+		{"([pscustomobject]@{A = 1})[0].A; ([pscustomobject]@{A = 2})[-1].A", "1\n2\n"},
+	})
 }

@@ -28,11 +28,14 @@ func convErr(err error) *ErrorRecord {
 	if ce, ok := err.(*object.ConversionError); ok {
 		r.FullyQualifiedErrorId = "InvalidArgument"
 		switch ce.Type {
-		case "System.Int32", "System.Double", "System.Int64":
+		case "System.Int32", "System.Int64":
 			r.FullyQualifiedErrorId = "InvalidCastFromStringToInteger"
+		case "System.Double", "System.Single":
+			r.FullyQualifiedErrorId = "InvalidCastFromStringToDoubleOrSingle"
 		case "System.DateTime", "System.TimeSpan":
+			// Both convert strings through Parse(string, IFormatProvider).
 			if _, isString := ce.Value.(string); isString {
-				r.FullyQualifiedErrorId = "InvalidCastParseTargetInvocation"
+				r.FullyQualifiedErrorId = "InvalidCastParseTargetInvocationWithFormatProvider"
 			}
 		}
 	}
@@ -183,6 +186,12 @@ func arith(op string, a, b any) (any, error) {
 		}
 		nb = n
 	}
+	if d, ok := a.(object.Decimal); ok {
+		na = d
+	}
+	if d, ok := b.(object.Decimal); ok {
+		nb = d
+	}
 	return numArith(op, na, nb)
 }
 
@@ -195,6 +204,24 @@ func opFailed(op string, a, b any) *ErrorRecord {
 // numArith does arithmetic on two numbers (int or float64): integer
 // results stay integers unless they overflow or a division is inexact.
 func numArith(op string, a, b any) (any, error) {
+	_, aDec := a.(object.Decimal)
+	_, bDec := b.(object.Decimal)
+	if aDec || bDec {
+		// Decimal arithmetic (kept in a double) gives a decimal.
+		fa, err := object.ToFloat(a)
+		if err != nil {
+			return nil, convErr(err)
+		}
+		fb, err := object.ToFloat(b)
+		if err != nil {
+			return nil, convErr(err)
+		}
+		r, err := floatArith(op, fa, fb, false)
+		if f, ok := r.(float64); ok && err == nil {
+			return object.Decimal(f), nil
+		}
+		return r, err
+	}
 	ai, aInt := a.(int)
 	bi, bInt := b.(int)
 	if aInt && bInt {

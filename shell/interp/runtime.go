@@ -1,7 +1,6 @@
 package interp
 
 import (
-	"fmt"
 	"io"
 	"strings"
 
@@ -115,12 +114,23 @@ func (rt *cmdRuntime) WriteHost(text string, newline bool) {
 }
 
 func (rt *cmdRuntime) ShouldProcess(target, action string) bool {
+	return rt.ShouldProcessDescription("", target, action)
+}
+
+// ShouldProcessDescription is ShouldProcess with the command's own
+// description of the change: -WhatIf prints "What if: <description>" and
+// the confirmation prompt shows it. An empty description means
+// PowerShell's `Performing the operation "<action>" on target "<target>".`
+func (rt *cmdRuntime) ShouldProcessDescription(description, target, action string) bool {
+	if description == "" {
+		description = OperationDescription(target, action)
+	}
 	whatIf := object.ToBool(mustVar(rt.f, "WhatIfPreference"))
 	if rt.common.whatIf != nil {
 		whatIf = *rt.common.whatIf
 	}
 	if whatIf {
-		rt.WriteHost(fmt.Sprintf("What if: Performing the operation %q on target %q.", action, target), true)
+		rt.WriteHost("What if: "+description, true)
 		return false
 	}
 	ask := impactLevel(rt.st.info.ConfirmImpact) >= impactLevel(object.ToString(mustVar(rt.f, "ConfirmPreference")))
@@ -128,9 +138,16 @@ func (rt *cmdRuntime) ShouldProcess(target, action string) bool {
 		ask = *rt.common.confirm
 	}
 	if ask && rt.f.s.cfg.Confirm != nil {
-		return rt.f.s.cfg.Confirm(fmt.Sprintf("Performing the operation %q on target %q.", action, target))
+		return rt.f.s.cfg.Confirm(description)
 	}
 	return true
+}
+
+// OperationDescription is PowerShell's default ShouldProcess text:
+// `Performing the operation "<action>" on target "<target>".` (names are
+// quoted as they are, without escaping).
+func OperationDescription(target, action string) string {
+	return `Performing the operation "` + action + `" on target "` + target + `".`
 }
 
 // impactLevel orders ConfirmImpact values; $ConfirmPreference = 'None'

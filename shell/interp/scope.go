@@ -127,8 +127,13 @@ func (f *frame) lookupVar(scopeName, name string) (any, bool) {
 	case "psitem":
 		name = "_"
 	case "pwd":
+		// Set-Location keeps the session's location as a PathInfo in the
+		// global $PWD; before that it is the process directory.
+		if v := f.s.global.lookup(name); v != nil && v.value != nil {
+			return v.value, true
+		}
 		wd, _ := os.Getwd()
-		return wd, true
+		return pathInfo(wd), true
 	case "host":
 		h := object.New("System.Management.Automation.Internal.Host.InternalHost")
 		h.Add("Name", "ConsoleHost").Add("Version", "5.1.17763.1")
@@ -206,4 +211,19 @@ func (f *frame) constrainVar(scopeName, name, typ string, value any) error {
 	}
 	sc.vars[strings.ToLower(name)] = &variable{name: name, value: c, typ: typ}
 	return nil
+}
+
+// pathString is a PathInfo's base value: it shows as the path.
+type pathString string
+
+func (p pathString) String() string { return string(p) }
+
+// pathInfo is a System.Management.Automation.PathInfo for a directory, as
+// $PWD and Get-Location give.
+func pathInfo(dir string) *object.PSObject {
+	o := object.New("System.Management.Automation.PathInfo", "System.Object")
+	o.Add("Drive", "").Add("Provider", `Microsoft.PowerShell.Core\FileSystem`).Add("ProviderPath", dir).Add("Path", dir)
+	o.Base = pathString(dir)
+	o.StringProperty = "Path"
+	return o
 }

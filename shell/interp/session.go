@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,10 +16,20 @@ import (
 )
 
 // Output formats objects that reach the end of a top-level pipeline; the
-// shell/format package provides one.
+// shell/format package provides one. Format records (from Format-Table
+// and the other Format-* cmdlets) reach it too and are rendered as they
+// are. An Output that also implements [EnumerationLimiter] is told
+// $FormatEnumerationLimit before each object.
 type Output interface {
 	Write(v any) error
 	Close() error
+}
+
+// EnumerationLimiter is implemented by an Output that shows only the first
+// n elements of a collection property ($FormatEnumerationLimit; negative
+// shows every element), such as *format.Output.
+type EnumerationLimiter interface {
+	SetEnumerationLimit(n int)
 }
 
 // Config configures a Session. It is read once by NewSession.
@@ -33,11 +44,14 @@ type Config struct {
 	// NewOutput returns the formatter for the top-level pipeline's output.
 	// When nil, each object is written as one line of object.ToString.
 	NewOutput func(w io.Writer, width int) Output
-	// Confirm asks the user to confirm an action (-Confirm). prompt is the
-	// action line, `Performing the operation "Remove" on target "EX01\Relay".`;
-	// the caller adds PowerShell's "Confirm" / "Are you sure you want to
-	// perform this action?" lines and the [Y] Yes ... choices. nil means
-	// non-interactive: every confirmation is accepted.
+	// Confirm asks the user to confirm an action (-Confirm, or a command
+	// whose ConfirmImpact reaches $ConfirmPreference). prompt is the
+	// description line: the command's own (`Removing Receive connector
+	// "EX01\Relay".`) or PowerShell's `Performing the operation "Remove"
+	// on target "EX01\Relay".`; the caller adds PowerShell's "Confirm" /
+	// "Are you sure you want to perform this action?" lines and the
+	// [Y] Yes ... choices. nil means non-interactive (scripts, -Command,
+	// no terminal): every confirmation is accepted without a prompt.
 	Confirm func(prompt string) bool
 }
 
@@ -150,7 +164,7 @@ func NewSession(cfg Config) *Session {
 		s.global.set(k, v)
 	}
 	vt := object.NewHashtable()
-	vt.Set("PSVersion", "5.1.17763.1")
+	vt.Set("PSVersion", newVersion(5, 1, 17763, 1))
 	vt.Set("PSEdition", "Desktop")
 	vt.Set("BuildVersion", "10.0.17763.1")
 	vt.Set("CLRVersion", "4.0.30319.42000")
@@ -211,9 +225,34 @@ func (s *Session) ExitStatus(err error) int {
 
 func (s *Session) newOutput(w io.Writer) Output {
 	if s.cfg.NewOutput != nil {
-		return s.cfg.NewOutput(w, s.width)
+		return &limitedOutput{Output: s.cfg.NewOutput(w, s.width), s: s}
 	}
 	return &lineOutput{w: w}
+}
+
+// limitedOutput passes $FormatEnumerationLimit to the Output before each
+// object, so a script that changes it sees the change in the next output.
+type limitedOutput struct {
+	Output
+	s *Session
+}
+
+func (o *limitedOutput) Write(v any) error {
+	if l, ok := o.Output.(EnumerationLimiter); ok {
+		l.SetEnumerationLimit(o.s.enumerationLimit())
+	}
+	return o.Output.Write(v)
+}
+
+// enumerationLimit reads $FormatEnumerationLimit: 4 when unset or not a
+// number.
+func (s *Session) enumerationLimit() int {
+	if v := s.global.lookup("FormatEnumerationLimit"); v != nil && v.value != nil {
+		if n, err := object.ToInt(v.value); err == nil {
+			return n
+		}
+	}
+	return 4
 }
 
 // lineOutput writes each object as one line of its string form.
@@ -385,4 +424,18 @@ func (s *Session) Errors() []any { return s.errs }
 func Parse(src, filename string) error {
 	_, err := syntax.Parse(src, filename)
 	return err
+}
+
+// versionText is a System.Version's base value: it shows as "5.1.17763.1".
+type versionText string
+
+func (v versionText) String() string { return string(v) }
+
+// newVersion returns a System.Version object ($PSVersionTable.PSVersion).
+func newVersion(major, minor, build, revision int) *object.PSObject {
+	o := object.New("System.Version", "System.Object")
+	o.Add("Major", major).Add("Minor", minor).Add("Build", build).Add("Revision", revision).
+		Add("MajorRevision", 0).Add("MinorRevision", revision)
+	o.Base = versionText(fmt.Sprintf("%d.%d.%d.%d", major, minor, build, revision))
+	return o
 }

@@ -29,6 +29,8 @@ func ToString(v any) string {
 		return strconv.FormatInt(x, 10)
 	case float64:
 		return FormatFloat(x)
+	case Decimal:
+		return FormatDecimal(x)
 	case float32:
 		return FormatFloat(float64(x))
 	case time.Time:
@@ -89,6 +91,11 @@ func elementString(e any) string {
 func (o *PSObject) String() string {
 	if o == nil {
 		return ""
+	}
+	if o.StringProperty != "" {
+		if v, ok := o.Get(o.StringProperty); ok {
+			return ToString(v)
+		}
 	}
 	if s, ok := o.Base.(fmt.Stringer); ok {
 		return s.String()

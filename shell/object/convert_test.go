@@ -217,9 +217,10 @@ type record struct {
 	Size     int64
 	Nested   inner
 	Ptr      *inner
-	hidden   string
-	Skip     string `ps:"-"`
-	Renamed  string `ps:"Identity"`
+	//lint:ignore U1000 an unexported field, which conversion must skip
+	hidden  string
+	Skip    string `ps:"-"`
+	Renamed string `ps:"Identity"`
 	embedded
 }
 

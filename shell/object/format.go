@@ -241,9 +241,7 @@ func formatCustomNumber(f float64, format string) string {
 		intPat, fracPat = pat[:k], pat[k+1:]
 	}
 	// A '.' right after the placeholders belongs to the pattern.
-	if strings.HasPrefix(suffix, ".") {
-		suffix = suffix[1:]
-	}
+	suffix = strings.TrimPrefix(suffix, ".")
 	minFrac := strings.Count(fracPat, "0")
 	maxFrac := len(fracPat)
 	s := strconv.FormatFloat(roundAway(math.Abs(f), maxFrac), 'f', maxFrac, 64)

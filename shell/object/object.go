@@ -34,9 +34,13 @@ type PSObject struct {
 	TypeNames []string
 	// Base is the Go value the object was made from, if any (for example a
 	// state record); cmdlets that receive the object back can use it.
-	Base  any
-	props []*Property
-	index map[string]int
+	Base any
+	// StringProperty, when set, names the property whose value is the
+	// object's string form ("$obj", [string]$obj, $obj.ToString()):
+	// Exchange's objects show their Identity, not "@{...}".
+	StringProperty string
+	props          []*Property
+	index          map[string]int
 }
 
 // New returns an empty object with the given type names.

@@ -35,7 +35,12 @@ func TypeName(v any) string {
 	case time.Duration:
 		return "System.TimeSpan"
 	case []any:
+		if et := ElementType(x); et != "" {
+			return et + "[]"
+		}
 		return "System.Object[]"
+	case Decimal:
+		return "System.Decimal"
 	case []string:
 		return "System.String[]"
 	case *Hashtable:
@@ -82,14 +87,19 @@ func ShortTypeName(v any) string {
 var typeAliases = map[string]string{
 	"int": "int", "int32": "int", "system.int32": "int", "byte": "int", "int16": "int", "uint16": "int", "uint32": "int", "short": "int", "uint": "int", "sbyte": "int",
 	"long": "long", "int64": "long", "system.int64": "long", "uint64": "long", "ulong": "long",
-	"double": "double", "system.double": "double", "float": "double", "single": "double", "decimal": "double", "system.decimal": "double",
+	"double": "double", "system.double": "double", "float": "double", "single": "double", "decimal": "decimal", "system.decimal": "decimal",
 	"string": "string", "system.string": "string",
 	"bool": "bool", "boolean": "bool", "system.boolean": "bool", "switch": "bool",
 	"datetime": "datetime", "system.datetime": "datetime",
 	"timespan": "timespan", "system.timespan": "timespan",
 	"array": "array", "object[]": "array", "system.object[]": "array", "system.array": "array",
 	"string[]": "string[]", "system.string[]": "string[]",
-	"int[]": "int[]", "int32[]": "int[]", "system.int32[]": "int[]", "long[]": "int[]",
+	"int[]": "int[]", "int32[]": "int[]", "system.int32[]": "int[]",
+	"long[]": "long[]", "int64[]": "long[]", "system.int64[]": "long[]",
+	"double[]": "double[]", "system.double[]": "double[]",
+	"decimal[]": "decimal[]", "system.decimal[]": "decimal[]",
+	"bool[]": "bool[]", "boolean[]": "bool[]", "system.boolean[]": "bool[]",
+	"datetime[]": "datetime[]", "system.datetime[]": "datetime[]",
 	"hashtable": "hashtable", "system.collections.hashtable": "hashtable", "ordered": "hashtable",
 	"pscustomobject": "pscustomobject", "psobject": "pscustomobject", "system.management.automation.pscustomobject": "pscustomobject",
 	"regex": "regex", "system.text.regularexpressions.regex": "regex",
@@ -113,6 +123,10 @@ func CanonicalType(name string) string {
 	return ""
 }
 
+// CanonicalTypeName is the .NET full name of a canonical type name ("int"
+// gives "System.Int32").
+func CanonicalTypeName(canonical string) string { return dotNetName(canonical) }
+
 // dotNetName is the type name used in conversion error messages.
 func dotNetName(canonical string) string {
 	switch canonical {
@@ -122,6 +136,8 @@ func dotNetName(canonical string) string {
 		return "System.Int64"
 	case "double":
 		return "System.Double"
+	case "decimal":
+		return "System.Decimal"
 	case "string":
 		return "System.String"
 	case "bool":
@@ -178,10 +194,10 @@ func Convert(v any, typeName string) (any, error) {
 			out[i] = c
 		}
 		return out, nil
-	case "string[]", "int[]":
-		elem := "string"
-		if t == "int[]" {
-			elem = "int"
+	case "string[]", "int[]", "long[]", "double[]", "decimal[]", "bool[]", "datetime[]":
+		elem := strings.TrimSuffix(t, "[]")
+		if v == nil {
+			return nil, nil
 		}
 		list := ToList(v)
 		out := make([]any, len(list))
@@ -192,7 +208,7 @@ func Convert(v any, typeName string) (any, error) {
 			}
 			out[i] = c
 		}
-		return out, nil
+		return MarkTyped(out, dotNetName(elem)), nil
 	}
 	if l, ok := v.([]any); ok && t != "string" && t != "bool" {
 		// A one-element array converts as its element.
@@ -231,6 +247,18 @@ func Convert(v any, typeName string) (any, error) {
 			return 0.0, nil
 		}
 		return ToFloat(v)
+	case "decimal":
+		if v == nil {
+			return Decimal(0), nil
+		}
+		f, err := ToFloat(v)
+		if err != nil {
+			if ce, ok := err.(*ConversionError); ok {
+				ce.Type = "System.Decimal"
+			}
+			return nil, err
+		}
+		return Decimal(f), nil
 	case "string":
 		if v == nil {
 			return "", nil

@@ -335,8 +335,16 @@ func (p *parser) typeName() string {
 			depth--
 			p.i++
 		default:
+			if depth > 0 {
+				// An unclosed generic or array bracket ("[[\v]"): no
+				// type name, so the caller reports it.
+				return ""
+			}
 			return strings.TrimSpace(p.src[start:p.i])
 		}
+	}
+	if depth > 0 {
+		return ""
 	}
 	return strings.TrimSpace(p.src[start:p.i])
 }

@@ -14,8 +14,6 @@ func Walk(node Node, fn func(Node) bool) {
 	walkValue(reflect.ValueOf(node).Elem(), fn)
 }
 
-var nodeType = reflect.TypeOf((*Node)(nil)).Elem()
-
 // walkValue visits the nodes held by v's fields: nodes, slices of nodes,
 // and helper structs (IfClause, HashPair, ...) that hold nodes.
 func walkValue(v reflect.Value, fn func(Node) bool) {
