@@ -32,7 +32,9 @@ var (
 
 	// ErrCorrupt is returned by Open when the file is not an exsh store
 	// (not a bbolt file, a bbolt file of some other program, a damaged
-	// page), and by a read that finds a record it cannot decode.
+	// page, an empty file beside other lab data), by a read that finds a
+	// record it cannot decode, and by any transaction that meets a damaged
+	// page.
 	ErrCorrupt = errors.New("store is corrupt or not an exsh store")
 
 	// ErrReadOnly is returned when the store file or its directory cannot

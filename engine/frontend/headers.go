@@ -90,18 +90,22 @@ func FilterHeader(msg []byte, rights state.Rights) []byte {
 func RemoveFields(msg []byte, drop func(name string) bool) []byte {
 	header, body := SplitHeader(msg)
 	fs := fields(header)
-	var b bytes.Buffer
-	b.Grow(len(msg))
+	keep := make([]bool, len(fs))
 	removed := false
-	for _, f := range fs {
-		if drop(fieldName(f)) {
-			removed = true
-			continue
-		}
-		b.Write(f)
+	for i, f := range fs {
+		keep[i] = !drop(fieldName(f))
+		removed = removed || !keep[i]
 	}
 	if !removed {
+		// No copy of the message (it may be tens of MiB) for nothing.
 		return msg
+	}
+	var b bytes.Buffer
+	b.Grow(len(msg))
+	for i, f := range fs {
+		if keep[i] {
+			b.Write(f)
+		}
 	}
 	if bytes.HasSuffix(header, []byte("\r\n\r\n")) || len(body) > 0 || bytes.Equal(header, []byte("\r\n")) {
 		b.WriteString("\r\n")

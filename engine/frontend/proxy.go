@@ -488,7 +488,9 @@ func (c *loggedConn) Write(b []byte) (int, error) {
 	}
 	if c.hidden {
 		// Only the AUTH verb and the end of data are worth a line.
-		if s := string(b); strings.HasPrefix(s, "AUTH ") {
+		// Test the prefix before converting: b may be a whole message.
+		if bytes.HasPrefix(b, []byte("AUTH ")) {
+			s := string(b)
 			mech, _, _ := strings.Cut(strings.TrimPrefix(s, "AUTH "), " ")
 			c.log.Send("AUTH " + strings.TrimSpace(mech))
 		}

@@ -289,12 +289,6 @@ func (t *Transport) matchQueues(all []*state.QueueRecord, identity string) ([]*s
 	return out, nil
 }
 
-// messageRef names one message copy.
-type messageRef struct {
-	queue int64
-	id    int64
-}
-
 // parseMessageIdentity splits "EX01\Queue\123", "Queue\123", "EX01\*\123",
 // "*\123" or "123" into a queue identity ("" for all queues) and the
 // message integer.

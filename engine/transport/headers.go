@@ -61,8 +61,19 @@ func decodeWords(s string) string {
 // GUID at the server FQDN) and Date headers a message lacks, and returns
 // what the queues need from its header.
 func prepareMessage(data []byte, fqdn string, received time.Time) ([]byte, messageHeader) {
+	at, insert, mh := prepareInsert(data, fqdn, received)
+	if len(insert) == 0 {
+		return data, mh
+	}
+	out := make([]byte, 0, len(data)+len(insert))
+	return append(append(append(out, data[:at]...), insert...), data[at:]...), mh
+}
+
+// prepareInsert is prepareMessage without the copy: the message with its
+// added fields is data[:at] + insert + data[at:] (insert is empty when
+// nothing is added).
+func prepareInsert(data []byte, fqdn string, received time.Time) (at int, insert []byte, mh messageHeader) {
 	h := parseHeader(data)
-	var mh messageHeader
 	mh.subject = decodeWords(strings.TrimSpace(h.Get("Subject")))
 	mh.from = fromAddress(h.Get("From"))
 	mh.messageID = strings.TrimSpace(h.Get("Message-Id"))
@@ -75,29 +86,59 @@ func prepareMessage(data []byte, fqdn string, received time.Time) ([]byte, messa
 		add = append(add, "Date: "+received.Format(time.RFC1123Z))
 	}
 	if len(add) == 0 {
-		return data, mh
+		return 0, nil, mh
 	}
-	return insertAtHeaderEnd(data, add), mh
+	at, insert = headerInsert(data, add)
+	return at, insert, mh
 }
 
-// insertAtHeaderEnd appends header fields at the end of the header block.
-func insertAtHeaderEnd(data []byte, fields []string) []byte {
+// headerInsert returns what appending header fields at the end of the
+// header block inserts, and where: data[:at] + insert + data[at:] is the
+// message with the fields.
+func headerInsert(data []byte, fields []string) (at int, insert []byte) {
 	end := headerEnd(data)
-	var b bytes.Buffer
-	b.Grow(len(data) + 256)
-	b.Write(data[:end])
-	if end > 0 && data[end-1] != '\n' {
-		b.WriteString("\r\n")
+	hdrEndsLine := end == 0 || data[end-1] == '\n'
+	return end, appendFields(nil, fields, hdrEndsLine, end == len(data))
+}
+
+// appendFields appends header fields to b, each ended by CRLF: after a CRLF
+// when the header before them does not end its last line, and followed by
+// the empty line that ends the header when the message has no body
+// separator.
+func appendFields(b []byte, fields []string, hdrEndsLine, noBody bool) []byte {
+	if !hdrEndsLine {
+		b = append(b, "\r\n"...)
 	}
 	for _, f := range fields {
-		b.WriteString(f)
-		b.WriteString("\r\n")
+		b = append(append(b, f...), "\r\n"...)
 	}
-	if end == len(data) {
-		b.WriteString("\r\n")
+	if noBody {
+		b = append(b, "\r\n"...)
 	}
-	b.Write(data[end:])
-	return b.Bytes()
+	return b
+}
+
+// fieldsLen is the length appendFields adds.
+func fieldsLen(fields []string, hdrEndsLine, noBody bool) int {
+	n := 0
+	if !hdrEndsLine {
+		n += 2
+	}
+	for _, f := range fields {
+		n += len(f) + 2
+	}
+	if noBody {
+		n += 2
+	}
+	return n
+}
+
+// insertAtHeaderEnd appends header fields at the end of the header block,
+// in a new slice.
+func insertAtHeaderEnd(data []byte, fields []string) []byte {
+	at, insert := headerInsert(data, fields)
+	out := make([]byte, 0, len(data)+len(insert))
+	return append(append(append(out, data[:at]...), insert...), data[at:]...)
 }
 
 func fromAddress(v string) string {
@@ -127,17 +168,21 @@ func originalArrivalTime(t time.Time) string {
 	return fmt.Sprintf("%s.%04d (UTC)", t.Format("02 Jan 2006 15:04:05"), t.Nanosecond()/100000)
 }
 
-// mailboxHeaders returns the message as Mailbox Transport Delivery stores
-// it: the delivery hop's Received: line on top and the organisation
-// headers at the end of the header block.
-func (t *Transport) mailboxHeaders(m *state.QueuedMessage, data []byte, now time.Time) []byte {
+// mailboxMessage returns the message head + body (as QueueTx.DataParts
+// returns it; head may be empty) as Mailbox Transport Delivery stores it:
+// the delivery hop's Received: line on top and the organisation headers at
+// the end of the header block. It builds the result in one allocation of
+// its final size and copies the body once, straight from the store: only
+// the header block is rewritten, and it is small.
+func (t *Transport) mailboxMessage(m *state.QueuedMessage, head, body []byte, now time.Time) []byte {
 	ip := m.ServerIP
 	if ip == "" {
 		ip = "127.0.0.1"
 	}
 	received := fmt.Sprintf("Received: from %s (%s) by %s (%s)\r\n with Microsoft SMTP Server\r\n (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id %s\r\n via Mailbox Transport; %s\r\n",
 		t.cfg.Fqdn, ip, t.cfg.Fqdn, ip, t.build, exchangeDate(now))
-	data = stripOrgHeaders(data)
+	hdr, rest := splitHeader(head, body)
+	hdr = stripOrgFields(hdr)
 	org := []string{
 		"X-MS-Exchange-Organization-Network-Message-Id: " + m.NetworkMessageId,
 		"X-MS-Exchange-Organization-AuthSource: " + t.cfg.Fqdn,
@@ -156,10 +201,53 @@ func (t *Transport) mailboxHeaders(m *state.QueuedMessage, data []byte, now time
 	if m.ServerIP != "" {
 		org = append(org, "X-MS-Exchange-Organization-OriginalServerIPAddress: "+m.ServerIP)
 	}
-	body := insertAtHeaderEnd(data, org)
-	out := make([]byte, 0, len(received)+len(body))
-	out = append(out, received...)
-	return append(out, body...)
+	restLen := 0
+	for _, r := range rest {
+		restLen += len(r)
+	}
+	hdrEndsLine := len(hdr) == 0 || hdr[len(hdr)-1] == '\n'
+	out := make([]byte, 0, len(received)+len(hdr)+fieldsLen(org, hdrEndsLine, restLen == 0)+restLen)
+	out = append(append(out, received...), hdr...)
+	out = appendFields(out, org, hdrEndsLine, restLen == 0)
+	for _, r := range rest {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// splitHeader splits the message head + body into its header block (up to
+// where the empty line that ends it starts, as headerEnd) and the rest,
+// without copying the body. The header is a copy only when it straddles
+// head and body.
+func splitHeader(head, body []byte) (hdr []byte, rest [][]byte) {
+	if len(head) == 0 {
+		end := headerEnd(body)
+		return body[:end], [][]byte{body[end:]}
+	}
+	if end := headerEnd(head); end < len(head) {
+		return head[:end], [][]byte{head[end:], body}
+	}
+	// The header goes on into body. As stored (QueueTx.DataParts) head
+	// ends a line and body starts with the empty line: the header is head.
+	if (bytes.HasSuffix(head, []byte("\r\n")) && bytes.HasPrefix(body, []byte("\r\n"))) ||
+		(bytes.HasSuffix(head, []byte("\n")) && bytes.HasPrefix(body, []byte("\n"))) {
+		return head, [][]byte{body}
+	}
+	// Any other cut: join head and body up to just past body's first empty
+	// line (all of it when there is none) and look again.
+	k := len(body)
+	i, j := bytes.Index(body, []byte("\r\n\r\n")), bytes.Index(body, []byte("\n\n"))
+	switch {
+	case i >= 0 && (j < 0 || i < j):
+		k = i + 4
+	case j >= 0:
+		k = j + 2
+	}
+	joined := append(append(make([]byte, 0, len(head)+k), head...), body[:k]...)
+	if e := headerEnd(joined); e < len(joined) {
+		return joined[:e], [][]byte{joined[e:], body[k:]}
+	}
+	return joined, [][]byte{body[k:]}
 }
 
 // stripOrgHeaders removes X-MS-Exchange-Organization-* and
@@ -169,11 +257,26 @@ func (t *Transport) mailboxHeaders(m *state.QueuedMessage, data []byte, now time
 func stripOrgHeaders(data []byte) []byte {
 	end := headerEnd(data)
 	hdr := data[:end]
-	if !bytes.Contains(bytes.ToLower(hdr), []byte("x-ms-exchange-")) {
+	if !hasOrgFields(hdr) {
 		return data
 	}
+	stripped := stripOrgFields(hdr)
+	out := make([]byte, 0, len(stripped)+len(data)-end)
+	return append(append(out, stripped...), data[end:]...)
+}
+
+func hasOrgFields(hdr []byte) bool {
+	return bytes.Contains(bytes.ToLower(hdr), []byte("x-ms-exchange-"))
+}
+
+// stripOrgFields is stripOrgHeaders for a header block alone; it returns
+// hdr itself when there is nothing to remove.
+func stripOrgFields(hdr []byte) []byte {
+	if !hasOrgFields(hdr) {
+		return hdr
+	}
 	var b bytes.Buffer
-	b.Grow(len(data))
+	b.Grow(len(hdr))
 	skipping := false
 	for len(hdr) > 0 {
 		i := bytes.IndexByte(hdr, '\n')
@@ -191,6 +294,5 @@ func stripOrgHeaders(data []byte) []byte {
 			b.Write(line)
 		}
 	}
-	b.Write(data[end:])
 	return b.Bytes()
 }

@@ -39,11 +39,13 @@ func (t *Transport) deliverToMailboxes(qr *state.QueueRecord, batch []*state.Que
 				}
 				continue
 			}
-			data, err := q.Data(m.InternalId)
+			// The stored bytes, read in place: the mailbox form is built
+			// from them with one copy.
+			head, body, err := q.DataParts(m.InternalId)
 			if err != nil {
 				return err
 			}
-			plan, ok := t.planMailboxDelivery(org, m, data, now)
+			plan, ok := t.planMailboxDelivery(org, m, head, body, now)
 			if !ok {
 				crashedMsgs = append(crashedMsgs, m)
 				continue
@@ -94,15 +96,16 @@ type mailboxPlan struct {
 
 // planMailboxDelivery reads the recipients' mailboxes and builds the stored
 // form of the message; it writes nothing. A panic is reported as !ok.
-func (t *Transport) planMailboxDelivery(org state.Tx, m *state.QueuedMessage, data []byte, now time.Time) (plan mailboxPlan, ok bool) {
+func (t *Transport) planMailboxDelivery(org state.Tx, m *state.QueuedMessage, head, body []byte, now time.Time) (plan mailboxPlan, ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			t.log.Error("mailbox delivery panic", "message", m.InternalId, "panic", fmt.Sprint(p))
 			plan, ok = mailboxPlan{}, false
 		}
 	}()
-	plan.data = t.mailboxHeaders(m, data, now)
-	hdr := parseHeader(data)
+	plan.data = t.mailboxMessage(m, head, body, now)
+	hdrBlock, _ := splitHeader(head, body)
+	hdr := parseHeader(hdrBlock)
 	from := fromAddress(hdr.Get("From"))
 	if from == "" {
 		from = m.FromAddress

@@ -400,7 +400,10 @@ func (t *Transport) Submit(sub *mail.Submission) (*mail.Receipt, error) {
 	if received.IsZero() {
 		received = now
 	}
-	data, hdr := prepareMessage(sub.Data, t.cfg.Fqdn, received)
+	// The fields Submit adds (Message-ID, Date) are stored beside the data,
+	// not spliced into a copy of it.
+	data := sub.Data
+	at, insert, hdr := prepareInsert(data, t.cfg.Fqdn, received)
 	set := t.settings()
 	m := &state.QueuedMessage{
 		Queue:            state.QueueSubmission,
@@ -409,7 +412,7 @@ func (t *Transport) Submit(sub *mail.Submission) (*mail.Receipt, error) {
 		Sender:           trimAddr(sub.Sender),
 		FromAddress:      trimAddr(sub.Sender),
 		Subject:          hdr.subject,
-		Size:             int64(len(data)),
+		Size:             int64(len(data) + len(insert)),
 		DateReceived:     received,
 		ExpirationTime:   received.Add(set.MessageExpirationTimeout),
 		Status:           state.MessageReady,
@@ -440,7 +443,7 @@ func (t *Transport) Submit(sub *mail.Submission) (*mail.Receipt, error) {
 		a := trimAddr(r)
 		m.Recipients = append(m.Recipients, state.QueuedRecipient{Address: a, OriginalAddress: a, Status: state.RecipientReady, Domain: state.AddressDomain(a)})
 	}
-	if err := t.st.Enqueue(m, data); err != nil {
+	if err := t.st.EnqueueInsert(m, data, at, insert); err != nil {
 		t.log.Error("cannot queue a submitted message", "err", err)
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func (s *Store) Check() error {
 		return state.ErrClosed
 	}
 	var errs []error
-	err := s.db.View(func(btx *bolt.Tx) error {
+	err := s.view(func(btx *bolt.Tx) error {
 		for e := range btx.Check() {
 			errs = append(errs, fmt.Errorf("bbolt: %v: %w", e, state.ErrCorrupt))
 		}

@@ -25,6 +25,8 @@ import (
 //	queueMessages  queueKey64(queue) queueKey64(id)      -> JSON state.QueuedMessage (one per copy)
 //	queueCopies    queueKey64(id) queueKey64(queue)      -> empty (which queues hold a copy)
 //	queueData      queueKey64(id)                  -> raw message (shared by all copies; sequence: InternalId)
+//	queueDataInsert queueKey64(id)                 -> queueKey64(offset) bytes: bytes the message holds at offset
+//	                                                  that are not in queueData (optional; see EnqueueInsert)
 //	mailboxItems   mailbox guid queueKey64(item)   -> JSON state.MailboxItem (sequence: item ids)
 //	mailboxData    mailbox guid queueKey64(item)   -> raw message as delivered
 var (
@@ -33,6 +35,7 @@ var (
 	bucketQueueMessages = []byte("queueMessages")
 	bucketQueueCopies   = []byte("queueCopies")
 	bucketQueueData     = []byte("queueData")
+	bucketQueueInsert   = []byte("queueDataInsert")
 	bucketMailboxItems  = []byte("mailboxItems")
 	bucketMailboxData   = []byte("mailboxData")
 )
@@ -78,8 +81,11 @@ func queueMsgKey(queue, id int64) []byte {
 // InitQueues creates the queue and mailbox buckets and the three fixed
 // queues (Submission, Unreachable, Poison) if they are missing.
 func (s *Store) InitQueues(now time.Time) error {
-	return s.DB().Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketQueues, bucketQueueKeys, bucketQueueMessages, bucketQueueCopies, bucketQueueData, bucketMailboxItems, bucketMailboxData} {
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	return s.update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketQueues, bucketQueueKeys, bucketQueueMessages, bucketQueueCopies, bucketQueueData, bucketQueueInsert, bucketMailboxItems, bucketMailboxData} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -119,26 +125,48 @@ const queueZeroGuid = "00000000-0000-0000-0000-000000000000"
 // Enqueue returns only after that commit is on disk. A failed write gives
 // an error wrapping state.ErrQueueFull and nothing is stored.
 func (s *Store) Enqueue(m *state.QueuedMessage, data []byte) error {
-	err := s.DB().Batch(func(tx *bolt.Tx) error {
+	return s.EnqueueInsert(m, data, 0, nil)
+}
+
+// EnqueueInsert is Enqueue for the message data[:at] + insert + data[at:]
+// (insert is typically a few header fields added to the header block). The
+// two parts are stored as they are, so a large message is not copied to
+// make room for a few bytes; Data and DataParts put them together again.
+// data and insert must not change until EnqueueInsert returns.
+func (s *Store) EnqueueInsert(m *state.QueuedMessage, data []byte, at int, insert []byte) error {
+	if at < 0 || at > len(data) {
+		return fmt.Errorf("%w: insertion offset %d outside the message (%d bytes)", state.ErrInvalid, at, len(data))
+	}
+	if len(insert) == 0 {
+		at = 0
+	}
+	err := s.Batch(func(tx *bolt.Tx) error {
 		// Batch may run this more than once; every run starts afresh.
 		m.InternalId = 0
 		q := &QueueTx{tx: tx, s: s}
-		if err := q.AddMessage(m, data); err != nil {
+		if err := q.addMessage(m, data, at, insert); err != nil {
 			return err
 		}
 		return queueFailpoint("enqueue")
 	})
 	if err != nil {
 		m.InternalId = 0
-		return fmt.Errorf("%w: %v", state.ErrQueueFull, err)
+		return fmt.Errorf("%w: %w", state.ErrQueueFull, err)
 	}
 	return nil
 }
 
 // QueueUpdate runs fn in one read-write transaction over the queue and
 // mailbox buckets: everything fn does is committed together or not at all.
+// A damaged page gives an error wrapping state.ErrCorrupt.
 func (s *Store) QueueUpdate(fn func(q *QueueTx) error) error {
-	return s.DB().Update(func(tx *bolt.Tx) error {
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	if s.opts.ReadOnly {
+		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
+	}
+	return s.update(func(tx *bolt.Tx) error {
 		if err := fn(&QueueTx{tx: tx, s: s}); err != nil {
 			return err
 		}
@@ -147,9 +175,12 @@ func (s *Store) QueueUpdate(fn func(q *QueueTx) error) error {
 }
 
 // QueueView runs fn in a read-only transaction over the queue and mailbox
-// buckets.
+// buckets. A damaged page gives an error wrapping state.ErrCorrupt.
 func (s *Store) QueueView(fn func(q *QueueTx) error) error {
-	return s.DB().View(func(tx *bolt.Tx) error {
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	return s.view(func(tx *bolt.Tx) error {
 		return fn(&QueueTx{tx: tx, s: s})
 	})
 }
@@ -364,15 +395,45 @@ func (q *QueueTx) Copies(id int64) ([]int64, error) {
 
 // Data returns the raw bytes of message id (a copy the caller owns).
 func (q *QueueTx) Data(id int64) ([]byte, error) {
-	b, err := q.bucket(bucketQueueData)
+	head, body, err := q.DataParts(id)
 	if err != nil {
 		return nil, err
 	}
-	v := b.Get(queueKey64(id))
-	if v == nil {
-		return nil, fmt.Errorf("message data %d: %w", id, state.ErrNotFound)
+	out := make([]byte, len(head)+len(body))
+	copy(out[copy(out, head):], body)
+	return out, nil
+}
+
+// DataParts returns the raw bytes of message id as head + body, without
+// copying the bulk of it: body is the store's own memory, valid only
+// until the transaction ends and never to be changed; head is a small
+// slice the caller owns, empty unless the message was stored with
+// EnqueueInsert (then it is the bytes up to and including the insertion).
+func (q *QueueTx) DataParts(id int64) (head, body []byte, err error) {
+	b, err := q.bucket(bucketQueueData)
+	if err != nil {
+		return nil, nil, err
 	}
-	return bytes.Clone(v), nil
+	key := queueKey64(id)
+	v := b.Get(key)
+	if v == nil {
+		return nil, nil, fmt.Errorf("message data %d: %w", id, state.ErrNotFound)
+	}
+	ib := q.tx.Bucket(bucketQueueInsert) // absent in stores written before it existed
+	if ib == nil {
+		return nil, v, nil
+	}
+	ins := ib.Get(key)
+	if ins == nil {
+		return nil, v, nil
+	}
+	if len(ins) < 8 || binary.BigEndian.Uint64(ins) > uint64(len(v)) {
+		return nil, nil, fmt.Errorf("message data %d: the stored insertion is unreadable: %w", id, state.ErrCorrupt)
+	}
+	at := int(binary.BigEndian.Uint64(ins))
+	head = make([]byte, 0, at+len(ins)-8)
+	head = append(append(head, v[:at]...), ins[8:]...)
+	return head, v[at:], nil
 }
 
 // AddMessage puts a copy of a message into queue m.Queue. With
@@ -381,6 +442,12 @@ func (q *QueueTx) Data(id int64) ([]byte, error) {
 // shared. If the queue already holds a copy of that message the
 // recipients are merged into it. The queue's counters are updated.
 func (q *QueueTx) AddMessage(m *state.QueuedMessage, data []byte) error {
+	return q.addMessage(m, data, 0, nil)
+}
+
+// addMessage is AddMessage storing data with insert at offset at (see
+// EnqueueInsert).
+func (q *QueueTx) addMessage(m *state.QueuedMessage, data []byte, at int, insert []byte) error {
 	qr, err := q.Queue(m.Queue)
 	if err != nil {
 		return err
@@ -398,6 +465,21 @@ func (q *QueueTx) AddMessage(m *state.QueuedMessage, data []byte) error {
 	}
 	if data != nil {
 		if err := db.Put(queueKey64(m.InternalId), data); err != nil {
+			return err
+		}
+		ib, err := q.bucket(bucketQueueInsert)
+		if err != nil {
+			return err
+		}
+		if len(insert) > 0 {
+			v := make([]byte, 8+len(insert))
+			binary.BigEndian.PutUint64(v, uint64(at))
+			copy(v[8:], insert)
+			err = ib.Put(queueKey64(m.InternalId), v)
+		} else {
+			err = ib.Delete(queueKey64(m.InternalId))
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -467,6 +549,10 @@ func (q *QueueTx) PutMessage(m *state.QueuedMessage) error {
 // RemoveMessage deletes the copy of message id from a queue; the raw bytes
 // go with the last copy. The queue's counters are updated.
 func (q *QueueTx) RemoveMessage(queue, id int64) error {
+	return q.removeMessage(queue, id, false)
+}
+
+func (q *QueueTx) removeMessage(queue, id int64, keepData bool) error {
 	mb, err := q.bucket(bucketQueueMessages)
 	if err != nil {
 		return err
@@ -495,12 +581,19 @@ func (q *QueueTx) RemoveMessage(queue, id int64) error {
 	if err != nil {
 		return err
 	}
-	if len(left) == 0 {
+	if len(left) == 0 && !keepData {
 		db, err := q.bucket(bucketQueueData)
 		if err != nil {
 			return err
 		}
 		if err := db.Delete(queueKey64(id)); err != nil {
+			return err
+		}
+		ib, err := q.bucket(bucketQueueInsert)
+		if err != nil {
+			return err
+		}
+		if err := ib.Delete(queueKey64(id)); err != nil {
 			return err
 		}
 	}
@@ -560,21 +653,14 @@ func (q *QueueTx) MoveMessage(m *state.QueuedMessage, to int64) error {
 // RemoveMessageKeepData deletes a copy like RemoveMessage but keeps the raw
 // bytes even if it was the last copy (the caller adds a new copy next).
 func (q *QueueTx) RemoveMessageKeepData(queue, id int64) error {
-	data, err := q.Data(id)
-	if err != nil {
-		return err
-	}
-	if err := q.RemoveMessage(queue, id); err != nil {
-		return err
-	}
 	db, err := q.bucket(bucketQueueData)
 	if err != nil {
 		return err
 	}
 	if db.Get(queueKey64(id)) == nil {
-		return db.Put(queueKey64(id), data)
+		return fmt.Errorf("message data %d: %w", id, state.ErrNotFound)
 	}
-	return nil
+	return q.removeMessage(queue, id, true)
 }
 
 // Deliver stores a message in a mailbox and assigns item.Id. Used with

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"exsh/state"
 	"exsh/state/boltdb"
 	"exsh/state/statetest"
@@ -213,4 +215,74 @@ func TestMailboxItems(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// EnqueueInsert keeps the inserted bytes beside the data: Data and
+// DataParts give the whole message, moving the message between queues
+// keeps it, and removing the last copy removes both parts.
+func TestEnqueueInsert(t *testing.T) {
+	st := statetest.MustOpen(t)
+	if err := st.InitQueues(t0); err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("Subject: s\r\n\r\nbody\r\n")
+	insert := []byte("Message-ID: <x@y>\r\n")
+	m := &state.QueuedMessage{Queue: state.QueueSubmission}
+	if err := st.EnqueueInsert(m, data, 12, insert); err != nil {
+		t.Fatal(err)
+	}
+	want := "Subject: s\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n"
+	check := func(when string) {
+		t.Helper()
+		err := st.QueueView(func(q *boltdb.QueueTx) error {
+			d, err := q.Data(m.InternalId)
+			if err != nil {
+				return err
+			}
+			head, body, err := q.DataParts(m.InternalId)
+			if err != nil {
+				return err
+			}
+			if string(d) != want || string(head)+string(body) != want || string(head) != want[:31] {
+				t.Errorf("%s: Data %q, DataParts %q + %q", when, d, head, body)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+	}
+	check("queued")
+	if err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		c, err := q.Message(state.QueueSubmission, m.InternalId)
+		if err != nil {
+			return err
+		}
+		return q.MoveMessage(c, state.QueuePoison)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("moved")
+	if err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		return q.RemoveMessage(state.QueuePoison, m.InternalId)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.QueueView(func(q *boltdb.QueueTx) error {
+		if _, _, err := q.DataParts(m.InternalId); !errors.Is(err, state.ErrNotFound) {
+			t.Errorf("after the last copy went: %v", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.DB().View(func(tx *bolt.Tx) error {
+		if n := tx.Bucket([]byte("queueDataInsert")).Stats().KeyN; n != 0 {
+			t.Errorf("%d inserted parts left after the message went", n)
+		}
+		return nil
+	})
+	if err := st.EnqueueInsert(&state.QueuedMessage{Queue: state.QueueSubmission}, data, len(data)+1, insert); !errors.Is(err, state.ErrInvalid) {
+		t.Errorf("insertion beyond the data: %v", err)
+	}
 }

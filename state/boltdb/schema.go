@@ -76,7 +76,7 @@ var migrations = []migration{
 // init checks the file is an exsh store and migrates it to SchemaVersion.
 func (s *Store) init() error {
 	if s.opts.ReadOnly {
-		return s.db.View(func(tx *bolt.Tx) error {
+		return s.view(func(tx *bolt.Tx) error {
 			v, err := readSchema(tx)
 			if err != nil {
 				return fmt.Errorf("store %q: %w", s.path, err)
@@ -90,7 +90,7 @@ func (s *Store) init() error {
 			return nil
 		})
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		v, err := readSchema(tx)
 		if err != nil {
 			return fmt.Errorf("store %q: %w", s.path, err)

@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -53,6 +55,9 @@ type Store struct {
 
 	connectors connectorCache
 
+	batchMu sync.Mutex // guards pending
+	pending *batch
+
 	subMu sync.Mutex // guards subs and nextSub
 	subs  map[int]*subscriber
 	next  int
@@ -70,8 +75,18 @@ func OpenDataPath(dataPath string, opts Options) (*Store, error) {
 // 0700) when missing, and brings its schema up to date. Errors wrap
 // state.ErrLocked (another process holds the file), state.ErrCorrupt (not
 // an exsh store, or damaged), state.ErrReadOnly (the file or directory
-// cannot be written), state.ErrSchemaVersion (written by a newer exsh) or
-// state.ErrNotFound (ReadOnly and no file).
+// cannot be written, the file system is mounted read-only),
+// state.ErrSchemaVersion (written by a newer exsh) or state.ErrNotFound
+// (ReadOnly and no file).
+//
+// An existing file of zero bytes is where a store was being created when
+// the process died (bbolt writes its first pages right after creating the
+// file), or what is left of a store truncated by a full disk or a bad
+// copy. Open treats it as new only when nothing else is in its directory
+// (the data path): beside other lab data (logs, history, a socket) it is
+// reported as state.ErrCorrupt, so that a lost organisation is noticed
+// rather than silently replaced by an empty one. A read-only open always
+// reports it.
 func Open(path string, opts Options) (st *Store, err error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
@@ -87,7 +102,7 @@ func Open(path string, opts Options) (st *Store, err error) {
 			return nil, fmt.Errorf("store %q: %w", path, err)
 		}
 	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		if errors.Is(err, fs.ErrPermission) {
+		if isReadOnlyError(err) {
 			return nil, fmt.Errorf("store %q: cannot create the data path: %v: %w", path, err, state.ErrReadOnly)
 		}
 		return nil, fmt.Errorf("store %q: cannot create the data path: %w", path, err)
@@ -95,23 +110,35 @@ func Open(path string, opts Options) (st *Store, err error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("store %q is a directory: %w", path, state.ErrCorrupt)
 	}
+	if err := checkEmptyFile(path, opts); err != nil {
+		return nil, err
+	}
 
-	// bbolt panics on some damaged files instead of returning an error.
+	// bbolt panics on some damaged files instead of returning an error, or
+	// faults reading through a bad offset.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			if st != nil && st.db != nil {
 				st.db.Close()
 			}
-			st, err = nil, fmt.Errorf("store %q: %v: %w", path, r, state.ErrCorrupt)
+			st, err = nil, damagedError(path, r)
 		}
 	}()
 
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      opts.Timeout,
-		ReadOnly:     opts.ReadOnly,
-		NoSync:       opts.NoSync,
-		FreelistType: bolt.FreelistMapType,
-	})
+	bopts := &bolt.Options{
+		Timeout:         opts.Timeout,
+		ReadOnly:        opts.ReadOnly,
+		NoSync:          opts.NoSync,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: initialMmapSize,
+	}
+	db, err := bolt.Open(path, 0o600, bopts)
+	if errors.Is(err, syscall.ENOMEM) {
+		// Address space is limited (ulimit -v): map only the file.
+		bopts.InitialMmapSize = 0
+		db, err = bolt.Open(path, 0o600, bopts)
+	}
 	if err != nil {
 		return nil, openError(path, opts, err)
 	}
@@ -130,7 +157,7 @@ func openError(path string, opts Options, err error) error {
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
 		errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrInvalidMapping):
 		return fmt.Errorf("store %q: %v: %w", path, err, state.ErrCorrupt)
-	case errors.Is(err, fs.ErrPermission):
+	case isReadOnlyError(err):
 		return fmt.Errorf("store %q cannot be opened for writing: %v: %w", path, err, state.ErrReadOnly)
 	}
 	// bbolt reports a file too small to hold its meta pages with plain
@@ -143,17 +170,36 @@ func openError(path string, opts Options, err error) error {
 	return fmt.Errorf("store %q: %v: %w", path, err, state.ErrCorrupt)
 }
 
+// isReadOnlyError reports whether err means the file or directory cannot
+// be written: no permission (EACCES, EPERM) or a file system mounted
+// read-only (EROFS).
+func isReadOnlyError(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
+}
+
+// initialMmapSize is how much of the file bbolt maps at first. bbolt
+// remaps when the file outgrows its mapping, and before unmapping it
+// copies every value the open write transaction holds onto the heap: with
+// a small mapping, the commit that stores a large message (the store
+// doubles from a few hundred KiB) holds the message three times. Address
+// space is cheap on 64-bit systems; a map larger than the file costs
+// nothing until the file grows into it.
+const initialMmapSize = (1 << 30) * int(^uintptr(0)>>63) // 1 GiB on 64-bit, 0 (bbolt's default) on 32-bit
+
 // Path is the store's file name.
 func (s *Store) Path() string { return s.path }
 
-// DB returns the underlying bbolt database, for the transport engine's
-// queue and mailbox code in this package's queue files. Organisation data
-// must be changed only through Update.
+// DB returns the underlying bbolt database, for tuning (MaxBatchDelay).
+// Transactions should go through View, Update, Batch, QueueView and
+// QueueUpdate, which report a damaged file as state.ErrCorrupt where
+// bbolt itself panics. Organisation data must be changed only through
+// Update.
 func (s *Store) DB() *bolt.DB { return s.db }
 
-// Batch runs fn through bolt.DB.Batch: concurrent callers share one
+// Batch runs fn as bolt.DB.Batch does: concurrent callers share one
 // transaction. fn may run more than once and must be idempotent. A nil
-// return means committed.
+// return means committed. A damaged page gives an error wrapping
+// state.ErrCorrupt, as for Update.
 func (s *Store) Batch(fn func(*bolt.Tx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
@@ -161,20 +207,23 @@ func (s *Store) Batch(fn func(*bolt.Tx) error) error {
 	if s.opts.ReadOnly {
 		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
 	}
-	return s.db.Batch(fn)
+	return s.batch(fn)
 }
 
-// View implements state.Store.
+// View implements state.Store. A damaged page in the file gives an error
+// wrapping state.ErrCorrupt rather than bbolt's panic.
 func (s *Store) View(fn func(tx state.Tx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
 	}
-	return s.db.View(func(btx *bolt.Tx) error {
+	return s.view(func(btx *bolt.Tx) error {
 		return fn(s.newTx(btx))
 	})
 }
 
-// Update implements state.Store.
+// Update implements state.Store. A damaged page in the file gives an
+// error wrapping state.ErrCorrupt rather than bbolt's panic; nothing is
+// committed.
 func (s *Store) Update(fn func(tx state.Tx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
@@ -182,7 +231,7 @@ func (s *Store) Update(fn func(tx state.Tx) error) error {
 	if s.opts.ReadOnly {
 		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
 	}
-	return s.db.Update(func(btx *bolt.Tx) error {
+	return s.update(func(btx *bolt.Tx) error {
 		return fn(s.newTx(btx))
 	})
 }

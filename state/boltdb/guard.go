@@ -1,0 +1,186 @@
+package boltdb
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"exsh/state"
+)
+
+// bbolt trusts the pages of its file: on a damaged page it panics ("assertion
+// failed: Page expected to be: 2, but self identifies as ...", "invalid page
+// type") or reads through a bad offset. Every transaction this package runs
+// goes through guard, which turns such a panic into an error wrapping
+// state.ErrCorrupt that names the file. Panics raised by the caller's own
+// function (a bug, not damage) are left alone.
+
+// view runs fn in a read-only bbolt transaction.
+func (s *Store) view(fn func(*bolt.Tx) error) error {
+	return s.guard(func() error { return s.db.View(fn) })
+}
+
+// update runs fn in a read-write bbolt transaction.
+func (s *Store) update(fn func(*bolt.Tx) error) error {
+	return s.guard(func() error { return s.db.Update(fn) })
+}
+
+// guard runs op, which runs one bbolt transaction (bbolt rolls it back while
+// the panic unwinds), and reports a panic raised inside bbolt as damage.
+// Memory faults are made panics for the duration, so that a page offset
+// pointing outside the mapping is reported too instead of killing the
+// process.
+func (s *Store) guard(op func() error) (err error) {
+	done := false
+	prev := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(prev)
+		if done || !panickingInBolt() {
+			return
+		}
+		err = s.damaged(recover())
+	}()
+	err = op()
+	done = true
+	return err
+}
+
+// damaged is the error for a panic bbolt raised on the store's pages.
+func (s *Store) damaged(p any) error {
+	return damagedError(s.path, p)
+}
+
+func damagedError(path string, p any) error {
+	return fmt.Errorf("the store %q is damaged (%v); restore it from a backup, or remove it to start a new lab: %w", path, p, state.ErrCorrupt)
+}
+
+// panickingInBolt reports whether the goroutine is panicking and the panic
+// was raised in bbolt: the first frame below runtime.gopanic that belongs
+// to bbolt or to exsh is bbolt's (standard-library frames in between, such
+// as sort.Search or bytes.Compare called by bbolt, are skipped). It must be
+// called from the deferred function itself.
+func panickingInBolt() bool {
+	var pcs [64]uintptr
+	n := runtime.Callers(3, pcs[:]) // skip Callers, panickingInBolt, the deferred function
+	frames := runtime.CallersFrames(pcs[:n])
+	panicking := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case !panicking:
+			panicking = f.Function == "runtime.gopanic"
+		case strings.HasPrefix(f.Function, "go.etcd.io/bbolt"):
+			return true
+		case strings.HasPrefix(f.Function, "exsh/"):
+			return false
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// --- Batch -----------------------------------------------------------
+
+// bbolt's own DB.Batch commits from a timer goroutine, where a panic on a
+// damaged page could not be recovered. This is the same algorithm with the
+// commit run through guard. The batch size and delay are bbolt's
+// (DB().MaxBatchSize, DB().MaxBatchDelay).
+
+// errTrySolo tells a batch member to run its function in a transaction of
+// its own: it failed inside the shared one.
+var errTrySolo = errors.New("batch function returned an error and should be re-run solo")
+
+type batchCall struct {
+	fn  func(*bolt.Tx) error
+	err chan<- error
+}
+
+type batch struct {
+	s     *Store
+	timer *time.Timer
+	start sync.Once
+	calls []batchCall
+}
+
+func (s *Store) batch(fn func(*bolt.Tx) error) error {
+	errCh := make(chan error, 1)
+	maxSize, maxDelay := s.db.MaxBatchSize, s.db.MaxBatchDelay
+	s.batchMu.Lock()
+	if s.pending == nil || len(s.pending.calls) >= maxSize {
+		b := &batch{s: s}
+		b.timer = time.AfterFunc(maxDelay, b.trigger)
+		s.pending = b
+	}
+	b := s.pending
+	b.calls = append(b.calls, batchCall{fn: fn, err: errCh})
+	if len(b.calls) >= maxSize {
+		go b.trigger()
+	}
+	s.batchMu.Unlock()
+
+	err := <-errCh
+	if err == errTrySolo {
+		err = s.update(fn)
+	}
+	return err
+}
+
+func (b *batch) trigger() { b.start.Do(b.run) }
+
+// run commits the batch; a member whose function fails is taken out and
+// told to retry on its own, and the rest run again.
+func (b *batch) run() {
+	b.s.batchMu.Lock()
+	b.timer.Stop()
+	if b.s.pending == b {
+		b.s.pending = nil
+	}
+	b.s.batchMu.Unlock()
+	for len(b.calls) > 0 {
+		failed := -1
+		err := b.s.update(func(tx *bolt.Tx) error {
+			for i, c := range b.calls {
+				if err := safelyCall(c.fn, tx); err != nil {
+					failed = i
+					return err
+				}
+			}
+			return nil
+		})
+		if failed >= 0 {
+			c := b.calls[failed]
+			b.calls[failed], b.calls = b.calls[len(b.calls)-1], b.calls[:len(b.calls)-1]
+			c.err <- errTrySolo
+			continue
+		}
+		for _, c := range b.calls {
+			c.err <- err
+		}
+		return
+	}
+}
+
+// safelyCall runs one batch member's function; its panic fails only that
+// member (the panic is re-raised when it runs solo, in its own goroutine),
+// except a panic raised in bbolt, which is damage and is left to guard.
+func safelyCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+	done := false
+	defer func() {
+		if done || panickingInBolt() {
+			return
+		}
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	err = fn(tx)
+	done = true
+	return err
+}
