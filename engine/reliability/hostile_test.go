@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -257,10 +258,17 @@ type heapWatch struct {
 	peak atomic.Uint64
 	stop chan struct{}
 	done chan struct{}
+	// gcPercent is the GOGC setting to restore when the watch stops.
+	gcPercent int
 }
 
+// watchHeap samples the heap until Stop. While it watches, the collector
+// runs at GOGC=10, so that the peak counts
+// what the engine holds rather than garbage a lazy collection left behind
+// (which made the figure depend on the timing of the last GC).
 func watchHeap() *heapWatch {
 	w := &heapWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	w.gcPercent = debug.SetGCPercent(10)
 	go func() {
 		defer close(w.done)
 		var ms runtime.MemStats
@@ -282,6 +290,7 @@ func watchHeap() *heapWatch {
 func (w *heapWatch) Stop() uint64 {
 	close(w.stop)
 	<-w.done
+	debug.SetGCPercent(w.gcPercent)
 	return w.peak.Load()
 }
 
