@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -181,12 +183,30 @@ func Start(t testing.TB, opts Options) *Env {
 		e.Recorder = &Recorder{}
 		sub = e.Recorder
 	}
-	svc, err := engine.New(st, engine.Options{DataPath: e.DataPath, PortMap: e.Ports.Map, Submitter: sub, Credential: opts.Credential})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(context.Background()); err != nil {
-		t.Fatal(err)
+	// A free port can be taken by another process (tests run in parallel)
+	// between being picked and being listened on; then that binding gets
+	// a new port and the engine starts again, so a test never talks to
+	// someone else's listener.
+	var svc *engine.Service
+	for attempt := 0; ; attempt++ {
+		var err error
+		svc, err = engine.New(st, engine.Options{DataPath: e.DataPath, PortMap: e.Ports.Map, Submitter: sub, Credential: opts.Credential})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		taken := takenBindingPorts(svc.Endpoints())
+		if len(taken) == 0 || attempt == 4 || len(opts.FixedPorts) > 0 {
+			break
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		svc.Stop(ctx)
+		cancel()
+		for _, port := range taken {
+			e.Ports.Set(port, FreePort())
+		}
 	}
 	e.Service = svc
 	t.Cleanup(func() {
@@ -371,4 +391,19 @@ func TryDial(addr string) (bool, error) {
 	}
 	c.Close()
 	return true, nil
+}
+
+// takenBindingPorts lists the binding ports whose listener could not start
+// because its address was in use.
+func takenBindingPorts(eps []engine.Endpoint) []int {
+	var ports []int
+	for _, ep := range eps {
+		if ep.Listen != "" || ep.Err == nil || !errors.Is(ep.Err, syscall.EADDRINUSE) {
+			continue
+		}
+		if ap, err := netip.ParseAddrPort(ep.Binding); err == nil {
+			ports = append(ports, int(ap.Port()))
+		}
+	}
+	return ports
 }
