@@ -203,12 +203,8 @@ func protocolLog(dataPath, service, kind string) string {
 }
 
 func receivedLines(msg string) []string {
-	var hops []string
 	header, _, _ := strings.Cut(msg, "\r\n\r\n")
-	for _, f := range regexp.MustCompile(`(?m)^Received: [^\r\n]*(?:\r\n[ \t][^\r\n]*)*`).FindAllString(header, -1) {
-		hops = append(hops, f)
-	}
-	return hops
+	return regexp.MustCompile(`(?m)^Received: [^\r\n]*(?:\r\n[ \t][^\r\n]*)*`).FindAllString(header, -1)
 }
 
 // Mail from the Administrator mailbox to the Internet through a send

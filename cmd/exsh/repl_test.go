@@ -95,12 +95,6 @@ func (p *tmuxPane) waitFor(pattern string, timeout time.Duration) string {
 	}
 }
 
-// lastLine returns the last non-empty line of the screen.
-func lastLine(screen string) string {
-	lines := strings.Split(strings.TrimRight(screen, "\n "), "\n")
-	return strings.TrimRight(lines[len(lines)-1], " ")
-}
-
 // promptRE matches the EMS prompt at the start of a line (capture-pane
 // drops the blank after it when nothing follows).
 const promptRE = `^\[PS\] [^\n]*> ?`

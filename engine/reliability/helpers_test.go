@@ -3,7 +3,6 @@ package reliability
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -443,11 +442,6 @@ func tempDirOn(t testing.TB, base, name string) string {
 		t.Fatal(err)
 	}
 	return d
-}
-
-// withTimeout is a context for stopping an engine.
-func withTimeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
 }
 
 // checkQueueCounts compares each queue's MessageCount (what Get-Queue

@@ -33,7 +33,6 @@ type recorder struct {
 	msgs     [][]byte
 	envs     []*Envelope
 	refuseTo string
-	panicOn  string
 }
 
 func (r *recorder) Authenticate(st *State, identity, user, pass string) (string, error) {
