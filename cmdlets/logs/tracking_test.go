@@ -67,7 +67,7 @@ func writeLog(t *testing.T) string {
 
 func events(rt *runtime) string {
 	var ids []string
-	for _, o := range rt.objects {
+	for _, o := range rt.Objects {
 		v, _ := o.(*object.PSObject).Get("EventId")
 		ids = append(ids, object.ToString(v))
 	}
@@ -109,7 +109,7 @@ func TestGetMessageTrackingLog(t *testing.T) {
 	}
 
 	rt, _ := invoke(t, cmd, map[string]any{"EventId": "FAIL"})
-	o := rt.objects[0].(*object.PSObject)
+	o := rt.Objects[0].(*object.PSObject)
 	want := map[string]string{
 		"Source": "ROUTING", "Sender": "chris@contoso.com", "MessageSubject": "Quarterly report",
 		"InternalMessageId": "7", "TotalBytes": "2048", "ConnectorId": `EX01\Default EX01`,
@@ -151,8 +151,8 @@ func TestGetMessageTrackingLog(t *testing.T) {
 
 	// An empty data path has nothing to find.
 	rt, err := invoke(t, find(t, Cmdlets(&cmdlets.Deps{DataPath: t.TempDir()}), "Get-MessageTrackingLog"), nil)
-	if err != nil || len(rt.objects) != 0 {
-		t.Errorf("empty folder: %v %d", err, len(rt.objects))
+	if err != nil || len(rt.Objects) != 0 {
+		t.Errorf("empty folder: %v %d", err, len(rt.Objects))
 	}
 }
 

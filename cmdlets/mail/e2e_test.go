@@ -92,10 +92,10 @@ func TestEndToEndSendToThisServer(t *testing.T) {
 		"From": "printer@contoso.com", "To": strs("administrator@contoso.com"), "Subject": "Scan 42",
 		"Body": "See attachment.", "SmtpServer": "EX01", "Transcript": true,
 	})
-	if err != nil || len(rt.errors) > 0 {
-		t.Fatalf("send: %v %v\n%s", err, rt.errors, rt.host.String())
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatalf("send: %v %v\n%s", err, rt.Errors, rt.Host.String())
 	}
-	if out := rt.host.String(); !strings.Contains(out, "S: 220 EX01.contoso.com Microsoft ESMTP MAIL Service ready at ") ||
+	if out := rt.Host.String(); !strings.Contains(out, "S: 220 EX01.contoso.com Microsoft ESMTP MAIL Service ready at ") ||
 		!strings.Contains(out, "Queued mail for delivery") {
 		t.Errorf("transcript:\n%s", out)
 	}
@@ -105,10 +105,10 @@ func TestEndToEndSendToThisServer(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for msg == nil {
 		rt, err := invoke(t, get, map[string]any{"Identity": "Administrator"})
-		if err != nil || len(rt.errors) > 0 {
-			t.Fatalf("Get-MailboxMessage: %v %v", err, rt.errors)
+		if err != nil || len(rt.Errors) > 0 {
+			t.Fatalf("Get-MailboxMessage: %v %v", err, rt.Errors)
 		}
-		for _, o := range rt.objects {
+		for _, o := range rt.Objects {
 			if s, _ := o.(*object.PSObject).Get("Subject"); s == "Scan 42" {
 				msg = o.(*object.PSObject)
 			}
@@ -135,10 +135,10 @@ func TestEndToEndSendToThisServer(t *testing.T) {
 		"SmtpServer": "EX01.contoso.com", "Port": 587, "UseSsl": true, "Transcript": true,
 		"Credential": &interp.Credential{UserName: `CONTOSO\Administrator`, Password: &interp.SecureString{Plain: setup.DefaultAdministratorPassword}},
 	})
-	if err != nil || len(rt.errors) > 0 {
-		t.Fatalf("587 with TLS and AUTH: %v %v\n%s", err, rt.errors, rt.host.String())
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatalf("587 with TLS and AUTH: %v %v\n%s", err, rt.Errors, rt.Host.String())
 	}
-	if out := rt.host.String(); !strings.Contains(out, "=== TLS negotiated") || !strings.Contains(out, "S: 235 2.7.0 Authentication successful") {
+	if out := rt.Host.String(); !strings.Contains(out, "=== TLS negotiated") || !strings.Contains(out, "S: 235 2.7.0 Authentication successful") {
 		t.Errorf("transcript:\n%s", out)
 	}
 
@@ -152,9 +152,9 @@ func TestEndToEndSendToThisServer(t *testing.T) {
 				"From": "printer@contoso.com", "To": strs("chris@fabrikam.com"), "Subject": "Scan 43", "SmtpServer": "localhost",
 			})
 			var e *interp.ErrorRecord
-			if len(rt.errors) != 1 || !errors.As(rt.errors[0], &e) ||
+			if len(rt.Errors) != 1 || !errors.As(rt.Errors[0], &e) ||
 				e.Message != "Mailbox unavailable. The server response was: 5.7.54 SMTP; Unable to relay recipient in non-accepted domain" {
-				t.Errorf("relay: %v", rt.errors)
+				t.Errorf("relay: %v", rt.Errors)
 			}
 		})
 		t.Run("client frontend", func(t *testing.T) {
@@ -164,9 +164,9 @@ func TestEndToEndSendToThisServer(t *testing.T) {
 				"From": "administrator@contoso.com", "To": strs("administrator@contoso.com"), "Subject": "x",
 				"SmtpServer": "ex01.contoso.com", "Port": 587,
 			})
-			if len(rt.errors) != 1 || !strings.HasPrefix(rt.errors[0].Error(),
+			if len(rt.Errors) != 1 || !strings.HasPrefix(rt.Errors[0].Error(),
 				"The SMTP server requires a secure connection or the client was not authenticated. The server response was: 5.7.57") {
-				t.Errorf("587 anonymous: %v", rt.errors)
+				t.Errorf("587 anonymous: %v", rt.Errors)
 			}
 		})
 	})

@@ -78,23 +78,23 @@ func TestGetMailboxMessage(t *testing.T) {
 
 	for _, ident := range []any{"chris", "Chris Green", "chris@contoso.com", chris.Guid, object.New("x").Add("Identity", "chris")} {
 		rt, err := invoke(t, cmd, map[string]any{"Identity": ident})
-		if err != nil || len(rt.errors) > 0 {
-			t.Fatalf("%v: %v %v", ident, err, rt.errors)
+		if err != nil || len(rt.Errors) > 0 {
+			t.Fatalf("%v: %v %v", ident, err, rt.Errors)
 		}
-		if len(rt.objects) != 2 {
-			t.Fatalf("%v: %d objects", ident, len(rt.objects))
+		if len(rt.Objects) != 2 {
+			t.Fatalf("%v: %d objects", ident, len(rt.Objects))
 		}
-		first := rt.objects[0].(*object.PSObject)
+		first := rt.Objects[0].(*object.PSObject)
 		if s, _ := first.Get("Subject"); s != "Undeliverable: Hello" {
 			t.Errorf("newest first: got %v", s)
 		}
 	}
 
 	rt, _ := invoke(t, cmd, map[string]any{"Identity": "chris", "ResultSize": "1"})
-	if len(rt.objects) != 1 || len(rt.warnings) != 0 {
-		t.Fatalf("ResultSize 1: %d objects, warnings %v", len(rt.objects), rt.warnings)
+	if len(rt.Objects) != 1 || len(rt.Warnings) != 0 {
+		t.Fatalf("ResultSize 1: %d objects, warnings %v", len(rt.Objects), rt.Warnings)
 	}
-	ndrObj := rt.objects[0].(*object.PSObject)
+	ndrObj := rt.Objects[0].(*object.PSObject)
 	body, _ := ndrObj.Get("Body")
 	if !strings.HasPrefix(body.(string), "Delivery has failed to these recipients or groups:") || !strings.Contains(body.(string), "Status: 5.4.1") {
 		t.Errorf("NDR body %q", body)
@@ -104,7 +104,7 @@ func TestGetMailboxMessage(t *testing.T) {
 	}
 
 	rt, _ = invoke(t, cmd, map[string]any{"Identity": "chris@contoso.com"})
-	m := rt.objects[1].(*object.PSObject)
+	m := rt.Objects[1].(*object.PSObject)
 	want := map[string]any{
 		"Identity": `chris\1`,
 		"Mailbox":  "Chris Green",
@@ -132,17 +132,17 @@ func TestGetMailboxMessage(t *testing.T) {
 
 	// Every mailbox.
 	rt, _ = invoke(t, cmd, nil)
-	if len(rt.objects) != 2 {
-		t.Errorf("all mailboxes: %d", len(rt.objects))
+	if len(rt.Objects) != 2 {
+		t.Errorf("all mailboxes: %d", len(rt.Objects))
 	}
 
 	// An account without a mailbox, and nothing at all.
 	for _, ident := range []string{"svc", "nobody"} {
 		rt, _ = invoke(t, cmd, map[string]any{"Identity": ident})
 		var e *interp.ErrorRecord
-		if len(rt.errors) != 1 || !errors.As(rt.errors[0], &e) ||
+		if len(rt.Errors) != 1 || !errors.As(rt.Errors[0], &e) ||
 			e.Message != "The operation couldn't be performed because object '"+ident+"' couldn't be found on 'EX01.contoso.com'." {
-			t.Errorf("%s: %v", ident, rt.errors)
+			t.Errorf("%s: %v", ident, rt.Errors)
 		}
 	}
 

@@ -248,8 +248,8 @@ func TestSendPlain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rt.errors) > 0 {
-		t.Fatal(rt.errors)
+	if len(rt.Errors) > 0 {
+		t.Fatal(rt.Errors)
 	}
 	got := s.deliveries()
 	if len(got) != 1 {
@@ -299,8 +299,8 @@ func TestSendPlain(t *testing.T) {
 	if text != "Hello\nWorld" || len(names) != 1 || names[0] != "report.csv" {
 		t.Errorf("body %q, attachments %v", text, names)
 	}
-	if len(rt.verbose) != 1 || !strings.Contains(rt.verbose[0], "Queued mail for delivery") {
-		t.Errorf("verbose %v", rt.verbose)
+	if len(rt.Verbose) != 1 || !strings.Contains(rt.Verbose[0], "Queued mail for delivery") {
+		t.Errorf("verbose %v", rt.Verbose)
 	}
 }
 
@@ -310,12 +310,12 @@ func (mimeDecoder) decode(s string) string { return decodeHeader(s) }
 
 func errorRecord(t *testing.T, rt *runtime) *interp.ErrorRecord {
 	t.Helper()
-	if len(rt.errors) != 1 {
-		t.Fatalf("errors: %v", rt.errors)
+	if len(rt.Errors) != 1 {
+		t.Fatalf("errors: %v", rt.Errors)
 	}
 	var e *interp.ErrorRecord
-	if !errors.As(rt.errors[0], &e) {
-		t.Fatalf("error %T", rt.errors[0])
+	if !errors.As(rt.Errors[0], &e) {
+		t.Fatalf("error %T", rt.Errors[0])
 	}
 	return e
 }
@@ -421,14 +421,14 @@ func TestSendStartTLSAuthTranscript(t *testing.T) {
 				"Credential": &interp.Credential{UserName: `contoso\chris`, Password: &interp.SecureString{Plain: "P@ssw0rd"}},
 				"Transcript": true,
 			})
-			if err != nil || len(rt.errors) > 0 {
-				t.Fatal(err, rt.errors)
+			if err != nil || len(rt.Errors) > 0 {
+				t.Fatal(err, rt.Errors)
 			}
 			got := s.deliveries()
 			if len(got) != 1 || got[0].user != `contoso\chris` || !got[0].tls {
 				t.Fatalf("deliveries %+v", got)
 			}
-			out := rt.host.String()
+			out := rt.Host.String()
 			for _, want := range []string{
 				"=== Connected to 127.0.0.1:",
 				"S: 220 EX01.contoso.com ESMTP Service Ready\n",
@@ -507,8 +507,8 @@ func TestSendSourceAddress(t *testing.T) {
 		"From": "printer@contoso.com", "To": strs("michelle@contoso.com"), "Subject": "Scan",
 		"SmtpServer": "127.0.0.1", "SourceAddress": "127.0.0.56",
 	})
-	if len(rt.errors) > 0 {
-		t.Fatal(rt.errors)
+	if len(rt.Errors) > 0 {
+		t.Fatal(rt.Errors)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

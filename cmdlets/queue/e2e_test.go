@@ -122,14 +122,14 @@ func (l *lab) submit(from, to, subject string) {
 func (l *lab) run(name string, bound map[string]any) []*object.PSObject {
 	l.t.Helper()
 	rt, err := invoke(l.t, find(l.t, l.list, name), bound)
-	if err == nil && len(rt.errors) > 0 {
-		err = rt.errors[0]
+	if err == nil && len(rt.Errors) > 0 {
+		err = rt.Errors[0]
 	}
 	if err != nil {
 		l.t.Fatalf("%s %v: %v", name, bound, err)
 	}
 	var out []*object.PSObject
-	for _, o := range rt.objects {
+	for _, o := range rt.Objects {
 		out = append(out, o.(*object.PSObject))
 	}
 	return out
@@ -138,8 +138,8 @@ func (l *lab) run(name string, bound map[string]any) []*object.PSObject {
 func (l *lab) runErr(name string, bound map[string]any) error {
 	l.t.Helper()
 	rt, err := invoke(l.t, find(l.t, l.list, name), bound)
-	if err == nil && len(rt.errors) > 0 {
-		err = rt.errors[0]
+	if err == nil && len(rt.Errors) > 0 {
+		err = rt.Errors[0]
 	}
 	return err
 }

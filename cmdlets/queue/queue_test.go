@@ -108,7 +108,7 @@ func deps(a Admin) *cmdlets.Deps { return &cmdlets.Deps{Engine: a} }
 
 func identities(rt *runtime) string {
 	var ids []string
-	for _, o := range rt.objects {
+	for _, o := range rt.Objects {
 		v, _ := o.(*object.PSObject).Get("Identity")
 		ids = append(ids, object.ToString(v))
 	}
@@ -152,7 +152,7 @@ func TestGetQueue(t *testing.T) {
 	}
 
 	rt, _ := invoke(t, cmd, map[string]any{"Identity": `EX01\5`})
-	q := rt.objects[0].(*object.PSObject)
+	q := rt.Objects[0].(*object.PSObject)
 	if q.TypeNames[1] != QueueType {
 		t.Errorf("type names %v", q.TypeNames)
 	}
@@ -226,8 +226,8 @@ func TestQueueActions(t *testing.T) {
 	for _, tt := range tests {
 		f := newFake()
 		rt, err := invoke(t, find(t, Cmdlets(deps(f)), tt.cmd), tt.bound)
-		if err == nil && len(rt.errors) > 0 {
-			err = rt.errors[0]
+		if err == nil && len(rt.Errors) > 0 {
+			err = rt.Errors[0]
 		}
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -239,7 +239,7 @@ func TestQueueActions(t *testing.T) {
 		if got := strings.Join(f.calls, ","); got != tt.calls {
 			t.Errorf("%s %v: calls %q, want %q", tt.cmd, tt.bound, got, tt.calls)
 		}
-		if got := strings.Join(rt.confirms, ","); got != tt.confirms {
+		if got := strings.Join(rt.Confirms, ","); got != tt.confirms {
 			t.Errorf("%s %v: confirms %q, want %q", tt.cmd, tt.bound, got, tt.confirms)
 		}
 	}
@@ -251,13 +251,13 @@ func TestWhatIfAndDecline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rt.host.String(); got != "What if: Suspending queue \"EX01\\5\".\n" {
+	if got := rt.Host.String(); got != "What if: Suspending queue \"EX01\\5\".\n" {
 		t.Errorf("WhatIf output %q", got)
 	}
 	if len(f.calls) != 0 {
 		t.Errorf("calls %v", f.calls)
 	}
-	rt = &runtime{decline: true}
+	rt = &runtime{Decline: true}
 	if _, err := invokeRT(t, rt, find(t, Cmdlets(deps(f)), "Remove-Message"), map[string]any{"Identity": `13`}); err != nil {
 		t.Fatal(err)
 	}
@@ -296,18 +296,18 @@ func TestGetMessage(t *testing.T) {
 
 	// A queue piped from Get-Queue selects that queue's messages.
 	qs, _ := invoke(t, find(t, Cmdlets(deps(f)), "Get-Queue"), map[string]any{"Identity": `EX01\5`})
-	rt, _ := invoke(t, cmd, map[string]any{"Identity": qs.objects[0]})
+	rt, _ := invoke(t, cmd, map[string]any{"Identity": qs.Objects[0]})
 	if got := identities(rt); got != `EX01\5\11 EX01\5\12` {
 		t.Errorf("piped queue: %s", got)
 	}
 
 	// Recipients only with -IncludeRecipientInfo, also when a filter used them.
 	rt, _ = invoke(t, cmd, map[string]any{"Filter": "Recipients -like '*northwind*'"})
-	if r, _ := rt.objects[0].(*object.PSObject).Get("Recipients"); len(r.([]any)) != 0 {
+	if r, _ := rt.Objects[0].(*object.PSObject).Get("Recipients"); len(r.([]any)) != 0 {
 		t.Errorf("recipients without -IncludeRecipientInfo: %v", r)
 	}
 	rt, _ = invoke(t, cmd, map[string]any{"Identity": `13`, "IncludeRecipientInfo": true})
-	m := rt.objects[0].(*object.PSObject)
+	m := rt.Objects[0].(*object.PSObject)
 	r, _ := m.Get("Recipients")
 	if l := r.([]any); len(l) != 1 || object.ToString(l[0]) != "x@northwind.com;Ready;A matching connector cannot be found to route the external recipient" {
 		t.Errorf("recipients %v", r)
@@ -338,18 +338,18 @@ func TestExportMessage(t *testing.T) {
 	export := find(t, list, "Export-Message")
 
 	rt, _ := invoke(t, export, map[string]any{"Identity": `EX01\5\11`})
-	if len(rt.errors) != 1 || !strings.Contains(rt.errors[0].Error(), `The message "EX01\5\11" must be suspended before it can be exported.`) {
-		t.Errorf("not suspended: %v", rt.errors)
+	if len(rt.Errors) != 1 || !strings.Contains(rt.Errors[0].Error(), `The message "EX01\5\11" must be suspended before it can be exported.`) {
+		t.Errorf("not suspended: %v", rt.Errors)
 	}
 	if len(f.calls) != 0 {
 		t.Errorf("exported anyway: %v", f.calls)
 	}
 
 	rt, err := invoke(t, export, map[string]any{"Identity": `EX01\5\12`})
-	if err != nil || len(rt.errors) > 0 {
-		t.Fatal(err, rt.errors)
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatal(err, rt.Errors)
 	}
-	o := rt.objects[0].(*object.PSObject)
+	o := rt.Objects[0].(*object.PSObject)
 	if data, _ := o.Get("FileData"); string(data.([]byte)) != string(f.export) {
 		t.Errorf("FileData %q", data)
 	}
@@ -377,20 +377,20 @@ func TestExportMessage(t *testing.T) {
 	}
 
 	// -Path, relative to $PWD.
-	rt = &runtime{vars: map[string]any{"pwd": dir}}
+	rt = &runtime{Vars: map[string]any{"pwd": dir}}
 	if _, err := invokeRT(t, rt, export, map[string]any{"Identity": `12`, "Path": `out\12.eml`}); err == nil {
 		t.Error("missing directory accepted")
 	}
 	os.Mkdir(filepath.Join(dir, "out"), 0o700)
-	rt = &runtime{vars: map[string]any{"pwd": dir}}
+	rt = &runtime{Vars: map[string]any{"pwd": dir}}
 	if _, err := invokeRT(t, rt, export, map[string]any{"Identity": `12`, "Path": `out\12.eml`}); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "out", "12.eml")); string(b) != string(f.export) {
 		t.Errorf("-Path wrote %q", b)
 	}
-	if len(rt.objects) != 0 {
-		t.Errorf("-Path also returned %d objects", len(rt.objects))
+	if len(rt.Objects) != 0 {
+		t.Errorf("-Path also returned %d objects", len(rt.Objects))
 	}
 }
 
@@ -401,10 +401,10 @@ func TestQueueDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rt.objects) != 1 {
-		t.Fatalf("%d groups", len(rt.objects))
+	if len(rt.Objects) != 1 {
+		t.Fatalf("%d groups", len(rt.Objects))
 	}
-	g := rt.objects[0].(*object.PSObject)
+	g := rt.Objects[0].(*object.PSObject)
 	if v, _ := g.Get("GroupByValue"); v != "[127.0.0.1]" {
 		t.Errorf("GroupByValue %v", v)
 	}
@@ -414,7 +414,7 @@ func TestQueueDigest(t *testing.T) {
 
 	rt, _ = invoke(t, cmd, map[string]any{"Forest": true, "Filter": "MessageCount -gt 0", "GroupBy": "NextHopCategory"})
 	var got []string
-	for _, o := range rt.objects {
+	for _, o := range rt.Objects {
 		k, _ := o.(*object.PSObject).Get("GroupByValue")
 		n, _ := o.(*object.PSObject).Get("MessageCount")
 		got = append(got, fmt.Sprintf("%v=%v", k, n))
