@@ -83,30 +83,7 @@ func getMessage(d *cmdlets.Deps) *interp.CmdletInfo {
 			if err != nil {
 				return err
 			}
-			if c.Has("BookmarkIndex") {
-				start := c.Int("BookmarkIndex", 1) - 1
-				if start < 0 {
-					start = 0
-				}
-				if start > len(objs) {
-					start = len(objs)
-				}
-				objs = objs[start:]
-			}
-			if c.Has("SearchForward") && !c.Bool("SearchForward") {
-				for i, j := 0, len(objs)-1; i < j; i, j = i+1, j-1 {
-					objs[i], objs[j] = objs[j], objs[i]
-				}
-			}
-			for i, o := range objs {
-				if limit >= 0 && i >= limit {
-					break
-				}
-				if err := c.WriteObject(o); err != nil {
-					return err
-				}
-			}
-			return nil
+			return writePage(c, objs, limit)
 		},
 	}
 }

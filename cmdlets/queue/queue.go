@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -100,30 +101,7 @@ func getQueue(d *cmdlets.Deps) *interp.CmdletInfo {
 			if err != nil {
 				return err
 			}
-			if c.Has("BookmarkIndex") {
-				start := c.Int("BookmarkIndex", 1) - 1
-				if start < 0 {
-					start = 0
-				}
-				if start > len(objs) {
-					start = len(objs)
-				}
-				objs = objs[start:]
-			}
-			if c.Has("SearchForward") && !c.Bool("SearchForward") {
-				for i, j := 0, len(objs)-1; i < j; i, j = i+1, j-1 {
-					objs[i], objs[j] = objs[j], objs[i]
-				}
-			}
-			for i, o := range objs {
-				if limit >= 0 && i >= limit {
-					break
-				}
-				if err := c.WriteObject(o); err != nil {
-					return err
-				}
-			}
-			return nil
+			return writePage(c, objs, limit)
 		},
 	}
 }
@@ -486,4 +464,26 @@ func confirmImpact(name string) string {
 		return "High"
 	}
 	return ""
+}
+
+// writePage writes one page of results as Get-Queue and Get-Message page
+// them: from -BookmarkIndex (1-based), backwards with -SearchForward
+// $false, at most limit objects (negative: no limit).
+func writePage(c *interp.Call, objs []*object.PSObject, limit int) error {
+	if c.Has("BookmarkIndex") {
+		start := min(max(c.Int("BookmarkIndex", 1)-1, 0), len(objs))
+		objs = objs[start:]
+	}
+	if c.Has("SearchForward") && !c.Bool("SearchForward") {
+		slices.Reverse(objs)
+	}
+	for i, o := range objs {
+		if limit >= 0 && i >= limit {
+			break
+		}
+		if err := c.WriteObject(o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
