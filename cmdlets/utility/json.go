@@ -370,13 +370,12 @@ func decodeJSON(dec *json.Decoder) (any, error) {
 			}
 			return i, nil
 		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, err
-		}
 		// Windows PowerShell 5.1's JavaScriptSerializer reads
-		// non-integral numbers as Decimal.
-		return object.Decimal(f), nil
+		// non-integral numbers as Decimal, keeping their places.
+		if d, ok := object.ParseDecimal(s); ok {
+			return d, nil
+		}
+		return strconv.ParseFloat(s, 64)
 	case string:
 		if m := jsonDate.FindStringSubmatch(t); m != nil {
 			ms, _ := strconv.ParseInt(m[1], 10, 64)

@@ -50,9 +50,15 @@ func (f *frame) expr(x syntax.Expr) (any, error) {
 	switch x := x.(type) {
 	case *syntax.NumberLit:
 		if isDecimalLiteral(x.Raw) {
-			if f, err := object.ToFloat(x.Value); err == nil {
-				return object.Decimal(f), nil
+			// The literal's text gives the places: 1.50d is 1.50.
+			if d, ok := object.ParseDecimal(x.Raw[:len(x.Raw)-1]); ok {
+				return d, nil
 			}
+			d, err := object.ToDecimal(x.Value)
+			if err != nil {
+				return nil, f.at(convErr(err), x.Span)
+			}
+			return d, nil
 		}
 		return x.Value, nil
 	case *syntax.StringLit:

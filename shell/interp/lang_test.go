@@ -70,6 +70,11 @@ func TestValues(t *testing.T) {
 		{`[math]::Round(2.5); [math]::Round(3.14159, 2); [math]::Floor(2.7); [math]::Ceiling(2.1); [math]::Abs(-3)`, "2\n3.14\n2\n3\n3\n"},
 		{`[math]::Pow(2, 10); [math]::Sqrt(16); [math]::Min(4, 2.5)`, "1024\n4\n2.5\n"},
 		{`[int]::MinValue; [long]::MaxValue`, "-2147483648\n9223372036854775807\n"},
+		// Decimals keep their scale through literals, casts and System.Decimal arithmetic.
+		{`1.50d; [decimal]'2.50'; (1.5d).GetType().FullName; Write-Output -1.50d`, "1.50\n2.50\nSystem.Decimal\n-1.50\n"},
+		{`1.50d + 1; 1.5d * 1.5d; 10d / 4; 1d / 3; 5.5d % 2; 1.5d + 0.1; -1.50d`, "2.50\n2.25\n2.5\n0.3333333333333333333333333333\n1.5\n1.6\n-1.50\n"},
+		{`$x = 1.50d; $x++; $x; $x += 0.25; $x; [int]2.5d; [int]3.5d; 1.5d -eq 1.50d; '{0:N1}' -f 1.25d`, "2.50\n2.75\n2\n4\nTrue\n1.3\n"},
+		{`79228162514264337593543950335d + 1`, "Value was either too large or too small for a Decimal.\nAt line:1 char:1\n+ 79228162514264337593543950335d + 1\n+ ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n    + CategoryInfo          : NotSpecified: (:) [], RuntimeException\n    + FullyQualifiedErrorId : RuntimeException\n"},
 		{`$true; $false; $null`, "True\nFalse\n"},
 		{`[pscustomobject]@{a = 1; b = 'x'} | % { "$($_.a)/$($_.b)" }`, "1/x\n"},
 		{`$o = [pscustomobject]@{a = 1}; $o.a = 5; $o.a`, "5\n"},

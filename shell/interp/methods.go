@@ -1312,12 +1312,16 @@ func convertMethod(lname, name string, args []any) (any, bool, error) {
 		}
 		return object.ToString(args[0]), true, nil
 	case "todouble", "todecimal", "tosingle":
+		if lname == "todecimal" {
+			d, err := object.ToDecimal(args[0])
+			if err != nil {
+				return nil, true, fail("Input string was not in a correct format.")
+			}
+			return d, true, nil
+		}
 		f, err := object.ToFloat(args[0])
 		if err != nil {
 			return nil, true, fail("Input string was not in a correct format.")
-		}
-		if lname == "todecimal" {
-			return object.Decimal(f), true, nil
 		}
 		return f, true, nil
 	case "toboolean":

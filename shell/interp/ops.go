@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -207,20 +208,7 @@ func numArith(op string, a, b any) (any, error) {
 	_, aDec := a.(object.Decimal)
 	_, bDec := b.(object.Decimal)
 	if aDec || bDec {
-		// Decimal arithmetic (kept in a double) gives a decimal.
-		fa, err := object.ToFloat(a)
-		if err != nil {
-			return nil, convErr(err)
-		}
-		fb, err := object.ToFloat(b)
-		if err != nil {
-			return nil, convErr(err)
-		}
-		r, err := floatArith(op, fa, fb, false)
-		if f, ok := r.(float64); ok && err == nil {
-			return object.Decimal(f), nil
-		}
-		return r, err
+		return decimalArith(op, a, b)
 	}
 	ai, aInt := a.(int)
 	bi, bInt := b.(int)
@@ -231,6 +219,42 @@ func numArith(op string, a, b any) (any, error) {
 		}
 	}
 	return floatArith(op, a, b, aInt && bInt)
+}
+
+// decimalArith does arithmetic where either operand is a Decimal: the
+// other converts to Decimal (a double to its 15 significant digits), and
+// System.Decimal's rules give the result and its scale.
+func decimalArith(op string, a, b any) (any, error) {
+	da, err := object.ToDecimal(a)
+	if err != nil {
+		return nil, convErr(err)
+	}
+	db, err := object.ToDecimal(b)
+	if err != nil {
+		return nil, convErr(err)
+	}
+	var r object.Decimal
+	switch op {
+	case "+":
+		r, err = da.Add(db)
+	case "-":
+		r, err = da.Sub(db)
+	case "*":
+		r, err = da.Mul(db)
+	case "/":
+		r, err = da.Div(db)
+	case "%":
+		r, err = da.Mod(db)
+	default:
+		return nil, fmt.Errorf("unknown operator %s", op)
+	}
+	switch {
+	case errors.Is(err, object.ErrDivideByZero):
+		return nil, divByZero()
+	case err != nil:
+		return nil, runtimeError("NotSpecified", "RuntimeException", "RuntimeException", "%s", err.Error())
+	}
+	return r, nil
 }
 
 // intArith does integer arithmetic; it returns nil when the result needs

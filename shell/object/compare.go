@@ -70,7 +70,23 @@ func Equal(a, b any, caseSensitive bool) bool {
 	return a == b
 }
 
+// numCompare orders two numbers from normNumber/ToNumber: a Decimal
+// against an integer or a Decimal compares exactly, against a double as
+// doubles (PowerShell compares them so rather than cast the double).
 func numCompare(a, b any) int {
+	_, aDec := a.(Decimal)
+	_, bDec := b.(Decimal)
+	if aDec || bDec {
+		_, aFloat := a.(float64)
+		_, bFloat := b.(float64)
+		if !aFloat && !bFloat {
+			da, errA := ToDecimal(a)
+			db, errB := ToDecimal(b)
+			if errA == nil && errB == nil {
+				return da.Cmp(db)
+			}
+		}
+	}
 	ai, aInt := a.(int)
 	bi, bInt := b.(int)
 	if aInt && bInt {

@@ -181,6 +181,8 @@ func ToBool(v any) bool {
 		return x != 0
 	case float64:
 		return x != 0
+	case Decimal:
+		return !x.IsZero()
 	case []any:
 		switch len(x) {
 		case 0:
@@ -217,11 +219,11 @@ func ToBool(v any) bool {
 	return true
 }
 
-// IsNumber reports whether v is a numeric value (int, int64, float64 or
-// another Go number kind).
+// IsNumber reports whether v is a numeric value (int, int64, float64,
+// Decimal or another Go number kind).
 func IsNumber(v any) bool {
 	switch v.(type) {
-	case int, int64, float64:
+	case int, int64, float64, Decimal:
 		return true
 	case nil, string, bool, time.Duration, Char:
 		return false
@@ -237,10 +239,11 @@ func IsNumber(v any) bool {
 	return false
 }
 
-// normNumber maps Go's numeric kinds to int, int64 or float64.
+// normNumber maps Go's numeric kinds to int, int64 or float64; a Decimal
+// stays a Decimal.
 func normNumber(v any) (any, bool) {
 	switch x := v.(type) {
-	case int, float64:
+	case int, float64, Decimal:
 		return x, true
 	case int64:
 		if x >= math.MinInt && x <= math.MaxInt {
@@ -364,7 +367,8 @@ func ParseNumber(s string) (any, bool) {
 }
 
 // ToNumber converts v to an int or float64 with PowerShell's rules: $null
-// is 0, booleans are 0/1, strings are parsed (see ParseNumber).
+// is 0, booleans are 0/1, strings are parsed (see ParseNumber). A Decimal
+// stays a Decimal.
 func ToNumber(v any) (any, error) {
 	if n, ok := normNumber(v); ok {
 		return n, nil
@@ -415,6 +419,12 @@ func ToInt(v any) (int, error) {
 			return 0, &ConversionError{Value: v, Type: "System.Int32", Reason: "Value was either too large or too small for an Int32."}
 		}
 		return int(math.RoundToEven(x)), nil
+	case Decimal:
+		i, ok := x.RoundToInt()
+		if !ok {
+			return 0, &ConversionError{Value: v, Type: "System.Int32", Reason: "Value was either too large or too small for an Int32."}
+		}
+		return int(i), nil
 	}
 	return 0, &ConversionError{Value: v, Type: "System.Int32"}
 }
@@ -442,6 +452,8 @@ func ToFloat(v any) (float64, error) {
 		return float64(x), nil
 	case float64:
 		return x, nil
+	case Decimal:
+		return x.Float64(), nil
 	}
 	return 0, &ConversionError{Value: v, Type: "System.Double"}
 }

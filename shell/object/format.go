@@ -91,8 +91,12 @@ func FormatValue(v any, format string) string {
 	return ToString(v)
 }
 
-// FormatNumber formats an int or float64 with a .NET numeric format string.
+// FormatNumber formats an int, float64 or Decimal with a .NET numeric
+// format string.
 func FormatNumber(n any, format string) string {
+	if d, ok := n.(Decimal); ok {
+		return formatDecimal(d, format)
+	}
 	f, _ := ToFloat(n)
 	i, isInt := n.(int)
 	spec := format[0]
@@ -100,7 +104,7 @@ func FormatNumber(n any, format string) string {
 	if len(format) > 1 {
 		p, err := strconv.Atoi(format[1:])
 		if err != nil {
-			return formatCustomNumber(f, format)
+			return formatCustomNumber(f < 0, floatFixed(f), format)
 		}
 		prec = p
 	}
@@ -177,7 +181,75 @@ func FormatNumber(n any, format string) string {
 		}
 		return FormatFloat(f)
 	}
-	return formatCustomNumber(f, format)
+	return formatCustomNumber(f < 0, floatFixed(f), format)
+}
+
+// formatDecimal formats a Decimal with a .NET numeric format string. The
+// fixed-point formats (N, F, P, C and custom ones) round its exact digits
+// half away from zero, as .NET does; "G" (and no precision) is ToString,
+// keeping the scale. D and X do not apply to decimals and give ToString;
+// E goes through a double.
+func formatDecimal(d Decimal, format string) string {
+	spec := format[0]
+	prec := -1
+	if len(format) > 1 {
+		p, err := strconv.Atoi(format[1:])
+		if err != nil {
+			return formatCustomNumber(d.Sign() < 0, decimalFixed(d), format)
+		}
+		prec = p
+	}
+	if prec < 0 {
+		prec = 2
+	}
+	switch spec {
+	case 'N', 'n':
+		return groupThousands(d.fixed(prec))
+	case 'F', 'f':
+		return d.fixed(prec)
+	case 'P', 'p':
+		return groupThousands(d.shift(2).fixed(prec)) + " %"
+	case 'C', 'c':
+		s := groupThousands(d.Abs().fixed(prec))
+		if d.Sign() < 0 && strings.Trim(s, "0.,") != "" {
+			return "($" + s + ")"
+		}
+		return "$" + s
+	case 'D', 'd', 'X', 'x':
+		return d.text()
+	case 'E', 'e':
+		return FormatNumber(d.Float64(), format)
+	case 'G', 'g', 'R', 'r':
+		if len(format) == 1 || format[1:] == "0" {
+			return d.text()
+		}
+		return FormatNumber(d.Float64(), format)
+	}
+	return formatCustomNumber(d.Sign() < 0, decimalFixed(d), format)
+}
+
+// fixedFunc returns a number's absolute value (times 100 when percent)
+// rounded half away from zero to prec decimal places, with every place.
+type fixedFunc func(percent bool, prec int) string
+
+func floatFixed(f float64) fixedFunc {
+	return func(percent bool, prec int) string {
+		x := math.Abs(f)
+		if percent {
+			x *= 100
+		}
+		return strconv.FormatFloat(roundAway(x, prec), 'f', prec, 64)
+	}
+}
+
+func decimalFixed(d Decimal) fixedFunc {
+	return func(percent bool, prec int) string {
+		x := d.Abs()
+		if percent {
+			x = x.shift(2)
+		}
+		return x.fixed(prec)
+	}
 }
 
 func abs(i int) int {
@@ -222,8 +294,9 @@ func groupThousands(s string) string {
 }
 
 // formatCustomNumber handles custom numeric formats such as "0.00",
-// "#,##0", "000", "0.##" and "0%".
-func formatCustomNumber(f float64, format string) string {
+// "#,##0", "000", "0.##" and "0%"; neg says the number is negative and
+// fixed spells its digits.
+func formatCustomNumber(neg bool, fixed fixedFunc, format string) string {
 	// Literal text around the digit placeholders is kept.
 	start := strings.IndexAny(format, "0#")
 	if start < 0 {
@@ -231,9 +304,7 @@ func formatCustomNumber(f float64, format string) string {
 	}
 	end := strings.LastIndexAny(format, "0#") + 1
 	prefix, pat, suffix := format[:start], format[start:end], format[end:]
-	if strings.Contains(suffix, "%") || strings.Contains(prefix, "%") {
-		f *= 100
-	}
+	percent := strings.Contains(suffix, "%") || strings.Contains(prefix, "%")
 	grouping := strings.Contains(pat, ",")
 	pat = strings.ReplaceAll(pat, ",", "")
 	intPat, fracPat := pat, ""
@@ -244,7 +315,7 @@ func formatCustomNumber(f float64, format string) string {
 	suffix = strings.TrimPrefix(suffix, ".")
 	minFrac := strings.Count(fracPat, "0")
 	maxFrac := len(fracPat)
-	s := strconv.FormatFloat(roundAway(math.Abs(f), maxFrac), 'f', maxFrac, 64)
+	s := fixed(percent, maxFrac)
 	ip, fp := s, ""
 	if k := strings.IndexByte(s, '.'); k >= 0 {
 		ip, fp = s[:k], s[k+1:]
@@ -266,7 +337,7 @@ func formatCustomNumber(f float64, format string) string {
 	if fp != "" {
 		out += "." + fp
 	}
-	if f < 0 && strings.Trim(out, "0.,") != "" {
+	if neg && strings.Trim(out, "0.,") != "" {
 		out = "-" + out
 	}
 	return prefix + out + suffix

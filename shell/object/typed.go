@@ -2,7 +2,6 @@ package object
 
 import (
 	"runtime"
-	"strconv"
 	"sync"
 	"weak"
 )
@@ -40,20 +39,4 @@ func ElementType(list []any) string {
 		return t.(string)
 	}
 	return ""
-}
-
-// Decimal is a System.Decimal ([decimal] casts, the d suffix). It is kept
-// as a float64, so it has a double's precision, but it reports its type as
-// System.Decimal and prints without an exponent, as .NET's decimal does.
-type Decimal float64
-
-// FormatDecimal formats a decimal as .NET does: plain digits, no exponent.
-// The value is rounded to 15 significant digits first, so arithmetic done
-// in binary floating point (0.1d + 0.2d) prints as decimal would (0.3).
-func FormatDecimal(d Decimal) string {
-	f := float64(d)
-	if r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64); err == nil {
-		f = r
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
 }

@@ -248,17 +248,11 @@ func Convert(v any, typeName string) (any, error) {
 		}
 		return ToFloat(v)
 	case "decimal":
-		if v == nil {
-			return Decimal(0), nil
-		}
-		f, err := ToFloat(v)
+		d, err := ToDecimal(v)
 		if err != nil {
-			if ce, ok := err.(*ConversionError); ok {
-				ce.Type = "System.Decimal"
-			}
 			return nil, err
 		}
-		return Decimal(f), nil
+		return d, nil
 	case "string":
 		if v == nil {
 			return "", nil
