@@ -208,7 +208,13 @@ func formatParseError(pe *syntax.ParseError, src *source) string {
 	line := src.line(pe.Line)
 	fmt.Fprintf(&b, "At %s:%d char:%d\n", where, pe.Line, pe.Col)
 	b.WriteString("+ " + line + "\n")
-	b.WriteString("+ " + strings.Repeat(" ", max(pe.Col-1, 0)) + "~\n")
+	// The underline covers the error's token on its line, at least one
+	// column (an error between tokens or at the end of the line).
+	n := pe.Length
+	if rest := len(line) - pe.Col + 1; n > rest {
+		n = rest
+	}
+	b.WriteString("+ " + strings.Repeat(" ", max(pe.Col-1, 0)) + strings.Repeat("~", max(n, 1)) + "\n")
 	b.WriteString(pe.Msg + "\n")
 	b.WriteString("    + CategoryInfo          : ParserError: (:) [], ParentContainsErrorRecordException\n")
 	id := pe.ErrorID

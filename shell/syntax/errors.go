@@ -7,7 +7,11 @@ type ParseError struct {
 	File      string
 	Line, Col int
 	Offset    int
-	Msg       string
+	// Length is how many bytes of the source the error's token covers,
+	// such as 2 for '&&'; 0 for a position between tokens. PowerShell
+	// underlines that many columns (at least one).
+	Length int
+	Msg    string
 	// ErrorID is PowerShell's FullyQualifiedErrorId for the error, such as
 	// "MissingEndCurlyBrace".
 	ErrorID string

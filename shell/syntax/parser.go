@@ -92,8 +92,19 @@ func (p *parser) ch(off int) byte {
 func (p *parser) cur() byte { return p.ch(p.i) }
 
 func (p *parser) failAt(off int, id, msg string) {
+	p.failSpan(off, off, id, msg)
+}
+
+// failSpan reports an error on the token at src[off:end].
+func (p *parser) failSpan(off, end int, id, msg string) {
+	p.fail(off, end, off >= len(p.src), id, msg)
+}
+
+// fail reports an error on src[off:end]; incomplete says more input could
+// fix it.
+func (p *parser) fail(off, end int, incomplete bool, id, msg string) {
 	pos := p.pos(off)
-	panic(&ParseError{File: p.file, Line: pos.Line, Col: pos.Col, Offset: off, Msg: msg, ErrorID: id, Incomplete: off >= len(p.src)})
+	panic(&ParseError{File: p.file, Line: pos.Line, Col: pos.Col, Offset: off, Length: end - off, Msg: msg, ErrorID: id, Incomplete: incomplete})
 }
 
 // failIncomplete reports an error that more input could fix. At the end
@@ -121,8 +132,31 @@ func (p *parser) unexpected() {
 		}
 	case c == '\r' || c == '\n':
 		p.failAt(p.i, "UnexpectedToken", "Unexpected token 'newline' in expression or statement.")
+	case c == '\'' || c == '"':
+		// A string is one token, quotes and all.
+		if e := quotedEnd(p.src, p.i); e > 0 {
+			end = e
+		}
 	}
-	p.failAt(p.i, "UnexpectedToken", "Unexpected token '"+p.src[p.i:end]+"' in expression or statement.")
+	p.failSpan(p.i, end, "UnexpectedToken", "Unexpected token '"+p.src[p.i:end]+"' in expression or statement.")
+}
+
+// quotedEnd returns the offset just past the string literal starting at
+// src[i] (a ' or "), or 0 when it is not closed. Doubled quotes, and in a
+// double-quoted string backtick escapes, do not close it.
+func quotedEnd(src string, i int) int {
+	q := src[i]
+	for j := i + 1; j < len(src); j++ {
+		switch {
+		case q == '"' && src[j] == '`':
+			j++
+		case src[j] == q && j+1 < len(src) && src[j+1] == q:
+			j++
+		case src[j] == q:
+			return j + 1
+		}
+	}
+	return 0
 }
 
 // skipSpace skips blanks, comments and line continuations, not newlines.
@@ -635,7 +669,12 @@ func (p *parser) ifStmt(start int) Stmt {
 	kw := "if"
 	for {
 		cond := p.condition(kw)
+		rParen := p.i - 1
 		p.skipNL()
+		if p.cur() != '{' {
+			// PowerShell reports a missing block on the ')' before it.
+			p.fail(rParen, rParen+1, p.i >= len(p.src), "MissingStatementBlock", "Missing statement block after "+kw+" ( condition ).")
+		}
 		body := p.block("MissingStatementBlock", "Missing statement block after "+kw+" ( condition ).")
 		s.Clauses = append(s.Clauses, &IfClause{Cond: cond, Body: body})
 		save := p.i
@@ -1114,7 +1153,7 @@ func (p *parser) command() *Command {
 		}
 		if c == '&' {
 			if p.ch(p.i+1) == '&' {
-				p.failAt(p.i, "InvalidEndOfLine", "The token '&&' is not a valid statement separator in this version.")
+				p.failSpan(p.i, p.i+2, "InvalidEndOfLine", "The token '&&' is not a valid statement separator in this version.")
 			}
 			p.failAt(p.i, "AmpersandNotAllowed", "The ampersand (&) character is not allowed. The & operator is reserved for future use; wrap an ampersand in double quotation marks (\"&\") to pass it as part of a string.")
 		}

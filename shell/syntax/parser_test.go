@@ -236,6 +236,10 @@ func TestParseErrors(t *testing.T) {
 		{"$x.", "Missing property name after reference operator.", 1, 4, true},
 		{"$x.Foo(1,", "Missing ')' in method call.", 1, 10, true},
 		{"<# open", "Missing the terminator '#>' for the block comment.", 1, 8, true},
+		{"if ($true)", "Missing statement block after if ( condition ).", 1, 10, true},
+		{"if ($true)\n\n", "Missing statement block after if ( condition ).", 1, 10, true},
+		{"if ($true) x", "Missing statement block after if ( condition ).", 1, 10, false},
+		{"if (1) {} elseif ($a)", "Missing statement block after elseif ( condition ).", 1, 21, true},
 	} {
 		_, err := Parse(tc.src, "")
 		pe, ok := err.(*ParseError)
@@ -246,6 +250,36 @@ func TestParseErrors(t *testing.T) {
 		if pe.Msg != tc.msg || pe.Line != tc.line || pe.Col != tc.col || pe.Incomplete != tc.incomplete {
 			t.Errorf("%q: got %d:%d %q incomplete=%v, want %d:%d %q incomplete=%v",
 				tc.src, pe.Line, pe.Col, pe.Msg, pe.Incomplete, tc.line, tc.col, tc.msg, tc.incomplete)
+		}
+	}
+}
+
+// TestParseErrorExtents checks how much of the line each error covers:
+// PowerShell underlines the error token's extent.
+func TestParseErrorExtents(t *testing.T) {
+	for _, tc := range []struct {
+		src         string
+		col, length int
+	}{
+		{"Write-Output a && Write-Output b", 16, 2},
+		{"1 2", 3, 1},
+		{"1 -foo 2", 3, 4},
+		{"$x = 1 xyz", 8, 3},
+		{"if ($true)", 10, 1},
+		{"1 'abc'", 3, 5},
+		{`1 "a""b"`, 3, 6},
+		{"1 'it''s'", 3, 7},
+		{"1 +", 4, 0},
+		{"(1 + 2", 7, 0},
+	} {
+		_, err := Parse(tc.src, "")
+		pe, ok := err.(*ParseError)
+		if !ok {
+			t.Errorf("%q: err = %v, want a ParseError", tc.src, err)
+			continue
+		}
+		if pe.Col != tc.col || pe.Length != tc.length {
+			t.Errorf("%q: col %d length %d, want col %d length %d", tc.src, pe.Col, pe.Length, tc.col, tc.length)
 		}
 	}
 }
