@@ -120,12 +120,33 @@ func TestGolden(t *testing.T) {
 			pscustom("A", 1, "B", 2),
 			pscustom("A", 3, "B", 4),
 			"a string in between",
+			// Same type: fills the first object's columns (an empty row).
 			pscustom("C", "x"),
+			// Another type: a new table.
+			object.New("Selected.System.String").Add("Length", 3),
 			42,
 		}},
 		{"truncate_narrow", 40, []any{
 			pscustom("Identity", `EX01\A very long connector name indeed`, "Bindings", []any{"0.0.0.0:2525", "[::]:2525"}, "Enabled", true),
 			pscustom("Identity", `EX01\Short`, "Bindings", []any{"10.0.0.5:25"}, "Enabled", false),
+		}},
+		// A list started by a big object goes on for later objects of its
+		// type, each with its own properties.
+		{"list_shape_of_first_object", 120, []any{
+			pscustom("A", 1, "B", 2, "C", 3, "D", 4, "E", 5),
+			pscustom("B", 2),
+		}},
+		// 5.1 trims the last column to fit, then hides it and trims the
+		// one before; a right-aligned cell keeps its end, and a header
+		// wider than its column wraps.
+		{"truncate_last", 40, []any{
+			pscustom("Name", "EX01", "Count", 12345678, "Message", "a long message that will not fit in forty columns"),
+		}},
+		{"truncate_right_aligned", 40, []any{
+			pscustom("Name", strings.Repeat("x", 30), "Number", int64(1234567890123)),
+		}},
+		{"truncate_header_wraps", 40, []any{
+			pscustom("Name", strings.Repeat("x", 36), "Enabled", true),
 		}},
 		{"hashtable", 120, []any{func() any {
 			h := object.NewHashtable()

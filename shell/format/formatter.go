@@ -149,9 +149,6 @@ func (f *Formatter) Format(v any) []Record {
 		return f.wideEntry(v)
 	}
 	// Auto.
-	if len(o.Properties()) == 0 {
-		return nil
-	}
 	view, ok := Lookup(o.TypeNames)
 	switch {
 	case ok && view.Custom != nil:
@@ -160,10 +157,21 @@ func (f *Formatter) Format(v any) []Record {
 		return f.viewRow(o, view)
 	case ok && (len(view.List) > 0 || view.PreferList):
 		return f.listEntry(o)
+	case f.open == Table && f.shape == propShape(o):
+		// The open table took its columns from the first object of this
+		// type; later ones fill those columns, whatever their properties.
+		return f.tableRow(o, propShape(o), allFields(o))
+	case f.open == List && f.shape == propShape(o):
+		// Likewise a list goes on, each entry with its own properties.
+		return f.listEntry(o)
+	case len(o.Properties()) == 0:
+		return nil
 	case len(o.Properties()) <= 4:
 		return f.tableRow(o, propShape(o), allFields(o))
 	}
-	return f.listEntry(o)
+	out := f.listEntry(o)
+	f.shape = propShape(o)
+	return out
 }
 
 // Close returns the records that end whatever is open.
@@ -244,16 +252,13 @@ func allFields(o *object.PSObject) []Field {
 	return fields
 }
 
-// propShape identifies objects without a view by their property names, so a
-// run of like objects shares one table.
+// propShape identifies objects without a view by their type name: as in
+// Windows PowerShell 5.1, the first object's properties make the table's
+// columns, and later objects of the same type fill them (a property they
+// lack is an empty cell) however their own properties differ. An object
+// of another type starts a new table.
 func propShape(o *object.PSObject) string {
-	var b strings.Builder
-	b.WriteString("props")
-	for _, p := range o.Properties() {
-		b.WriteByte(0)
-		b.WriteString(strings.ToLower(p.Name))
-	}
-	return b.String()
+	return "props\x00" + o.TypeName()
 }
 
 // tableRow adds v to the open table, opening a new one (and a new group)

@@ -25,6 +25,14 @@ func Member(v any, name string) (any, bool) {
 		switch strings.ToLower(name) {
 		case "count":
 			return x.Len(), true
+		case "isreadonly":
+			return false, true
+		case "isfixedsize", "issynchronized":
+			// Public on Hashtable; explicit interface members on an
+			// OrderedDictionary, which PowerShell does not show.
+			if !x.Ordered {
+				return false, true
+			}
 		case "keys":
 			return append([]any(nil), x.Keys()...), true
 		case "values":
@@ -58,7 +66,7 @@ func Member(v any, name string) (any, bool) {
 // Values with a String method are scalars and stay as they are.
 func structObject(v any) (*object.PSObject, bool) {
 	switch v.(type) {
-	case nil, fmt.Stringer, error, time.Time:
+	case nil, fmt.Stringer, error, time.Time, object.Decimal:
 		return nil, false
 	}
 	t := reflect.TypeOf(v)

@@ -15,10 +15,6 @@ import (
 // does it first (PowerShell 5.1 waits about 300 ms for rows to measure).
 const tableBatch = 100
 
-// minColumnWidth is the narrowest a content-sized column is shrunk to when
-// its header is shorter than that.
-const minColumnWidth = 5
-
 // renderer turns format records into lines. It is not safe for concurrent
 // use; Output serialises access.
 type renderer struct {
@@ -138,7 +134,7 @@ func (r *renderer) render(rec Record) error {
 			return r.lines(strings.TrimRight(strings.Join(x.Cells, " "), " "))
 		}
 		if r.tbl.widths != nil {
-			return r.printRows([][]string{x.Cells})
+			return r.printRows([][]string{x.Cells}, r.tbl.start.Wrap)
 		}
 		r.tbl.pending = append(r.tbl.pending, x.Cells)
 		if !r.tbl.start.AutoSize && len(r.tbl.pending) >= tableBatch {
@@ -267,55 +263,53 @@ func (r *renderer) fixTable() error {
 			}
 		}
 	}
-	if t.start.View {
-		shareRemaining(want, fixed, t.start.AutoSize, r.usable)
+	if t.start.View && !t.start.AutoSize {
+		unassignFree(want, fixed)
 	}
-	t.widths = fitWidths(want, fixed, cols, r.usable)
+	t.widths = columnWidths(want, r.usable)
 	if err := r.lines(""); err != nil {
 		return err
 	}
-	var rows [][]string
 	if !t.start.HideHeaders {
 		head := make([]string, len(cols))
 		dash := make([]string, len(cols))
 		for i, c := range cols {
 			head[i] = c.Header
-			dash[i] = strings.Repeat("-", runewidth.StringWidth(c.Header))
+			// The dashes are as long as the header, or the column when
+			// the header is wider (it then wraps).
+			dash[i] = strings.Repeat("-", min(runewidth.StringWidth(c.Header), max(t.widths[i], 0)))
 		}
-		rows = append(rows, head, dash)
+		// Headers always wrap, as 5.1's TableWriter writes them.
+		if err := r.printRows([][]string{head}, true); err != nil {
+			return err
+		}
+		if err := r.printRows([][]string{dash}, false); err != nil {
+			return err
+		}
 	}
-	rows = append(rows, t.pending...)
+	rows := t.pending
 	t.pending = nil
-	return r.printRows(rows)
+	return r.printRows(rows, t.start.Wrap)
 }
 
-// shareRemaining gives the columns of a view that have no width (the
-// hashtable's Value, Get-ChildItem's Name) the room the fixed columns
-// leave, as Windows PowerShell's table writer does without -AutoSize; the
-// cells are then padded to it. -AutoSize keeps content widths.
-func shareRemaining(want []int, fixed []bool, autoSize bool, usable int) {
-	if autoSize {
-		return
-	}
+// unassignFree marks the columns of a view that have no width (the
+// hashtable's Value, Get-ChildItem's Name) as unassigned (0), so
+// columnWidths gives them the room the fixed columns leave, as Windows
+// PowerShell's table writer does without -AutoSize; the cells are then
+// padded to it. A view none of whose columns has a width keeps the
+// content widths (5.1 measures the first rows then).
+func unassignFree(want []int, fixed []bool) {
 	var free []int
-	rest := usable - (len(want) - 1)
 	for i := range want {
-		if fixed[i] {
-			rest -= want[i]
-		} else {
+		if !fixed[i] {
 			free = append(free, i)
 		}
 	}
-	if len(free) == 0 || len(free) == len(want) || rest < len(free) {
+	if len(free) == 0 || len(free) == len(want) {
 		return
 	}
-	each := rest / len(free)
-	for k, i := range free {
-		w := each
-		if k == len(free)-1 {
-			w = rest - each*(len(free)-1)
-		}
-		want[i], fixed[i] = w, true
+	for _, i := range free {
+		want[i] = 0
 	}
 }
 
@@ -337,57 +331,84 @@ func cellWidth(s string, wrap bool) int {
 	return w
 }
 
-// fitWidths makes the columns fit in usable columns: the widest
-// content-sized columns give way first, down to their header width; when
-// that is not enough, columns are dropped from the right (a width of -1),
-// as PowerShell drops the columns that do not fit.
-func fitWidths(want []int, fixed []bool, cols []TableColumn, usable int) []int {
-	visible := len(want)
+// minColumnWidth is the narrowest a column may be shrunk to before it is
+// hidden (ScreenInfo.minimumColumnWidth in 5.1's TableWriter).
+const minColumnWidth = 1
+
+// columnWidths fits a table's columns in usable columns (with one space
+// between columns) as Windows PowerShell 5.1's ColumnWidthManager does.
+// A width of 0 is unassigned: such columns share the room the others
+// leave (starting from minColumnWidth, extra columns going to the
+// leftmost first). When the table is too wide it is trimmed from the
+// right: the last visible column shrinks by the excess, or is hidden
+// (width -1) when that would leave it narrower than minColumnWidth, and
+// the next column to its left is tried. Columns to the left of the last
+// visible one keep their widths.
+func columnWidths(want []int, usable int) []int {
+	w := append([]int(nil), want...)
+	var free []int
+	for i, x := range w {
+		if x <= 0 {
+			free = append(free, i)
+			w[i] = minColumnWidth
+		}
+	}
+	if avail := usable - tableWidth(w); avail >= 0 {
+		for k := 0; avail > 0 && len(free) > 0; k = (k + 1) % len(free) {
+			w[free[k]]++
+			avail--
+		}
+		return w
+	}
+	trimToFit(w, usable)
+	return w
+}
+
+// trimToFit is 5.1's ColumnWidthManager.TrimToFit: while the table is
+// wider than usable, shrink the last visible column by the excess, or hide
+// it when it would be narrower than minColumnWidth.
+func trimToFit(w []int, usable int) {
 	for {
-		w := append([]int(nil), want...)
-		for i := visible; i < len(w); i++ {
-			w[i] = -1
+		excess := tableWidth(w) - usable
+		if excess <= 0 {
+			return
 		}
-		floor := make([]int, len(w))
-		for i := range w[:visible] {
-			floor[i] = w[i]
-			if !fixed[i] {
-				floor[i] = min(w[i], max(runewidth.StringWidth(cols[i].Header), minColumnWidth))
-			}
-		}
-		total := func() int {
-			t := visible - 1
-			for _, x := range w[:visible] {
-				t += x
-			}
-			return t
-		}
-		for total() > usable {
-			widest := -1
-			for i := range w[:visible] {
-				if w[i] > floor[i] && (widest < 0 || w[i] > w[widest]) {
-					widest = i
-				}
-			}
-			if widest < 0 {
+		last := len(w) - 1
+		for i, x := range w {
+			if x < 0 {
+				last = i - 1
 				break
 			}
-			w[widest]--
 		}
-		if total() <= usable || visible == 1 {
-			if visible == 1 && w[0] > usable {
-				w[0] = usable
-			}
-			return w
+		if last < 0 {
+			return
 		}
-		visible--
+		if nw := w[last] - excess; nw >= minColumnWidth {
+			w[last] = nw
+		} else {
+			w[last] = -1
+		}
 	}
 }
 
-// printRows prints table rows (cells as given) at the fixed widths.
-// tablewriter pads and aligns; cutting and wrapping happen here so the
-// marker is PowerShell's "..." and widths are exactly ours.
-func (r *renderer) printRows(rows [][]string) error {
+// tableWidth is the width of the visible columns and the spaces between
+// them.
+func tableWidth(w []int) int {
+	sum, n := 0, 0
+	for _, x := range w {
+		if x > 0 {
+			sum += x
+			n++
+		}
+	}
+	return sum + max(n-1, 0)
+}
+
+// printRows prints table rows (cells as given) at the fixed widths,
+// wrapping cells that are too wide or cutting them. tablewriter pads and
+// aligns; cutting and wrapping happen here so the marker is PowerShell's
+// "..." and widths are exactly ours.
+func (r *renderer) printRows(rows [][]string, wrap bool) error {
 	t := r.tbl
 	var vis []int
 	for i, w := range t.widths {
@@ -407,10 +428,10 @@ func (r *renderer) printRows(rows [][]string) error {
 			if i < len(row) {
 				cell = row[i]
 			}
-			if t.start.Wrap {
+			if wrap {
 				cellLines[j] = wrapText(cell, t.widths[i])
 			} else {
-				cellLines[j] = []string{cut(cell, t.widths[i])}
+				cellLines[j] = []string{cutAligned(cell, t.widths[i], t.start.Columns[i].Align)}
 			}
 			height = max(height, len(cellLines[j]))
 		}
@@ -442,6 +463,36 @@ func (r *renderer) printRows(rows [][]string) error {
 		out[i] = strings.TrimSuffix(out[i], " ")
 	}
 	return r.lines(out...)
+}
+
+// cutAligned is cut for a table cell: a right-aligned cell keeps its end
+// ("...f"), as 5.1's TableWriter cuts it.
+func cutAligned(s string, w int, align Align) string {
+	if align != AlignRight {
+		return cut(s, w)
+	}
+	s = strings.ReplaceAll(s, "\r", "")
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + "..."
+	}
+	s = strings.ReplaceAll(s, "\t", " ")
+	if runewidth.StringWidth(s) <= w {
+		return s
+	}
+	keep := w - 3
+	if keep <= 0 {
+		keep = w
+	}
+	r := []rune(s)
+	start := len(r)
+	for start > 0 && runewidth.StringWidth(string(r[start-1:])) <= keep {
+		start--
+	}
+	tail := string(r[start:])
+	if w > 3 {
+		return "..." + tail
+	}
+	return tail
 }
 
 // cut shortens s to w display columns, ending in "..." as Windows

@@ -85,6 +85,8 @@ func isNumeric(v any) bool {
 	switch v.(type) {
 	case nil, bool, string, time.Duration:
 		return false
+	case object.Decimal:
+		return true
 	}
 	switch reflect.ValueOf(v).Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
