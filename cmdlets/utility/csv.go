@@ -50,10 +50,37 @@ func (w *csvWriter) lines(v any) []string {
 	}
 	row := make([]string, len(w.header))
 	for i, n := range w.header {
+		if s, ok := hashtableField(v, n); ok {
+			row[i] = s
+			continue
+		}
 		val, _ := format.Member(v, n)
 		row[i] = csvValue(val)
 	}
 	return append(out, w.join(row))
+}
+
+// hashtableField is what 5.1 writes for a property of a Hashtable: its
+// CLR properties, not its keys, with each value's ToString (the key and
+// value collections show their type names).
+func hashtableField(v any, name string) (string, bool) {
+	h, ok := v.(*object.Hashtable)
+	if !ok || h.Ordered {
+		return "", false
+	}
+	switch strings.ToLower(name) {
+	case "isreadonly", "isfixedsize", "issynchronized":
+		return "False", true
+	case "keys":
+		return "System.Collections.Hashtable+KeyCollection", true
+	case "values":
+		return "System.Collections.Hashtable+ValueCollection", true
+	case "syncroot":
+		return "System.Object", true
+	case "count":
+		return itoa(h.Len()), true
+	}
+	return "", false
 }
 
 func csvValue(v any) string {

@@ -86,6 +86,28 @@ func toStrings(vs []any) []string {
 	return out
 }
 
+// TestCsvHashtable checks that a hashtable is written with its CLR
+// properties, as Windows PowerShell 5.1 does, not its keys.
+func TestCsvHashtable(t *testing.T) {
+	h := object.NewHashtable()
+	h.Set("a", 1)
+	h.Set("b", 2)
+	for _, tc := range []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"hashtable", h, `"IsReadOnly","IsFixedSize","IsSynchronized","Keys","Values","SyncRoot","Count"` + "\n" +
+			`"False","False","False","System.Collections.Hashtable+KeyCollection","System.Collections.Hashtable+ValueCollection","System.Object","2"`},
+		{"property holding a hashtable", obj("H", h), `"H"` + "\n" + `"System.Collections.Hashtable"`},
+	} {
+		lines := mustInvoke(t, newRT(), "ConvertTo-Csv", map[string]any{"NoTypeInformation": true}, tc.in)
+		if got := strings.Join(toStrings(lines), "\n"); got != tc.want {
+			t.Errorf("%s:\n%s\nwant\n%s", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestCsv(t *testing.T) {
 	rt := newRT()
 	dir := t.TempDir()
