@@ -398,7 +398,11 @@ func (s *Service) reconcile() {
 		if _, ok := s.listeners[addr]; ok {
 			continue
 		}
-		ln, err := net.Listen("tcp", addr)
+		// No TCP keep-alive: sessions end on the connector's
+		// ConnectionInactivityTimeout, and the option would cost four
+		// setsockopt calls per accepted connection.
+		lc := net.ListenConfig{KeepAlive: -1}
+		ln, err := lc.Listen(context.Background(), "tcp", addr)
 		if err != nil {
 			failed[addr] = err
 			s.log.Warn("cannot listen", "addr", addr, "err", err)

@@ -42,6 +42,13 @@ type Proxy struct {
 	Credential ServerCredential
 	Now        func() time.Time
 	Timeout    time.Duration // per command; 0 means 2 minutes
+
+	// tlsSessions lets proxy sessions resume the TLS session of an
+	// earlier one: a client that opens a connection per message would
+	// otherwise cost a full handshake (key exchange and signature) on
+	// every message.
+	tlsSessionsOnce sync.Once
+	tlsSessions     tls.ClientSessionCache
 }
 
 // ProxyFailed is the reply when the hub cannot be reached [inf].
@@ -182,7 +189,7 @@ func (p *Proxy) open(org *Org, addr string, logPort int, onBehalf string) (ps *p
 	if timeout == 0 {
 		timeout = 2 * time.Minute
 	}
-	d := net.Dialer{Timeout: 30 * time.Second}
+	d := net.Dialer{Timeout: 30 * time.Second, KeepAlive: -1}
 	raw, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -346,9 +353,14 @@ func asReply(err error) (replies.Reply, bool) {
 // is this server, and its certificate is self-signed.
 func (p *Proxy) pinnedConfig(org *Org) *tls.Config {
 	want := org.CertDER
+	p.tlsSessionsOnce.Do(func() { p.tlsSessions = tls.NewLRUClientSessionCache(64) })
 	return &tls.Config{
 		InsecureSkipVerify: true,
 		MinVersion:         tls.VersionTLS12,
+		// The hub speaks TLS 1.2 only; offering 1.3 would make every
+		// ClientHello compute key shares (ML-KEM and X25519) for nothing.
+		MaxVersion:         tls.VersionTLS12,
+		ClientSessionCache: p.tlsSessions,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, want) {
 				return x509.UnknownAuthorityError{}
