@@ -106,7 +106,22 @@ type Log struct {
 	fileSize int64
 	closed   bool
 	lastErr  error
+
+	// pending holds lines not yet written to file: a write(2) per line
+	// would cost more than the rest of a line's work. They are written
+	// when a session disconnects, when pending grows large, and at the
+	// latest flushDelay after the first of them.
+	pending []byte
+	timer   *time.Timer
+	armed   bool
 }
+
+// Lines wait at most flushDelay in memory, and pending is written once it
+// holds flushSize bytes.
+const (
+	flushDelay = 100 * time.Millisecond
+	flushSize  = 32 << 10
+)
 
 // New returns a log writing into dir. Nothing is created on disk until the
 // first line is written.
@@ -130,6 +145,7 @@ func (l *Log) SetDir(dir string) {
 	if dir == l.dir {
 		return
 	}
+	l.flushLocked()
 	if l.file != nil {
 		l.file.Close()
 		l.file = nil
@@ -163,6 +179,10 @@ func (l *Log) Err() error {
 func (l *Log) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.flushLocked()
+	if l.timer != nil {
+		l.timer.Stop()
+	}
 	l.closed = true
 	if l.file != nil {
 		err := l.file.Close()
@@ -326,6 +346,37 @@ func (s *Session) write(event byte, data, context string) {
 	b.WriteString("\r\n")
 	s.seq++
 	l.writeLocked(now, b.String())
+	if event == '-' {
+		// A finished session is complete in the file, so whoever looks
+		// at the log after a session ended sees all of it.
+		l.flushLocked()
+	}
+}
+
+// Flush writes the lines still held in memory.
+func (l *Log) Flush() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.flushLocked()
+	l.mu.Unlock()
+}
+
+func (l *Log) flushLocked() {
+	l.armed = false
+	if len(l.pending) == 0 || l.file == nil {
+		l.pending = l.pending[:0]
+		return
+	}
+	if _, err := l.file.Write(l.pending); err != nil {
+		l.lastErr = err
+	}
+	if cap(l.pending) > 4*flushSize {
+		l.pending = nil
+	} else {
+		l.pending = l.pending[:0]
+	}
 }
 
 const timeLayout = "2006-01-02T15:04:05.000Z"
@@ -376,6 +427,7 @@ func (l *Log) writeLocked(now time.Time, line string) {
 	hour := now.Format("2006010215")
 	if l.file != nil && (hour != l.fileHour ||
 		(l.limits.MaxFileSize > 0 && l.fileSize+int64(len(line)) > l.limits.MaxFileSize && l.fileSize > headerLen)) {
+		l.flushLocked()
 		l.file.Close()
 		l.file = nil
 		if hour == l.fileHour {
@@ -388,10 +440,18 @@ func (l *Log) writeLocked(now time.Time, line string) {
 			return
 		}
 	}
-	n, err := l.file.Write([]byte(line))
-	l.fileSize += int64(n)
-	if err != nil {
-		l.lastErr = err
+	l.pending = append(l.pending, line...)
+	l.fileSize += int64(len(line))
+	switch {
+	case len(l.pending) >= flushSize:
+		l.flushLocked()
+	case !l.armed:
+		l.armed = true
+		if l.timer == nil {
+			l.timer = time.AfterFunc(flushDelay, l.Flush)
+		} else {
+			l.timer.Reset(flushDelay)
+		}
 	}
 }
 

@@ -162,6 +162,7 @@ func TestConcurrentSessions(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	l.Flush()
 	close(ids)
 	seen := map[string]bool{}
 	for id := range ids {
@@ -194,5 +195,42 @@ func TestNextMessageID(t *testing.T) {
 	}
 	if got := s.NextMessageID(); !strings.HasSuffix(got, ";2") {
 		t.Errorf("second id %q", got)
+	}
+}
+
+// Lines are held in memory, but a session that disconnected is in the
+// file at once, and an open session's lines reach it within flushDelay.
+func TestBufferedLines(t *testing.T) {
+	dir := t.TempDir()
+	l := New(dir, Receive, DefaultLimits)
+	defer l.Close()
+	read := func() string {
+		files, _ := filepath.Glob(filepath.Join(dir, "RECV*.LOG"))
+		var b strings.Builder
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			b.Write(data)
+		}
+		return b.String()
+	}
+	ap := netip.MustParseAddrPort("127.0.0.1:25")
+	open := l.Session("c", LevelVerbose, ap, ap)
+	open.Recv("NOOP open")
+	closed := l.Session("c", LevelVerbose, ap, ap)
+	closed.Recv("NOOP closed")
+	if strings.Contains(read(), "NOOP") {
+		t.Fatal("a line was written before any flush")
+	}
+	closed.Disconnect("Local")
+	if got := read(); !strings.Contains(got, "NOOP closed") || !strings.Contains(got, "NOOP open") {
+		t.Fatalf("after a disconnect the file holds:\n%s", got)
+	}
+	open.Recv("NOOP later")
+	deadline := time.Now().Add(10 * flushDelay)
+	for !strings.Contains(read(), "NOOP later") {
+		if time.Now().After(deadline) {
+			t.Fatalf("an open session's line not written after %v", 10*flushDelay)
+		}
+		time.Sleep(flushDelay / 10)
 	}
 }
