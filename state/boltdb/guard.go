@@ -6,8 +6,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"sync"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -88,61 +86,82 @@ func panickingInBolt() bool {
 
 // --- Batch -----------------------------------------------------------
 
-// bbolt's own DB.Batch commits from a timer goroutine, where a panic on a
-// damaged page could not be recovered. This is the same algorithm with the
-// commit run through guard. The batch size and delay are bbolt's
-// (DB().MaxBatchSize, DB().MaxBatchDelay).
+// Batch is group commit: callers that arrive while a commit is on its way
+// to disk wait for it, and then share the next transaction, so N
+// concurrent writers cost about one fsync pair instead of N. Nobody waits
+// for a timer: a writer that finds the store idle commits at once. The
+// commit of a round is run by one of its members (the leader), through
+// guard, so that a panic on a damaged page is recovered as for Update.
+// A round holds at most DB().MaxBatchSize calls.
 
 // errTrySolo tells a batch member to run its function in a transaction of
 // its own: it failed inside the shared one.
 var errTrySolo = errors.New("batch function returned an error and should be re-run solo")
 
+// errLead tells a waiting batch member to commit the next round.
+var errLead = errors.New("batch member promoted to commit the next round")
+
 type batchCall struct {
 	fn  func(*bolt.Tx) error
-	err chan<- error
+	err chan error
 }
 
 type batch struct {
 	s     *Store
-	timer *time.Timer
-	start sync.Once
 	calls []batchCall
 }
 
 func (s *Store) batch(fn func(*bolt.Tx) error) error {
 	errCh := make(chan error, 1)
-	maxSize, maxDelay := s.db.MaxBatchSize, s.db.MaxBatchDelay
 	s.batchMu.Lock()
-	if s.pending == nil || len(s.pending.calls) >= maxSize {
-		b := &batch{s: s}
-		b.timer = time.AfterFunc(maxDelay, b.trigger)
-		s.pending = b
+	s.waiting = append(s.waiting, batchCall{fn: fn, err: errCh})
+	lead := !s.committing
+	s.committing = true
+	s.batchMu.Unlock()
+	if lead {
+		s.commitRound()
 	}
-	b := s.pending
-	b.calls = append(b.calls, batchCall{fn: fn, err: errCh})
-	if len(b.calls) >= maxSize {
-		go b.trigger()
+	for {
+		err := <-errCh
+		switch err {
+		case errLead:
+			s.commitRound()
+			continue
+		case errTrySolo:
+			err = s.update(fn)
+		}
+		return err
+	}
+}
+
+// commitRound commits the calls waiting now (the leader's own among them)
+// and hands the lead to the first call that arrived meanwhile, if any.
+func (s *Store) commitRound() {
+	maxSize := max(s.db.MaxBatchSize, 1)
+	s.batchMu.Lock()
+	calls := s.waiting
+	if len(calls) > maxSize {
+		calls = append([]batchCall(nil), calls[:maxSize]...)
+		s.waiting = append(s.waiting[:0], s.waiting[maxSize:]...)
+	} else {
+		s.waiting = nil
 	}
 	s.batchMu.Unlock()
 
-	err := <-errCh
-	if err == errTrySolo {
-		err = s.update(fn)
-	}
-	return err
-}
+	(&batch{s: s, calls: calls}).run()
 
-func (b *batch) trigger() { b.start.Do(b.run) }
+	s.batchMu.Lock()
+	if len(s.waiting) > 0 {
+		s.waiting[0].err <- errLead
+	} else {
+		s.committing = false
+	}
+	s.batchMu.Unlock()
+}
 
 // run commits the batch; a member whose function fails is taken out and
 // told to retry on its own, and the rest run again.
 func (b *batch) run() {
-	b.s.batchMu.Lock()
-	b.timer.Stop()
-	if b.s.pending == b {
-		b.s.pending = nil
-	}
-	b.s.batchMu.Unlock()
 	for len(b.calls) > 0 {
 		failed := -1
 		err := b.s.update(func(tx *bolt.Tx) error {

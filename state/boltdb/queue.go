@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -167,6 +169,26 @@ func (s *Store) QueueUpdate(fn func(q *QueueTx) error) error {
 		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
 	}
 	return s.update(func(tx *bolt.Tx) error {
+		if err := fn(&QueueTx{tx: tx, s: s}); err != nil {
+			return err
+		}
+		return queueFailpoint("update")
+	})
+}
+
+// QueueBatch is QueueUpdate with group commit: concurrent callers share
+// one transaction and its fsyncs (see Batch). fn may run more than once
+// (it must start afresh each time, and keep no effect of an earlier run
+// outside the transaction); each caller's changes are committed together
+// or not at all.
+func (s *Store) QueueBatch(fn func(q *QueueTx) error) error {
+	if s.closed.Load() {
+		return state.ErrClosed
+	}
+	if s.opts.ReadOnly {
+		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
+	}
+	return s.batch(func(tx *bolt.Tx) error {
 		if err := fn(&QueueTx{tx: tx, s: s}); err != nil {
 			return err
 		}
@@ -339,15 +361,61 @@ func (q *QueueTx) Message(queue, id int64) (*state.QueuedMessage, error) {
 	if v == nil {
 		return nil, fmt.Errorf("message %d in queue %d: %w", id, queue, state.ErrNotFound)
 	}
-	return decodeQueuedMessage(v)
+	return q.decodeQueuedMessage(v)
 }
 
-func decodeQueuedMessage(v []byte) (*state.QueuedMessage, error) {
+func (q *QueueTx) decodeQueuedMessage(v []byte) (*state.QueuedMessage, error) {
+	if m, ok := q.s.messages.get(v); ok {
+		return m, nil
+	}
 	var m state.QueuedMessage
 	if err := json.Unmarshal(v, &m); err != nil {
 		return nil, fmt.Errorf("queued message: %w: %v", state.ErrCorrupt, err)
 	}
+	q.s.messages.put(v, &m)
 	return &m, nil
+}
+
+// maxCachedMessages bounds the decoded-message cache; past it the cache
+// starts over. A queue runner's batch and the messages in flight fit.
+const maxCachedMessages = 1024
+
+// messageCache keeps decoded queued messages keyed by their stored bytes.
+// A message is read several times on its way (claimed, routed, delivered,
+// listed), and decoding JSON is the main cost of a read; a hit costs a hash
+// of the bytes and a copy. Keyed by the bytes themselves, an entry can
+// never be stale. Messages written are cached with the bytes written.
+type messageCache struct {
+	mu sync.Mutex // guards m
+	m  map[string]*state.QueuedMessage
+}
+
+func (c *messageCache) get(raw []byte) (*state.QueuedMessage, bool) {
+	c.mu.Lock()
+	m, ok := c.m[string(raw)]
+	c.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return cloneQueuedMessage(m), true
+}
+
+func (c *messageCache) put(raw []byte, m *state.QueuedMessage) {
+	m = cloneQueuedMessage(m)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedMessages {
+		c.m = make(map[string]*state.QueuedMessage, maxCachedMessages)
+	}
+	c.m[string(raw)] = m
+	c.mu.Unlock()
+}
+
+// cloneQueuedMessage copies m deeply enough that neither copy's changes
+// reach the other (Recipients is its only reference).
+func cloneQueuedMessage(m *state.QueuedMessage) *state.QueuedMessage {
+	c := *m
+	c.Recipients = slices.Clone(m.Recipients)
+	return &c
 }
 
 // ForEachMessage visits the copies in a queue in InternalId order, starting
@@ -361,7 +429,7 @@ func (q *QueueTx) ForEachMessage(queue, after int64, fn func(m *state.QueuedMess
 	prefix := queueKey64(queue)
 	c := b.Cursor()
 	for k, v := c.Seek(queueMsgKey(queue, after+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		m, err := decodeQueuedMessage(v)
+		m, err := q.decodeQueuedMessage(v)
 		if err != nil {
 			return err
 		}
@@ -489,7 +557,7 @@ func (q *QueueTx) addMessage(m *state.QueuedMessage, data []byte, at int, insert
 	}
 	key := queueMsgKey(m.Queue, m.InternalId)
 	if v := mb.Get(key); v != nil {
-		existing, err := decodeQueuedMessage(v)
+		existing, err := q.decodeQueuedMessage(v)
 		if err != nil {
 			return err
 		}
@@ -543,7 +611,11 @@ func (q *QueueTx) PutMessage(m *state.QueuedMessage) error {
 	if err != nil {
 		return err
 	}
-	return mb.Put(queueMsgKey(m.Queue, m.InternalId), v)
+	if err := mb.Put(queueMsgKey(m.Queue, m.InternalId), v); err != nil {
+		return err
+	}
+	q.s.messages.put(v, m)
+	return nil
 }
 
 // RemoveMessage deletes the copy of message id from a queue; the raw bytes
@@ -562,7 +634,7 @@ func (q *QueueTx) removeMessage(queue, id int64, keepData bool) error {
 	if v == nil {
 		return fmt.Errorf("message %d in queue %d: %w", id, queue, state.ErrNotFound)
 	}
-	old, err := decodeQueuedMessage(v)
+	old, err := q.decodeQueuedMessage(v)
 	if err != nil {
 		return err
 	}

@@ -53,10 +53,16 @@ type Store struct {
 
 	closed atomic.Bool
 
-	connectors connectorCache
+	// generation counts committed changes to the organisation (see
+	// Generation).
+	generation atomic.Uint64
 
-	batchMu sync.Mutex // guards pending
-	pending *batch
+	connectors connectorCache
+	messages   messageCache
+
+	batchMu    sync.Mutex // guards waiting and committing
+	waiting    []batchCall
+	committing bool // a batch member is committing a round
 
 	subMu sync.Mutex // guards subs and nextSub
 	subs  map[int]*subscriber
@@ -189,15 +195,16 @@ const initialMmapSize = (1 << 30) * int(^uintptr(0)>>63) // 1 GiB on 64-bit, 0 (
 // Path is the store's file name.
 func (s *Store) Path() string { return s.path }
 
-// DB returns the underlying bbolt database, for tuning (MaxBatchDelay).
+// DB returns the underlying bbolt database, for tuning (MaxBatchSize).
 // Transactions should go through View, Update, Batch, QueueView and
 // QueueUpdate, which report a damaged file as state.ErrCorrupt where
 // bbolt itself panics. Organisation data must be changed only through
 // Update.
 func (s *Store) DB() *bolt.DB { return s.db }
 
-// Batch runs fn as bolt.DB.Batch does: concurrent callers share one
-// transaction. fn may run more than once and must be idempotent. A nil
+// Batch runs fn with group commit: concurrent callers share one
+// transaction (see batch). fn may run more than once and must be
+// idempotent. A nil
 // return means committed. A damaged page gives an error wrapping
 // state.ErrCorrupt, as for Update.
 func (s *Store) Batch(fn func(*bolt.Tx) error) error {
@@ -235,6 +242,12 @@ func (s *Store) Update(fn func(tx state.Tx) error) error {
 		return fn(s.newTx(btx))
 	})
 }
+
+// Generation changes whenever a change to the organisation commits, before
+// the call that made it returns. A reader can keep what it derived from
+// the organisation for as long as Generation is what it was before the
+// reading began.
+func (s *Store) Generation() uint64 { return s.generation.Load() }
 
 // Tx wraps a bbolt transaction begun by the caller (for example inside
 // Batch or DB().Update) as a state.Tx, so queue code can read and change
@@ -286,6 +299,7 @@ func (s *Store) publish(changes []state.Change) {
 	if len(changes) == 0 {
 		return
 	}
+	s.generation.Add(1)
 	s.subMu.Lock()
 	defer s.subMu.Unlock()
 	for _, sub := range s.subs {
