@@ -30,6 +30,31 @@ type routing struct {
 	server     string
 }
 
+// routingAt is what routing read from the organisation, as of a store
+// generation.
+type routingAt struct {
+	gen        uint64
+	server     string
+	domains    []*state.AcceptedDomain
+	connectors []*state.SendConnector
+}
+
+// routing returns the routing tables for a transaction, reading accepted
+// domains and send connectors again only when the organisation changed
+// since they were last read. The tables are shared and only read.
+func (t *Transport) routing(org state.Tx) (*routing, error) {
+	gen := t.st.Generation()
+	if c := t.cachedRouting.Load(); c != nil && c.gen == gen && c.server == t.cfg.ServerName {
+		return &routing{org: org, domains: c.domains, connectors: c.connectors, server: c.server}, nil
+	}
+	rt, err := loadRouting(org, t.cfg.ServerName)
+	if err != nil {
+		return nil, err
+	}
+	t.cachedRouting.Store(&routingAt{gen: gen, server: rt.server, domains: rt.domains, connectors: rt.connectors})
+	return rt, nil
+}
+
 func loadRouting(org state.Tx, server string) (*routing, error) {
 	domains, err := org.AcceptedDomains()
 	if err != nil {
@@ -169,13 +194,13 @@ type failure struct {
 // routes their recipients, puts one copy per next hop into the delivery
 // queues (creating them as needed), NDRs the recipients that fail, and
 // removes the message from Submission: all in one transaction.
-func (t *Transport) categorize(batch []*state.QueuedMessage) {
+func (t *Transport) categorize(batch []*state.QueuedMessage, next *nextClaim) {
 	var after []func()
 	var crashedMsgs []*state.QueuedMessage
 	now := t.now()
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueBatch(func(q *boltdb.QueueTx) error {
 		after, crashedMsgs = nil, nil
-		rt, err := loadRouting(q.Org(), t.cfg.ServerName)
+		rt, err := t.routing(q.Org())
 		if err != nil {
 			return err
 		}
@@ -205,13 +230,14 @@ func (t *Transport) categorize(batch []*state.QueuedMessage) {
 				return err
 			}
 		}
-		return nil
+		return next.in(q, batch)
 	})
 	if err != nil {
 		t.log.Error("categorizer: cannot route messages; they will be retried", "err", err)
 		t.releaseForRetry(batch, "451 4.3.1 Insufficient system resources", now.Add(time.Minute))
 		return
 	}
+	next.committed()
 	for _, f := range after {
 		f()
 	}

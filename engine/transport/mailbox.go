@@ -15,11 +15,11 @@ import (
 // SmtpDeliveryToMailbox queue: each message is stored in every recipient's
 // mailbox and removed from the queue in the same transaction, so a message
 // is never lost and never delivered twice.
-func (t *Transport) deliverToMailboxes(qr *state.QueueRecord, batch []*state.QueuedMessage) {
+func (t *Transport) deliverToMailboxes(qr *state.QueueRecord, batch []*state.QueuedMessage, next *nextClaim) {
 	now := t.now()
 	var after []func()
 	var crashedMsgs []*state.QueuedMessage
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueBatch(func(q *boltdb.QueueTx) error {
 		after, crashedMsgs = nil, nil
 		org := q.Org()
 		for _, c := range batch {
@@ -69,7 +69,7 @@ func (t *Transport) deliverToMailboxes(qr *state.QueueRecord, batch []*state.Que
 				t.trackMailboxDelivery(m, plan, qr)
 			})
 		}
-		return nil
+		return next.in(q, batch)
 	})
 	if err != nil {
 		set := t.settings()
@@ -78,6 +78,7 @@ func (t *Transport) deliverToMailboxes(qr *state.QueueRecord, batch []*state.Que
 		t.setQueueRetry(qr.Number, "432 4.3.2 STOREDRV.Deliver; mailbox database is offline", now.Add(set.MailboxDeliveryRetryInterval))
 		return
 	}
+	next.committed()
 	t.clearQueueRetry(qr.Number)
 	for _, f := range after {
 		f()

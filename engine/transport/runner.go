@@ -25,6 +25,9 @@ type runner struct {
 	kickC     chan struct{}
 	busy      atomic.Bool // processing a batch (queue Status Active)
 	lastSweep time.Time   // by the Transport clock
+	// next is a batch claimed in the transaction that processed the
+	// previous one, so a busy queue costs one commit per batch, not two.
+	next []*state.QueuedMessage
 }
 
 // kick makes queue n's runner look at its queue now, starting the runner
@@ -57,6 +60,7 @@ func (t *Transport) isBusy(n int64) bool {
 }
 
 func (t *Transport) runLoop(r *runner) {
+	defer t.releaseNext(r)
 	for {
 		select {
 		case <-t.runCtx.Done():
@@ -181,9 +185,11 @@ func (t *Transport) runOnce(r *runner, claimed *[]*state.QueuedMessage) (time.Ti
 		t.sweep(r.number, set, now)
 	}
 	if qr.Suspended || r.number == state.QueueUnreachable {
+		t.releaseNext(r)
 		return time.Time{}, false
 	}
 	if r.number != state.QueueSubmission && qr.LastError != "" && now.Before(qr.NextRetryTime) {
+		t.releaseNext(r)
 		return qr.NextRetryTime, false
 	}
 	limit := mailboxBatch
@@ -193,7 +199,13 @@ func (t *Transport) runOnce(r *runner, claimed *[]*state.QueuedMessage) (time.Ti
 	case qr.DeliveryType != state.DeliveryToMailbox:
 		limit = smtpBatch
 	}
-	batch, nextDue, err := t.claim(r.number, limit, set, now)
+	var batch []*state.QueuedMessage
+	var nextDue time.Time
+	if len(r.next) > 0 {
+		batch, r.next = r.next, nil
+	} else {
+		batch, nextDue, err = t.claim(r.number, limit, set, now)
+	}
 	if err != nil {
 		t.log.Error("cannot take messages from a queue", "queue", r.number, "err", err)
 		return now.Add(5 * time.Second), false
@@ -217,9 +229,9 @@ func (t *Transport) runOnce(r *runner, claimed *[]*state.QueuedMessage) (time.Ti
 	defer r.busy.Store(false)
 	switch {
 	case r.number == state.QueueSubmission:
-		t.categorize(batch)
+		t.categorize(batch, &nextClaim{t: t, r: r, limit: limit, set: set, now: now})
 	case qr.DeliveryType == state.DeliveryToMailbox:
-		t.deliverToMailboxes(qr, batch)
+		t.deliverToMailboxes(qr, batch, &nextClaim{t: t, r: r, limit: limit, set: set, now: now})
 	default:
 		t.deliverSMTP(qr, batch)
 	}
@@ -244,63 +256,178 @@ func (t *Transport) deleteIdleQueue(n int64) bool {
 // whose earlier attempts never finished PoisonThreshold times goes to the
 // Poison queue instead. nextDue is the earliest retry time among the
 // messages not yet due.
+//
+// The queue is read in a read-only transaction first, so that an empty or
+// not-yet-due queue costs no commit; the claim itself shares its commit
+// with other writers (group commit) and checks each message again.
 func (t *Transport) claim(queue int64, limit int, set settings, now time.Time) (batch []*state.QueuedMessage, nextDue time.Time, err error) {
-	var poisoned []*state.QueuedMessage
-	err = t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
-		batch, poisoned, nextDue = nil, nil, time.Time{}
-		var picked []*state.QueuedMessage
-		err := q.ForEachMessage(queue, 0, func(m *state.QueuedMessage) error {
-			switch m.Status {
-			case state.MessageReady, state.MessageActive:
-			case state.MessageRetry:
-				if now.Before(m.NextRetryTime) {
-					if nextDue.IsZero() || m.NextRetryTime.Before(nextDue) {
-						nextDue = m.NextRetryTime
-					}
-					return nil
+	var ids []int64
+	err = t.st.QueueView(func(q *boltdb.QueueTx) error {
+		return q.ForEachMessage(queue, 0, func(m *state.QueuedMessage) error {
+			if !claimable(m, now) {
+				if m.Status == state.MessageRetry && (nextDue.IsZero() || m.NextRetryTime.Before(nextDue)) {
+					nextDue = m.NextRetryTime
 				}
-			default:
 				return nil
 			}
-			picked = append(picked, m)
-			if len(picked) >= limit {
+			ids = append(ids, m.InternalId)
+			if len(ids) >= limit {
 				return boltdb.ErrStopWalk
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		for _, m := range picked {
-			if set.PoisonMessageDetectionEnabled && m.CrashCount >= set.PoisonThreshold {
-				m.Status = state.MessageSuspended
-				m.LastError = "The message was being processed while the service stopped unexpectedly too many times."
-				m.LastErrorTime = now
-				if err := q.MoveMessage(m, state.QueuePoison); err != nil {
-					return err
-				}
-				poisoned = append(poisoned, m)
-				continue
+	})
+	if err != nil || len(ids) == 0 {
+		return nil, nextDue, err
+	}
+	var poisoned []*state.QueuedMessage
+	err = t.st.QueueBatch(func(q *boltdb.QueueTx) error {
+		var msgs []*state.QueuedMessage
+		for _, id := range ids {
+			m, err := q.Message(queue, id)
+			if err != nil || !claimable(m, now) {
+				continue // removed, moved or changed since it was read
 			}
-			m.Status = state.MessageActive
-			m.CrashCount++
-			if err := q.PutMessage(m); err != nil {
-				return err
-			}
-			batch = append(batch, m)
+			msgs = append(msgs, m)
 		}
-		return nil
+		var err error
+		batch, poisoned, err = claimMessages(q, msgs, set, now)
+		return err
 	})
 	if err != nil {
 		return nil, time.Time{}, err
 	}
+	t.trackPoisoned(poisoned)
+	return batch, nextDue, nil
+}
+
+// claimMessages marks msgs Active and raises their CrashCount, or moves
+// those that were interrupted PoisonThreshold times to the Poison queue.
+func claimMessages(q *boltdb.QueueTx, msgs []*state.QueuedMessage, set settings, now time.Time) (batch, poisoned []*state.QueuedMessage, err error) {
+	for _, m := range msgs {
+		if set.PoisonMessageDetectionEnabled && m.CrashCount >= set.PoisonThreshold {
+			m.Status = state.MessageSuspended
+			m.LastError = "The message was being processed while the service stopped unexpectedly too many times."
+			m.LastErrorTime = now
+			if err := q.MoveMessage(m, state.QueuePoison); err != nil {
+				return nil, nil, err
+			}
+			poisoned = append(poisoned, m)
+			continue
+		}
+		m.Status = state.MessageActive
+		m.CrashCount++
+		if err := q.PutMessage(m); err != nil {
+			return nil, nil, err
+		}
+		batch = append(batch, m)
+	}
+	return batch, poisoned, nil
+}
+
+func (t *Transport) trackPoisoned(poisoned []*state.QueuedMessage) {
 	for _, m := range poisoned {
 		t.track(tracking.PrefixTransport, m, tracking.Event{
 			EventId: tracking.EventPoisonMessage, Source: tracking.SourcePoisonMessage,
 			Recipients: recipientAddrs(m.Recipients),
 		})
 	}
-	return batch, nextDue, nil
+}
+
+// nextClaim claims a runner's next batch inside the transaction that
+// processes the current one (categorize, mailbox delivery): the claim is
+// on disk before the batch is processed, as poison detection needs, and
+// costs no commit of its own.
+type nextClaim struct {
+	t     *Transport
+	r     *runner
+	limit int
+	set   settings
+	now   time.Time
+
+	batch, poisoned []*state.QueuedMessage
+}
+
+// in claims up to limit due messages of the runner's queue, leaving out
+// the messages of the batch being processed. The transaction may run more
+// than once; every run starts afresh.
+func (c *nextClaim) in(q *boltdb.QueueTx, current []*state.QueuedMessage) error {
+	if c == nil {
+		return nil
+	}
+	c.batch, c.poisoned = nil, nil
+	skip := make(map[int64]bool, len(current))
+	for _, m := range current {
+		skip[m.InternalId] = true
+	}
+	var msgs []*state.QueuedMessage
+	err := q.ForEachMessage(c.r.number, 0, func(m *state.QueuedMessage) error {
+		if skip[m.InternalId] || !claimable(m, c.now) {
+			return nil
+		}
+		msgs = append(msgs, m)
+		if len(msgs) >= c.limit {
+			return boltdb.ErrStopWalk
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c.batch, c.poisoned, err = claimMessages(q, msgs, c.set, c.now)
+	return err
+}
+
+// committed hands the claimed batch to the runner once the transaction
+// is on disk.
+func (c *nextClaim) committed() {
+	if c == nil {
+		return
+	}
+	c.r.next = c.batch
+	c.t.trackPoisoned(c.poisoned)
+}
+
+// releaseNext gives back a batch claimed for a runner that will not
+// process it now (queue suspended or waiting for a retry, service
+// stopping): Ready again, its CrashCount as before the claim.
+func (t *Transport) releaseNext(r *runner) {
+	if len(r.next) == 0 {
+		return
+	}
+	claimed := r.next
+	r.next = nil
+	err := t.st.QueueBatch(func(q *boltdb.QueueTx) error {
+		for _, c := range claimed {
+			m, err := q.Message(c.Queue, c.InternalId)
+			if err != nil || m.Status != state.MessageActive {
+				continue
+			}
+			m.Status = state.MessageReady
+			if m.CrashCount > 0 {
+				m.CrashCount--
+			}
+			if err := q.PutMessage(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.log.Error("cannot release claimed messages; they are retried after a restart", "queue", r.number, "err", err)
+	}
+}
+
+// claimable reports whether a queued message may be taken for processing
+// now: Ready, Active (left over from a stopped service) or Retry and due.
+func claimable(m *state.QueuedMessage, now time.Time) bool {
+	switch m.Status {
+	case state.MessageReady, state.MessageActive:
+		return true
+	case state.MessageRetry:
+		return !now.Before(m.NextRetryTime)
+	}
+	return false
 }
 
 // crashed records that processing of the claimed messages panicked: they
@@ -387,25 +514,41 @@ func (t *Transport) recoverQueues() ([]int64, error) {
 // sweep expires messages past ExpirationTime (FAIL and an NDR) and sends
 // delay DSNs for messages older than DelayNotificationTimeout.
 func (t *Transport) sweep(queue int64, set settings, now time.Time) {
-	var after []func()
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
-		after = nil
-		var expired, delayed, leftover []*state.QueuedMessage
-		err := q.ForEachMessage(queue, 0, func(m *state.QueuedMessage) error {
-			switch {
-			case m.Status == state.MessageActive:
-			case m.Status == state.MessagePendingRemove:
-				leftover = append(leftover, m)
-			case !m.ExpirationTime.IsZero() && !now.Before(m.ExpirationTime):
-				expired = append(expired, m)
-			case !m.DelayNotified && !m.IsDSN && m.Sender != "" && set.DelayNotificationTimeout > 0 &&
-				!now.Before(m.DateReceived.Add(set.DelayNotificationTimeout)):
-				delayed = append(delayed, m)
+	// Most sweeps find nothing to do: look in a read-only transaction
+	// first, and write only for the messages found.
+	var due []int64
+	err := t.st.QueueView(func(q *boltdb.QueueTx) error {
+		return q.ForEachMessage(queue, 0, func(m *state.QueuedMessage) error {
+			if sweepAction(m, set, now) != sweepNothing {
+				due = append(due, m.InternalId)
 			}
 			return nil
 		})
-		if err != nil {
-			return err
+	})
+	if err != nil {
+		t.log.Error("queue sweep failed", "queue", queue, "err", err)
+		return
+	}
+	if len(due) == 0 {
+		return
+	}
+	var after []func()
+	err = t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		after = nil
+		var expired, delayed, leftover []*state.QueuedMessage
+		for _, id := range due {
+			m, err := q.Message(queue, id)
+			if err != nil {
+				continue // gone since it was read
+			}
+			switch sweepAction(m, set, now) {
+			case sweepRemove:
+				leftover = append(leftover, m)
+			case sweepExpire:
+				expired = append(expired, m)
+			case sweepDelay:
+				delayed = append(delayed, m)
+			}
 		}
 		for _, m := range leftover {
 			if err := q.RemoveMessage(m.Queue, m.InternalId); err != nil {
@@ -456,6 +599,30 @@ func (t *Transport) sweep(queue int64, set settings, now time.Time) {
 	for _, f := range after {
 		f()
 	}
+}
+
+type sweepKind int
+
+const (
+	sweepNothing sweepKind = iota
+	sweepRemove            // PendingRemove left over from a stopped service
+	sweepExpire            // past ExpirationTime: FAIL and an NDR
+	sweepDelay             // older than DelayNotificationTimeout: a delay DSN
+)
+
+// sweepAction is what a sweep does with a message.
+func sweepAction(m *state.QueuedMessage, set settings, now time.Time) sweepKind {
+	switch {
+	case m.Status == state.MessageActive:
+	case m.Status == state.MessagePendingRemove:
+		return sweepRemove
+	case !m.ExpirationTime.IsZero() && !now.Before(m.ExpirationTime):
+		return sweepExpire
+	case !m.DelayNotified && !m.IsDSN && m.Sender != "" && set.DelayNotificationTimeout > 0 &&
+		!now.Before(m.DateReceived.Add(set.DelayNotificationTimeout)):
+		return sweepDelay
+	}
+	return sweepNothing
 }
 
 func recipientAddrs(rs []state.QueuedRecipient) []string {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"exsh/engine/mail"
@@ -84,6 +85,10 @@ type Transport struct {
 
 	rates *rateTable
 
+	// Decoded organisation data kept while the store's generation stays.
+	cachedSettings atomic.Pointer[settingsAt]
+	cachedRouting  atomic.Pointer[routingAt]
+
 	mu       sync.Mutex // guards the fields below
 	runners  map[int64]*runner
 	started  bool
@@ -140,11 +145,6 @@ func New(st *boltdb.Store, cfg Config) (*Transport, error) {
 	}
 	if err := st.InitQueues(cfg.Now()); err != nil {
 		return nil, fmt.Errorf("transport: cannot prepare the queue database: %w", err)
-	}
-	// Group commit: submitters arriving within a millisecond share one
-	// fsync. bbolt's default 10 ms caps the store at about 66 commits/s.
-	if db := st.DB(); db.MaxBatchDelay > 2*time.Millisecond {
-		db.MaxBatchDelay = time.Millisecond
 	}
 	t.trk = cfg.Tracking
 	if t.trk == nil && cfg.DataPath != "" {
@@ -255,13 +255,26 @@ func settingsTx(org state.Tx) settings {
 	return settingsFrom(ts)
 }
 
+// settings reads the Transport service's timers, decoding the record only
+// when the organisation changed since the last time.
 func (t *Transport) settings() settings {
+	gen := t.st.Generation()
+	if c := t.cachedSettings.Load(); c != nil && c.gen == gen {
+		return c.set
+	}
 	s := defaultSettings()
 	_ = t.st.View(func(tx state.Tx) error {
 		s = settingsTx(tx)
 		return nil
 	})
+	t.cachedSettings.Store(&settingsAt{gen: gen, set: s})
 	return s
+}
+
+// settingsAt is the settings as of a store generation.
+type settingsAt struct {
+	gen uint64
+	set settings
 }
 
 // applyLogSettings copies the tracking log switches and limits from the
