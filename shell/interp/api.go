@@ -186,7 +186,8 @@ type Call struct {
 	Info *CmdletInfo
 	// Bound holds the bound parameters by canonical name (ParamInfo.Name),
 	// converted to the declared kind. Only parameters given (or bound from
-	// the pipeline) are present.
+	// the pipeline) are present. Process gets the same map refilled for
+	// every input object: read it while the block runs, do not keep it.
 	Bound map[string]any
 	// ParameterSet is the resolved parameter set name ("" when none).
 	ParameterSet string

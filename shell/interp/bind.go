@@ -43,6 +43,31 @@ type binding struct {
 	extra []any
 	// inSet caches the parameters of the chosen set.
 	inSet []*ParamInfo
+	// byValue and byName are the parameters pipeline input can still
+	// bind (not bound from arguments), found once per binding.
+	pipeDone        bool
+	byValue, byName []*ParamInfo
+}
+
+// pipelineParams returns the parameters of the chosen set that take
+// pipeline input by value and by property name and were not bound from
+// arguments.
+func (b *binding) pipelineParams() (byValue, byName []*ParamInfo) {
+	if !b.pipeDone {
+		for _, p := range b.setParams() {
+			if _, static := b.bound[p.Name]; static {
+				continue
+			}
+			if p.FromPipeline {
+				b.byValue = append(b.byValue, p)
+			}
+			if p.FromPipelineByPropertyName {
+				b.byName = append(b.byName, p)
+			}
+		}
+		b.pipeDone = true
+	}
+	return b.byValue, b.byName
 }
 
 func (b *binding) copyBound() map[string]any {
@@ -509,18 +534,7 @@ func (s *Session) checkMandatory(b *binding, bound map[string]any, expectInput b
 // input: by value without conversion, by property name, then by value
 // with conversion.
 func (s *Session) bindInput(b *binding, bound map[string]any, input any) error {
-	var byValue, byName []*ParamInfo
-	for _, p := range b.setParams() {
-		if _, static := b.bound[p.Name]; static {
-			continue
-		}
-		if p.FromPipeline {
-			byValue = append(byValue, p)
-		}
-		if p.FromPipelineByPropertyName {
-			byName = append(byName, p)
-		}
-	}
+	byValue, byName := b.pipelineParams()
 	if len(byValue) == 0 && len(byName) == 0 {
 		// A command without pipeline parameters reads Call.Input itself.
 		return nil

@@ -3,6 +3,7 @@ package interp
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -48,6 +49,9 @@ type stage struct {
 	// (> file, > $null).
 	redirOut func(v any) error
 	closers  []func() error
+	// itemBound is the Bound map Process gets, filled again for every
+	// input object: blocks read Call.Bound only while they run.
+	itemBound map[string]any
 }
 
 func (f *frame) pipeline(pl *syntax.Pipeline, out sink) error {
@@ -462,7 +466,13 @@ func (st *stage) process(input any, hasInput bool) error {
 		return nil
 	}
 	c := st.call
-	c.Bound = st.bind.copyBound()
+	if st.itemBound == nil {
+		st.itemBound = st.bind.copyBound()
+	} else {
+		clear(st.itemBound)
+		maps.Copy(st.itemBound, st.bind.bound)
+	}
+	c.Bound = st.itemBound
 	c.Input, c.HasInput = input, hasInput
 	if hasInput {
 		if err := st.f.s.bindInput(st.bind, c.Bound, input); err != nil {
