@@ -387,26 +387,34 @@ func (t *Transport) touchQueue(q *boltdb.QueueTx, n int64, now time.Time) error 
 // error, not a crash): Retry at next, their CrashCount lowered again.
 func (t *Transport) releaseForRetry(batch []*state.QueuedMessage, why string, next time.Time) {
 	now := t.now()
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
-		for _, c := range batch {
+	err := t.giveBack(batch, func(m *state.QueuedMessage) {
+		m.Status = state.MessageRetry
+		m.LastError, m.LastErrorTime, m.NextRetryTime = why, now, next
+	})
+	if err != nil {
+		t.log.Error("cannot release messages for retry; they are retried after a restart", "err", err)
+	}
+}
+
+// giveBack undoes the claim of messages that were not processed: each one
+// still Active gets its CrashCount lowered again and is changed by set.
+func (t *Transport) giveBack(claimed []*state.QueuedMessage, set func(m *state.QueuedMessage)) error {
+	return t.st.QueueBatch(func(q *boltdb.QueueTx) error {
+		for _, c := range claimed {
 			m, err := q.Message(c.Queue, c.InternalId)
 			if err != nil || m.Status != state.MessageActive {
 				continue
 			}
-			m.Status = state.MessageRetry
 			if m.CrashCount > 0 {
 				m.CrashCount--
 			}
-			m.LastError, m.LastErrorTime, m.NextRetryTime = why, now, next
+			set(m)
 			if err := q.PutMessage(m); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		t.log.Error("cannot release messages for retry; they are retried after a restart", "err", err)
-	}
 }
 
 // domain is the default accepted domain (the postmaster's domain).

@@ -397,22 +397,7 @@ func (t *Transport) releaseNext(r *runner) {
 	}
 	claimed := r.next
 	r.next = nil
-	err := t.st.QueueBatch(func(q *boltdb.QueueTx) error {
-		for _, c := range claimed {
-			m, err := q.Message(c.Queue, c.InternalId)
-			if err != nil || m.Status != state.MessageActive {
-				continue
-			}
-			m.Status = state.MessageReady
-			if m.CrashCount > 0 {
-				m.CrashCount--
-			}
-			if err := q.PutMessage(m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := t.giveBack(claimed, func(m *state.QueuedMessage) { m.Status = state.MessageReady })
 	if err != nil {
 		t.log.Error("cannot release claimed messages; they are retried after a restart", "queue", r.number, "err", err)
 	}

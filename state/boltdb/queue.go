@@ -162,18 +162,7 @@ func (s *Store) EnqueueInsert(m *state.QueuedMessage, data []byte, at int, inser
 // mailbox buckets: everything fn does is committed together or not at all.
 // A damaged page gives an error wrapping state.ErrCorrupt.
 func (s *Store) QueueUpdate(fn func(q *QueueTx) error) error {
-	if s.closed.Load() {
-		return state.ErrClosed
-	}
-	if s.opts.ReadOnly {
-		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
-	}
-	return s.update(func(tx *bolt.Tx) error {
-		if err := fn(&QueueTx{tx: tx, s: s}); err != nil {
-			return err
-		}
-		return queueFailpoint("update")
-	})
+	return s.queueWrite(s.update, fn)
 }
 
 // QueueBatch is QueueUpdate with group commit: concurrent callers share
@@ -182,13 +171,18 @@ func (s *Store) QueueUpdate(fn func(q *QueueTx) error) error {
 // outside the transaction); each caller's changes are committed together
 // or not at all.
 func (s *Store) QueueBatch(fn func(q *QueueTx) error) error {
+	return s.queueWrite(s.batch, fn)
+}
+
+// queueWrite runs fn as a queue transaction through run (update or batch).
+func (s *Store) queueWrite(run func(func(*bolt.Tx) error) error, fn func(q *QueueTx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
 	}
 	if s.opts.ReadOnly {
 		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
 	}
-	return s.batch(func(tx *bolt.Tx) error {
+	return run(func(tx *bolt.Tx) error {
 		if err := fn(&QueueTx{tx: tx, s: s}); err != nil {
 			return err
 		}
