@@ -3,6 +3,7 @@ package cmdlets
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 
 	"exsh/shell/object"
@@ -30,19 +31,21 @@ func ToObject(typeNames []string, record any) *object.PSObject {
 		}
 		rv = rv.Elem()
 	}
-	o := object.New(typeNames...)
-	o.Base = record
 	if rv.Kind() != reflect.Struct {
+		o := object.New(typeNames...)
+		o.Base = record
 		return o
 	}
+	fields := fieldsOf(rv.Type())
+	o := object.NewSized(len(fields), typeNames...)
 	o.Base = withoutSecrets(rv)
-	for _, f := range fieldsOf(rv.Type()) {
+	for _, f := range fields {
 		fv, err := rv.FieldByIndexErr(f.index)
 		if err != nil {
-			o.Add(f.name, nil)
+			o.AddKey(f.name, f.key, nil)
 			continue
 		}
-		o.Add(f.name, shellValue(fv))
+		o.AddKey(f.name, f.key, shellValue(fv))
 	}
 	o.StringProperty = stringProperty(rv.Type(), o)
 	return o
@@ -83,6 +86,7 @@ func withoutSecrets(rv reflect.Value) any {
 
 type field struct {
 	name  string
+	key   string // name in lower case, the object's property key
 	index []int
 }
 
@@ -114,7 +118,7 @@ func fieldsOf(t reflect.Type) []field {
 			if !f.IsExported() {
 				continue
 			}
-			out = append(out, field{name: f.Name, index: idx})
+			out = append(out, field{name: f.Name, key: strings.ToLower(f.Name), index: idx})
 		}
 	}
 	walk(t, nil)

@@ -41,6 +41,9 @@ type PSObject struct {
 	StringProperty string
 	props          []*Property
 	index          map[string]int
+	// slab holds the Property values of an object made by NewSized, so
+	// its properties cost one allocation together.
+	slab []Property
 }
 
 // New returns an empty object with the given type names.
@@ -48,19 +51,42 @@ func New(typeNames ...string) *PSObject {
 	return &PSObject{TypeNames: typeNames, index: map[string]int{}}
 }
 
+// NewSized is New for an object that will get about n properties: its
+// storage is allocated once, up front.
+func NewSized(n int, typeNames ...string) *PSObject {
+	return &PSObject{
+		TypeNames: typeNames,
+		index:     make(map[string]int, n),
+		props:     make([]*Property, 0, n),
+		slab:      make([]Property, 0, n),
+	}
+}
+
 // Add appends a property, or replaces the value of an existing one of the same
 // name (keeping its position). It returns o so calls can be chained.
 func (o *PSObject) Add(name string, value any) *PSObject {
+	return o.AddKey(name, strings.ToLower(name), value)
+}
+
+// AddKey is Add for a caller that has the name in lower case already
+// (key must be strings.ToLower(name)).
+func (o *PSObject) AddKey(name, key string, value any) *PSObject {
 	if o.index == nil {
 		o.index = map[string]int{}
 	}
-	k := strings.ToLower(name)
-	if i, ok := o.index[k]; ok {
+	if i, ok := o.index[key]; ok {
 		o.props[i].Value = value
 		return o
 	}
-	o.index[k] = len(o.props)
-	o.props = append(o.props, &Property{Name: name, Value: value})
+	o.index[key] = len(o.props)
+	var p *Property
+	if len(o.slab) < cap(o.slab) {
+		o.slab = append(o.slab, Property{Name: name, Value: value})
+		p = &o.slab[len(o.slab)-1]
+	} else {
+		p = &Property{Name: name, Value: value}
+	}
+	o.props = append(o.props, p)
 	return o
 }
 
