@@ -206,6 +206,112 @@ func (t *tx) unindex(guid string, old []indexKeys) error {
 	return err
 }
 
+// record describes a kind of record kept under its Guid, with index keys
+// that must be unique (names, addresses).
+type record[T any] struct {
+	what   string
+	bucket []byte
+	change string // state.Kind*
+	keys   func(*T) []indexKeys
+	times  func(*T) (created, changed *time.Time)
+}
+
+// putOptions are what a kind of record adds to putRecord.
+type putOptions[T any] struct {
+	// derive sets the fields that follow from others (Identity, the
+	// distinguished name), after the stored record was read.
+	derive func()
+	// taken is the error for an index key another record owns.
+	taken func(c *conflictError) error
+	// before runs just before the record is written, with its Guid.
+	before func(guid string) error
+}
+
+// putRecord stores v under its Guid (given one when it has none): it keeps
+// WhenCreated of the stored record, moves the index entries and publishes
+// the change. The caller checked that the store is writable and that v is
+// valid.
+func putRecord[T any](t *tx, k *record[T], v *T, guidOf *string, name string, o putOptions[T]) error {
+	guid, err := assignGuid(guidOf, k.what, name)
+	if err != nil {
+		return err
+	}
+	b, err := t.bucket(k.bucket)
+	if err != nil {
+		return err
+	}
+	var oldKeys []indexKeys
+	var oldCreated time.Time
+	if raw := b.Get([]byte(guid)); raw != nil {
+		old, err := decode[T](raw, k.what, name)
+		if err != nil {
+			return err
+		}
+		created, _ := k.times(old)
+		oldKeys, oldCreated = k.keys(old), *created
+	}
+	if o.derive != nil {
+		o.derive()
+	}
+	created, changed := k.times(v)
+	t.stamp(created, changed, oldCreated)
+	if c, err := t.reindex(guid, oldKeys, k.keys(v)); err != nil {
+		return err
+	} else if c != nil {
+		return o.taken(c)
+	}
+	if o.before != nil {
+		if err := o.before(guid); err != nil {
+			return err
+		}
+	}
+	if err := put(b, guid, v); err != nil {
+		return err
+	}
+	t.changed(k.change, guid, state.OpPut)
+	return nil
+}
+
+// deleteRecord removes the record with this Guid and its index entries;
+// before runs first, with the stored record.
+func deleteRecord[T any](t *tx, k *record[T], guid string, before func(v *T) error) error {
+	guid = state.CanonicalGuid(guid)
+	if err := t.writable(k.what, guid); err != nil {
+		return err
+	}
+	v, err := get[T](t, k.bucket, guid, k.what, guid)
+	if err != nil {
+		return err
+	}
+	if before != nil {
+		if err := before(v); err != nil {
+			return err
+		}
+	}
+	if err := t.unindex(guid, k.keys(v)); err != nil {
+		return err
+	}
+	b, _ := t.bucket(k.bucket)
+	if err := b.Delete([]byte(guid)); err != nil {
+		return err
+	}
+	t.changed(k.change, guid, state.OpDelete)
+	return nil
+}
+
+var (
+	serverRecord = &record[state.ExchangeServer]{what: whatServer, bucket: bucketServers, change: state.KindExchangeServer, keys: serverKeys,
+		times: func(s *state.ExchangeServer) (*time.Time, *time.Time) { return &s.WhenCreated, &s.WhenChanged }}
+	receiveConnectorRecord = &record[state.ReceiveConnector]{what: whatReceiveConnector, bucket: bucketReceiveConnectors, change: state.KindReceiveConnector, keys: receiveConnectorKeys,
+		times: func(rc *state.ReceiveConnector) (*time.Time, *time.Time) { return &rc.WhenCreated, &rc.WhenChanged }}
+	sendConnectorRecord = &record[state.SendConnector]{what: whatSendConnector, bucket: bucketSendConnectors, change: state.KindSendConnector, keys: sendConnectorKeys,
+		times: func(sc *state.SendConnector) (*time.Time, *time.Time) { return &sc.WhenCreated, &sc.WhenChanged }}
+	acceptedDomainRecord = &record[state.AcceptedDomain]{what: whatAcceptedDomain, bucket: bucketAcceptedDomains, change: state.KindAcceptedDomain, keys: acceptedDomainKeys,
+		times: func(d *state.AcceptedDomain) (*time.Time, *time.Time) { return &d.WhenCreated, &d.WhenChanged }}
+	recipientRecord = &record[state.Recipient]{what: whatRecipient, bucket: bucketRecipients, change: state.KindRecipient, keys: recipientKeys,
+		times: func(r *state.Recipient) (*time.Time, *time.Time) { return &r.WhenCreated, &r.WhenChanged }}
+)
+
 // assignGuid gives a record a Guid if it has none and checks its form.
 func assignGuid(g *string, what, name string) (string, error) {
 	if strings.TrimSpace(*g) == "" {
@@ -338,41 +444,20 @@ func (t *tx) PutServer(s *state.ExchangeServer) error {
 	if strings.TrimSpace(s.Name) == "" {
 		return fmt.Errorf("%s %q: the name is required: %w", whatServer, s.Name, state.ErrInvalid)
 	}
-	guid, err := assignGuid(&s.Guid, whatServer, s.Name)
-	if err != nil {
-		return err
-	}
-	b, err := t.bucket(bucketServers)
-	if err != nil {
-		return err
-	}
-	var oldKeys []indexKeys
-	var oldCreated time.Time
-	if raw := b.Get([]byte(guid)); raw != nil {
-		old, err := decode[state.ExchangeServer](raw, whatServer, s.Name)
-		if err != nil {
-			return err
-		}
-		oldKeys, oldCreated = serverKeys(old), old.WhenCreated
-	}
-	s.Identity = s.Name
-	if o := t.orgOrNil(); o != nil {
-		s.DistinguishedName = state.ServerDN(s.Name, o.Name, o.DomainName)
-		if s.OrganizationName == "" {
-			s.OrganizationName = o.Name
-		}
-	}
-	t.stamp(&s.WhenCreated, &s.WhenChanged, oldCreated)
-	if c, err := t.reindex(guid, oldKeys, serverKeys(s)); err != nil {
-		return err
-	} else if c != nil {
-		return fmt.Errorf("%s %q: %s is already used by another server: %w", whatServer, s.Name, c.label, state.ErrExists)
-	}
-	if err := put(b, guid, s); err != nil {
-		return err
-	}
-	t.changed(state.KindExchangeServer, guid, state.OpPut)
-	return nil
+	return putRecord(t, serverRecord, s, &s.Guid, s.Name, putOptions[state.ExchangeServer]{
+		derive: func() {
+			s.Identity = s.Name
+			if o := t.orgOrNil(); o != nil {
+				s.DistinguishedName = state.ServerDN(s.Name, o.Name, o.DomainName)
+				if s.OrganizationName == "" {
+					s.OrganizationName = o.Name
+				}
+			}
+		},
+		taken: func(c *conflictError) error {
+			return fmt.Errorf("%s %q: %s is already used by another server: %w", whatServer, s.Name, c.label, state.ErrExists)
+		},
+	})
 }
 
 // --- Receive connectors ------------------------------------------------
@@ -460,84 +545,46 @@ func (t *tx) PutReceiveConnector(rc *state.ReceiveConnector) error {
 	if strings.TrimSpace(rc.Name) == "" || strings.TrimSpace(rc.Server) == "" {
 		return fmt.Errorf("%s %q: the name and the server are required: %w", whatReceiveConnector, id, state.ErrInvalid)
 	}
-	guid, err := assignGuid(&rc.Guid, whatReceiveConnector, id)
-	if err != nil {
-		return err
-	}
-	b, err := t.bucket(bucketReceiveConnectors)
-	if err != nil {
-		return err
-	}
-	var oldKeys []indexKeys
-	var oldCreated time.Time
-	if raw := b.Get([]byte(guid)); raw != nil {
-		old, err := decode[state.ReceiveConnector](raw, whatReceiveConnector, id)
-		if err != nil {
-			return err
-		}
-		oldKeys, oldCreated = receiveConnectorKeys(old), old.WhenCreated
-	}
-	rc.Identity, rc.Id = id, id
-	if o := t.orgOrNil(); o != nil {
-		rc.DistinguishedName = state.ReceiveConnectorDN(rc.Name, rc.Server, o.Name, o.DomainName)
-		rc.ObjectCategory = state.ReceiveConnectorObjectCategory(o.DomainName)
-		if rc.OriginatingServer == "" {
-			rc.OriginatingServer = rc.Server + "." + o.DomainName
-		}
-	}
-	if len(rc.ObjectClass) == 0 {
-		rc.ObjectClass = state.ReceiveConnectorObjectClass()
-	}
-	if rc.ExchangeVersion == "" {
-		rc.ExchangeVersion = state.ExchangeVersionConnector
-	}
-	t.stamp(&rc.WhenCreated, &rc.WhenChanged, oldCreated)
-	rc.WhenCreatedUTC, rc.WhenChangedUTC = rc.WhenCreated.UTC(), rc.WhenChanged.UTC()
-	if c, err := t.reindex(guid, oldKeys, receiveConnectorKeys(rc)); err != nil {
-		return err
-	} else if c != nil {
-		return fmt.Errorf("%s %q: a receive connector with this name already exists on server %q: %w", whatReceiveConnector, id, rc.Server, state.ErrExists)
-	}
-	if err := t.placeReceiveConnector(guid, rc.Server); err != nil {
-		return err
-	}
-	if err := put(b, guid, rc); err != nil {
-		return err
-	}
-	t.changed(state.KindReceiveConnector, guid, state.OpPut)
-	return nil
+	return putRecord(t, receiveConnectorRecord, rc, &rc.Guid, id, putOptions[state.ReceiveConnector]{
+		derive: func() {
+			rc.Identity, rc.Id = id, id
+			if o := t.orgOrNil(); o != nil {
+				rc.DistinguishedName = state.ReceiveConnectorDN(rc.Name, rc.Server, o.Name, o.DomainName)
+				rc.ObjectCategory = state.ReceiveConnectorObjectCategory(o.DomainName)
+				if rc.OriginatingServer == "" {
+					rc.OriginatingServer = rc.Server + "." + o.DomainName
+				}
+			}
+			if len(rc.ObjectClass) == 0 {
+				rc.ObjectClass = state.ReceiveConnectorObjectClass()
+			}
+			if rc.ExchangeVersion == "" {
+				rc.ExchangeVersion = state.ExchangeVersionConnector
+			}
+		},
+		taken: func(*conflictError) error {
+			return fmt.Errorf("%s %q: a receive connector with this name already exists on server %q: %w", whatReceiveConnector, id, rc.Server, state.ErrExists)
+		},
+		before: func(guid string) error {
+			rc.WhenCreatedUTC, rc.WhenChangedUTC = rc.WhenCreated.UTC(), rc.WhenChanged.UTC()
+			return t.placeReceiveConnector(guid, rc.Server)
+		},
+	})
 }
 
 func (t *tx) DeleteReceiveConnector(guid string) error {
-	guid = state.CanonicalGuid(guid)
-	if err := t.writable(whatReceiveConnector, guid); err != nil {
-		return err
-	}
-	rc, err := t.ReceiveConnector(guid)
-	if err != nil {
-		return err
-	}
-	perms, err := t.ADPermissions(guid)
-	if err != nil {
-		return err
-	}
-	for _, p := range perms {
-		if err := t.DeleteADPermission(p.Guid); err != nil {
+	return deleteRecord(t, receiveConnectorRecord, guid, func(rc *state.ReceiveConnector) error {
+		perms, err := t.ADPermissions(rc.Guid)
+		if err != nil {
 			return err
 		}
-	}
-	if err := t.unindex(guid, receiveConnectorKeys(rc)); err != nil {
-		return err
-	}
-	if err := t.unplaceReceiveConnector(guid); err != nil {
-		return err
-	}
-	b, _ := t.bucket(bucketReceiveConnectors)
-	if err := b.Delete([]byte(guid)); err != nil {
-		return err
-	}
-	t.changed(state.KindReceiveConnector, guid, state.OpDelete)
-	return nil
+		for _, p := range perms {
+			if err := t.DeleteADPermission(p.Guid); err != nil {
+				return err
+			}
+		}
+		return t.unplaceReceiveConnector(rc.Guid)
+	})
 }
 
 // --- Send connectors ---------------------------------------------------
@@ -565,58 +612,21 @@ func (t *tx) PutSendConnector(sc *state.SendConnector) error {
 	if strings.TrimSpace(sc.Name) == "" {
 		return fmt.Errorf("%s %q: the name is required: %w", whatSendConnector, sc.Name, state.ErrInvalid)
 	}
-	guid, err := assignGuid(&sc.Guid, whatSendConnector, sc.Name)
-	if err != nil {
-		return err
-	}
-	b, err := t.bucket(bucketSendConnectors)
-	if err != nil {
-		return err
-	}
-	var oldKeys []indexKeys
-	var oldCreated time.Time
-	if raw := b.Get([]byte(guid)); raw != nil {
-		old, err := decode[state.SendConnector](raw, whatSendConnector, sc.Name)
-		if err != nil {
-			return err
-		}
-		oldKeys, oldCreated = sendConnectorKeys(old), old.WhenCreated
-	}
-	sc.Identity = sc.Name
-	if o := t.orgOrNil(); o != nil {
-		sc.DistinguishedName = state.SendConnectorDN(sc.Name, o.Name, o.DomainName)
-	}
-	t.stamp(&sc.WhenCreated, &sc.WhenChanged, oldCreated)
-	if c, err := t.reindex(guid, oldKeys, sendConnectorKeys(sc)); err != nil {
-		return err
-	} else if c != nil {
-		return fmt.Errorf("%s %q: a send connector with this name already exists: %w", whatSendConnector, sc.Name, state.ErrExists)
-	}
-	if err := put(b, guid, sc); err != nil {
-		return err
-	}
-	t.changed(state.KindSendConnector, guid, state.OpPut)
-	return nil
+	return putRecord(t, sendConnectorRecord, sc, &sc.Guid, sc.Name, putOptions[state.SendConnector]{
+		derive: func() {
+			sc.Identity = sc.Name
+			if o := t.orgOrNil(); o != nil {
+				sc.DistinguishedName = state.SendConnectorDN(sc.Name, o.Name, o.DomainName)
+			}
+		},
+		taken: func(*conflictError) error {
+			return fmt.Errorf("%s %q: a send connector with this name already exists: %w", whatSendConnector, sc.Name, state.ErrExists)
+		},
+	})
 }
 
 func (t *tx) DeleteSendConnector(guid string) error {
-	guid = state.CanonicalGuid(guid)
-	if err := t.writable(whatSendConnector, guid); err != nil {
-		return err
-	}
-	sc, err := t.SendConnector(guid)
-	if err != nil {
-		return err
-	}
-	if err := t.unindex(guid, sendConnectorKeys(sc)); err != nil {
-		return err
-	}
-	b, _ := t.bucket(bucketSendConnectors)
-	if err := b.Delete([]byte(guid)); err != nil {
-		return err
-	}
-	t.changed(state.KindSendConnector, guid, state.OpDelete)
-	return nil
+	return deleteRecord(t, sendConnectorRecord, guid, nil)
 }
 
 // --- Accepted domains --------------------------------------------------
@@ -658,40 +668,25 @@ func (t *tx) PutAcceptedDomain(d *state.AcceptedDomain) error {
 		return fmt.Errorf("%s %q: %v: %w", whatAcceptedDomain, d.Name, err, state.ErrInvalid)
 	}
 	d.DomainName = dn
-	guid, err := assignGuid(&d.Guid, whatAcceptedDomain, d.Name)
+	err = putRecord(t, acceptedDomainRecord, d, &d.Guid, d.Name, putOptions[state.AcceptedDomain]{
+		derive: func() {
+			d.Identity = d.Name
+			if o := t.orgOrNil(); o != nil {
+				d.DistinguishedName = state.AcceptedDomainDN(d.Name, o.Name, o.DomainName)
+			}
+		},
+		taken: func(c *conflictError) error {
+			return fmt.Errorf("%s %q: %s is already used by another accepted domain: %w", whatAcceptedDomain, d.Name, c.label, state.ErrExists)
+		},
+	})
 	if err != nil {
 		return err
 	}
-	b, err := t.bucket(bucketAcceptedDomains)
-	if err != nil {
-		return err
-	}
-	var oldKeys []indexKeys
-	var oldCreated time.Time
-	if raw := b.Get([]byte(guid)); raw != nil {
-		old, err := decode[state.AcceptedDomain](raw, whatAcceptedDomain, d.Name)
-		if err != nil {
-			return err
-		}
-		oldKeys, oldCreated = acceptedDomainKeys(old), old.WhenCreated
-	}
-	d.Identity = d.Name
-	if o := t.orgOrNil(); o != nil {
-		d.DistinguishedName = state.AcceptedDomainDN(d.Name, o.Name, o.DomainName)
-	}
-	t.stamp(&d.WhenCreated, &d.WhenChanged, oldCreated)
-	if c, err := t.reindex(guid, oldKeys, acceptedDomainKeys(d)); err != nil {
-		return err
-	} else if c != nil {
-		return fmt.Errorf("%s %q: %s is already used by another accepted domain: %w", whatAcceptedDomain, d.Name, c.label, state.ErrExists)
-	}
-	if err := put(b, guid, d); err != nil {
-		return err
-	}
-	t.changed(state.KindAcceptedDomain, guid, state.OpPut)
 	if !d.Default {
 		return nil
 	}
+	guid := d.Guid
+	b, _ := t.bucket(bucketAcceptedDomains)
 	var demoted []*state.AcceptedDomain
 	err = b.ForEach(func(k, v []byte) error {
 		if string(k) == guid {
@@ -721,23 +716,7 @@ func (t *tx) PutAcceptedDomain(d *state.AcceptedDomain) error {
 }
 
 func (t *tx) DeleteAcceptedDomain(guid string) error {
-	guid = state.CanonicalGuid(guid)
-	if err := t.writable(whatAcceptedDomain, guid); err != nil {
-		return err
-	}
-	d, err := t.AcceptedDomain(guid)
-	if err != nil {
-		return err
-	}
-	if err := t.unindex(guid, acceptedDomainKeys(d)); err != nil {
-		return err
-	}
-	b, _ := t.bucket(bucketAcceptedDomains)
-	if err := b.Delete([]byte(guid)); err != nil {
-		return err
-	}
-	t.changed(state.KindAcceptedDomain, guid, state.OpDelete)
-	return nil
+	return deleteRecord(t, acceptedDomainRecord, guid, nil)
 }
 
 // --- Recipients --------------------------------------------------------
@@ -846,61 +825,24 @@ func (t *tx) PutRecipient(r *state.Recipient) error {
 	if strings.TrimSpace(r.Name) == "" {
 		return fmt.Errorf("%s %q: the name is required: %w", whatRecipient, r.Name, state.ErrInvalid)
 	}
-	guid, err := assignGuid(&r.Guid, whatRecipient, r.Name)
-	if err != nil {
-		return err
-	}
-	b, err := t.bucket(bucketRecipients)
-	if err != nil {
-		return err
-	}
-	var oldKeys []indexKeys
-	var oldCreated time.Time
-	if raw := b.Get([]byte(guid)); raw != nil {
-		old, err := decode[state.Recipient](raw, whatRecipient, r.Name)
-		if err != nil {
-			return err
-		}
-		oldKeys, oldCreated = recipientKeys(old), old.WhenCreated
-	}
-	if r.Identity == "" {
-		r.Identity = r.Name
-	}
-	t.stamp(&r.WhenCreated, &r.WhenChanged, oldCreated)
-	if c, err := t.reindex(guid, oldKeys, recipientKeys(r)); err != nil {
-		return err
-	} else if c != nil {
-		owner := c.owner
-		if o, err := t.Recipient(c.owner); err == nil {
-			owner = o.Name
-		}
-		return fmt.Errorf("%s %q: %s is already used by %q: %w", whatRecipient, r.Name, c.label, owner, state.ErrExists)
-	}
-	if err := put(b, guid, r); err != nil {
-		return err
-	}
-	t.changed(state.KindRecipient, guid, state.OpPut)
-	return nil
+	return putRecord(t, recipientRecord, r, &r.Guid, r.Name, putOptions[state.Recipient]{
+		derive: func() {
+			if r.Identity == "" {
+				r.Identity = r.Name
+			}
+		},
+		taken: func(c *conflictError) error {
+			owner := c.owner
+			if o, err := t.Recipient(c.owner); err == nil {
+				owner = o.Name
+			}
+			return fmt.Errorf("%s %q: %s is already used by %q: %w", whatRecipient, r.Name, c.label, owner, state.ErrExists)
+		},
+	})
 }
 
 func (t *tx) DeleteRecipient(guid string) error {
-	guid = state.CanonicalGuid(guid)
-	if err := t.writable(whatRecipient, guid); err != nil {
-		return err
-	}
-	r, err := t.Recipient(guid)
-	if err != nil {
-		return err
-	}
-	if err := t.unindex(guid, recipientKeys(r)); err != nil {
-		return err
-	}
-	b, _ := t.bucket(bucketRecipients)
-	if err := b.Delete([]byte(guid)); err != nil {
-		return err
-	}
-	t.changed(state.KindRecipient, guid, state.OpDelete)
-	return nil
+	return deleteRecord(t, recipientRecord, guid, nil)
 }
 
 // --- ADPermission ------------------------------------------------------
