@@ -257,6 +257,7 @@ func (p *program) interactiveLocal(ctx context.Context, in *os.File, h *host) in
 		sctx, stop := signalContext()
 		defer stop()
 		return repl.RunLines(sctx, in, incomplete, func(ctx context.Context, src string) (int, bool) {
+			setSessionWidth(sess, outputWidth(p.stdout))
 			return runIn(ctx, sess, src, "", p.stderr)
 		})
 	}
@@ -395,9 +396,10 @@ func (s *serverSession) Run(ctx context.Context, req *remote.RunRequest, client 
 	stderr := client.Stderr
 	sess := s.session(req.Width)
 	s.startIn(req.Dir)
-	if req.Width > 0 {
-		setSessionWidth(sess, req.Width)
-	}
+	// Each request carries the client's width at the time it was sent, so
+	// an attached shell follows its terminal's resizes; a request without
+	// one keeps the width the session has.
+	setSessionWidth(sess, req.Width)
 	if req.Filename != "" {
 		sess.SetVar("args", scriptArgs(req.Args))
 		sess.SetVar("PSCommandPath", req.Filename)

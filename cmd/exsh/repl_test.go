@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // These tests drive the interactive shell in a real terminal: tmux
@@ -92,6 +94,35 @@ func (p *tmuxPane) waitFor(pattern string, timeout time.Duration) string {
 			p.t.Fatalf("screen does not match %q after %v:\n%s", pattern, timeout, screen)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// resize makes the window cols wide and waits until the pane's terminal
+// has that width (tmux may apply a pane's new size a little later).
+func (p *tmuxPane) resize(cols int) {
+	p.t.Helper()
+	if out, err := exec.Command("tmux", "-L", p.server, "resize-window", "-t", "t", "-x", strconv.Itoa(cols)).CombinedOutput(); err != nil {
+		p.t.Fatalf("tmux resize-window: %v\n%s", err, out)
+	}
+	out, err := exec.Command("tmux", "-L", p.server, "display-message", "-p", "-t", "t", "#{pane_tty}").Output()
+	if err != nil {
+		p.t.Fatalf("tmux display-message: %v", err)
+	}
+	tty, err := os.OpenFile(strings.TrimSpace(string(out)), os.O_RDONLY|syscall.O_NOCTTY, 0)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer tty.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ws, err := unix.IoctlGetWinsize(int(tty.Fd()), unix.TIOCGWINSZ)
+		if err == nil && int(ws.Col) == cols {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("the pane's terminal is not %d columns wide: %+v %v", cols, ws, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -352,4 +383,45 @@ func TestREPLConfirm(t *testing.T) {
 	p.waitFor(`^5$`, 5*time.Second)
 	p.line("exit")
 	p.waitFor(shellRE, 10*time.Second)
+}
+
+// Tables are cut to the terminal's width when each statement runs: after
+// the window is resized the next statement follows it, in a shell of its
+// own and in one attached to exsh -Serve.
+func TestREPLWidthFollowsResize(t *testing.T) {
+	t.Parallel()
+	for _, attached := range []bool{false, true} {
+		name := "local"
+		if attached {
+			name = "attached"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p := newPane(t)
+			if attached {
+				p.line("exsh -Serve -NoLogo &")
+				p.line("until [ -S $EXSH_DATA/exsh.sock ]; do sleep 0.1; done; echo SERVING")
+				p.waitFor(`^SERVING$`, 20*time.Second)
+				p.line("clear; exsh")
+				p.waitFor(`^Connected to EX01`, 10*time.Second)
+			} else {
+				p.line("exsh -NoLogo")
+			}
+			p.waitFor(promptRE+`$`, 20*time.Second)
+
+			// The row is "x", the padding of the Name column, then the
+			// Text column cut with "..." to one less than the width.
+			for _, cols := range []int{120, 80, 150} {
+				p.resize(cols)
+				p.line("clear; " + wideRow)
+				p.waitFor(fmt.Sprintf(`^x    a{%d}\.\.\.\n+`, cols-9)+promptRE+`$`, 10*time.Second)
+			}
+			p.line("exit")
+			p.waitFor(shellRE, 10*time.Second)
+			if attached {
+				p.line("kill %1; wait; echo STOPPED")
+				p.waitFor(`^STOPPED$`, 20*time.Second)
+			}
+		})
+	}
 }

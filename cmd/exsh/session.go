@@ -104,13 +104,12 @@ func (s *switchWriter) Write(p []byte) (int, error) {
 	return w.Write(p)
 }
 
-// setSessionWidth follows the terminal's width between statements. The
-// session takes its width at creation; a session that can change it
-// (SetWidth) gets the new one.
+// setSessionWidth follows the terminal's width between statements, as
+// PowerShell reads $Host.UI.RawUI's size when it formats: a statement run
+// after the user resized the terminal is cut to the new width. A width of
+// 0 (a client that sent none) keeps the session's width.
 func setSessionWidth(sess *interp.Session, width int) {
-	if s, ok := any(sess).(interface{ SetWidth(int) }); ok && width > 0 {
-		s.SetWidth(width)
-	}
+	sess.SetWidth(width)
 }
 
 // sessionLocation is the session's current location for the prompt.

@@ -2,6 +2,7 @@ package format
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -52,6 +53,35 @@ func TestCutAligned(t *testing.T) {
 	} {
 		if got := cutAligned(tc.s, tc.w, tc.align); got != tc.want {
 			t.Errorf("cutAligned(%q, %d, %v) = %q, want %q", tc.s, tc.w, tc.align, got, tc.want)
+		}
+	}
+}
+
+// TestOutputWidth checks that an Output cuts a table to the width it was
+// made with (0 meaning 120): each statement of an interactive shell makes
+// its Output at the terminal's width then, so a resize moves the cut.
+func TestOutputWidth(t *testing.T) {
+	for _, tc := range []struct{ width, line int }{{0, 119}, {120, 119}, {80, 79}, {41, 40}, {200, 199}} {
+		var b strings.Builder
+		o := NewOutput(&b, tc.width)
+		if err := o.Write(pscustom("Name", "x", "Text", strings.Repeat("a", 300))); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var row string
+		for l := range strings.SplitSeq(b.String(), "\n") {
+			if len(l) > tc.line {
+				t.Errorf("width %d: line of %d columns: %q", tc.width, len(l), l)
+			}
+			if strings.HasPrefix(l, "x ") {
+				row = l
+			}
+		}
+		want := "x    " + strings.Repeat("a", tc.line-8) + "..."
+		if row != want {
+			t.Errorf("width %d: row %q, want %q", tc.width, row, want)
 		}
 	}
 }

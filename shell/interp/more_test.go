@@ -164,6 +164,42 @@ func TestOutputContract(t *testing.T) {
 	}
 }
 
+// TestSetWidth checks that a width set between scripts reaches the next
+// script's output and its commands' Call.Width (a resized terminal), and
+// that 0 keeps the width.
+func TestSetWidth(t *testing.T) {
+	var out bytes.Buffer
+	var seen []string
+	probe := &CmdletInfo{Name: "Get-Probe", Process: func(c *Call) error {
+		seen = append(seen, fmt.Sprintf("call %d", c.Width))
+		return nil
+	}}
+	s := NewSession(Config{Stdout: &out, Commands: []*CmdletInfo{probe},
+		NewOutput: func(w io.Writer, width int) Output {
+			seen = append(seen, fmt.Sprintf("output %d", width))
+			return &limitOutput{w: &out}
+		}})
+	check := func(width int) {
+		t.Helper()
+		seen = nil
+		if err := s.Run(context.Background(), `function f { Get-Probe }; Get-Probe; f; 'x' | Out-Host`, ""); err != nil {
+			t.Fatal(err)
+		}
+		w := fmt.Sprint(width)
+		want := "output " + w + ", call " + w + ", call " + w + ", output " + w
+		if got := strings.Join(seen, ", "); got != want || s.Width() != width {
+			t.Errorf("Width() %d, saw %s; want %d, %s", s.Width(), got, width, want)
+		}
+	}
+	check(120)
+	s.SetWidth(80)
+	check(80)
+	s.SetWidth(0)
+	check(80)
+	s.SetWidth(200)
+	check(200)
+}
+
 // TestTypedArraysAndDecimal covers [int[]] and the other typed array casts
 // and constraints, and [decimal] with the d suffix.
 func TestTypedArraysAndDecimal(t *testing.T) {

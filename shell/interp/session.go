@@ -35,7 +35,8 @@ type EnumerationLimiter interface {
 // Config configures a Session. It is read once by NewSession.
 type Config struct {
 	Stdout, Stderr io.Writer
-	// Width is the output width in columns; 0 means 120.
+	// Width is the output width in columns; 0 means 120. [Session.SetWidth]
+	// changes it between scripts.
 	Width int
 	// Commands are the commands available besides the built-ins.
 	Commands []*CmdletInfo
@@ -412,6 +413,16 @@ func (s *Session) Stdout() io.Writer { return s.stdout }
 
 // Width returns the output width in columns.
 func (s *Session) Width() int { return s.width }
+
+// SetWidth changes the output width for the scripts run after it, as when
+// the user resizes the terminal between statements: the next Run formats
+// its output, and commands see [Call].Width, at the new width. A width of
+// 0 or less leaves the current one.
+func (s *Session) SetWidth(width int) {
+	if width > 0 {
+		s.width = width
+	}
+}
 
 // errorList is $Error: the session's error records, newest first, with
 // Clear().

@@ -67,7 +67,10 @@ type RunRequest struct {
 	Filename string `json:"filename,omitempty"`
 	// Args are the script's $args (exsh -File lab.ps1 a b).
 	Args []string `json:"args,omitempty"`
-	// Width is the client's output width in columns.
+	// Width is the client's output width in columns when it sent the
+	// request: an interactive client sends its terminal's current width
+	// with every statement, so the session follows the user's resizes.
+	// 0 (a frame without the field) leaves the session's width as it is.
 	Width int `json:"width,omitempty"`
 	// Interactive is set for statements typed at a prompt.
 	Interactive bool `json:"interactive,omitempty"`

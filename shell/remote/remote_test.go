@@ -3,6 +3,7 @@ package remote
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,8 @@ import (
 
 // echoSession runs "scripts" of a tiny language: "echo X" prints X,
 // "fail" writes an error and fails, "sleep" blocks until cancelled,
-// "set X" remembers X and "get" prints it (session state).
+// "set X" remembers X and "get" prints it (session state), "width" prints
+// the request's width.
 type echoSession struct {
 	saved string
 }
@@ -44,6 +46,9 @@ func (s *echoSession) Run(ctx context.Context, req *RunRequest, client *Streams)
 		return Result{Succeeded: true}
 	case req.Script == "get":
 		fmt.Fprintln(stdout, s.saved)
+		return Result{Succeeded: true}
+	case req.Script == "width":
+		fmt.Fprintln(stdout, "width", req.Width)
 		return Result{Succeeded: true}
 	case strings.HasPrefix(req.Script, "exit "):
 		var n int
@@ -323,5 +328,63 @@ func TestPathTooLong(t *testing.T) {
 	}
 	if _, err := Dial(context.Background(), long); !errors.Is(err, ErrPathTooLong) {
 		t.Errorf("Dial: %v", err)
+	}
+}
+
+// Each request carries the client's width as it is then, so a resized
+// terminal reaches the server with the next statement; a frame without
+// the field arrives as 0.
+func TestWidthTravelsWithEachRequest(t *testing.T) {
+	path, _, _ := startServer(t)
+	ctx := context.Background()
+	c, err := Dial(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, w := range []int{120, 73, 200} {
+		var out, errOut bytes.Buffer
+		if _, err := c.Run(ctx, &RunRequest{Script: "width", Width: w}, &out, &errOut); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := out.String(), fmt.Sprintf("width %d\n", w); got != want {
+			t.Errorf("server saw %q, want %q", got, want)
+		}
+	}
+
+	// A frame as a client that knows no width writes it.
+	nc, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := newConn(nc)
+	defer raw.close()
+	if err := raw.write(&Message{Type: typeHello, Version: Version}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := raw.read(); err != nil || m.Type != typeWelcome {
+		t.Fatalf("hello: %+v %v", m, err)
+	}
+	frame := []byte(`{"t":"run","run":{"script":"width"}}`)
+	hdr := make([]byte, 4, 4+len(frame))
+	binary.BigEndian.PutUint32(hdr, uint32(len(frame)))
+	if _, err := nc.Write(append(hdr, frame...)); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		m, err := raw.read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == typeStdout {
+			got = append(got, m.Data)
+		}
+		if m.Type == typeDone {
+			break
+		}
+	}
+	if strings.Join(got, "") != "width 0\n" {
+		t.Errorf("a run frame without a width: server saw %q", got)
 	}
 }
