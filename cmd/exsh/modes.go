@@ -281,7 +281,7 @@ func (p *program) interactiveRemote(ctx context.Context, in *os.File, c *remote.
 		Prompt: func() string { return promptText(location) },
 		Execute: func(ctx context.Context, src string) (int, bool) {
 			ask.reset()
-			res, err := c.Run(ctx, &remote.RunRequest{Script: src, Width: outputWidth(p.stdout), Interactive: true, Dir: workDir()}, p.stdout, p.stderr)
+			res, err := c.Run(ctx, &remote.RunRequest{Script: src, Width: outputWidth(p.stdout), Terminal: isTerminal(p.stdout), Interactive: true, Dir: workDir()}, p.stdout, p.stderr)
 			if err != nil {
 				fmt.Fprintf(p.stderr, "exsh: %v\n", err)
 				return 1, true
@@ -400,6 +400,7 @@ func (s *serverSession) Run(ctx context.Context, req *remote.RunRequest, client 
 	// an attached shell follows its terminal's resizes; a request without
 	// one keeps the width the session has.
 	setSessionWidth(sess, req.Width)
+	sess.SetTerminal(req.Terminal)
 	if req.Filename != "" {
 		sess.SetVar("args", scriptArgs(req.Args))
 		sess.SetVar("PSCommandPath", req.Filename)

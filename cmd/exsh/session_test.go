@@ -39,24 +39,7 @@ func TestAttachedSessionFollowsWidth(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	h := newHost(dir, &options{}, io.Discard)
-	t.Cleanup(h.close)
-	l, err := remote.Listen(remote.SocketPath(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &remote.Server{Name: "EX01", DataPath: dir, NewSession: h.remoteSession}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(l)
-	}()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-served
-	})
+	serveAttach(t, dir)
 
 	ctx := context.Background()
 	dial := func() *remote.Client {
@@ -87,4 +70,55 @@ func TestAttachedSessionFollowsWidth(t *testing.T) {
 	if got := run(dial(), 0); got != 119 {
 		t.Errorf("no width: row of %d columns, want 119", got)
 	}
+}
+
+// Clear-Host clears an attached client's terminal: the request says the
+// client's output is a terminal; a client writing to a file gets nothing.
+func TestAttachedClearHost(t *testing.T) {
+	dir, err := os.MkdirTemp("", "exsh-cls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	serveAttach(t, dir)
+	ctx := context.Background()
+	c, err := remote.Dial(ctx, remote.SocketPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for _, terminal := range []bool{true, false, true} {
+		var out, errOut bytes.Buffer
+		res, err := c.Run(ctx, &remote.RunRequest{Script: "cls", Terminal: terminal, Interactive: true}, &out, &errOut)
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("cls: %v %+v %s", err, res, errOut.String())
+		}
+		if cleared := strings.Contains(out.String(), "\x1b[2J"); cleared != terminal {
+			t.Errorf("terminal %v: output %q", terminal, out.String())
+		}
+	}
+}
+
+// serveAttach serves dir's session socket, as exsh -Serve does, until the
+// test ends.
+func serveAttach(t *testing.T, dir string) {
+	t.Helper()
+	h := newHost(dir, &options{}, io.Discard)
+	t.Cleanup(h.close)
+	l, err := remote.Listen(remote.SocketPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &remote.Server{Name: "EX01", DataPath: dir, NewSession: h.remoteSession}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		srv.Serve(l)
+	}()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-served
+	})
 }

@@ -2,6 +2,7 @@ package utility
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -362,15 +363,14 @@ func clearHost() *interp.CmdletInfo {
 		Aliases:     []string{"cls", "clear"},
 		Module:      "",
 		Synopsis:    "Clears the display in the host program.",
-		Description: "The Clear-Host function removes all text from the current display, including commands and output. Nothing is written when output is not a terminal.",
+		Description: "The Clear-Host function removes all text from the current display, including commands and output. Nothing is written when output is not a terminal (a shell attached to exsh -Serve clears its own terminal).",
 		Params:      params(),
 		Examples:    []interp.Example{{Code: "cls", Remarks: "Clears the screen."}},
 		Process: func(c *interp.Call) error {
-			f, ok := c.Stdout.(*os.File)
-			if !ok || !term.IsTerminal(int(f.Fd())) {
+			if f, ok := c.Stdout.(*os.File); !c.Terminal && (!ok || !term.IsTerminal(int(f.Fd()))) {
 				return nil
 			}
-			_, err := f.WriteString("\x1b[H\x1b[2J")
+			_, err := io.WriteString(c.Stdout, "\x1b[H\x1b[2J")
 			return err
 		},
 	}

@@ -198,10 +198,13 @@ type Call struct {
 	// State is free for the cmdlet to keep data between Begin, Process and End.
 	State any
 	// Stdout is where host output (Write-Host, Out-Host) goes; Width is the
-	// output width in columns.
-	Stdout io.Writer
-	Width  int
-	rt     Runtime
+	// output width in columns. Terminal says that host output ends up on
+	// an interactive terminal, also when Stdout is not one (an attached
+	// client's), so terminal controls such as Clear-Host's make sense.
+	Stdout   io.Writer
+	Width    int
+	Terminal bool
+	rt       Runtime
 }
 
 // NewCall is used by the interpreter (and by tests) to create a Call.

@@ -477,6 +477,7 @@ func (f *frame) invokeScriptBlockInput(sb *ScriptBlock, args []any, input []any)
 	st.call = NewCall(f.ctx, info, st.rt)
 	st.call.Stdout = f.s.stdout
 	st.call.Width = f.s.width
+	st.call.Terminal = f.s.terminal
 	p.stages = []*stage{st}
 	if input == nil {
 		if err := p.run(); err != nil {

@@ -172,6 +172,7 @@ func (st *stage) prepare(f *frame, e syntax.PipeElem) (*stage, error) {
 		c := NewCall(f.ctx, info, rt)
 		c.Stdout = f.s.stdout
 		c.Width = f.s.width
+		c.Terminal = f.s.terminal
 		st.call = c
 		b, err := f.s.bindArgs(info, args, i > 0)
 		if err != nil {

@@ -113,6 +113,7 @@ type Session struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	width    int
+	terminal bool // host output reaches an interactive terminal (SetTerminal)
 	global   *scope
 	commands map[string]*CmdletInfo
 	ordered  []*CmdletInfo
@@ -423,6 +424,10 @@ func (s *Session) SetWidth(width int) {
 		s.width = width
 	}
 }
+
+// SetTerminal says whether host output reaches an interactive terminal,
+// for the scripts run after it (Call.Terminal).
+func (s *Session) SetTerminal(on bool) { s.terminal = on }
 
 // errorList is $Error: the session's error records, newest first, with
 // Clear().

@@ -72,6 +72,9 @@ type RunRequest struct {
 	// with every statement, so the session follows the user's resizes.
 	// 0 (a frame without the field) leaves the session's width as it is.
 	Width int `json:"width,omitempty"`
+	// Terminal is set when the client's output is an interactive
+	// terminal, so the session may write terminal controls (Clear-Host).
+	Terminal bool `json:"terminal,omitempty"`
 	// Interactive is set for statements typed at a prompt.
 	Interactive bool `json:"interactive,omitempty"`
 	// Dir is the client's working directory: a new session starts there,
