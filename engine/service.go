@@ -402,7 +402,7 @@ func (s *Service) reconcile() {
 		// ConnectionInactivityTimeout, and the option would cost four
 		// setsockopt calls per accepted connection.
 		lc := net.ListenConfig{KeepAlive: -1}
-		ln, err := lc.Listen(context.Background(), "tcp", addr)
+		ln, err := lc.Listen(context.Background(), listenNetwork(addr), addr)
 		if err != nil {
 			failed[addr] = err
 			s.log.Warn("cannot listen", "addr", addr, "err", err)
@@ -422,6 +422,25 @@ func (s *Service) reconcile() {
 		}
 	}
 	s.endpoints = eps
+}
+
+// listenNetwork is the network a listening address is opened on. On
+// "tcp", Go opens a wildcard address (0.0.0.0 as well as [::]) as one
+// dual-stack IPv6 socket that takes both families, so of Exchange's two
+// default bindings 0.0.0.0:25 and [::]:25 (with -ListenAll) the second
+// would fail with "address already in use". Each wildcard gets a socket
+// of its own family instead ("tcp6" sets IPV6_V6ONLY), and both listen
+// side by side as on Windows. Other addresses keep "tcp".
+func listenNetwork(addr string) string {
+	ap, err := netip.ParseAddrPort(addr)
+	switch {
+	case err != nil || !ap.Addr().IsUnspecified():
+		return "tcp"
+	case ap.Addr().Is4():
+		return "tcp4"
+	default:
+		return "tcp6"
+	}
 }
 
 func indexOf(list []netip.AddrPort, b netip.AddrPort) int {
