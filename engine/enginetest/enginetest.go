@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,6 +29,7 @@ import (
 type PortMap struct {
 	mu    sync.Mutex
 	ports map[int]int
+	fixed map[int]bool // binding ports given with Set: never picked again
 }
 
 // Map returns the listening port for a binding port.
@@ -53,7 +55,28 @@ func (p *PortMap) Set(bindingPort, port int) {
 	if p.ports == nil {
 		p.ports = map[int]int{}
 	}
+	if p.fixed == nil {
+		p.fixed = map[int]bool{}
+	}
 	p.ports[bindingPort] = port
+	p.fixed[bindingPort] = true
+}
+
+// isFixed reports whether a binding port was given its port with Set.
+func (p *PortMap) isFixed(bindingPort int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fixed[bindingPort]
+}
+
+// repick gives a binding port a new free port.
+func (p *PortMap) repick(bindingPort int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ports == nil {
+		p.ports = map[int]int{}
+	}
+	p.ports[bindingPort] = FreePort()
 }
 
 // FreePort returns a TCP port free on 127.0.0.1 (and, when it can, on ::1).
@@ -142,6 +165,10 @@ type Options struct {
 	// FixedPorts are ports that are not translated (loopback sinks that
 	// the Front End or the Transport service connect to).
 	FixedPorts []int
+	// ListenAll makes wildcard bindings listen on the wildcard addresses
+	// (engine.Options.ListenAll), still on free ports. Tests connect
+	// through loopback only.
+	ListenAll bool
 }
 
 // Start sets up an organisation (EX01, contoso.com) in a temporary data
@@ -183,30 +210,11 @@ func Start(t testing.TB, opts Options) *Env {
 		e.Recorder = &Recorder{}
 		sub = e.Recorder
 	}
-	// A free port can be taken by another process (tests run in parallel)
-	// between being picked and being listened on; then that binding gets
-	// a new port and the engine starts again, so a test never talks to
-	// someone else's listener.
-	var svc *engine.Service
-	for attempt := 0; ; attempt++ {
-		var err error
-		svc, err = engine.New(st, engine.Options{DataPath: e.DataPath, PortMap: e.Ports.Map, Submitter: sub, Credential: opts.Credential})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := svc.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		taken := takenBindingPorts(svc.Endpoints())
-		if len(taken) == 0 || attempt == 4 || len(opts.FixedPorts) > 0 {
-			break
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		svc.Stop(ctx)
-		cancel()
-		for _, port := range taken {
-			e.Ports.Set(port, FreePort())
-		}
+	svc, err := StartService(e.Ports, func() (*engine.Service, error) {
+		return engine.New(st, engine.Options{DataPath: e.DataPath, PortMap: e.Ports.Map, Submitter: sub, Credential: opts.Credential, ListenAll: opts.ListenAll})
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	e.Service = svc
 	t.Cleanup(func() {
@@ -217,6 +225,44 @@ func Start(t testing.TB, opts Options) *Env {
 		}
 	})
 	return e
+}
+
+// StartService builds an engine with build and starts it. The engine
+// must take its listening ports from ports (PortMap: ports.Map). A free
+// port can be taken by another process (tests run in parallel) between
+// being picked and being listened on; then every binding port that found
+// its address in use gets a new free port and a new engine starts, so a
+// test never talks to someone else's listener. Ports given with
+// [PortMap.Set] keep their port. After five attempts it returns the last
+// engine, running, whose Endpoints say what does not listen.
+func StartService(ports *PortMap, build func() (*engine.Service, error)) (*engine.Service, error) {
+	for attempt := 1; ; attempt++ {
+		svc, err := build()
+		if err != nil {
+			return nil, err
+		}
+		if err := svc.Start(context.Background()); err != nil {
+			return nil, err
+		}
+		var taken []int
+		for _, port := range takenBindingPorts(svc.Endpoints()) {
+			if !ports.isFixed(port) {
+				taken = append(taken, port)
+			}
+		}
+		if len(taken) == 0 || attempt == 5 {
+			return svc, nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = svc.Stop(ctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("stopping the engine to listen on other ports: %w", err)
+		}
+		for _, port := range taken {
+			ports.repick(port)
+		}
+	}
 }
 
 // Addr is the loopback address a binding port listens on.
@@ -393,15 +439,15 @@ func TryDial(addr string) (bool, error) {
 	return true, nil
 }
 
-// takenBindingPorts lists the binding ports whose listener could not start
-// because its address was in use.
+// takenBindingPorts lists, once each, the binding ports whose listener
+// could not start because its address was in use.
 func takenBindingPorts(eps []engine.Endpoint) []int {
 	var ports []int
 	for _, ep := range eps {
 		if ep.Listen != "" || ep.Err == nil || !errors.Is(ep.Err, syscall.EADDRINUSE) {
 			continue
 		}
-		if ap, err := netip.ParseAddrPort(ep.Binding); err == nil {
+		if ap, err := netip.ParseAddrPort(ep.Binding); err == nil && !slices.Contains(ports, int(ap.Port())) {
 			ports = append(ports, int(ap.Port()))
 		}
 	}

@@ -113,11 +113,10 @@ func startOnDisk(t testing.TB, dir string, prepare ...func(tx state.Tx) error) *
 	if err := o.tr.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	o.svc, err = engine.New(st, engine.Options{DataPath: dir, PortMap: o.ports.Map, ServerName: "EX01", Submitter: o.tr})
+	o.svc, err = enginetest.StartService(o.ports, func() (*engine.Service, error) {
+		return engine.New(st, engine.Options{DataPath: dir, PortMap: o.ports.Map, ServerName: "EX01", Submitter: o.tr})
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := o.svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { o.stop() })

@@ -59,8 +59,35 @@ func (s *syncBuffer) String() string {
 }
 
 // startChild starts the test binary in a child mode on dir and waits for
-// its first stdout line. It returns that line; the process keeps running.
+// its ready line; the process keeps running. A server process that could
+// not listen because another process took one of its free ports (tests
+// run in parallel) exits, and a new one starts on fresh ports, so a test
+// never talks to someone else's listener and never fails for it.
 func startChild(t testing.TB, mode, dir string) (*server, error) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		s, err := startChildOnce(t, mode, dir)
+		if err == nil || attempt == 3 || !portTaken(err) {
+			return s, err
+		}
+		t.Logf("server process could not listen (%v); starting another", err)
+		select {
+		case <-s.exited: // it lets go of the store
+		case <-time.After(scaled(30 * time.Second)):
+			s.kill()
+		}
+	}
+}
+
+// portTaken reports whether a child's startup error says that a port it
+// picked was in use by the time it listened.
+func portTaken(err error) bool {
+	return strings.Contains(err.Error(), syscall.EADDRINUSE.Error())
+}
+
+// startChildOnce starts one child process and waits for its first stdout
+// line. It returns that line; the process keeps running.
+func startChildOnce(t testing.TB, mode, dir string) (*server, error) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {

@@ -337,11 +337,10 @@ func leakCycle(t *testing.T, st *boltdb.Store, dir string, cycle int) int {
 	if err := tr.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := engine.New(st, engine.Options{DataPath: dir, PortMap: ports.Map, Submitter: tr})
+	svc, err := enginetest.StartService(ports, func() (*engine.Service, error) {
+		return engine.New(st, engine.Options{DataPath: dir, PortMap: ports.Map, Submitter: tr})
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", svc.ListenPort(25))

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -94,12 +95,24 @@ func serverMain(dir string) int {
 	if err := tr.Start(ctx); err != nil {
 		return fail(err)
 	}
-	svc, err := engine.New(st, engine.Options{DataPath: dir, PortMap: ports.Map, ServerName: "EX01", Submitter: tr, Logger: logger})
-	if err == nil {
-		err = svc.Start(ctx)
-	}
+	// A port taken by another process between being picked and being
+	// listened on gets a new one (enginetest.StartService). If one is
+	// still taken, the process gives up rather than let a test talk to
+	// someone else's listener; startServer then starts a new process.
+	svc, err := enginetest.StartService(ports, func() (*engine.Service, error) {
+		return engine.New(st, engine.Options{DataPath: dir, PortMap: ports.Map, ServerName: "EX01", Submitter: tr, Logger: logger})
+	})
 	if err != nil {
 		return fail(err)
+	}
+	for _, ep := range svc.Endpoints() {
+		if errors.Is(ep.Err, syscall.EADDRINUSE) {
+			sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			svc.Stop(sctx)
+			tr.Stop(sctx)
+			cancel()
+			return fail(fmt.Errorf("%s %s: %w", ep.Connector, ep.Binding, ep.Err))
+		}
 	}
 	ready := childMsg{Ready: true, Pid: os.Getpid(), Ports: map[int]int{}}
 	for _, p := range []int{25, 587, 717, 2525, 465} {
