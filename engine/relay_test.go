@@ -199,7 +199,7 @@ func TestAnonymousSpoofDenied(t *testing.T) {
 		C: HELO x
 		S: ~^250
 		C: MAIL FROM:<administrator@contoso.com>
-		S: 550 5.7.1 Anonymous client does not have permission to send as this sender
+		S: 550 5.7.1 Anonymous client does not have permissions to send as this sender
 		C: MAIL FROM:<x@fabrikam.com>
 		S: 250 2.1.0 Sender OK
 	`)

@@ -118,62 +118,76 @@ var (
 	StartTLS     = Reply{220, "2.0.0", "SMTP server ready"}
 	AuthOK       = Reply{235, "2.7.0", "Authentication successful"}
 	AuthFailed   = Reply{535, "5.7.3", "Authentication unsuccessful"}
-	NoopOK       = Reply{250, "2.0.0", "OK"}                                                   // [inf]
-	ResetOK      = Reply{250, "2.0.0", "Resetting"}                                            // [inf]
-	ChunkOK      = Reply{250, "2.0.0", "BDAT accepted"}                                        // [inf] non-final BDAT chunk
-	VrfyReply    = Reply{252, "2.1.5", "Cannot VRFY user, but will take message for delivery"} // [inf]
+	NoopOK       = Reply{250, "2.0.0", "OK"}               // SmtpResponse.NoopOk in Exchange 2013 transport code
+	ResetOK      = Reply{250, "2.0.0", "Resetting"}        // SmtpResponse.Reset in Exchange 2013 transport code
+	ChunkOK      = Reply{250, "2.0.0", "BDAT accepted"}    // [inf] non-final BDAT chunk
+	VrfyReply    = Reply{252, "2.1.5", "Cannot VRFY user"} // SmtpResponse.UnableToVrfyUser in Exchange 2013 transport code
 	HelpReply    = Reply{214, "", "This server supports the following commands: HELO EHLO STARTTLS RCPT DATA RSET MAIL QUIT HELP AUTH BDAT"}
 	RelayDenied  = Reply{550, "5.7.54", "SMTP; Unable to relay recipient in non-accepted domain"}
 	NotAuthed    = Reply{530, "5.7.57", "SMTP; Client was not authenticated to send anonymous mail during MAIL FROM"}
 	SendAsDenied = Reply{550, "5.7.60", "SMTP; Client does not have permissions to send as this sender"}
-	// AnonymousSendAsDenied is the Exchange transport SDK text for an
-	// anonymous sender in an authoritative domain without
-	// Accept-Authoritative-Domain-Sender (exchange-receive.md §6.3 CONFLICT).
-	AnonymousSendAsDenied = Reply{550, "5.7.1", "Anonymous client does not have permission to send as this sender"}
+	// AnonymousSendAsDenied: an anonymous sender in an authoritative
+	// domain without Accept-Authoritative-Domain-Sender. The SDK's page
+	// says "permission"; Exchange 2013 transport code and a published
+	// Exchange 2007 transcript say "permissions" (exchange-receive.md §6.3).
+	AnonymousSendAsDenied = Reply{550, "5.7.1", "Anonymous client does not have permissions to send as this sender"}
 	// SubmitDenied: MAIL FROM on a session without ms-Exch-SMTP-Submit
 	// that has authenticated [doc: SDK SubmitDenied].
-	SubmitDenied       = Reply{550, "5.7.1", "Client does not have permissions to submit to this server"}
-	InvalidAddress     = Reply{501, "5.1.7", "Invalid address"}        // MAIL FROM syntax; §7.3 gives 550, clients expect 501 [inf]
-	InvalidRecipient   = Reply{501, "5.1.3", "Invalid address"}        // [inf]
-	InvalidDomain      = Reply{501, "5.5.4", "Invalid domain name"}    // EHLO/HELO argument
-	InvalidArguments   = Reply{501, "5.5.4", "Invalid arguments"}      // [inf]
-	UnknownParameter   = Reply{504, "5.5.4", "Unrecognized parameter"} // [inf] unknown MAIL/RCPT parameter
-	TooManyRecipients  = Reply{452, "4.5.3", "Too many recipients"}    // connector limit
+	SubmitDenied     = Reply{550, "5.7.1", "Client does not have permissions to submit to this server"}
+	InvalidAddress   = Reply{501, "5.1.7", "Invalid address"}     // MAIL FROM syntax; SmtpResponse.InvalidSenderAddress in Exchange 2013 transport code (§7.3 says 550)
+	InvalidRecipient = Reply{501, "5.1.3", "Invalid address"}     // RCPT TO syntax; SmtpResponse.InvalidAddress in Exchange 2013 transport code
+	InvalidDomain    = Reply{501, "5.5.4", "Invalid domain name"} // EHLO/HELO argument
+	InvalidArguments = Reply{501, "5.5.4", "Invalid arguments"}   // SmtpResponse.InvalidArguments in Exchange 2013 transport code
+	// UnknownParameter: an unknown MAIL/RCPT parameter, which the MAIL and
+	// RCPT parsers in Exchange 2013 transport code answer with
+	// SmtpResponse.InvalidArguments.
+	UnknownParameter   = Reply{501, "5.5.4", "Invalid arguments"}
+	TooManyRecipients  = Reply{452, "4.5.3", "Too many recipients"} // connector limit
 	TooBig             = Reply{552, "5.3.4", "Message size exceeds fixed maximum message size"}
-	HeaderTooBig       = Reply{552, "5.3.4", "Header size exceeds fixed maximum size"} // [inf]
+	HeaderTooBig       = Reply{552, "5.3.4", "Header size exceeds fixed maximum size"} // SmtpResponse.HeadersTooLarge in Exchange 2013 transport code
 	Unrecognized       = Reply{500, "5.3.3", "Unrecognized command"}
 	LineTooLong        = Reply{500, "5.5.2", "Line too long"} // [inf]
 	SendHelloFirst     = Reply{503, "5.5.2", "Send hello first"}
 	BadSequence        = Reply{503, "5.5.1", "Bad sequence of commands"}
-	NeedMail           = Reply{503, "5.5.2", "Need mail command"}        // [inf]
-	NeedRcpt           = Reply{503, "5.5.2", "Need rcpt command"}        // [inf]
-	SenderAlready      = Reply{503, "5.5.2", "Sender already specified"} // [inf]
-	AlreadyAuthed      = Reply{503, "5.5.2", "Already authenticated"}    // [inf]
+	NeedMail           = Reply{503, "5.5.2", "Need mail command"}              // SmtpResponse.NeedMailFrom in Exchange 2013 transport code
+	NeedRcpt           = Reply{503, "5.5.2", "Need rcpt command"}              // SmtpResponse.NeedRcptTo in Exchange 2013 transport code
+	SenderAlready      = Reply{503, "5.5.2", "Sender already specified"}       // SmtpResponse.MailFromAlreadySpecified in Exchange 2013 transport code
+	AlreadyAuthed      = Reply{503, "5.5.2", "Auth command already specified"} // SmtpResponse.AuthAlreadySpecified in Exchange 2013 transport code
 	AuthNotSupported   = Reply{504, "5.7.4", "Unrecognized authentication type"}
-	AuthCancelled      = Reply{501, "5.0.0", "Authentication cancelled"}                 // [inf]
-	AuthBadResponse    = Reply{501, "5.5.2", "Cannot decode response"}                   // [inf] bad base64
-	AuthNotInMail      = Reply{503, "5.5.1", "Cannot authenticate during a transaction"} // [inf]
-	TLSNotAvailable    = Reply{502, "5.5.1", "TLS not available"}                        // [inf] STARTTLS not offered
-	TLSAlreadyActive   = Reply{503, "5.5.1", "TLS already active"}                       // [inf]
-	MustStartTLS       = Reply{530, "5.7.0", "Must issue a STARTTLS command first"}      // [doc: SDK] RequireTLS
-	DataNeedsBdat      = Reply{503, "5.5.1", "Use BDAT for BINARYMIME messages"}         // [inf]
-	BdatBadArgs        = Reply{501, "5.5.4", "Invalid BDAT arguments"}                   // [inf]
-	BdatAfterData      = Reply{503, "5.5.1", "Bad sequence of commands"}                 // BDAT and DATA mixed
+	AuthCancelled      = Reply{501, "5.5.4", "Authentication cancelled"}                            // SmtpResponse.AuthCancelled in Exchange 2013 transport code
+	AuthBadResponse    = Reply{535, "5.7.3", "Authentication unsuccessful"}                         // bad base64: a failed logon (IllegalMessage) in Exchange 2013 transport code
+	AuthNotInMail      = Reply{503, "5.5.1", "Bad sequence of commands"}                            // AUTH during a transaction: SmtpResponse.BadCommandSequence in Exchange 2013 transport code
+	TLSNotAvailable    = Reply{500, "5.3.3", "Unrecognized command"}                                // STARTTLS not offered: SmtpResponse.UnrecognizedCommand in Exchange 2013 transport code
+	TLSAlreadyActive   = Reply{503, "5.5.2", "Only one STARTTLS command can be issued per session"} // SmtpResponse.StartTlsAlreadyNegotiated in Exchange 2013 transport code
+	MustStartTLS       = Reply{530, "5.7.0", "Must issue a STARTTLS command first"}                 // [doc: SDK] RequireTLS
+	DataNeedsBdat      = Reply{503, "5.5.1", "Bad sequence of commands"}                            // DATA after BODY=BINARYMIME: SmtpResponse.BadCommandSequence in Exchange 2013 transport code
+	BdatBadArgs        = Reply{501, "5.5.4", "Invalid arguments"}                                   // the BDAT parser in Exchange 2013 transport code answers InvalidArguments
+	BdatAfterData      = Reply{503, "5.5.1", "Bad sequence of commands"}                            // BDAT and DATA mixed
 	HopCountExceeded   = Reply{554, "5.4.6", "Hop count exceeded - possible mail loop"}
 	IdleTimeout        = Reply{451, "4.7.0", "Timeout waiting for client input"}
 	ConnectionTimedOut = Reply{421, "4.4.1", "Connection timed out"}
 	ServiceUnavailable = Reply{421, "4.3.2", "Service not available"}
 	Resources          = Reply{452, "4.3.1", "Insufficient system resources"}
-	TooManyConnections = Reply{421, "4.3.2", "The maximum number of concurrent connections has exceeded a limit, closing transmission channel"} // [inf]
-	TooManyErrors      = Reply{421, "4.7.0", "Too many errors on this connection, closing transmission channel"}                                // [inf] MaxProtocolErrors
-	TooManyLogonErrors = Reply{421, "4.7.0", "Too many authentication failures, closing transmission channel"}                                  // [inf] MaxLogonFailures
-	CommandNotAllowed  = Reply{550, "5.7.1", "Command not allowed"}
+	// TooManyConnections is Exchange's MaxInboundConnectionPerSource refusal
+	// (SmtpResponse.TooManyConnectionsPerSource in Exchange 2013 transport
+	// code; also quoted by senders deferred by Exchange 2010).
+	TooManyConnections = Reply{421, "4.3.2", "The maximum number of concurrent connections has exceeded a limit, closing transmission channel"}
+	// TooManyServerConnections is the MaxInboundConnection refusal
+	// (SmtpResponse.TooManyConnections in Exchange 2013 transport code).
+	TooManyServerConnections = Reply{421, "4.3.2", "The maximum number of concurrent server connections has exceeded a limit, closing transmission channel"}
+	TooManyErrors            = Reply{421, "4.7.0", "Too many errors on this connection, closing transmission channel"} // MaxProtocolErrors: SmtpResponse.TooManyProtocolErrors in Exchange 2013 transport code
+	TooManyLogonErrors       = Reply{421, "4.7.0", "Too many authentication failures, closing transmission channel"}   // [inf] MaxLogonFailures
+	CommandNotAllowed        = Reply{550, "5.7.1", "Command not allowed"}
 	// RateExceeded: the connector's MessageRateLimit was reached
 	// (per client IP or user, per minute).
-	RateExceeded      = Reply{421, "4.4.2", "Message submission rate for this client has exceeded the configured limit"}
-	NotImplemented    = Reply{502, "5.3.3", "Command not implemented"}                        // [inf] EXPN, TURN, ...
-	BareLF            = Reply{554, "5.6.11", "SMTP; Bare Linefeeds are not allowed"}          // [inf] BareLinefeedRejectionEnabled
-	LocalError        = Reply{451, "4.7.0", "Temporary server error. Please try again later"} // [inf] internal error in a transaction
-	Internal          = Reply{421, "4.3.2", "Service not available"}                          // a panic in a session
-	CannotAchieveAuth = Reply{530, "5.7.3", "Cannot achieve Exchange Server authentication"}
+	RateExceeded   = Reply{421, "4.4.2", "Message submission rate for this client has exceeded the configured limit"}
+	NotImplemented = Reply{502, "5.3.3", "Command not implemented"}                          // EXPN: SmtpResponse.CommandNotImplemented in Exchange 2013 transport code
+	BareLF         = Reply{554, "5.6.0", "Invalid message content, contains bare linefeeds"} // BareLinefeedRejectionEnabled: SmtpResponse.InvalidContentBareLinefeeds in Exchange 2013 transport code
+	// LocalError: an internal error in a transaction. The text is the
+	// front end's generic proxy failure (SmtpResponse.GenericProxyFailure in
+	// Exchange 2013 transport code); 2016/2019 transcripts show the
+	// cause-specific forms, which end ". PRX2", ". PRX4" and so on.
+	LocalError        = Reply{451, "4.7.0", "Temporary server error. Please try again later"}
+	Internal          = Reply{421, "4.3.2", "Service not available"} // a panic in a session
+	CannotAchieveAuth = Reply{451, "5.7.3", "Cannot achieve Exchange Server authentication"} // as quoted in KB 979175
 )

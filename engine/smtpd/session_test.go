@@ -237,7 +237,7 @@ func TestDialogue(t *testing.T) {
 	c.do("VRFY x", "~^252 ")
 	c.do("RSET", "250 2.0.0 Resetting")
 	c.do("XYZZY", "500 5.3.3 Unrecognized command")
-	c.do("STARTTLS", "~^502 ")
+	c.do("STARTTLS", "500 5.3.3 Unrecognized command")
 	c.do("AUTH LOGIN", "504 5.7.4 Unrecognized authentication type")
 	c.do("QUIT", "221 2.0.0 Service closing transmission channel")
 	c.expectClosed()
@@ -288,7 +288,7 @@ func TestBDAT(t *testing.T) {
 	c.expect("503 5.5.2 Need mail command")
 	c.do("MAIL FROM:<a@fabrikam.com> BODY=BINARYMIME", "250 2.1.0 Sender OK")
 	c.do("RCPT TO:<b@contoso.com>", "250 2.1.5 Recipient OK")
-	c.do("DATA", "503 5.5.1 Use BDAT for BINARYMIME messages")
+	c.do("DATA", "503 5.5.1 Bad sequence of commands")
 	c.raw("BDAT 6\r\nhello ")
 	c.expect("250 2.0.0 BDAT 6 accepted")
 	c.raw("BDAT 5 LAST\r\nworld")
@@ -457,7 +457,7 @@ func TestStartTLSAndAuth(t *testing.T) {
 		t.Error("failed AUTH not delayed by AuthTarpitInterval")
 	}
 	c.do("AUTH PLAIN "+b64([]byte("\x00alice\x00Passw0rd")), "235 2.7.0 Authentication successful")
-	c.do("AUTH PLAIN", "503 5.5.2 Already authenticated")
+	c.do("AUTH PLAIN", "503 5.5.2 Auth command already specified")
 	c.do("QUIT", "~^221 ")
 
 	// MaxLogonFailures closes the connection.
