@@ -539,8 +539,8 @@ func (s *Service) serve(l *listener, conn net.Conn) {
 	sess := smtpd.NewSession(conn, cfg, h, ls, slogPrintf{s.log})
 
 	ip := remote.Addr().String()
-	if !s.admit(c, ip, sess) {
-		sess.Refuse(replies.TooManyConnections)
+	if refusal, ok := s.admit(c, ip, sess); !ok {
+		sess.Refuse(refusal)
 		return
 	}
 	defer s.release(c, ip, sess)
@@ -548,14 +548,15 @@ func (s *Service) serve(l *listener, conn net.Conn) {
 }
 
 // admit counts the session against MaxInboundConnection and
-// MaxInboundConnectionPerSource (and the percentage per source).
-func (s *Service) admit(c *frontend.Connector, ip string, sess *smtpd.Session) bool {
+// MaxInboundConnectionPerSource (and the percentage per source), or
+// returns the reply that refuses it.
+func (s *Service) admit(c *frontend.Connector, ip string, sess *smtpd.Session) (replies.Reply, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := c.Rec.Guid
 	rc := c.Rec
 	if rc.MaxInboundConnection >= 0 && int64(s.perConn[g]) >= int64(rc.MaxInboundConnection) {
-		return false
+		return replies.TooManyServerConnections, false
 	}
 	src := s.perSource[g]
 	if src == nil {
@@ -563,11 +564,11 @@ func (s *Service) admit(c *frontend.Connector, ip string, sess *smtpd.Session) b
 		s.perSource[g] = src
 	}
 	if rc.MaxInboundConnectionPerSource >= 0 && int64(src[ip]) >= int64(rc.MaxInboundConnectionPerSource) {
-		return false
+		return replies.TooManyConnections, false
 	}
 	if p := rc.MaxInboundConnectionPercentagePerSource; p > 0 && p < 100 && rc.MaxInboundConnection > 0 {
 		if int64(src[ip]+1)*100 > int64(p)*int64(rc.MaxInboundConnection) {
-			return false
+			return replies.TooManyConnections, false
 		}
 	}
 	s.perConn[g]++
@@ -576,7 +577,7 @@ func (s *Service) admit(c *frontend.Connector, ip string, sess *smtpd.Session) b
 	if s.stopping[strings.ToLower(rc.TransportRole)] {
 		sess.Shutdown()
 	}
-	return true
+	return replies.Reply{}, true
 }
 
 func (s *Service) release(c *frontend.Connector, ip string, sess *smtpd.Session) {

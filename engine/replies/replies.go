@@ -120,7 +120,6 @@ var (
 	AuthFailed   = Reply{535, "5.7.3", "Authentication unsuccessful"}
 	NoopOK       = Reply{250, "2.0.0", "OK"}               // SmtpResponse.NoopOk in Exchange 2013 transport code
 	ResetOK      = Reply{250, "2.0.0", "Resetting"}        // SmtpResponse.Reset in Exchange 2013 transport code
-	ChunkOK      = Reply{250, "2.0.0", "BDAT accepted"}    // [inf] non-final BDAT chunk
 	VrfyReply    = Reply{252, "2.1.5", "Cannot VRFY user"} // SmtpResponse.UnableToVrfyUser in Exchange 2013 transport code
 	HelpReply    = Reply{214, "", "This server supports the following commands: HELO EHLO STARTTLS RCPT DATA RSET MAIL QUIT HELP AUTH BDAT"}
 	RelayDenied  = Reply{550, "5.7.54", "SMTP; Unable to relay recipient in non-accepted domain"}
@@ -141,28 +140,31 @@ var (
 	// UnknownParameter: an unknown MAIL/RCPT parameter, which the MAIL and
 	// RCPT parsers in Exchange 2013 transport code answer with
 	// SmtpResponse.InvalidArguments.
-	UnknownParameter   = Reply{501, "5.5.4", "Invalid arguments"}
-	TooManyRecipients  = Reply{452, "4.5.3", "Too many recipients"} // connector limit
-	TooBig             = Reply{552, "5.3.4", "Message size exceeds fixed maximum message size"}
-	HeaderTooBig       = Reply{552, "5.3.4", "Header size exceeds fixed maximum size"} // SmtpResponse.HeadersTooLarge in Exchange 2013 transport code
-	Unrecognized       = Reply{500, "5.3.3", "Unrecognized command"}
-	LineTooLong        = Reply{500, "5.5.2", "Line too long"} // [inf]
-	SendHelloFirst     = Reply{503, "5.5.2", "Send hello first"}
-	BadSequence        = Reply{503, "5.5.1", "Bad sequence of commands"}
-	NeedMail           = Reply{503, "5.5.2", "Need mail command"}              // SmtpResponse.NeedMailFrom in Exchange 2013 transport code
-	NeedRcpt           = Reply{503, "5.5.2", "Need rcpt command"}              // SmtpResponse.NeedRcptTo in Exchange 2013 transport code
-	SenderAlready      = Reply{503, "5.5.2", "Sender already specified"}       // SmtpResponse.MailFromAlreadySpecified in Exchange 2013 transport code
-	AlreadyAuthed      = Reply{503, "5.5.2", "Auth command already specified"} // SmtpResponse.AuthAlreadySpecified in Exchange 2013 transport code
-	AuthNotSupported   = Reply{504, "5.7.4", "Unrecognized authentication type"}
-	AuthCancelled      = Reply{501, "5.5.4", "Authentication cancelled"}                            // SmtpResponse.AuthCancelled in Exchange 2013 transport code
-	AuthBadResponse    = Reply{535, "5.7.3", "Authentication unsuccessful"}                         // bad base64: a failed logon (IllegalMessage) in Exchange 2013 transport code
-	AuthNotInMail      = Reply{503, "5.5.1", "Bad sequence of commands"}                            // AUTH during a transaction: SmtpResponse.BadCommandSequence in Exchange 2013 transport code
-	TLSNotAvailable    = Reply{500, "5.3.3", "Unrecognized command"}                                // STARTTLS not offered: SmtpResponse.UnrecognizedCommand in Exchange 2013 transport code
-	TLSAlreadyActive   = Reply{503, "5.5.2", "Only one STARTTLS command can be issued per session"} // SmtpResponse.StartTlsAlreadyNegotiated in Exchange 2013 transport code
-	MustStartTLS       = Reply{530, "5.7.0", "Must issue a STARTTLS command first"}                 // [doc: SDK] RequireTLS
-	DataNeedsBdat      = Reply{503, "5.5.1", "Bad sequence of commands"}                            // DATA after BODY=BINARYMIME: SmtpResponse.BadCommandSequence in Exchange 2013 transport code
-	BdatBadArgs        = Reply{501, "5.5.4", "Invalid arguments"}                                   // the BDAT parser in Exchange 2013 transport code answers InvalidArguments
-	BdatAfterData      = Reply{503, "5.5.1", "Bad sequence of commands"}                            // BDAT and DATA mixed
+	UnknownParameter  = Reply{501, "5.5.4", "Invalid arguments"}
+	TooManyRecipients = Reply{452, "4.5.3", "Too many recipients"} // connector limit
+	TooBig            = Reply{552, "5.3.4", "Message size exceeds fixed maximum message size"}
+	HeaderTooBig      = Reply{552, "5.3.4", "Header size exceeds fixed maximum size"} // SmtpResponse.HeadersTooLarge in Exchange 2013 transport code
+	Unrecognized      = Reply{500, "5.3.3", "Unrecognized command"}
+	LineTooLong       = Reply{500, "5.5.2", "Command too long"} // SmtpResponse.CommandTooLong in Exchange 2013 transport code; the session ends
+	SendHelloFirst    = Reply{503, "5.5.2", "Send hello first"}
+	BadSequence       = Reply{503, "5.5.1", "Bad sequence of commands"}
+	NeedMail          = Reply{503, "5.5.2", "Need mail command"}              // SmtpResponse.NeedMailFrom in Exchange 2013 transport code
+	NeedRcpt          = Reply{503, "5.5.2", "Need rcpt command"}              // SmtpResponse.NeedRcptTo in Exchange 2013 transport code
+	SenderAlready     = Reply{503, "5.5.2", "Sender already specified"}       // SmtpResponse.MailFromAlreadySpecified in Exchange 2013 transport code
+	AlreadyAuthed     = Reply{503, "5.5.2", "Auth command already specified"} // SmtpResponse.AuthAlreadySpecified in Exchange 2013 transport code
+	AuthNotSupported  = Reply{504, "5.7.4", "Unrecognized authentication type"}
+	AuthCancelled     = Reply{501, "5.5.4", "Authentication cancelled"}                            // SmtpResponse.AuthCancelled in Exchange 2013 transport code
+	AuthBadResponse   = Reply{535, "5.7.3", "Authentication unsuccessful"}                         // bad base64: a failed logon (IllegalMessage) in Exchange 2013 transport code
+	AuthNotInMail     = Reply{503, "5.5.1", "Bad sequence of commands"}                            // AUTH during a transaction: SmtpResponse.BadCommandSequence in Exchange 2013 transport code
+	TLSNotAvailable   = Reply{500, "5.3.3", "Unrecognized command"}                                // STARTTLS not offered: SmtpResponse.UnrecognizedCommand in Exchange 2013 transport code
+	TLSAlreadyActive  = Reply{503, "5.5.2", "Only one STARTTLS command can be issued per session"} // SmtpResponse.StartTlsAlreadyNegotiated in Exchange 2013 transport code
+	MustStartTLS      = Reply{530, "5.7.0", "Must issue a STARTTLS command first"}                 // [doc: SDK] RequireTLS
+	DataNeedsBdat     = Reply{503, "5.5.1", "Bad sequence of commands"}                            // DATA after BODY=BINARYMIME: SmtpResponse.BadCommandSequence in Exchange 2013 transport code
+	// MissingPath: MAIL without "FROM:" or RCPT without "TO:"
+	// (SmtpResponse.UnrecognizedParameter in Exchange 2013 transport code).
+	MissingPath        = Reply{501, "5.5.4", "Unrecognized parameter"}
+	BdatBadArgs        = Reply{501, "5.5.4", "Invalid arguments"}        // the BDAT parser in Exchange 2013 transport code answers InvalidArguments
+	BdatAfterData      = Reply{503, "5.5.1", "Bad sequence of commands"} // BDAT and DATA mixed
 	HopCountExceeded   = Reply{554, "5.4.6", "Hop count exceeded - possible mail loop"}
 	IdleTimeout        = Reply{451, "4.7.0", "Timeout waiting for client input"}
 	ConnectionTimedOut = Reply{421, "4.4.1", "Connection timed out"}
@@ -176,7 +178,7 @@ var (
 	// (SmtpResponse.TooManyConnections in Exchange 2013 transport code).
 	TooManyServerConnections = Reply{421, "4.3.2", "The maximum number of concurrent server connections has exceeded a limit, closing transmission channel"}
 	TooManyErrors            = Reply{421, "4.7.0", "Too many errors on this connection, closing transmission channel"} // MaxProtocolErrors: SmtpResponse.TooManyProtocolErrors in Exchange 2013 transport code
-	TooManyLogonErrors       = Reply{421, "4.7.0", "Too many authentication failures, closing transmission channel"}   // [inf] MaxLogonFailures
+	TooManyLogonErrors       = TooManyErrors                                                                           // MaxLogonFailures: the same reply in Exchange 2013 transport code
 	CommandNotAllowed        = Reply{550, "5.7.1", "Command not allowed"}
 	// RateExceeded: the connector's MessageRateLimit was reached
 	// (per client IP or user, per minute).
@@ -188,6 +190,12 @@ var (
 	// Exchange 2013 transport code); 2016/2019 transcripts show the
 	// cause-specific forms, which end ". PRX2", ". PRX4" and so on.
 	LocalError        = Reply{451, "4.7.0", "Temporary server error. Please try again later"}
-	Internal          = Reply{421, "4.3.2", "Service not available"} // a panic in a session
+	Internal          = Reply{421, "4.3.2", "Service not available"}                         // a panic in a session
 	CannotAchieveAuth = Reply{451, "5.7.3", "Cannot achieve Exchange Server authentication"} // as quoted in KB 979175
 )
+
+// ChunkReceived answers a BDAT chunk that is not the last one, as
+// Exchange 2013 transport code does (SmtpResponse.BdatChunkReceived).
+func ChunkReceived(octets int64) Reply {
+	return Reply{250, "2.6.0", fmt.Sprintf("CHUNK received OK, %d octets", octets)}
+}

@@ -50,7 +50,7 @@ func syntax(r replies.Reply) error { return syntaxError{r} }
 func ParseMail(arg string) (from string, p MailParams, err error) {
 	rest, ok := cutPrefixFold(arg, "FROM:")
 	if !ok {
-		return "", p, syntax(replies.InvalidArguments)
+		return "", p, syntax(replies.MissingPath)
 	}
 	from, rest, err = parsePath(strings.TrimLeft(rest, " "), true)
 	if err != nil {
@@ -105,7 +105,7 @@ func ParseMail(arg string) (from string, p MailParams, err error) {
 func ParseRcpt(arg string, utf8Allowed bool) (to string, p RcptParams, err error) {
 	rest, ok := cutPrefixFold(arg, "TO:")
 	if !ok {
-		return "", p, syntax(replies.InvalidArguments)
+		return "", p, syntax(replies.MissingPath)
 	}
 	to, rest, err = parsePath(strings.TrimLeft(rest, " "), false)
 	if err != nil || (!utf8Allowed && !isASCII(to)) {

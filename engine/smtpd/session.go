@@ -375,22 +375,20 @@ func (s *Session) readCommand() (string, error) {
 		s.idle = false
 		s.mu.Unlock()
 	}()
-	for {
-		if s.br.Buffered() == 0 {
-			if err := s.bw.Flush(); err != nil {
-				return "", err
-			}
+	if s.br.Buffered() == 0 {
+		if err := s.bw.Flush(); err != nil {
+			return "", err
 		}
-		line, err := s.readLine(maxCommandLine)
-		if errors.Is(err, errLineTooLong) {
-			s.log.Recv(truncate(line, 100))
-			if s.protocolError(replies.LineTooLong) {
-				return "", errLineTooLong
-			}
-			continue
-		}
-		return line, err
 	}
+	line, err := s.readLine(maxCommandLine)
+	if errors.Is(err, errLineTooLong) {
+		// Exchange answers a command line past its limit and hangs up.
+		s.log.Recv(truncate(line, 100))
+		s.failReply(replies.LineTooLong)
+		s.bw.Flush()
+		return "", errLineTooLong
+	}
+	return line, err
 }
 
 type timeoutError struct{}
@@ -482,12 +480,13 @@ func truncate(s string, n int) string {
 // limit closed the connection.
 func (s *Session) protocolError(r replies.Reply) bool {
 	s.protocolErrors++
-	s.failReply(r)
 	if s.cfg.MaxProtocolErrors >= 0 && s.protocolErrors > s.cfg.MaxProtocolErrors {
+		// The error past the limit is answered with the 421 alone.
 		s.reply(replies.TooManyErrors)
 		s.bw.Flush()
 		return true
 	}
+	s.failReply(r)
 	return false
 }
 
@@ -584,7 +583,7 @@ func (s *Session) dispatch(ctx context.Context, line string) error {
 		return s.startTLS(arg)
 	case "AUTH":
 		return s.auth(arg)
-	case "EXPN", "TURN", "ETRN", "ATRN":
+	case "EXPN":
 		return s.errorOrClose(replies.NotImplemented)
 	default:
 		return s.errorOrClose(replies.Unrecognized)
@@ -978,7 +977,7 @@ func (s *Session) bdat(arg string) error {
 			s.failReply(replies.TooBig)
 			return nil
 		}
-		s.reply(replies.Reply{Code: 250, Enhanced: "2.0.0", Text: fmt.Sprintf("BDAT %d accepted", size)})
+		s.reply(replies.ChunkReceived(size))
 		return nil
 	}
 	msg := bytes.Clone(s.data.Bytes())
@@ -1136,12 +1135,13 @@ func (s *Session) auth(arg string) error {
 			s.bw.Flush()
 			s.sleep(s.cfg.AuthTarpitInterval)
 		}
-		s.reply(r)
 		if s.cfg.MaxLogonFailures > 0 && s.logonFailures >= s.cfg.MaxLogonFailures {
+			// The failure that reaches the limit gets the 421 instead.
 			s.reply(replies.TooManyLogonErrors)
 			s.bw.Flush()
 			return errClose
 		}
+		s.reply(r)
 		return nil
 	}
 	s.st.AuthUser, s.st.AuthMech = account, mech
