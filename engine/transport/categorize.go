@@ -397,19 +397,29 @@ func (t *Transport) releaseForRetry(batch []*state.QueuedMessage, why string, ne
 }
 
 // giveBack undoes the claim of messages that were not processed: each one
-// still Active gets its CrashCount lowered again and is changed by set.
+// still Active gets its CrashCount lowered again and is changed by set. An
+// administrator's action that waited for the attempt to end (Suspend-Message,
+// Remove-Message on a claimed message) takes effect now.
 func (t *Transport) giveBack(claimed []*state.QueuedMessage, set func(m *state.QueuedMessage)) error {
 	return t.st.QueueBatch(func(q *boltdb.QueueTx) error {
 		for _, c := range claimed {
 			m, err := q.Message(c.Queue, c.InternalId)
-			if err != nil || m.Status != state.MessageActive {
+			if err != nil {
 				continue
 			}
-			if m.CrashCount > 0 {
-				m.CrashCount--
+			switch m.Status {
+			case state.MessagePendingSuspend:
+				err = q.SetMessageStatus(m, state.MessageSuspended)
+			case state.MessagePendingRemove:
+				err = q.RemoveMessage(m.Queue, m.InternalId)
+			case state.MessageActive:
+				if m.CrashCount > 0 {
+					m.CrashCount--
+				}
+				set(m)
+				err = q.PutMessage(m)
 			}
-			set(m)
-			if err := q.PutMessage(m); err != nil {
+			if err != nil {
 				return err
 			}
 		}

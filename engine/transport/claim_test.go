@@ -65,3 +65,60 @@ func TestNextBatchClaimedWithCurrent(t *testing.T) {
 		}
 	}
 }
+
+// An administrator's Suspend-Message or Remove-Message on a claimed
+// message takes effect when the runner gives the batch back.
+func TestGiveBackSettlesPendingActions(t *testing.T) {
+	e := newEnv(t)
+	e.stopTransport()
+	tr := e.newTransport()
+	var ids []int64
+	for i := range 3 {
+		r, err := tr.Submit(testSubmission("someone@fabrikam.com", []string{"administrator@contoso.com"}, fmt.Sprint("m", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.InternalID)
+	}
+	set, now := tr.settings(), e.clock.Now()
+	r := &runner{number: state.QueueSubmission}
+	batch, _, err := tr.claim(r.number, 3, set, now)
+	if err != nil || len(batch) != 3 {
+		t.Fatalf("claim: %d messages, %v", len(batch), err)
+	}
+	// Pending actions as Suspend-Message and Remove-Message leave them on
+	// Active messages.
+	err = e.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		for i, status := range []string{state.MessagePendingSuspend, state.MessagePendingRemove} {
+			m, err := q.Message(state.QueueSubmission, ids[i])
+			if err != nil {
+				return err
+			}
+			m.Status = status
+			if err := q.PutMessage(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.next = batch
+	tr.releaseNext(r)
+	err = e.st.QueueView(func(q *boltdb.QueueTx) error {
+		if m, err := q.Message(state.QueueSubmission, ids[0]); err != nil || m.Status != state.MessageSuspended {
+			t.Errorf("pending suspend: %+v, %v; want Suspended", m, err)
+		}
+		if _, err := q.Message(state.QueueSubmission, ids[1]); err == nil {
+			t.Error("pending remove: the message is still queued")
+		}
+		if m, err := q.Message(state.QueueSubmission, ids[2]); err != nil || m.Status != state.MessageReady || m.CrashCount != 0 {
+			t.Errorf("claimed: %+v, %v; want Ready with CrashCount 0", m, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
