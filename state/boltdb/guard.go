@@ -147,16 +147,18 @@ func (s *Store) commitRound() {
 		s.waiting = nil
 	}
 	s.batchMu.Unlock()
-
+	// Hand the lead on even if the round panics, or every later writer
+	// would wait for a leader that never comes.
+	defer func() {
+		s.batchMu.Lock()
+		if len(s.waiting) > 0 {
+			s.waiting[0].err <- errLead
+		} else {
+			s.committing = false
+		}
+		s.batchMu.Unlock()
+	}()
 	(&batch{s: s, calls: calls}).run()
-
-	s.batchMu.Lock()
-	if len(s.waiting) > 0 {
-		s.waiting[0].err <- errLead
-	} else {
-		s.committing = false
-	}
-	s.batchMu.Unlock()
 }
 
 // run commits the batch; a member whose function fails is taken out and
