@@ -74,6 +74,8 @@ func TestValues(t *testing.T) {
 		{`1.50d; [decimal]'2.50'; (1.5d).GetType().FullName; Write-Output -1.50d`, "1.50\n2.50\nSystem.Decimal\n-1.50\n"},
 		{`1.50d + 1; 1.5d * 1.5d; 10d / 4; 1d / 3; 5.5d % 2; 1.5d + 0.1; -1.50d`, "2.50\n2.25\n2.5\n0.3333333333333333333333333333\n1.5\n1.6\n-1.50\n"},
 		{`$x = 1.50d; $x++; $x; $x += 0.25; $x; [int]2.5d; [int]3.5d; 1.5d -eq 1.50d; '{0:N1}' -f 1.25d`, "2.50\n2.75\n2\n4\nTrue\n1.3\n"},
+		{`[decimal]::MaxValue; [decimal]::MinValue; [math]::Round(2.345d, 2); [math]::Round(2.345d, 2).GetType().Name; [math]::Round(2.345d, 2, 'AwayFromZero'); [math]::Round(2.5d); [math]::Floor(-1.5d); [math]::Ceiling(1.2d); [math]::Truncate(-1.8d); [math]::Max(1, 2.5d); [math]::Min(3, 2.50d); [math]::Abs(-3.10d); [math]::Sign(-3.1d)`,
+			"79228162514264337593543950335\n-79228162514264337593543950335\n2.34\nDecimal\n2.35\n2\n-2\n2\n-1\n2.5\n2.50\n3.10\n-1\n"},
 		{`79228162514264337593543950335d + 1`, "Value was either too large or too small for a Decimal.\nAt line:1 char:1\n+ 79228162514264337593543950335d + 1\n+ ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n    + CategoryInfo          : NotSpecified: (:) [], RuntimeException\n    + FullyQualifiedErrorId : RuntimeException\n"},
 		{`$true; $false; $null`, "True\nFalse\n"},
 		{`[pscustomobject]@{a = 1; b = 'x'} | % { "$($_.a)/$($_.b)" }`, "1/x\n"},

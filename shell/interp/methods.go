@@ -2,6 +2,7 @@ package interp
 
 import (
 	"encoding/base64"
+	"errors"
 	"math"
 	"net/netip"
 	"os"
@@ -805,6 +806,16 @@ func (f *frame) staticMember(obj any, name string, sp syntax.Span) (any, error) 
 	key := staticTypeKey(obj)
 	lname := strings.ToLower(name)
 	switch key + "::" + lname {
+	case "decimal::maxvalue":
+		return object.DecimalMax, nil
+	case "decimal::minvalue":
+		return object.DecimalMin, nil
+	case "decimal::zero":
+		return object.DecimalFromInt(0), nil
+	case "decimal::one":
+		return object.DecimalFromInt(1), nil
+	case "decimal::minusone":
+		return object.DecimalFromInt(-1), nil
 	case "byte::maxvalue":
 		return 255, nil
 	case "byte::minvalue", "uint16::minvalue", "uint32::minvalue":
@@ -906,6 +917,9 @@ func (f *frame) staticMethod(obj any, name string, args []any) (any, error) {
 			return r, err
 		}
 	case "math":
+		if r, ok, err := decimalMath(lname, name, args); ok {
+			return r, err
+		}
 		switch lname {
 		case "max", "min":
 			if len(args) != 2 {
@@ -1365,6 +1379,97 @@ func convertMethod(lname, name string, args []any) (any, bool, error) {
 			out[i] = int(c)
 		}
 		return out, true, nil
+	}
+	return nil, false, nil
+}
+
+// decimalMath is the [math] methods' System.Decimal overloads, which .NET
+// picks when an argument is a decimal: the result is a decimal (Sign: an
+// int), rounding keeps decimal digits exactly and Round's default is to
+// even. ok is false when no argument is a decimal.
+func decimalMath(lname, name string, args []any) (any, bool, error) {
+	isDec := false
+	for _, a := range args {
+		if _, ok := a.(object.Decimal); ok {
+			isDec = true
+		}
+	}
+	if !isDec {
+		return nil, false, nil
+	}
+	dec := func(i int) (object.Decimal, error) {
+		d, err := object.ToDecimal(args[i])
+		if err != nil {
+			return d, convErr(err)
+		}
+		return d, nil
+	}
+	switch lname {
+	case "round":
+		if len(args) < 1 || len(args) > 3 {
+			return nil, true, badArgCount(name, len(args))
+		}
+		d, err := dec(0)
+		if err != nil {
+			return nil, true, err
+		}
+		places, mode := 0, object.RoundHalfEven
+		for _, a := range args[1:] {
+			if s, ok := a.(string); ok {
+				switch {
+				case strings.EqualFold(s, "AwayFromZero"):
+					mode = object.RoundHalfAway
+				case strings.EqualFold(s, "ToEven"):
+					mode = object.RoundHalfEven
+				default:
+					return nil, true, convErr(errors.New("Cannot convert value \"" + s + "\" to type \"System.MidpointRounding\"."))
+				}
+				continue
+			}
+			if places, err = argInt([]any{a}, 0); err != nil {
+				return nil, true, err
+			}
+			if places < 0 || places > object.MaxDecimalScale {
+				return nil, true, NewError("InvalidArgument", "ArgumentOutOfRangeException", "ArgumentOutOfRangeException", "",
+					"Exception calling \"Round\" with \"%d\" argument(s): \"Rounding digits must be between 0 and 28, inclusive.\"", len(args))
+			}
+		}
+		return d.Round(places, mode), true, nil
+	case "abs", "floor", "ceiling", "truncate", "sign":
+		if len(args) != 1 {
+			return nil, true, badArgCount(name, len(args))
+		}
+		d, err := dec(0)
+		if err != nil {
+			return nil, true, err
+		}
+		switch lname {
+		case "abs":
+			return d.Abs(), true, nil
+		case "floor":
+			return d.Round(0, object.RoundFloor), true, nil
+		case "ceiling":
+			return d.Round(0, object.RoundCeiling), true, nil
+		case "truncate":
+			return d.Round(0, object.RoundTruncate), true, nil
+		}
+		return d.Sign(), true, nil
+	case "max", "min":
+		if len(args) != 2 {
+			return nil, true, badArgCount(name, len(args))
+		}
+		a, err := dec(0)
+		if err != nil {
+			return nil, true, err
+		}
+		b, err := dec(1)
+		if err != nil {
+			return nil, true, err
+		}
+		if (lname == "max") == (a.Cmp(b) >= 0) {
+			return a, true, nil
+		}
+		return b, true, nil
 	}
 	return nil, false, nil
 }

@@ -461,3 +461,51 @@ func ToDecimal(v any) (Decimal, error) {
 	}
 	return Decimal{}, &ConversionError{Value: v, Type: "System.Decimal"}
 }
+
+// Rounding modes of Round, as .NET's MidpointRounding and the directed
+// roundings of Math.Floor, Math.Ceiling and Math.Truncate.
+const (
+	RoundHalfEven = iota // Math.Round's default (banker's rounding)
+	RoundHalfAway        // MidpointRounding.AwayFromZero
+	RoundFloor           // toward negative infinity
+	RoundCeiling         // toward positive infinity
+	RoundTruncate        // toward zero
+)
+
+// Round returns d with at most places decimal places (0-28), rounded by
+// mode. A value that already has no more places is returned as it is,
+// keeping its scale, as Math.Round(decimal, int) does.
+func (d Decimal) Round(places, mode int) Decimal {
+	places = min(max(places, 0), MaxDecimalScale)
+	if int(d.scale) <= places {
+		return d
+	}
+	a := d.mant()
+	neg := a.Sign() < 0
+	a.Abs(a)
+	div := pow10(int(d.scale) - places)
+	var q *big.Int
+	switch mode {
+	case RoundHalfAway:
+		q = roundHalfAway(a, div)
+	case RoundHalfEven:
+		q = roundHalfEven(a, div)
+	default:
+		var r big.Int
+		q, _ = new(big.Int).QuoRem(a, div, &r)
+		if r.Sign() != 0 && ((mode == RoundFloor && neg) || (mode == RoundCeiling && !neg)) {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	if neg {
+		q.Neg(q)
+	}
+	r, _ := makeDecimal(q, places) // fewer digits than d: always fits
+	return r
+}
+
+// Parsed decimal bounds, as [decimal]::MaxValue and MinValue.
+var (
+	DecimalMax, _ = ParseDecimal("79228162514264337593543950335")
+	DecimalMin    = DecimalMax.Neg()
+)

@@ -252,3 +252,39 @@ func TestDecimalFormat(t *testing.T) {
 		t.Errorf("FormatComposite = %q, %v", got, err)
 	}
 }
+
+func TestDecimalRound(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		places int
+		mode   int
+		want   string
+	}{
+		{"2.345", 2, RoundHalfEven, "2.34"},
+		{"2.355", 2, RoundHalfEven, "2.36"},
+		{"2.345", 2, RoundHalfAway, "2.35"},
+		{"-2.345", 2, RoundHalfAway, "-2.35"},
+		{"2.5", 0, RoundHalfEven, "2"},
+		{"3.5", 0, RoundHalfEven, "4"},
+		{"1.50", 2, RoundHalfEven, "1.50"},
+		{"1.5", 3, RoundHalfEven, "1.5"},
+		{"-1.2", 0, RoundFloor, "-2"},
+		{"1.2", 0, RoundFloor, "1"},
+		{"1.2", 0, RoundCeiling, "2"},
+		{"-1.8", 0, RoundCeiling, "-1"},
+		{"-1.8", 0, RoundTruncate, "-1"},
+		{"7.00", 0, RoundFloor, "7"},
+		{"-0.4", 0, RoundHalfEven, "0"},
+	} {
+		d, ok := ParseDecimal(tc.in)
+		if !ok {
+			t.Fatalf("parse %s", tc.in)
+		}
+		if got := FormatDecimal(d.Round(tc.places, tc.mode)); got != tc.want {
+			t.Errorf("Round(%s, %d, %d) = %s, want %s", tc.in, tc.places, tc.mode, got, tc.want)
+		}
+	}
+	if got := FormatDecimal(DecimalMax); got != "79228162514264337593543950335" {
+		t.Errorf("DecimalMax = %s", got)
+	}
+}
