@@ -154,7 +154,6 @@ var (
 	AlreadyAuthed     = Reply{503, "5.5.2", "Auth command already specified"} // SmtpResponse.AuthAlreadySpecified in Exchange 2013 transport code
 	AuthNotSupported  = Reply{504, "5.7.4", "Unrecognized authentication type"}
 	AuthCancelled     = Reply{501, "5.5.4", "Authentication cancelled"}                            // SmtpResponse.AuthCancelled in Exchange 2013 transport code
-	AuthBadResponse   = Reply{535, "5.7.3", "Authentication unsuccessful"}                         // bad base64: a failed logon (IllegalMessage) in Exchange 2013 transport code
 	AuthNotInMail     = Reply{503, "5.5.1", "Bad sequence of commands"}                            // AUTH during a transaction: SmtpResponse.BadCommandSequence in Exchange 2013 transport code
 	TLSNotAvailable   = Reply{500, "5.3.3", "Unrecognized command"}                                // STARTTLS not offered: SmtpResponse.UnrecognizedCommand in Exchange 2013 transport code
 	TLSAlreadyActive  = Reply{503, "5.5.2", "Only one STARTTLS command can be issued per session"} // SmtpResponse.StartTlsAlreadyNegotiated in Exchange 2013 transport code

@@ -42,7 +42,6 @@ func TestTable(t *testing.T) {
 		{SenderAlready, "503 5.5.2 Sender already specified"},
 		{AlreadyAuthed, "503 5.5.2 Auth command already specified"},
 		{AuthCancelled, "501 5.5.4 Authentication cancelled"},
-		{AuthBadResponse, "535 5.7.3 Authentication unsuccessful"},
 		{AuthNotInMail, "503 5.5.1 Bad sequence of commands"},
 		{TLSNotAvailable, "500 5.3.3 Unrecognized command"},
 		{TLSAlreadyActive, "503 5.5.2 Only one STARTTLS command can be issued per session"},

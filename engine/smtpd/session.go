@@ -1077,19 +1077,20 @@ func (s *Session) auth(arg string) error {
 			return check("", user, pass)
 		}}
 	}
+	// A response that is not base64 is a failed logon, as in Exchange:
+	// counted, tarpitted and answered like a wrong password.
+	badResponse := errors.New("the response is not base64")
 	var resp []byte
 	if ir != "" {
 		if ir == "=" {
 			resp = []byte{}
+		} else if b, err := base64.StdEncoding.DecodeString(ir); err != nil {
+			authErr = badResponse
 		} else {
-			b, err := base64.StdEncoding.DecodeString(ir)
-			if err != nil {
-				return s.errorOrClose(replies.AuthBadResponse)
-			}
 			resp = b
 		}
 	}
-	for {
+	for authErr == nil {
 		challenge, done, err := srv.Next(resp)
 		if err != nil {
 			if authErr == nil {
@@ -1116,7 +1117,8 @@ func (s *Session) auth(arg string) error {
 		}
 		b, err := base64.StdEncoding.DecodeString(line)
 		if err != nil {
-			return s.errorOrClose(replies.AuthBadResponse)
+			authErr = badResponse
+			break
 		}
 		resp = b
 	}

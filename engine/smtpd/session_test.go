@@ -616,3 +616,20 @@ func TestMaxLocalHopCount(t *testing.T) {
 	send(local+other+local+local, "554 5.4.6 Hop count exceeded - possible mail loop")
 	c.do("NOOP", "250 2.0.0 OK")
 }
+
+// A response that is not base64 is a failed logon: 535, and it counts
+// toward MaxLogonFailures.
+func TestAuthBadBase64IsAFailedLogon(t *testing.T) {
+	cfg := testConfig()
+	cfg.BasicAuthRequireTLS = false
+	cfg.MaxLogonFailures = 2
+	srv := startServer(t, cfg)
+	c := srv.dial()
+	c.expect("~^220 ")
+	c.send("EHLO x")
+	c.reply()
+	c.do("AUTH PLAIN !!!not-base64!!!", "535 5.7.3 Authentication unsuccessful")
+	c.do("AUTH LOGIN", "334 VXNlcm5hbWU6")
+	c.do("%%%", "~^421 4.7.0 ")
+	c.expectClosed()
+}
