@@ -164,11 +164,12 @@ func shortError(err error) string {
 // serves every transaction of a client session (RSET between them), as
 // Exchange keeps one proxy session per inbound session.
 type proxySession struct {
-	key string
-	raw net.Conn
-	c   *smtp.Client
-	lc  *loggedConn
-	log *protolog.Session
+	key     string
+	raw     net.Conn
+	c       *smtp.Client
+	lc      *loggedConn
+	log     *protolog.Session
+	timeout time.Duration // per command
 }
 
 func (ps *proxySession) close() {
@@ -222,7 +223,7 @@ func (p *Proxy) open(org *Org, addr string, logPort int, onBehalf string) (ps *p
 			return nil, err
 		}
 	}
-	return &proxySession{raw: raw, c: c, lc: lc, log: log}, nil
+	return &proxySession{raw: raw, c: c, lc: lc, log: log, timeout: timeout}, nil
 }
 
 // startSession does the start of a client session on raw itself
@@ -279,6 +280,9 @@ func startSession(raw net.Conn, log *protolog.Session, helo string, tlsCfg *tls.
 // transaction relays one message. A refusal by the hub comes back as the
 // reply to give the client; err means the session broke.
 func (ps *proxySession) transaction(env *smtpd.Envelope, rcpts []string, data []byte) (replies.Reply, error) {
+	if env.Mail.Body == "BINARYMIME" {
+		return ps.binaryTransaction(env, rcpts, data)
+	}
 	c := ps.c
 	opts := &smtp.MailOptions{Size: int64(len(data)), UTF8: env.Mail.SMTPUTF8, EnvelopeID: env.Mail.EnvID, Return: smtp.DSNReturn(env.Mail.Ret)}
 	switch env.Mail.Body {
@@ -337,6 +341,85 @@ func (ps *proxySession) transaction(env *smtpd.Envelope, rcpts []string, data []
 		return replies.Reply{Code: 250, Text: resp.StatusText}, nil
 	}
 	return r, nil
+}
+
+// binaryTransaction relays a BINARYMIME message with BDAT. go-smtp's
+// client cannot: it has no BDAT, always says BODY=8BITMIME, and its DATA
+// writer turns bare LFs into CRLF, so binary content would be changed. The
+// commands go over the session's connection between go-smtp's own
+// commands, which leave nothing unread on it.
+func (ps *proxySession) binaryTransaction(env *smtpd.Envelope, rcpts []string, data []byte) (replies.Reply, error) {
+	for _, ext := range []string{"CHUNKING", "BINARYMIME"} {
+		if ok, _ := ps.c.Extension(ext); !ok {
+			return replies.Reply{Code: 554, Enhanced: "5.6.1", Text: "The Transport service does not accept binary content"}, nil
+		}
+	}
+	conn := ps.lc.Conn // below the logging wrapper: writeCmd and readReply log
+	conn.SetDeadline(time.Now().Add(ps.timeout))
+	defer conn.SetDeadline(time.Time{})
+	br := bufio.NewReader(conn)
+	cmd := func(line string, want int) (replies.Reply, bool, error) {
+		writeCmd(conn, ps.log, line)
+		if _, err := readReply(br, ps.log, want); err != nil {
+			if r, ok := asReply(err); ok {
+				return r, false, nil
+			}
+			return replies.Reply{}, false, err
+		}
+		return replies.Reply{}, true, nil
+	}
+	mail := fmt.Sprintf("MAIL FROM:<%s> SIZE=%d BODY=BINARYMIME", env.From, len(data))
+	if env.Mail.SMTPUTF8 {
+		mail += " SMTPUTF8"
+	}
+	if env.Mail.Ret != "" {
+		mail += " RET=" + env.Mail.Ret
+	}
+	if env.Mail.EnvID != "" {
+		mail += " ENVID=" + smtpd.XtextEncode(env.Mail.EnvID)
+	}
+	if r, ok, err := cmd(mail, 250); !ok {
+		return r, err
+	}
+	var accepted int
+	var firstRefusal replies.Reply
+	for i, rcpt := range rcpts {
+		line := "RCPT TO:<" + rcpt + ">"
+		if n := env.Rcpts[i].Params.Notify; n != "" {
+			line += " NOTIFY=" + n
+		}
+		if o := env.Rcpts[i].Params.ORcpt; o != "" {
+			if typ, addr, ok := strings.Cut(o, ";"); ok {
+				line += " ORCPT=" + typ + ";" + smtpd.XtextEncode(addr)
+			}
+		}
+		r, ok, err := cmd(line, 250)
+		if err != nil {
+			return replies.Reply{}, err
+		}
+		if !ok {
+			if firstRefusal.Code == 0 {
+				firstRefusal = r
+			}
+			continue
+		}
+		accepted++
+	}
+	if accepted == 0 {
+		return firstRefusal, nil
+	}
+	writeCmd(conn, ps.log, fmt.Sprintf("BDAT %d LAST", len(data)))
+	if _, err := conn.Write(data); err != nil {
+		return replies.Reply{}, err
+	}
+	lines, err := readReply(br, ps.log, 250)
+	if err != nil {
+		if r, ok := asReply(err); ok {
+			return r, nil
+		}
+		return replies.Reply{}, err
+	}
+	return replies.Parse(lines[len(lines)-1])
 }
 
 // asReply converts an *smtp.SMTPError into a reply.

@@ -289,6 +289,21 @@ func xtextDecode(s string) string {
 	return b.String()
 }
 
+// XtextEncode encodes a DSN parameter value (ENVID, ORCPT) as RFC 3461
+// xtext: '+', '=', controls, space and non-ASCII bytes become "+HH".
+func XtextEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '!' || c > '~' || c == '+' || c == '=' {
+			b.WriteString("+" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {

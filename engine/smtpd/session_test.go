@@ -633,3 +633,19 @@ func TestAuthBadBase64IsAFailedLogon(t *testing.T) {
 	c.do("%%%", "~^421 4.7.0 ")
 	c.expectClosed()
 }
+
+func TestXtextEncode(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"QQ314159", "QQ314159"},
+		{"a+b=c", "a+2Bb+3Dc"},
+		{"two words", "two+20words"},
+		{"é", "+C3+A9"},
+	} {
+		if got := XtextEncode(tc.in); got != tc.want {
+			t.Errorf("XtextEncode(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if back := xtextDecode(XtextEncode(tc.in)); back != tc.in {
+			t.Errorf("round trip of %q gives %q", tc.in, back)
+		}
+	}
+}
