@@ -25,10 +25,12 @@ func TestMain(m *testing.M) {
 // portOffsets hands each test its own -PortOffset so that engines of tests
 // running in parallel never want the same port. The step is chosen so that
 // no multiple of it up to 35 steps equals a difference between two of the
-// default ports (25, 465, 587, 717, 2525).
+// default ports (25, 465, 587, 717, 2525). The ports stay below Linux's
+// ephemeral range (32768 and up), where any client connection of a test
+// running in parallel, or a port picked with :0, could hold them.
 var portOffsets atomic.Int32
 
-func nextPortOffset() int { return 31000 + 7*int(portOffsets.Add(1)) }
+func nextPortOffset() int { return 20000 + 7*int(portOffsets.Add(1)) }
 
 // testEnv is the environment every exsh started by a test gets: its own
 // data path, its own ports, and a home directory inside the test.
