@@ -227,11 +227,12 @@ func (t *Transport) runOnce(r *runner, claimed *[]*state.QueuedMessage) (time.Ti
 	}
 	r.busy.Store(true)
 	defer r.busy.Store(false)
+	next := &nextClaim{t: t, r: r, limit: limit, set: set, now: now}
 	switch {
 	case r.number == state.QueueSubmission:
-		t.categorize(batch, &nextClaim{t: t, r: r, limit: limit, set: set, now: now})
+		t.categorize(batch, next)
 	case qr.DeliveryType == state.DeliveryToMailbox:
-		t.deliverToMailboxes(qr, batch, &nextClaim{t: t, r: r, limit: limit, set: set, now: now})
+		t.deliverToMailboxes(qr, batch, next)
 	default:
 		t.deliverSMTP(qr, batch)
 	}
@@ -261,30 +262,20 @@ func (t *Transport) deleteIdleQueue(n int64) bool {
 // not-yet-due queue costs no commit; the claim itself shares its commit
 // with other writers (group commit) and checks each message again.
 func (t *Transport) claim(queue int64, limit int, set settings, now time.Time) (batch []*state.QueuedMessage, nextDue time.Time, err error) {
-	var ids []int64
+	var due []*state.QueuedMessage
 	err = t.st.QueueView(func(q *boltdb.QueueTx) error {
-		return q.ForEachMessage(queue, 0, func(m *state.QueuedMessage) error {
-			if !claimable(m, now) {
-				if m.Status == state.MessageRetry && (nextDue.IsZero() || m.NextRetryTime.Before(nextDue)) {
-					nextDue = m.NextRetryTime
-				}
-				return nil
-			}
-			ids = append(ids, m.InternalId)
-			if len(ids) >= limit {
-				return boltdb.ErrStopWalk
-			}
-			return nil
-		})
+		var err error
+		due, nextDue, err = scanDue(q, queue, limit, now, nil)
+		return err
 	})
-	if err != nil || len(ids) == 0 {
+	if err != nil || len(due) == 0 {
 		return nil, nextDue, err
 	}
 	var poisoned []*state.QueuedMessage
 	err = t.st.QueueBatch(func(q *boltdb.QueueTx) error {
 		var msgs []*state.QueuedMessage
-		for _, id := range ids {
-			m, err := q.Message(queue, id)
+		for _, d := range due {
+			m, err := q.Message(queue, d.InternalId)
 			if err != nil || !claimable(m, now) {
 				continue // removed, moved or changed since it was read
 			}
@@ -360,17 +351,7 @@ func (c *nextClaim) in(q *boltdb.QueueTx, current []*state.QueuedMessage) error 
 	for _, m := range current {
 		skip[m.InternalId] = true
 	}
-	var msgs []*state.QueuedMessage
-	err := q.ForEachMessage(c.r.number, 0, func(m *state.QueuedMessage) error {
-		if skip[m.InternalId] || !claimable(m, c.now) {
-			return nil
-		}
-		msgs = append(msgs, m)
-		if len(msgs) >= c.limit {
-			return boltdb.ErrStopWalk
-		}
-		return nil
-	})
+	msgs, _, err := scanDue(q, c.r.number, c.limit, c.now, skip)
 	if err != nil {
 		return err
 	}
@@ -401,6 +382,29 @@ func (t *Transport) releaseNext(r *runner) {
 	if err != nil {
 		t.log.Error("cannot release claimed messages; they are retried after a restart", "queue", r.number, "err", err)
 	}
+}
+
+// scanDue walks a queue in InternalId order for up to limit messages that
+// may be claimed now, leaving out those in skip; nextDue is the earliest
+// retry time among the messages seen that are not due yet.
+func scanDue(q *boltdb.QueueTx, queue int64, limit int, now time.Time, skip map[int64]bool) (due []*state.QueuedMessage, nextDue time.Time, err error) {
+	err = q.ForEachMessage(queue, 0, func(m *state.QueuedMessage) error {
+		if skip[m.InternalId] {
+			return nil
+		}
+		if !claimable(m, now) {
+			if m.Status == state.MessageRetry && (nextDue.IsZero() || m.NextRetryTime.Before(nextDue)) {
+				nextDue = m.NextRetryTime
+			}
+			return nil
+		}
+		due = append(due, m)
+		if len(due) >= limit {
+			return boltdb.ErrStopWalk
+		}
+		return nil
+	})
+	return due, nextDue, err
 }
 
 // claimable reports whether a queued message may be taken for processing
