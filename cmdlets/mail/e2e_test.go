@@ -13,6 +13,7 @@ import (
 
 	"exsh/cmdlets"
 	"exsh/engine"
+	"exsh/engine/enginetest"
 	"exsh/engine/transport"
 	"exsh/shell/interp"
 	"exsh/shell/object"
@@ -46,30 +47,18 @@ func newServer(t *testing.T) (*cmdlets.Deps, *server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ports := map[int]int{}
-	for _, p := range []int{25, 465, 587, 717, 2525} {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[p] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	portMap := func(p int) int {
-		if q, ok := ports[p]; ok {
-			return q
-		}
-		return p
-	}
-	svc, err := engine.New(st, engine.Options{DataPath: dir, PortMap: portMap, Submitter: tr})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := tr.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Start(context.Background()); err != nil {
-		t.Skipf("the receive side does not start here yet: %v", err)
+	// Free loopback ports, picked again when another process takes one
+	// before the engine listens on it.
+	ports := &enginetest.PortMap{}
+	svc, err := enginetest.StartService(ports, func() (*engine.Service, error) {
+		return engine.New(st, engine.Options{DataPath: dir, PortMap: ports.Map, Submitter: tr})
+	})
+	if err != nil {
+		tr.Stop(context.Background())
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
