@@ -436,6 +436,16 @@ func (s *Session) setReadDeadline() {
 	s.conn.SetReadDeadline(d)
 }
 
+// lineBuffered reports whether a whole line is waiting in the read buffer.
+func (s *Session) lineBuffered() bool {
+	n := s.br.Buffered()
+	if n == 0 {
+		return false
+	}
+	buffered, _ := s.br.Peek(n)
+	return bytes.IndexByte(buffered, '\n') >= 0
+}
+
 // readLine reads one line of at most max bytes and returns it without its
 // line end (CRLF or a bare LF). A longer line is consumed to its end and
 // errLineTooLong returned with its beginning.
@@ -805,9 +815,14 @@ func (s *Session) readData() (msg []byte, tooBig, bareLF bool, err error) {
 	lineStart := true
 	prevCR := false // the previous chunk ended in CR, cut by a full buffer
 	for {
-		s.mu.Lock()
-		s.setReadDeadline()
-		s.mu.Unlock()
+		// A line already in the buffer is read without touching the
+		// connection, so the inactivity deadline only needs moving when
+		// ReadSlice will have to read.
+		if !s.lineBuffered() {
+			s.mu.Lock()
+			s.setReadDeadline()
+			s.mu.Unlock()
+		}
 		chunk, err := s.br.ReadSlice('\n')
 		if err != nil && err != bufio.ErrBufferFull {
 			return nil, false, false, err
