@@ -51,7 +51,7 @@ func (t *Transport) deliverToMailboxes(qr *state.QueueRecord, batch []*state.Que
 				continue
 			}
 			for i := range plan.items {
-				if err := q.Deliver(&plan.items[i], plan.data); err != nil {
+				if err := q.DeliverShared(&plan.items[i], plan.front, m.InternalId, plan.tail); err != nil {
 					return err
 				}
 			}
@@ -92,7 +92,9 @@ type mailboxPlan struct {
 	items     []state.MailboxItem
 	delivered []state.QueuedRecipient
 	failed    []failure
-	data      []byte
+	// The delivered form: front, then tail, the end of the queued bytes
+	// that the mailbox items share.
+	front, tail []byte
 }
 
 // planMailboxDelivery reads the recipients' mailboxes and builds the stored
@@ -104,7 +106,7 @@ func (t *Transport) planMailboxDelivery(org state.Tx, m *state.QueuedMessage, he
 			plan, ok = mailboxPlan{}, false
 		}
 	}()
-	plan.data = t.mailboxMessage(m, head, body, now)
+	plan.front, plan.tail = t.mailboxParts(m, head, body, now)
 	hdrBlock, _ := splitHeader(head, body)
 	hdr := parseHeader(hdrBlock)
 	from := fromAddress(hdr.Get("From"))
