@@ -194,6 +194,7 @@ func (s *Store) queueWrite(run func(func(*bolt.Tx) error) error, fn func(q *Queu
 	if s.opts.ReadOnly {
 		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
 	}
+	defer s.trimMappedIfDue()
 	return run(func(tx *bolt.Tx) error {
 		if err := fn(&QueueTx{tx: tx, s: s}); err != nil {
 			return err
@@ -208,6 +209,7 @@ func (s *Store) QueueView(fn func(q *QueueTx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
 	}
+	defer s.trimMappedIfDue()
 	return s.view(func(tx *bolt.Tx) error {
 		return fn(&QueueTx{tx: tx, s: s})
 	})
@@ -493,6 +495,7 @@ func (q *QueueTx) DataParts(id int64) (head, body []byte, err error) {
 	if v == nil {
 		return nil, nil, fmt.Errorf("message data %d: %w", id, state.ErrNotFound)
 	}
+	q.s.readMapped(len(v))
 	ib := q.tx.Bucket(bucketQueueInsert) // absent in stores written before it existed
 	if ib == nil {
 		return nil, v, nil
@@ -914,6 +917,7 @@ func (q *QueueTx) MailboxItemData(mailbox string, id int64) ([]byte, error) {
 		return nil, fmt.Errorf("mailbox item %d: its shared message data is missing: %w", id, state.ErrCorrupt)
 	}
 	tail = tail[offset:]
+	q.s.readMapped(len(v) + len(tail))
 	out := make([]byte, 0, len(v)+len(tail))
 	return append(append(out, v...), tail...), nil
 }
