@@ -180,7 +180,7 @@ type Session struct {
 	env *Envelope
 
 	data       *bytes.Buffer // BDAT chunks of the current transaction; nil before the first
-	bdatFailed bool         // the chunked transaction already failed; swallow chunks until LAST
+	bdatFailed bool          // the chunked transaction already failed; swallow chunks until LAST
 
 	greeted        bool // HELO or EHLO accepted since connect or STARTTLS
 	protocolErrors int
