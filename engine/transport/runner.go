@@ -192,13 +192,8 @@ func (t *Transport) runOnce(r *runner, claimed *[]*state.QueuedMessage) (time.Ti
 		t.releaseNext(r)
 		return qr.NextRetryTime, false
 	}
-	limit := mailboxBatch
-	switch {
-	case r.number == state.QueueSubmission:
-		limit = categorizeBatch
-	case qr.DeliveryType != state.DeliveryToMailbox:
-		limit = smtpBatch
-	}
+	stg := t.stageFor(qr)
+	limit := stg.batchSize()
 	var batch []*state.QueuedMessage
 	var nextDue time.Time
 	if len(r.next) > 0 {
@@ -228,14 +223,7 @@ func (t *Transport) runOnce(r *runner, claimed *[]*state.QueuedMessage) (time.Ti
 	r.busy.Store(true)
 	defer r.busy.Store(false)
 	next := &nextClaim{t: t, r: r, limit: limit, set: set, now: now}
-	switch {
-	case r.number == state.QueueSubmission:
-		t.categorize(batch, next)
-	case qr.DeliveryType == state.DeliveryToMailbox:
-		t.deliverToMailboxes(qr, batch, next)
-	default:
-		t.deliverSMTP(qr, batch)
-	}
+	stg.work(qr, batch, next)
 	return now, false
 }
 
