@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"exsh/engine"
 	"exsh/engine/enginetest"
 	"exsh/engine/mail"
@@ -45,25 +47,17 @@ func TestNewServerRunsTheTransportService(t *testing.T) {
 		t.Errorf("second Start: %v, want ErrStarted", err)
 	}
 
-	d := enginetest.Dial(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(ports.Map(25))))
-	d.Script(`
-		S: ~^220
-		C: EHLO nas.contoso.com
-		S: ~^250
-		C: MAIL FROM:<synology@exchangelabs.nl>
-		S: 250 2.1.0 Sender OK
-		C: RCPT TO:<administrator@contoso.com>
-		S: 250 2.1.5 Recipient OK
-		C: DATA
-		S: ~^354
-		C: Subject: through the server
-		C:
-		C: hello
-		C: .
-		S: ~^250 2\.6\.0 .* Queued mail for delivery$
-		C: QUIT
-		S: ~^221
-	`)
+	c, err := smtp.Dial(net.JoinHostPort("127.0.0.1", strconv.Itoa(ports.Map(25))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Hello("nas.contoso.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendMail("synology@exchangelabs.nl", []string{"administrator@contoso.com"}, strings.NewReader("Subject: through the server\r\n\r\nhello\r\n")); err != nil {
+		t.Fatalf("the Front End refused the message: %v", err)
+	}
+	c.Quit()
 	if !enginetest.WaitFor(t, 15*time.Second, func() bool {
 		msgs := mailbox(t, st, "administrator@contoso.com")
 		return len(msgs) == 1 && strings.Contains(msgs[0], "Subject: through the server")
