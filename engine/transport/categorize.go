@@ -202,17 +202,18 @@ type categorizer struct {
 	rt  *routing // the organisation as of the transaction's run
 }
 
-func (c *categorizer) batchSize() int { return categorizeBatch }
+// batchSize: the categorizer takes up to 100 messages per transaction.
+func (c *categorizer) batchSize() int { return 100 }
 
-func (c *categorizer) work(_ *state.QueueRecord, batch []*state.QueuedMessage, next *nextClaim) {
-	c.t.categorize(batch, next)
+func (c *categorizer) work(_ *state.QueueRecord, claimed []*state.QueuedMessage, next *nextClaim) {
+	c.now = c.t.now()
+	runBatch(c.t, batch{stage: "categorizer", queue: state.QueueSubmission, messages: claimed, next: next}, c)
 }
 
 // categorize runs the categorize stage on a batch claimed from the
 // Submission queue.
 func (t *Transport) categorize(claimed []*state.QueuedMessage, next *nextClaim) {
-	c := &categorizer{t: t, now: t.now()}
-	runBatch(t, batch{stage: "categorizer", queue: state.QueueSubmission, messages: claimed, next: next}, c)
+	(&categorizer{t: t}).work(nil, claimed, next)
 }
 
 func (c *categorizer) begin(q *boltdb.QueueTx) error {

@@ -21,7 +21,8 @@ type deliverer struct {
 	org state.Tx // the organisation as of the transaction's run
 }
 
-func (d *deliverer) batchSize() int { return mailboxBatch }
+// batchSize: mailbox delivery stores up to 50 messages per transaction.
+func (d *deliverer) batchSize() int { return 50 }
 
 func (d *deliverer) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, next *nextClaim) {
 	d.qr, d.now = qr, d.t.now()

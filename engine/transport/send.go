@@ -23,7 +23,9 @@ type sender struct {
 	now  time.Time
 }
 
-func (s *sender) batchSize() int { return smtpBatch }
+// batchSize is the messages sent over one connection: Exchange's
+// SmtpMaxMessagesPerConnection default.
+func (s *sender) batchSize() int { return 20 }
 
 // work sends one batch. It claims no next batch: the connection is the
 // expensive part, and the next batch takes a connection of its own.
