@@ -42,7 +42,8 @@ type routingAt struct {
 // routing returns the routing tables for a transaction, reading accepted
 // domains and send connectors again only when the organisation changed
 // since they were last read. The tables are shared and only read.
-func (t *Transport) routing(org state.Tx) (*routing, error) {
+func (c *categorizer) routing(org state.Tx) (*routing, error) {
+	t := c.t
 	gen := t.st.Generation()
 	if c := t.cachedRouting.Load(); c != nil && c.gen == gen && c.server == t.cfg.ServerName {
 		return &routing{org: org, domains: c.domains, connectors: c.connectors, server: c.server}, nil
@@ -217,7 +218,7 @@ func (t *Transport) categorize(claimed []*state.QueuedMessage, next *nextClaim) 
 }
 
 func (c *categorizer) begin(q *boltdb.QueueTx) error {
-	rt, err := c.t.routing(q.Org())
+	rt, err := c.routing(q.Org())
 	c.rt = rt
 	return err
 }
