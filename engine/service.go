@@ -92,10 +92,11 @@ func (e Endpoint) String() string {
 	return fmt.Sprintf("%s  %s -> %s", e.Connector, e.Binding, e.Listen)
 }
 
-// Service is the receive side of the transport engine: the Front End
-// Transport and Transport service listeners of every enabled receive
-// connector, the SMTP sessions on them, the proxy from the Front End to
-// the hub, and the SMTP Receive protocol logs. It follows connector
+// Service is the transport engine of one server. Its receive side is the
+// Front End Transport and Transport service listeners of every enabled
+// receive connector, the SMTP sessions on them, the proxy from the Front
+// End to the hub, and the SMTP Receive protocol logs; made by NewServer it
+// also runs the Transport service behind the hub connectors. It follows connector
 // changes in the store while it runs. Every goroutine it starts ends by
 // the time Stop returns.
 type Service struct {
@@ -219,7 +220,10 @@ func NewServer(st *boltdb.Store, opts Options, tc transport.Config) (*Service, e
 		tc.DataPath = opts.DataPath
 	}
 	if tc.PortMap == nil {
-		tc.PortMap = listenPort(opts)
+		if tc.PortMap = opts.PortMap; tc.PortMap == nil {
+			offset := opts.PortOffset
+			tc.PortMap = func(p int) int { return p + offset }
+		}
 	}
 	if tc.Logger == nil {
 		tc.Logger = opts.Logger
@@ -282,15 +286,11 @@ func NewServerCredential(st state.Store, serverName string) (mail.ServerCredenti
 // ListenPort translates a binding port into the port the engine listens
 // on (-PortOffset or Options.PortMap). Cmdlets use it to reach this
 // server's connectors by their Exchange port numbers.
-func (s *Service) ListenPort(bindingPort int) int { return listenPort(s.opts)(bindingPort) }
-
-// listenPort is the port translation of opts.
-func listenPort(opts Options) func(int) int {
-	if opts.PortMap != nil {
-		return opts.PortMap
+func (s *Service) ListenPort(bindingPort int) int {
+	if s.opts.PortMap != nil {
+		return s.opts.PortMap(bindingPort)
 	}
-	offset := opts.PortOffset
-	return func(p int) int { return p + offset }
+	return bindingPort + s.opts.PortOffset
 }
 
 // listenAddr is where a binding listens: wildcards on loopback unless
