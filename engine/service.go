@@ -96,9 +96,9 @@ func (e Endpoint) String() string {
 // Front End Transport and Transport service listeners of every enabled
 // receive connector, the SMTP sessions on them, the proxy from the Front
 // End to the hub, and the SMTP Receive protocol logs; made by NewServer it
-// also runs the Transport service behind the hub connectors. It follows connector
-// changes in the store while it runs. Every goroutine it starts ends by
-// the time Stop returns.
+// also runs the Transport service behind the hub connectors. It follows
+// connector changes in the store while it runs. Every goroutine it starts
+// ends by the time Stop returns.
 type Service struct {
 	st   state.Store
 	opts Options
