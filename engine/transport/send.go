@@ -82,7 +82,7 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 		}
 		next := s.now.Add(interval)
 		t.setQueueRetry(qr.Number, connErr.status, next)
-		runBatch(t, s.tried(claimed), &deferral{t: t, now: s.now, lastError: connErr.status, next: next})
+		runBatch(t, s.tried(claimed), &deferral{sender: s, lastError: connErr.status, next: next})
 		return
 	}
 	out := &sendOutcome{sender: s, results: make(map[int64]*msgResult, len(results))}
@@ -198,7 +198,7 @@ func (o *sendOutcome) apply(q *boltdb.QueueTx, m *state.QueuedMessage, p sendPla
 		return err
 	}
 	m2 := *m
-	*after = append(*after, func() { t.trackDefer(&m2, m2.LastError) })
+	*after = append(*after, func() { o.trackDefer(&m2, m2.LastError) })
 	return nil
 }
 
@@ -231,9 +231,8 @@ func (s *sender) trackSend(m *state.QueuedMessage, res *msgResult, delivered []r
 // deferral puts the messages of a batch that no host took into Retry
 // (DEFER), after a connection failure.
 type deferral struct {
+	*sender
 	quiet
-	t         *Transport
-	now       time.Time
 	lastError string
 	next      time.Time
 }
@@ -261,7 +260,7 @@ func (d *deferral) apply(q *boltdb.QueueTx, m *state.QueuedMessage, _ struct{}, 
 	if err := q.PutMessage(m); err != nil {
 		return err
 	}
-	*after = append(*after, func() { d.t.trackDefer(m, d.lastError) })
+	*after = append(*after, func() { d.trackDefer(m, d.lastError) })
 	return nil
 }
 
@@ -296,8 +295,8 @@ func (r *rerouter) failed(error) (string, time.Time) {
 func (r *rerouter) committed() { r.t.kick(state.QueueSubmission) }
 
 // trackDefer logs DEFER for m's pending recipients.
-func (t *Transport) trackDefer(m *state.QueuedMessage, status string) {
-	t.track(tracking.PrefixTransport, m, tracking.Event{
+func (s *sender) trackDefer(m *state.QueuedMessage, status string) {
+	s.t.track(tracking.PrefixTransport, m, tracking.Event{
 		EventId: tracking.EventDefer, Source: tracking.SourceSMTP,
 		Recipients: pendingAddrs(m), RecipientStatus: []string{status},
 	})
