@@ -283,7 +283,7 @@ func TestOutboundProxyEndToEnd(t *testing.T) {
 		",<,250  Hello EX01.contoso.com PIPELINING",
 		",>,MAIL FROM:<administrator@contoso.com> ",
 		",>,RCPT TO:<user@fabrikam.com>,",
-		",>,DATA,",
+		",>,BDAT ",
 		",>,QUIT,",
 	} {
 		if !strings.Contains(feSend, want) {

@@ -61,6 +61,7 @@ func maskedSession(log string) string {
 		ln = maskMsgID.ReplaceAllString(ln, "<MESSAGE-ID> [InternalId=N")
 		ln = maskCipher.ReplaceAllString(ln, "algorithm CIPHER")
 		ln = maskMailSize.ReplaceAllString(ln, "${1}N")
+		ln = maskBdat.ReplaceAllString(ln, ",BDAT N")
 		ln = maskSinkQueue.ReplaceAllString(ln, "250 2.0.0 OK: queued")
 		out = append(out, ln)
 	}

@@ -193,6 +193,22 @@ var (
 	CannotAchieveAuth = Reply{451, "5.7.3", "Cannot achieve Exchange Server authentication"} // as quoted in KB 979175
 )
 
+// FailoverText ends Exchange's text for a delivery that found no other
+// host to try (KB 979175; seen in queues' LastError).
+const FailoverText = " Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts."
+
+// NextHopResponded is Exchange's temporary reply when the next hop refused
+// a session: `451 4.4.0 Primary target IP address responded with: "451
+// 5.7.3 Cannot achieve Exchange Server authentication." Attempted
+// failover ...`. The sender keeps the message and tries again.
+func NextHopResponded(r Reply) Reply {
+	text := strings.ReplaceAll(r.String(), "\n", " ")
+	if !strings.HasSuffix(text, ".") {
+		text += "."
+	}
+	return Reply{451, "4.4.0", `Primary target IP address responded with: "` + text + `"` + FailoverText}
+}
+
 // ChunkReceived answers a BDAT chunk that is not the last one, as
 // Exchange 2013 transport code does (SmtpResponse.BdatChunkReceived).
 func ChunkReceived(octets int64) Reply {

@@ -544,6 +544,7 @@ func (c *Client) Send(from string, mp MailParams, rcpts []string, rp []RcptParam
 			return res, err
 		}
 		if res.Rcpts[i].ClosesConnection() {
+			res.Data = res.Rcpts[i] // the transaction ends here
 			return res, nil
 		}
 		if res.Rcpts[i].Positive() {
@@ -558,12 +559,30 @@ func (c *Client) Send(from string, mp MailParams, rcpts []string, rp []RcptParam
 }
 
 // Result is the outcome of Send: Rcpts is nil when MAIL FROM was
-// refused, Data is zero when no recipient was accepted.
+// refused, Data is zero when no recipient was accepted (and a 421 reply
+// to RCPT TO when the server closed the session there).
 type Result struct {
 	Mail     replies.Reply
 	Rcpts    []replies.Reply
 	Accepted int
 	Data     replies.Reply
+}
+
+// Final is the reply for the whole transaction: the refusal of MAIL FROM,
+// the first refused recipient when none was accepted, or the reply to the
+// content.
+func (r *Result) Final() replies.Reply {
+	if r.Mail.Code != 250 {
+		return r.Mail
+	}
+	if r.Accepted == 0 {
+		for _, rr := range r.Rcpts {
+			if !rr.Positive() {
+				return rr
+			}
+		}
+	}
+	return r.Data
 }
 
 // Reset sends RSET.
