@@ -63,7 +63,7 @@ func sendMailMessage(d *cmdlets.Deps, o Options) *interp.CmdletInfo {
 	subject.Mandatory = true
 	subject.Aliases = []string{"sub"}
 	body := p("Body", interp.KindString, 2, "Specifies the content of the email message.")
-	server := p("SmtpServer", interp.KindString, 3, "Specifies the name of the SMTP server that sends the email message. The default is the value of the $PSEmailServer preference variable, else localhost. When it names this server (its name, its FQDN, localhost or a loopback address), -Port is the Exchange port and is translated to the port exsh listens on.")
+	server := p("SmtpServer", interp.KindString, 3, "Specifies the name of the SMTP server that sends the email message. The default is the value of the $PSEmailServer preference variable, else localhost. When it names this server (its name, its FQDN, localhost or a loopback address) and -Port is a port one of its receive connectors is bound to (25, 587, ...), the port is translated to the port exsh listens on; any other port is used as given.")
 	server.Aliases = []string{"ComputerName"}
 	from := p("From", interp.KindString, -1, "Specifies the address from which the mail is sent. Enter a name (optional) and email address, such as \"Name <someone@contoso.com>\".")
 	from.Mandatory = true
@@ -387,7 +387,7 @@ func (t *target) resolve(d *cmdlets.Deps, o Options) {
 		switch {
 		case o.PortMap != nil:
 			port = o.PortMap(port)
-		case d != nil && d.Engine != nil:
+		case d != nil && d.Engine != nil && listensAt(d, dialHost, port):
 			if m, ok := d.Engine.(portMapper); ok {
 				port = m.ListenPort(port)
 			} else if m, ok := d.Engine.(portMapFunc); ok {
@@ -397,6 +397,22 @@ func (t *target) resolve(d *cmdlets.Deps, o Options) {
 		t.roots = orgRoots(d)
 	}
 	t.dial = net.JoinHostPort(dialHost, strconv.Itoa(port))
+}
+
+// listensAt reports whether one of this server's receive connectors is
+// bound to port on host: only such a port is translated to the port exsh
+// listens on; any other (the listening port itself, say) is used as given.
+func listensAt(d *cmdlets.Deps, host string, port int) bool {
+	a, err := netip.ParseAddr(host)
+	if err != nil || d.Store == nil {
+		return false
+	}
+	var conns []*state.ReceiveConnector
+	_ = d.Store.View(func(tx state.Tx) error {
+		conns, _ = tx.ReceiveConnectors()
+		return nil
+	})
+	return state.ListensAt(conns, a, port)
 }
 
 // orgRoots returns the organisation's certificate as a pool, or nil.

@@ -406,6 +406,13 @@ func (f *fakeTx) Org() (*state.Organization, error) {
 func (f *fakeTx) Server(name string) (*state.ExchangeServer, error) {
 	return &state.ExchangeServer{Name: "EX01", Fqdn: "EX01.contoso.com"}, nil
 }
+func (f *fakeTx) ReceiveConnectors() ([]*state.ReceiveConnector, error) {
+	return []*state.ReceiveConnector{
+		{Name: "Default Frontend EX01", Bindings: []string{"0.0.0.0:25", "[::]:25"}},
+		{Name: "Client Frontend EX01", Bindings: []string{"0.0.0.0:587", "[::]:587"}},
+		{Name: "Default EX01", Bindings: []string{"0.0.0.0:2525", "[::]:2525"}},
+	}, nil
+}
 func (f *fakeTx) Certificate() (*state.Certificate, error) {
 	return &state.Certificate{CertPEM: f.cert}, nil
 }
@@ -564,6 +571,10 @@ func TestTargetResolve(t *testing.T) {
 		{"127.0.0.1", 25, true, "127.0.0.1:10025"},
 		{"::1", 25, true, "[::1]:10025"},
 		{"[::1]", 25, true, "[::1]:10025"},
+		// Ports no connector is bound to are used as given: the listening
+		// port itself, a sink's port.
+		{"127.0.0.1", 10025, true, "127.0.0.1:10025"},
+		{"EX01", 7999, true, "127.0.0.1:7999"},
 		{"mail.fabrikam.com", 25, false, "mail.fabrikam.com:25"},
 		{"10.0.0.5", 25, false, "10.0.0.5:25"},
 	} {

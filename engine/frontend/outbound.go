@@ -40,9 +40,9 @@ import (
 type OutboundProxy struct {
 	// SendLog is the Front End SmtpSend protocol log.
 	SendLog *protolog.Log
-	// PortMap translates a port of this server (a smart host that names
-	// this server, localhost or a loopback address) into the port it
-	// really listens on; nil keeps ports unchanged.
+	// PortMap translates a port one of this server's receive connectors
+	// is bound to (on an address it listens on) into the port it really
+	// listens on; nil keeps ports unchanged. Other ports are used as given.
 	PortMap func(port int) int
 	// LookupMX resolves MX records for connectors with DNS routing; nil
 	// uses net.DefaultResolver.
@@ -256,7 +256,7 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 	add := func(h string, a netip.Addr) {
 		a = a.Unmap()
 		pt := port
-		if a.IsLoopback() && p.PortMap != nil {
+		if p.PortMap != nil && state.ListensAt(org.ReceiveConnectors(), a, port) {
 			pt = p.PortMap(port)
 		}
 		out = append(out, target{host: h, addr: netip.AddrPortFrom(a, uint16(pt))})

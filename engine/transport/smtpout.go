@@ -399,9 +399,18 @@ func (t *Transport) targets(ctx context.Context, c *state.SendConnector, qr *sta
 	return out, nil
 }
 
+// target is one address to deliver to. A port this server's receive
+// connectors are bound to, on an address it listens on, is translated to
+// the port it really listens on (-PortOffset); any other port, such as a
+// sink's on another loopback port, is used as given.
 func (t *Transport) target(host string, a netip.Addr, port int) target {
 	a = a.Unmap()
-	if a.IsLoopback() {
+	var conns []*state.ReceiveConnector
+	_ = t.st.View(func(tx state.Tx) error {
+		conns, _ = tx.ReceiveConnectors()
+		return nil
+	})
+	if state.ListensAt(conns, a, port) {
 		port = t.cfg.PortMap(port)
 	}
 	return target{host: host, addr: netip.AddrPortFrom(a, uint16(port)).String(), ip: a.String()}
