@@ -9,6 +9,7 @@ var (
 	crlf    = []byte("\r\n")
 	endData = []byte(".\r\n")
 	dot     = []byte(".")
+	crlfDot = []byte("\r\n.")
 )
 
 // WriteDotStuffed writes msg as DATA content (RFC 5321 §4.5.2) followed by
@@ -32,15 +33,25 @@ func WriteDotStuffed(w io.Writer, msg []byte) error {
 		lf := i + j
 		bare := lf == 0 || msg[lf-1] != '\r'
 		stuff := lf+1 < len(msg) && msg[lf+1] == '.'
-		if bare || stuff {
+		switch {
+		case bare:
 			if _, err := w.Write(msg[start:lf]); err != nil {
 				return err
 			}
 			out := crlf
 			if stuff {
-				out = []byte("\r\n.")
+				out = crlfDot
 			}
 			if _, err := w.Write(out); err != nil {
+				return err
+			}
+			start = lf + 1
+		case stuff:
+			// The "." is written with the run that ends at this line.
+			if _, err := w.Write(msg[start : lf+1]); err != nil {
+				return err
+			}
+			if _, err := w.Write(dot); err != nil {
 				return err
 			}
 			start = lf + 1
