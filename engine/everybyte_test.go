@@ -19,9 +19,7 @@ import (
 	"exsh/engine/enginetest"
 	"exsh/engine/mail"
 	"exsh/engine/smtpclient"
-	"exsh/engine/transport"
 	"exsh/state"
-	"exsh/state/boltdb"
 	"exsh/state/setup"
 )
 
@@ -125,7 +123,6 @@ func TestEveryByteThroughASendConnector(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var tr *transport.Transport
 			e := enginetest.Start(t, enginetest.Options{
 				Credential: cred,
 				Prepare: func(tx state.Tx) error {
@@ -143,21 +140,7 @@ func TestEveryByteThroughASendConnector(t *testing.T) {
 					}
 					return nil
 				},
-				Submitter: func(st *boltdb.Store, dataPath string, ports func(int) int) (mail.Submitter, func()) {
-					var err error
-					tr, err = transport.New(st, transport.Config{ServerName: "EX01", Fqdn: "EX01.contoso.com", DataPath: dataPath, PortMap: ports, Credential: cred})
-					if err != nil {
-						panic(err)
-					}
-					if err := tr.Start(context.Background()); err != nil {
-						panic(err)
-					}
-					return tr, func() {
-						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-						defer cancel()
-						tr.Stop(ctx)
-					}
-				},
+				Submitter: transportWith(cred, nil),
 			})
 			const admin = "administrator@contoso.com"
 			sendThrough(t, e.Addr(587), true, admin, "user@chunking.fabrikam.com", awkwardBody())

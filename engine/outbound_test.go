@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"context"
 	"crypto/tls"
 	"io"
 	"net"
@@ -19,7 +18,6 @@ import (
 	"exsh/engine/mail"
 	"exsh/engine/transport"
 	"exsh/state"
-	"exsh/state/boltdb"
 	"exsh/state/setup"
 )
 
@@ -144,21 +142,7 @@ func startOutboundLab(t *testing.T, sinkPort int) *outboundLab {
 			sc.ProtocolLoggingLevel = "Verbose"
 			return tx.PutSendConnector(sc)
 		},
-		Submitter: func(st *boltdb.Store, dataPath string, ports func(int) int) (mail.Submitter, func()) {
-			tr, err := transport.New(st, transport.Config{ServerName: "EX01", Fqdn: "EX01.contoso.com", DataPath: dataPath, PortMap: ports, Credential: cred})
-			if err != nil {
-				panic(err)
-			}
-			if err := tr.Start(context.Background()); err != nil {
-				panic(err)
-			}
-			lab.tr = tr
-			return tr, func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				tr.Stop(ctx)
-			}
-		},
+		Submitter: transportWith(cred, &lab.tr),
 	})
 	return lab
 }
