@@ -71,6 +71,7 @@ type Client struct {
 	greet replies.Reply
 
 	bdat bool // the current transaction sends its content with BDAT
+	open bool // a transaction is open on the server (RSET ends it)
 }
 
 // Dial connects to addr ("ip:port" or "host:port").
@@ -439,8 +440,15 @@ func (c *Client) Mail(from string, p MailParams) (replies.Reply, error) {
 		}
 	}
 	c.bdat = body == "BINARYMIME" || (chunking && !c.opts.NoChunking)
-	return c.command(b.String())
+	r, err := c.command(b.String())
+	c.open = err == nil && r.Code == 250
+	return r, err
 }
+
+// InTransaction reports whether MAIL FROM was accepted and the
+// transaction has not ended: no final reply to the content yet, no RSET.
+// A refused DATA command or BDAT chunk leaves it open.
+func (c *Client) InTransaction() bool { return c.open }
 
 // Rcpt adds a recipient.
 func (c *Client) Rcpt(to string, p RcptParams) (replies.Reply, error) {
@@ -482,6 +490,7 @@ func (c *Client) sendData(msg []byte) (replies.Reply, error) {
 		return replies.Reply{}, err
 	}
 	c.emit(Event{Kind: EndOfData})
+	c.open = false
 	return c.reply()
 }
 
@@ -516,6 +525,9 @@ func (c *Client) sendBdat(msg []byte) (replies.Reply, error) {
 			return replies.Reply{}, err
 		}
 		r, err := c.reply()
+		if len(msg) == 0 {
+			c.open = false
+		}
 		if err != nil || r.Code != 250 || len(msg) == 0 {
 			return r, err
 		}
@@ -586,7 +598,10 @@ func (r *Result) Final() replies.Reply {
 }
 
 // Reset sends RSET.
-func (c *Client) Reset() (replies.Reply, error) { return c.command("RSET") }
+func (c *Client) Reset() (replies.Reply, error) {
+	c.open = false
+	return c.command("RSET")
+}
 
 // Noop sends NOOP.
 func (c *Client) Noop() (replies.Reply, error) { return c.command("NOOP") }

@@ -475,3 +475,40 @@ func TestServerDropsTheConnection(t *testing.T) {
 		})
 	}
 }
+
+// A refused DATA command leaves the transaction open (RSET ends it); a
+// refused message ends it.
+func TestTransactionState(t *testing.T) {
+	addr := scripted(t, func(rw *bufio.ReadWriter, _ net.Conn) {
+		say(rw, "220 mx\r\n")
+		rw.ReadString('\n')
+		say(rw, "250-mx\r\n250 8BITMIME\r\n")
+		for _, r := range []string{"250 2.1.0 OK", "250 2.1.5 OK", "554 5.5.1 No valid recipients", "250 2.0.0 Reset",
+			"250 2.1.0 OK", "250 2.1.5 OK", "354 Go ahead"} {
+			rw.ReadString('\n')
+			say(rw, r+"\r\n")
+		}
+		for {
+			l, err := rw.ReadString('\n')
+			if err != nil || l == ".\r\n" {
+				break
+			}
+		}
+		say(rw, "550 5.7.1 Content refused\r\n")
+	})
+	c := dial(t, addr, Options{})
+	if err := c.Start("EX01.contoso.com", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Send("a@contoso.com", MailParams{}, []string{"b@fabrikam.com"}, nil, []byte("x\r\n"))
+	if err != nil || res.Data.Code != 554 || !c.InTransaction() {
+		t.Fatalf("refused DATA: %+v %v open=%v", res, err, c.InTransaction())
+	}
+	if r, err := c.Reset(); err != nil || r.Code != 250 || c.InTransaction() {
+		t.Fatalf("RSET: %v %v", r, err)
+	}
+	res, err = c.Send("a@contoso.com", MailParams{}, []string{"b@fabrikam.com"}, nil, []byte("x\r\n"))
+	if err != nil || res.Final() != (replies.Reply{Code: 550, Enhanced: "5.7.1", Text: "Content refused"}) || c.InTransaction() {
+		t.Fatalf("refused content: %+v %v open=%v", res, err, c.InTransaction())
+	}
+}

@@ -662,10 +662,11 @@ func (t *Transport) sendOne(cl *smtpclient.Client, m *state.QueuedMessage, data 
 		if err := refuse(accepted, out.Data); err != nil {
 			return err
 		}
-		if out.Data.Code != 0 && out.Data.Code != 354 {
-			return nil
+		if cl.InTransaction() {
+			// DATA or a BDAT chunk was refused before the content ended.
+			return reset(cl)
 		}
-		return reset(cl)
+		return nil
 	}
 	status := statusText(out.Data)
 	for _, r := range accepted {
