@@ -33,7 +33,8 @@ type Options struct {
 	// PortMap turns a port of this server as Exchange configures it (25,
 	// 587, 2525, ...) into the port exsh listens on. Nil asks Deps.Engine
 	// for a ListenPort(int) int or PortMap(int) int method, and keeps the
-	// port when it has neither.
+	// port when it has neither. It is asked only about ports one of the
+	// receive connectors in Deps.Store is bound to.
 	PortMap func(port int) int
 	// HelloName is the name sent with EHLO; empty means this machine's
 	// short host name, as .NET's SmtpClient does.
@@ -383,17 +384,19 @@ func (t *target) resolve(d *cmdlets.Deps, o Options) {
 		})
 	}
 	port := t.port
-	if t.self {
+	if t.self && listensAt(d, dialHost, port) {
 		switch {
 		case o.PortMap != nil:
 			port = o.PortMap(port)
-		case d != nil && d.Engine != nil && listensAt(d, dialHost, port):
+		case d.Engine != nil:
 			if m, ok := d.Engine.(portMapper); ok {
 				port = m.ListenPort(port)
 			} else if m, ok := d.Engine.(portMapFunc); ok {
 				port = m.PortMap(port)
 			}
 		}
+	}
+	if t.self {
 		t.roots = orgRoots(d)
 	}
 	t.dial = net.JoinHostPort(dialHost, strconv.Itoa(port))
@@ -404,7 +407,7 @@ func (t *target) resolve(d *cmdlets.Deps, o Options) {
 // listens on; any other (the listening port itself, say) is used as given.
 func listensAt(d *cmdlets.Deps, host string, port int) bool {
 	a, err := netip.ParseAddr(host)
-	if err != nil || d.Store == nil {
+	if err != nil || d == nil || d.Store == nil {
 		return false
 	}
 	var conns []*state.ReceiveConnector
