@@ -512,3 +512,19 @@ func TestTransactionState(t *testing.T) {
 		t.Fatalf("refused content: %+v %v open=%v", res, err, c.InTransaction())
 	}
 }
+
+func TestTranscriptOfContent(t *testing.T) {
+	var lines []string
+	h := Transcript(func(l string) { lines = append(lines, l) })
+	var msg strings.Builder
+	msg.WriteString("Subject: x\r\n\r\n.\r\n.dot\r\n")
+	for i := 0; i < 70; i++ {
+		msg.WriteString("line\r\n")
+	}
+	h(Event{Kind: Content, Data: []byte(msg.String())})
+	h(Event{Kind: EndOfData})
+	if len(lines) != MaxTranscriptLines+2 || lines[2] != "C: .." || lines[3] != "C: ..dot" ||
+		lines[MaxTranscriptLines] != "C: [... 14 more lines of message data]" || lines[MaxTranscriptLines+1] != "C: ." {
+		t.Errorf("%d lines: %q", len(lines), lines)
+	}
+}

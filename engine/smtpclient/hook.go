@@ -97,8 +97,9 @@ func ProtocolLog(s *protolog.Session) Hook {
 const MaxTranscriptLines = 60
 
 // Transcript prints a session as "C: " and "S: " lines (Send-MailMessage
-// -Transcript): the first MaxTranscriptLines lines of the content, and
-// "<authentication response>" for what the client sends inside AUTH.
+// -Transcript): the first MaxTranscriptLines lines of the content (after
+// DATA dot-stuffed, as sent), and "<authentication response>" for what
+// the client sends inside AUTH.
 func Transcript(out func(string)) Hook {
 	return func(e Event) {
 		switch e.Kind {
@@ -139,7 +140,11 @@ func Transcript(out func(string)) Hook {
 					break
 				}
 				shown++
-				out("C: " + strings.TrimRight(string(line), "\r"))
+				l := strings.TrimRight(string(line), "\r")
+				if !e.Chunk && strings.HasPrefix(l, ".") {
+					l = "." + l // as DATA sends it
+				}
+				out("C: " + l)
 			}
 		case EndOfData:
 			out("C: .")
