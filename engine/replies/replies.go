@@ -38,6 +38,26 @@ func (r Reply) Line(enhanced bool) string {
 	return b.String()
 }
 
+// Lines renders the reply as the lines of a multi-line reply when its text
+// holds several ("\n" between them, as a client reads one): "550-5.7.1 a",
+// "550 5.7.1 b". A one-line text gives one line, the same as Line.
+func (r Reply) Lines(enhanced bool) []string {
+	if !strings.Contains(r.Text, "\n") {
+		return []string{r.Line(enhanced)}
+	}
+	texts := strings.Split(r.Text, "\n")
+	out := make([]string, len(texts))
+	for i, t := range texts {
+		l := r
+		l.Text = t
+		out[i] = l.Line(enhanced)
+		if i < len(texts)-1 {
+			out[i] = out[i][:3] + "-" + out[i][4:]
+		}
+	}
+	return out
+}
+
 // Permanent reports a 5xx reply; Transient a 4xx one.
 func (r Reply) Permanent() bool { return r.Code >= 500 }
 func (r Reply) Transient() bool { return r.Code >= 400 && r.Code < 500 }

@@ -525,6 +525,10 @@ func (s *Session) sleep(d time.Duration) {
 
 // reply logs r and queues it for sending.
 func (s *Session) reply(r replies.Reply) {
+	if lines := r.Lines(s.cfg.EnhancedStatusCodes); len(lines) > 1 {
+		s.sendLines(lines)
+		return
+	}
 	s.sendLine(r.Line(s.cfg.EnhancedStatusCodes))
 }
 
