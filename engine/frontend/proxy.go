@@ -27,7 +27,7 @@ import (
 const ProxyConnectorID = "Inbound Proxy Internal Send Connector"
 
 // Proxy relays what a Front End connector accepted to the Transport
-// service over SMTP, with the go-smtp client: anonymous and server mail to
+// service over SMTP, with engine/smtpclient: anonymous and server mail to
 // "Default <SERVER>" (2525), authenticated client submissions to
 // "Client Proxy <SERVER>" (465). The client is answered with the hub's
 // reply, so it sees "250 2.6.0 ... Queued mail for delivery" only after
