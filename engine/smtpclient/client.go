@@ -353,7 +353,7 @@ func (c *Client) Auth(a sasl.Client) error {
 			return r
 		}
 		c.emit(Event{Kind: Challenge, Lines: lines, Reply: r})
-		challenge, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(lines[0][4:]))
+		challenge, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(r.Text))
 		var resp []byte
 		if derr == nil {
 			resp, derr = a.Next(challenge)

@@ -528,3 +528,30 @@ func TestTranscriptOfContent(t *testing.T) {
 		t.Errorf("%d lines: %q", len(lines), lines)
 	}
 }
+
+// A challenge that is not base64 cancels the exchange with "*" and does
+// not break the session.
+func TestAuthBadChallenge(t *testing.T) {
+	addr := scripted(t, func(rw *bufio.ReadWriter, _ net.Conn) {
+		say(rw, "220 mx\r\n")
+		rw.ReadString('\n')
+		say(rw, "250-mx\r\n250 AUTH LOGIN\r\n")
+		rw.ReadString('\n') // AUTH LOGIN <user>
+		say(rw, "334 not base64!\r\n")
+		if l, _ := rw.ReadString('\n'); l == "*\r\n" {
+			say(rw, "501 5.5.4 Authentication cancelled\r\n")
+		}
+		rw.ReadString('\n')
+		say(rw, "250 2.0.0 OK\r\n")
+	})
+	c := dial(t, addr, Options{})
+	if err := c.Start("EX01.contoso.com", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Auth(sasl.NewLoginClient("relay", "secret")); err == nil {
+		t.Fatal("no error")
+	}
+	if r, err := c.Noop(); err != nil || r.Code != 250 {
+		t.Fatalf("after AUTH: %v %v", r, err)
+	}
+}
