@@ -227,9 +227,16 @@ func TestOutboundProxyEndToEnd(t *testing.T) {
 
 	// The hub's leg: its SmtpSend log, under the send connector's name,
 	// logging on to 717 as the server inside TLS.
-	hubSend := protocolLog(lab.DataPath, "Hub", "SmtpSend")
-	feRecv := protocolLog(lab.DataPath, "FrontEnd", "SmtpReceive")
-	feSend := protocolLog(lab.DataPath, "FrontEnd", "SmtpSend")
+	// A session's lines reach the file when it ends: wait for the hub's
+	// leg, the 717 session (587 logs nothing by default), and the Front
+	// End's proxy and outbound legs.
+	var hubSend, feRecv, feSend string
+	enginetest.WaitFor(t, 10*time.Second, func() bool {
+		hubSend = protocolLog(lab.DataPath, "Hub", "SmtpSend")
+		feRecv = protocolLog(lab.DataPath, "FrontEnd", "SmtpReceive")
+		feSend = protocolLog(lab.DataPath, "FrontEnd", "SmtpSend")
+		return strings.Count(hubSend, ",-,,") >= 1 && strings.Count(feRecv, ",-,,") >= 1 && strings.Count(feSend, ",-,,") >= 2
+	})
 	for _, want := range []string{
 		",To Internet,",
 		",*,,attempting to connect",
