@@ -52,6 +52,7 @@ func (t *Transport) Submit(sub *mail.Submission) (*mail.Receipt, error) {
 		AuthAs:           "Anonymous",
 		Directionality:   sub.Direction,
 		Priority:         "Normal",
+		BodyType:         sub.BodyType,
 	}
 	if m.Directionality == "" {
 		m.Directionality = "Incoming"
