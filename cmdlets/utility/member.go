@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"exsh/cmdlets/exdata"
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
@@ -106,8 +107,27 @@ func shortType(v any) string {
 	case "System.Collections.Hashtable":
 		return "hashtable"
 	default:
+		return genericName(n)
+	}
+}
+
+// genericName writes a generic type's full name as PowerShell writes it in
+// a definition: "X`1[[Y, assembly...]]" is "X[Y]".
+func genericName(n string) string {
+	i := strings.Index(n, "`")
+	if i < 0 {
 		return n
 	}
+	args := n[i:]
+	open := strings.Index(args, "[[")
+	if open < 0 {
+		return n
+	}
+	arg := args[open+2:]
+	if j := strings.IndexAny(arg, ",]"); j >= 0 {
+		arg = arg[:j]
+	}
+	return n[:i] + "[" + strings.TrimSpace(arg) + "]"
 }
 
 func membersOf(v any) []member {
@@ -117,6 +137,15 @@ func membersOf(v any) []member {
 		ms = append(ms, stringMethods...)
 	case *object.PSObject:
 		note := x.Base == nil
+		access := "{get;set;}"
+		if methods, ok := exdata.Members(x); ok {
+			// One of Exchange's value types: its methods, read-only
+			// properties.
+			for _, m := range methods {
+				ms = append(ms, member{m.Name, "Method", m.Definition})
+			}
+			access = "{get;}"
+		}
 		for _, p := range x.Properties() {
 			if note {
 				val := "null"
@@ -128,7 +157,7 @@ func membersOf(v any) []member {
 				}
 				ms = append(ms, member{p.Name, "NoteProperty", shortType(p.Value) + " " + p.Name + "=" + val})
 			} else {
-				ms = append(ms, member{p.Name, "Property", shortType(p.Value) + " " + p.Name + " {get;set;}"})
+				ms = append(ms, member{p.Name, "Property", shortType(p.Value) + " " + p.Name + " " + access})
 			}
 		}
 	case *object.Hashtable:
