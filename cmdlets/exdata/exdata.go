@@ -78,3 +78,35 @@ func baseOf(v any) any {
 	}
 	return v
 }
+
+// MultiValuedTypeName returns the type Get-Member names for a property
+// holding a list of this package's values ("Microsoft.Exchange.Data.
+// MultiValuedProperty[Microsoft.Exchange.Data.IPBinding]"), and false for
+// any other list.
+func MultiValuedTypeName(v any) (string, bool) {
+	l, ok := v.([]any)
+	if !ok || len(l) == 0 {
+		return "", false
+	}
+	elem := ""
+	for _, e := range l {
+		o, ok := e.(*object.PSObject)
+		if !ok {
+			return "", false
+		}
+		if _, ok := o.Base.(value); !ok {
+			return "", false
+		}
+		// Elements of one list may differ (SmtpProxyAddress beside
+		// CustomProxyAddress): the list holds their common base.
+		t := o.TypeName()
+		if len(o.TypeNames) > 1 && strings.HasSuffix(o.TypeNames[1], ".ProxyAddress") {
+			t = o.TypeNames[1]
+		}
+		if elem != "" && elem != t {
+			return "", false
+		}
+		elem = t
+	}
+	return "Microsoft.Exchange.Data.MultiValuedProperty[" + elem + "]", true
+}

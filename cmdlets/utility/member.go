@@ -87,6 +87,9 @@ func shortType(v any) string {
 	if v == nil {
 		return "object"
 	}
+	if mv, ok := exdata.MultiValuedTypeName(v); ok {
+		return mv
+	}
 	switch n := object.TypeName(v); n {
 	case "System.String":
 		return "string"
