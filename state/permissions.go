@@ -257,8 +257,9 @@ func EffectiveRights(rc *ReceiveConnector, explicit []*ADPermission, principals 
 // allow entry that a permission group already grants is redundant and
 // goes (a right whose entry holds several keeps the others); explicit
 // allow entries that together grant everything a group grants become that
-// group, as Exchange reads a preset back from the ACL; Custom stays only
-// while explicit allow entries remain that no group explains.
+// group, as Exchange reads a preset back from the ACL. Custom is shown
+// exactly while entries remain that no group explains (allow or deny): the
+// ACL "doesn't match any of the presets exactly".
 //
 // It returns the connector's new PermissionGroups, the explicit entries to
 // store again (their rights cut down), and the Guids of those to delete.
@@ -320,14 +321,14 @@ func NormalizeConnectorACL(rc *ReceiveConnector, explicit []*ADPermission, netbi
 			remaining++
 		}
 	}
-	if remaining == 0 && groups.Has("Custom") {
-		var g Flags
-		for _, n := range groups {
-			if n != "Custom" {
-				g = append(g, n)
-			}
+	var g Flags
+	for _, n := range groups {
+		if n != "Custom" {
+			g = append(g, n)
 		}
-		groups = g
 	}
-	return groups, put, del
+	if remaining > 0 {
+		g = append(g, "Custom")
+	}
+	return g, put, del
 }

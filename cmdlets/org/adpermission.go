@@ -90,7 +90,8 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Name:     "Add-ADPermission",
 		Synopsis: "Adds permissions to a Receive connector.",
 		Description: "Add-ADPermission grants (or with -Deny denies) extended rights on a Receive connector to a security principal. " +
-			"Grants and denies stack with those of the connector's PermissionGroups; a deny wins.",
+			"Grants and denies stack with those of the connector's PermissionGroups; a deny wins. The connector keeps one entry per user, right and deny: " +
+			"entries a permission group already grants are the group's, entries that together make up a group show as that group, and PermissionGroups shows Custom while entries remain that no group explains.",
 		OutputType:            ADPermissionType,
 		SupportsShouldProcess: true,
 		Params:                append([]*interp.ParamInfo{identityParam(idHelp, true, complete), userParam(true), rightsParam, accessParam, denyParam}, otherParams...),
