@@ -115,22 +115,25 @@ func shortType(v any) string {
 }
 
 // genericName writes a generic type's full name as PowerShell writes it in
-// a definition: "X`1[[Y, assembly...]]" is "X[Y]".
+// a definition: "X`2[[Y, assembly...],[Z, assembly...]]" is "X[Y,Z]".
 func genericName(n string) string {
 	i := strings.Index(n, "`")
 	if i < 0 {
 		return n
 	}
-	args := n[i:]
-	open := strings.Index(args, "[[")
+	open := strings.Index(n[i:], "[[")
 	if open < 0 {
 		return n
 	}
-	arg := args[open+2:]
-	if j := strings.IndexAny(arg, ",]"); j >= 0 {
-		arg = arg[:j]
+	var args []string
+	for _, a := range strings.Split(n[i+open+1:], "],[") {
+		a = strings.Trim(a, "[]")
+		if j := strings.IndexByte(a, ','); j >= 0 {
+			a = a[:j]
+		}
+		args = append(args, strings.TrimSpace(a))
 	}
-	return n[:i] + "[" + strings.TrimSpace(arg) + "]"
+	return n[:i] + "[" + strings.Join(args, ",") + "]"
 }
 
 func membersOf(v any) []member {
