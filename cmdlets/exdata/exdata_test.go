@@ -245,6 +245,8 @@ func TestField(t *testing.T) {
 		{"ReceiveConnector", "MaxMessageSize", state.ByteSize(1 << 20), ByteQuantifiedSizeType},
 		{"SendConnector", "MaxMessageSize", state.ByteSize(1 << 20), UnlimitedByteSizeType},
 		{"ReceiveConnector", "MaxInboundConnection", state.Limit(5000), UnlimitedIntType},
+		{"Recipient", "ProhibitSendQuota", "Unlimited", UnlimitedByteSizeType},
+		{"Recipient", "ProhibitSendQuota", "2 GB (2,147,483,648 bytes)", UnlimitedByteSizeType},
 	} {
 		v, ok := Field(tt.record, tt.field, tt.in)
 		if !ok {

@@ -1,6 +1,7 @@
 package exdata
 
 import (
+	"exsh/shell/interp"
 	"exsh/state"
 )
 
@@ -12,6 +13,18 @@ var fieldTypes = map[string]func(string) any{
 	"ReceiveConnector.RemoteIPRanges": IPRange,
 	"SendConnector.AddressSpaces":     AddressSpace,
 	"Recipient.EmailAddresses":        ProxyAddress,
+	"Recipient.ProhibitSendQuota":     unlimitedSizeText,
+}
+
+// unlimitedSizeText reads a quota kept as its text ("Unlimited", "2 GB
+// (2,147,483,648 bytes)") as an Unlimited<ByteQuantifiedSize>; text that
+// is no size stays text.
+func unlimitedSizeText(s string) any {
+	n, err := interp.ParseByteSize(s)
+	if err != nil {
+		return s
+	}
+	return UnlimitedByteSize(int64(n))
 }
 
 // unlimitedSizes are the size fields Exchange types Unlimited<ByteQuantifiedSize>;
