@@ -49,7 +49,7 @@ func ToObject(typeNames []string, record any) *object.PSObject {
 			o.AddKey(f.name, f.key, nil)
 			continue
 		}
-		if fv.CanInterface() {
+		if f.typed && fv.CanInterface() {
 			// Exchange's own value types: IPBinding, IPRange,
 			// ByteQuantifiedSize, ProxyAddress, ...
 			if v, ok := exdata.Field(recordType, f.name, fv.Interface()); ok {
@@ -100,6 +100,7 @@ type field struct {
 	name  string
 	key   string // name in lower case, the object's property key
 	index []int
+	typed bool // the value becomes one of Exchange's value types (exdata)
 }
 
 var fieldCache sync.Map // reflect.Type -> []field
@@ -109,6 +110,7 @@ func fieldsOf(t reflect.Type) []field {
 		return v.([]field)
 	}
 	var out []field
+	root := t
 	var walk func(t reflect.Type, prefix []int)
 	walk = func(t reflect.Type, prefix []int) {
 		for i := 0; i < t.NumField(); i++ {
@@ -130,7 +132,7 @@ func fieldsOf(t reflect.Type) []field {
 			if !f.IsExported() {
 				continue
 			}
-			out = append(out, field{name: f.Name, key: strings.ToLower(f.Name), index: idx})
+			out = append(out, field{name: f.Name, key: strings.ToLower(f.Name), index: idx, typed: exdata.Converts(root.Name(), f.Name, f.Type)})
 		}
 	}
 	walk(t, nil)

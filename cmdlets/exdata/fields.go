@@ -1,19 +1,19 @@
 package exdata
 
 import (
+	"reflect"
+
 	"exsh/shell/interp"
 	"exsh/state"
 )
 
-// fieldTypes says which record fields hold which Exchange type, keyed by
-// "<record type>.<field>". Fields not listed keep their value, except
-// sizes and limits, which Value converts by their Go type.
-var fieldTypes = map[string]func(string) any{
-	"ReceiveConnector.Bindings":       IPBinding,
-	"ReceiveConnector.RemoteIPRanges": IPRange,
-	"SendConnector.AddressSpaces":     AddressSpace,
-	"Recipient.EmailAddresses":        ProxyAddress,
-	"Recipient.ProhibitSendQuota":     unlimitedSizeText,
+// fieldTypes says which record fields hold which Exchange type, by record
+// type and field. Fields not listed keep their value, except sizes and
+// limits, which Field converts by their Go type.
+var fieldTypes = map[string]map[string]func(string) any{
+	"ReceiveConnector": {"Bindings": IPBinding, "RemoteIPRanges": IPRange},
+	"SendConnector":    {"AddressSpaces": AddressSpace},
+	"Recipient":        {"EmailAddresses": ProxyAddress, "ProhibitSendQuota": unlimitedSizeText},
 }
 
 // unlimitedSizeText reads a quota kept as its text ("Unlimited", "2 GB
@@ -27,15 +27,15 @@ func unlimitedSizeText(s string) any {
 	return UnlimitedByteSize(int64(n))
 }
 
-// unlimitedSizes are the size fields Exchange types Unlimited<ByteQuantifiedSize>;
-// every other size is a ByteQuantifiedSize.
-var unlimitedSizes = map[string]bool{
-	"SendConnector.MaxMessageSize":                        true,
-	"TransportService.ReceiveProtocolLogMaxDirectorySize": true,
-	"TransportService.ReceiveProtocolLogMaxFileSize":      true,
-	"TransportService.SendProtocolLogMaxDirectorySize":    true,
-	"TransportService.SendProtocolLogMaxFileSize":         true,
-	"TransportService.MessageTrackingLogMaxDirectorySize": true,
+// unlimitedSizes are the size fields Exchange types
+// Unlimited<ByteQuantifiedSize>; every other size is a ByteQuantifiedSize.
+var unlimitedSizes = map[string]map[string]bool{
+	"SendConnector": {"MaxMessageSize": true},
+	"TransportService": {
+		"ReceiveProtocolLogMaxDirectorySize": true, "ReceiveProtocolLogMaxFileSize": true,
+		"SendProtocolLogMaxDirectorySize": true, "SendProtocolLogMaxFileSize": true,
+		"MessageTrackingLogMaxDirectorySize": true,
+	},
 }
 
 // Field converts the value of a record's field (record is the Go type's
@@ -43,23 +43,21 @@ var unlimitedSizes = map[string]bool{
 // Shell gives that property. The second result is false when the field
 // keeps its value.
 func Field(record, field string, v any) (any, bool) {
-	key := record + "." + field
-	if conv, ok := fieldTypes[key]; ok {
-		switch x := v.(type) {
-		case []string:
+	switch x := v.(type) {
+	case []string:
+		if conv := fieldTypes[record][field]; conv != nil {
 			out := make([]any, len(x))
 			for i, s := range x {
 				out[i] = conv(s)
 			}
 			return out, true
-		case string:
+		}
+	case string:
+		if conv := fieldTypes[record][field]; conv != nil {
 			return conv(x), true
 		}
-		return nil, false
-	}
-	switch x := v.(type) {
 	case state.ByteSize:
-		if unlimitedSizes[key] || x < 0 {
+		if unlimitedSizes[record][field] || x < 0 {
 			return UnlimitedByteSize(int64(x)), true
 		}
 		return ByteQuantifiedSize(int64(x)), true
@@ -67,6 +65,18 @@ func Field(record, field string, v any) (any, bool) {
 		return UnlimitedInt(int64(x)), true
 	}
 	return nil, false
+}
+
+// Converts reports whether Field converts the field of a record whose Go
+// type is t, so a caller can ask once per record type, not per value.
+func Converts(record, field string, t reflect.Type) bool {
+	switch t {
+	case reflect.TypeFor[state.ByteSize](), reflect.TypeFor[state.Limit]():
+		return true
+	case reflect.TypeFor[string](), reflect.TypeFor[[]string]():
+		return fieldTypes[record][field] != nil
+	}
+	return false
 }
 
 // Value converts a size or limit outside a record (a queued message's
