@@ -7,7 +7,14 @@
 // bytes)"), equal to that text, and with Exchange's methods (ToMB(), ...).
 //
 // The records in state keep plain values (strings, byte counts); the
-// cmdlets turn them into these objects when they write them.
+// cmdlets turn them into these objects when they write them (Field).
+//
+// Each object's Base is a small Go value (byteSize, unlimitedValue, text)
+// that prints the value, orders it (object.Comparer) and implements its
+// methods in CallMethod, the shell's hook for an object's own methods;
+// Methods lists them for Get-Member. A registry of .NET types in the shell
+// can take them over as they are: one type per Base, its methods from
+// CallMethod's cases.
 package exdata
 
 import (
