@@ -6,13 +6,16 @@ import (
 	"strings"
 	"sync"
 
+	"exsh/cmdlets/exdata"
 	"exsh/shell/object"
 )
 
 // ToObject turns a state record (a pointer to a struct, or a struct) into a
 // shell object with one property per exported field, in field order, which
 // is the order Format-List shows. Fields tagged `exsh:"-"` are internal and
-// skipped; fields of embedded structs are promoted. Slices become []any, as
+// skipped; fields of embedded structs are promoted. Fields Exchange types
+// with its own value types (Bindings, RemoteIPRanges, AddressSpaces,
+// EmailAddresses, sizes and limits) become those (package exdata). Slices become []any, as
 // Exchange's multivalued properties enumerate in the shell, except named
 // slice types with a String method (flags enums such as AuthMechanism),
 // which become their text, "Tls, BasicAuth" ("None" when empty), as a .NET
@@ -39,11 +42,20 @@ func ToObject(typeNames []string, record any) *object.PSObject {
 	fields := fieldsOf(rv.Type())
 	o := object.NewSized(len(fields), typeNames...)
 	o.Base = withoutSecrets(rv)
+	recordType := rv.Type().Name()
 	for _, f := range fields {
 		fv, err := rv.FieldByIndexErr(f.index)
 		if err != nil {
 			o.AddKey(f.name, f.key, nil)
 			continue
+		}
+		if f.typed && fv.CanInterface() {
+			// Exchange's own value types: IPBinding, IPRange,
+			// ByteQuantifiedSize, ProxyAddress, ...
+			if v, ok := exdata.Field(recordType, f.name, fv.Interface()); ok {
+				o.AddKey(f.name, f.key, v)
+				continue
+			}
 		}
 		o.AddKey(f.name, f.key, shellValue(fv))
 	}
@@ -88,6 +100,7 @@ type field struct {
 	name  string
 	key   string // name in lower case, the object's property key
 	index []int
+	typed bool // the value becomes one of Exchange's value types (exdata)
 }
 
 var fieldCache sync.Map // reflect.Type -> []field
@@ -97,6 +110,7 @@ func fieldsOf(t reflect.Type) []field {
 		return v.([]field)
 	}
 	var out []field
+	root := t
 	var walk func(t reflect.Type, prefix []int)
 	walk = func(t reflect.Type, prefix []int) {
 		for i := 0; i < t.NumField(); i++ {
@@ -118,7 +132,7 @@ func fieldsOf(t reflect.Type) []field {
 			if !f.IsExported() {
 				continue
 			}
-			out = append(out, field{name: f.Name, key: strings.ToLower(f.Name), index: idx})
+			out = append(out, field{name: f.Name, key: strings.ToLower(f.Name), index: idx, typed: exdata.Converts(root.Name(), f.Name, f.Type)})
 		}
 	}
 	walk(t, nil)

@@ -190,6 +190,10 @@ func TestAnonymousSpoofDenied(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		rc.ProtocolLoggingLevel = "Verbose"
+		if err := tx.PutReceiveConnector(rc); err != nil {
+			return err
+		}
 		return tx.PutADPermission(&state.ADPermission{Identity: rc.Identity, ConnectorGuid: rc.Guid,
 			User: state.PrincipalAnonymous, Deny: true, ExtendedRights: []string{state.RightAcceptAuthoritativeDomainSender}})
 	}})
@@ -203,6 +207,9 @@ func TestAnonymousSpoofDenied(t *testing.T) {
 		C: MAIL FROM:<x@fabrikam.com>
 		S: 250 2.1.0 Sender OK
 	`)
+	// The protocol log shows what the deny did: the session's permissions
+	// lack SMTPAcceptAuthoritativeDomainSender from the start.
+	waitLog(t, e, "FrontEnd", ",*,SMTPSubmit SMTPAcceptAnySender AcceptRoutingHeaders,Set Session Permissions\r\n")
 }
 
 // The relay connector of method B: ExternalAuthoritative.

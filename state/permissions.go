@@ -251,3 +251,84 @@ func EffectiveRights(rc *ReceiveConnector, explicit []*ADPermission, principals 
 	aces = append(aces, explicit...)
 	return EffectiveRightsOf(aces, principals)
 }
+
+// NormalizeConnectorACL makes a connector's entries what Active Directory
+// holds after an edit: one entry per (user, right, deny). An explicit
+// allow entry that a permission group already grants is redundant and
+// goes (a right whose entry holds several keeps the others); explicit
+// allow entries that together grant everything a group grants become that
+// group, as Exchange reads a preset back from the ACL. Custom is shown
+// exactly while entries remain that no group explains (allow or deny): the
+// ACL "doesn't match any of the presets exactly".
+//
+// It returns the connector's new PermissionGroups, the explicit entries to
+// store again (their rights cut down), and the Guids of those to delete.
+func NormalizeConnectorACL(rc *ReceiveConnector, explicit []*ADPermission, netbiosDomain string) (groups Flags, put []*ADPermission, del []string) {
+	type key struct{ user, right string }
+	keyOf := func(user, right string) key {
+		c, _ := CanonicalRight(right)
+		return key{strings.ToLower(strings.TrimSpace(user)), c}
+	}
+	have := map[key]bool{}
+	for _, p := range explicit {
+		if p.Deny {
+			continue
+		}
+		for _, r := range p.ExtendedRights {
+			have[keyOf(p.User, r)] = true
+		}
+	}
+	groups = append(Flags(nil), rc.PermissionGroups...)
+	for _, g := range PermissionGroupNames {
+		if g == "None" || g == "Custom" || groups.Has(g) {
+			continue
+		}
+		grants := ExpandPermissionGroups(Flags{g}, rc.AuthMechanism, netbiosDomain)
+		all := len(grants) > 0
+		for _, a := range grants {
+			all = all && have[keyOf(a.User, a.ExtendedRights[0])]
+		}
+		if all {
+			groups = append(groups, g)
+		}
+	}
+	groups, _ = NormalizeFlags(groups, PermissionGroupNames)
+	granted := map[key]bool{}
+	for _, a := range ExpandPermissionGroups(groups, rc.AuthMechanism, netbiosDomain) {
+		granted[keyOf(a.User, a.ExtendedRights[0])] = true
+	}
+	remaining := 0
+	for _, p := range explicit {
+		if p.Deny {
+			remaining++
+			continue
+		}
+		var keep []string
+		for _, r := range p.ExtendedRights {
+			if !granted[keyOf(p.User, r)] {
+				keep = append(keep, r)
+			}
+		}
+		switch {
+		case len(keep) == 0:
+			del = append(del, p.Guid)
+		case len(keep) < len(p.ExtendedRights):
+			c := *p
+			c.ExtendedRights = keep
+			put = append(put, &c)
+			remaining++
+		default:
+			remaining++
+		}
+	}
+	var g Flags
+	for _, n := range groups {
+		if n != "Custom" {
+			g = append(g, n)
+		}
+	}
+	if remaining > 0 {
+		g = append(g, "Custom")
+	}
+	return g, put, del
+}

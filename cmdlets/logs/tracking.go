@@ -180,6 +180,11 @@ type keyValue struct{ Key, Value string }
 
 func (kv keyValue) String() string { return "[" + kv.Key + ", " + kv.Value + "]" }
 
+// DotNetTypeName is the type GetType() reports: KeyValuePair<string, object>.
+func (keyValue) DotNetTypeName() string {
+	return "System.Collections.Generic.KeyValuePair`2[[System.String, mscorlib, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b77a5c561934e089],[System.Object, mscorlib, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b77a5c561934e089]]"
+}
+
 // eventData parses custom-data ("S:Key=Value;S:Key2=Value2").
 func eventData(s string) []any {
 	out := []any{}

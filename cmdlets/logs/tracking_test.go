@@ -132,6 +132,9 @@ func TestGetMessageTrackingLog(t *testing.T) {
 	if ed, _ := o.Get("EventData"); object.ToString(ed.([]any)[0]) != "[DeliveryPriority, Normal]" {
 		t.Errorf("EventData %v", ed)
 	}
+	if ed, _ := o.Get("EventData"); !strings.HasPrefix(object.TypeName(ed.([]any)[0]), "System.Collections.Generic.KeyValuePair`2[[System.String") {
+		t.Errorf("EventData entry type %s", object.TypeName(ed.([]any)[0]))
+	}
 	if o.TypeNames[0] != EventType {
 		t.Errorf("type %v", o.TypeNames)
 	}

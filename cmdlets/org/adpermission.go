@@ -90,7 +90,8 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Name:     "Add-ADPermission",
 		Synopsis: "Adds permissions to a Receive connector.",
 		Description: "Add-ADPermission grants (or with -Deny denies) extended rights on a Receive connector to a security principal. " +
-			"Grants and denies stack with those of the connector's PermissionGroups; a deny wins.",
+			"Grants and denies stack with those of the connector's PermissionGroups; a deny wins. The connector keeps one entry per user, right and deny: " +
+			"entries a permission group already grants are the group's, entries that together make up a group show as that group, and PermissionGroups shows Custom while entries remain that no group explains.",
 		OutputType:            ADPermissionType,
 		SupportsShouldProcess: true,
 		Params:                append([]*interp.ParamInfo{identityParam(idHelp, true, complete), userParam(true), rightsParam, accessParam, denyParam}, otherParams...),
@@ -131,7 +132,7 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 				}
 				out = append(out, aceObject(p))
 			}
-			return nil
+			return r.normalizeACL(tx, rc)
 		})
 		if err != nil {
 			return report(c, err)
@@ -306,6 +307,32 @@ func principalCompleter(d *cmdlets.Deps) func(context.Context, string) []string 
 		}
 		return out, err
 	})
+}
+
+// normalizeACL keeps one entry per (user, right, deny) on the connector
+// and PermissionGroups as Exchange reads them back from the ACL
+// (state.NormalizeConnectorACL).
+func (r *run) normalizeACL(tx state.Tx, rc *state.ReceiveConnector) error {
+	explicit, err := tx.ADPermissions(rc.Guid)
+	if err != nil {
+		return err
+	}
+	groups, put, del := state.NormalizeConnectorACL(rc, explicit, r.site.NetBIOSDomain)
+	for _, g := range del {
+		if err := tx.DeleteADPermission(g); err != nil {
+			return err
+		}
+	}
+	for _, p := range put {
+		if err := tx.PutADPermission(p); err != nil {
+			return err
+		}
+	}
+	if groups.String() != rc.PermissionGroups.String() {
+		rc.PermissionGroups = groups
+		return tx.PutReceiveConnector(rc)
+	}
+	return nil
 }
 
 // removeRights removes rights of user (allow or deny entries) from a

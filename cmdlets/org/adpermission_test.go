@@ -133,3 +133,49 @@ func TestADPermissionErrors(t *testing.T) {
 		t.Errorf("user %s", propText(t, r.obj(0), "User"))
 	}
 }
+
+// TestRegrantedGroupKeepsOneEntryPerRight: a group's right removed, then
+// the group set again. The entries the removal made explicit are the
+// group's own again, once each, and each can be removed.
+func TestRegrantedGroupKeepsOneEntryPerRight(t *testing.T) {
+	l := newLab(t)
+	anon := `NT AUTHORITY\ANONYMOUS LOGON`
+	l.ok("Remove-ADPermission", "Identity", "Default Frontend EX01", "User", anon, "ExtendedRights", list("ms-Exch-SMTP-Submit"))
+	l.ok("Set-ReceiveConnector", "Identity", "Default Frontend EX01", "PermissionGroups", list("AnonymousUsers", "ExchangeServers", "ExchangeLegacyServers"))
+	r := l.ok("Get-ADPermission", "Identity", "Default Frontend EX01", "User", anon)
+	seen := map[string]int{}
+	for i := range r.objs {
+		seen[propText(t, r.obj(i), "ExtendedRights")]++
+	}
+	for right, n := range seen {
+		if n != 1 {
+			t.Errorf("%s listed %d times", right, n)
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("anonymous entries %v, want the four AnonymousUsers rights", seen)
+	}
+	rc := l.receiveConnector("EX01", "Default Frontend EX01")
+	if got := rc.PermissionGroups.String(); got != "AnonymousUsers, ExchangeServers, ExchangeLegacyServers" {
+		t.Errorf("PermissionGroups %s", got)
+	}
+	if n := len(explicitPerms(l, "Default Frontend EX01")); n != 0 {
+		t.Errorf("%d explicit entries left", n)
+	}
+	l.ok("Remove-ADPermission", "Identity", "Default Frontend EX01", "User", anon, "ExtendedRights", list("ms-Exch-SMTP-Accept-Any-Sender"), "Confirm", false)
+	if effective(l, "Default Frontend EX01", state.PrincipalAnonymous).Has(state.RightAcceptAnySender) {
+		t.Error("Accept-Any-Sender still granted")
+	}
+
+	// Granting a group's rights one by one reads back as the group.
+	l.ok("New-ReceiveConnector", "Name", "Devices", "TransportRole", "FrontendTransport", "Custom", true,
+		"Bindings", list("0.0.0.0:25"), "RemoteIPRanges", list("192.168.5.10"))
+	l.ok("Add-ADPermission", "Identity", "Devices", "User", anon, "ExtendedRights",
+		list("ms-Exch-SMTP-Submit", "ms-Exch-SMTP-Accept-Any-Sender", "ms-Exch-SMTP-Accept-Authoritative-Domain-Sender", "ms-Exch-Accept-Headers-Routing"))
+	if got := l.receiveConnector("EX01", "Devices").PermissionGroups.String(); got != "AnonymousUsers" {
+		t.Errorf("Devices PermissionGroups %s", got)
+	}
+	if n := len(l.ok("Get-ADPermission", "Identity", "Devices", "User", anon).objs); n != 4 {
+		t.Errorf("Devices has %d anonymous entries", n)
+	}
+}

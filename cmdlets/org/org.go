@@ -300,7 +300,7 @@ func (r *run) apply(props []prop, rec any) error {
 		}
 		f := rv.FieldByName(fname)
 		if !f.IsValid() {
-			return fmt.Errorf("internal: record %T has no field %s", rec, fname)
+			return fmt.Errorf("internal error: parameter %s has no property to set", p.name)
 		}
 		if err := r.setField(p, f, v); err != nil {
 			return err

@@ -547,6 +547,11 @@ func setReceiveConnector(d *cmdlets.Deps, c *interp.Call) error {
 		if err := tx.PutReceiveConnector(rc); err != nil {
 			return err
 		}
+		if c.Has("PermissionGroups") || c.Has("AuthMechanism") {
+			if err := r.normalizeACL(tx, rc); err != nil {
+				return err
+			}
+		}
 		if rc.Identity != before.Identity {
 			perms, err := tx.ADPermissions(rc.Guid)
 			if err != nil {

@@ -31,7 +31,7 @@ func recipientCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	get := &interp.CmdletInfo{
 		Name:        "Get-Recipient",
 		Synopsis:    "Gets the recipients of the organisation.",
-		Description: "Get-Recipient returns every recipient: mailboxes and users. -RecipientType filters by type; -ResultSize limits the count (1000 by default).",
+		Description: "Get-Recipient returns the mail-enabled recipients of the organisation (mailboxes). Accounts without a mailbox are listed only with -RecipientType User or -RecipientTypeDetails User. -RecipientType filters by type; -ResultSize limits the count (1000 by default).",
 		OutputType:  RecipientType,
 		Params: []*interp.ParamInfo{
 			identityParam("Specifies the recipient: name, alias, email address, user principal name, DOMAIN\\account, distinguished name or GUID. Wildcards are allowed.", false, recipientCompleter(d, "")),
@@ -40,12 +40,17 @@ func recipientCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			filterParam(), resultSizeParam(), domainControllerParam(),
 		},
 		Examples: []interp.Example{
-			{Code: "Get-Recipient", Remarks: "Lists every recipient with its type."},
+			{Code: "Get-Recipient", Remarks: "Lists every mail-enabled recipient with its type."},
 			{Code: "Get-Recipient -RecipientType UserMailbox -ResultSize Unlimited", Remarks: "Lists every mailbox."},
 		},
 	}
 	get.Process = func(c *interp.Call) error {
 		return listRecipients(d, c, recipientTypeNames, func(rc *state.Recipient) bool {
+			if !c.Has("RecipientType") && !c.Has("RecipientTypeDetails") && rc.RecipientType == "User" {
+				// Get-Recipient lists mail-enabled recipients; an account
+				// without a mailbox shows only when its type is asked for.
+				return false
+			}
 			if c.Has("RecipientType") && !containsFold(c.Strings("RecipientType"), rc.RecipientType) {
 				return false
 			}

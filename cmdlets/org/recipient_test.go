@@ -99,7 +99,19 @@ func TestGetMailboxAndRecipients(t *testing.T) {
 	if n := len(l.ok("Get-User").objs); n != 4 {
 		t.Errorf("Get-User: %d", n)
 	}
-	r := l.ok("Get-Recipient", "RecipientType", list("User"))
+	// Get-Recipient lists mail-enabled recipients only; the account
+	// without a mailbox shows when its type is asked for.
+	r := l.ok("Get-Recipient")
+	if len(r.objs) != 3 {
+		t.Errorf("Get-Recipient: %d objects, want the 3 mailboxes", len(r.objs))
+	}
+	for i := range r.objs {
+		if propText(t, r.obj(i), "RecipientType") != "UserMailbox" {
+			t.Errorf("Get-Recipient lists %s", propText(t, r.obj(i), "Name"))
+		}
+	}
+	wantErrContains(t, l.fails("Get-Recipient", "Identity", "Scanner"), "couldn't be found")
+	r = l.ok("Get-Recipient", "RecipientType", list("User"))
 	if len(r.objs) != 1 || propText(t, r.obj(0), "Name") != "Scanner" {
 		t.Errorf("Get-Recipient -RecipientType User: %v", r.objs)
 	}

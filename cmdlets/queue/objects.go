@@ -3,6 +3,7 @@ package queue
 import (
 	"time"
 
+	"exsh/cmdlets/exdata"
 	"exsh/engine/transport"
 	"exsh/shell/format"
 	"exsh/shell/object"
@@ -123,7 +124,7 @@ func messageObject(m transport.MessageInfo) *object.PSObject {
 	o.Add("InternetMessageId", m.InternetMessageId)
 	o.Add("FromAddress", m.FromAddress)
 	o.Add("Status", m.Status)
-	o.Add("Size", m.Size)
+	o.Add("Size", exdata.ByteQuantifiedSize(int64(m.Size)))
 	o.Add("MessageSourceName", m.MessageSourceName)
 	o.Add("SourceIP", m.SourceIP)
 	o.Add("SCL", m.SCL)
@@ -134,7 +135,8 @@ func messageObject(m transport.MessageInfo) *object.PSObject {
 	o.Add("RetryCount", m.RetryCount)
 	rcpts := make([]any, len(m.Recipients))
 	for i, r := range m.Recipients {
-		rcpts[i] = r
+		rcpts[i] = exdata.RecipientInfo(exdata.Recipient{Address: r.Address, Type: r.Type, FinalDestination: r.FinalDestination,
+			Status: r.Status, LastError: r.LastError, Text: r.String()})
 	}
 	o.Add("Recipients", rcpts)
 	o.Add("ComponentLatency", strList(m.ComponentLatency))

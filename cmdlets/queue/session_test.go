@@ -50,7 +50,13 @@ func TestSession(t *testing.T) {
 			`(?m)^Identity\s+FromAddress\s+Status\s+Queue\s+Subject *$`,
 			`(?m)^EX01\\Unreachable\\\d+\s+chris@contoso.com\s+Ready\s+EX01\\Unreachable\s+Lunch *$`}},
 		{src: `(Get-Message -Queue EX01\Unreachable -IncludeRecipientInfo).Recipients`, out: []string{
-			`bob@tailspintoys.com;Ready;A matching connector cannot be found to route the external recipient`}},
+			`(?m)^Address +: bob@tailspintoys.com\nType +: External\nFinalDestination +: \nStatus +: Ready\nLastError +: A matching connector cannot be found to route the external recipient\n`}},
+		{src: `$r = (Get-Message -Queue EX01\Unreachable -IncludeRecipientInfo).Recipients; $r[0].GetType().FullName; ($r | Get-Member -MemberType Property).Name -join ','`, out: []string{
+			`(?m)^Microsoft.Exchange.Data.QueueViewer.RecipientInfo\nAddress,FinalDestination,LastError,OutboundIPPool,Status,Type$`}},
+		{src: `Get-Message -Queue EX01\Unreachable -IncludeRecipientInfo | Format-List Recipients`, out: []string{
+			`Recipients : {bob@tailspintoys.com;Ready;A matching connector cannot be found to route the external recipient}`}},
+		{src: `(Get-Message -Queue EX01\Unreachable).Size -lt 1KB; (Get-Message -Queue EX01\Unreachable).Size.GetType().FullName`, out: []string{
+			`(?m)^True\nMicrosoft.Exchange.Data.ByteQuantifiedSize$`}},
 		{src: `Get-Queue Nope`, err: `The operation couldn't be performed because object 'EX01\Nope' couldn't be found on 'EX01.contoso.com'.`},
 		{src: `Get-Queue -Filter "Colour -eq 'red'"`, err: `"Colour" is not a recognized filterable property.`},
 		{src: `$m = Get-Message -Queue EX01\Unreachable; Export-Message $m.Identity`, err: `must be suspended before it can be exported`},

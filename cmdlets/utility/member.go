@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"exsh/cmdlets/exdata"
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
@@ -86,6 +87,9 @@ func shortType(v any) string {
 	if v == nil {
 		return "object"
 	}
+	if mv, ok := exdata.MultiValuedTypeName(v); ok {
+		return mv
+	}
 	switch n := object.TypeName(v); n {
 	case "System.String":
 		return "string"
@@ -106,8 +110,30 @@ func shortType(v any) string {
 	case "System.Collections.Hashtable":
 		return "hashtable"
 	default:
+		return genericName(n)
+	}
+}
+
+// genericName writes a generic type's full name as PowerShell writes it in
+// a definition: "X`2[[Y, assembly...],[Z, assembly...]]" is "X[Y,Z]".
+func genericName(n string) string {
+	i := strings.Index(n, "`")
+	if i < 0 {
 		return n
 	}
+	open := strings.Index(n[i:], "[[")
+	if open < 0 {
+		return n
+	}
+	var args []string
+	for _, a := range strings.Split(n[i+open+1:], "],[") {
+		a = strings.Trim(a, "[]")
+		if j := strings.IndexByte(a, ','); j >= 0 {
+			a = a[:j]
+		}
+		args = append(args, strings.TrimSpace(a))
+	}
+	return n[:i] + "[" + strings.Join(args, ",") + "]"
 }
 
 func membersOf(v any) []member {
@@ -117,6 +143,15 @@ func membersOf(v any) []member {
 		ms = append(ms, stringMethods...)
 	case *object.PSObject:
 		note := x.Base == nil
+		access := "{get;set;}"
+		if methods, ok := exdata.Members(x); ok {
+			// One of Exchange's value types: its methods, read-only
+			// properties.
+			for _, m := range methods {
+				ms = append(ms, member{m.Name, "Method", m.Definition})
+			}
+			access = "{get;}"
+		}
 		for _, p := range x.Properties() {
 			if note {
 				val := "null"
@@ -128,7 +163,7 @@ func membersOf(v any) []member {
 				}
 				ms = append(ms, member{p.Name, "NoteProperty", shortType(p.Value) + " " + p.Name + "=" + val})
 			} else {
-				ms = append(ms, member{p.Name, "Property", shortType(p.Value) + " " + p.Name + " {get;set;}"})
+				ms = append(ms, member{p.Name, "Property", shortType(p.Value) + " " + p.Name + " " + access})
 			}
 		}
 	case *object.Hashtable:

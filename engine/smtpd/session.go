@@ -114,7 +114,8 @@ type Handler interface {
 	// is sent as it is, any other error as 535 5.7.3.
 	Authenticate(st *State, identity, user, password string) (account string, err error)
 	// Permissions names the session's rights for the
-	// "Set Session Permissions" log line after AUTH.
+	// "Set Session Permissions" log line written after connect, and again
+	// when AUTH or STARTTLS changes them.
 	Permissions(st *State) string
 	Mail(st *State, from string, p MailParams) error
 	Rcpt(st *State, env *Envelope, to string, p RcptParams) error
@@ -182,10 +183,12 @@ type Session struct {
 	data       *bytes.Buffer // BDAT chunks of the current transaction; nil before the first
 	bdatFailed bool          // the chunked transaction already failed; swallow chunks until LAST
 
-	greeted        bool // HELO or EHLO accepted since connect or STARTTLS
-	protocolErrors int
-	logonFailures  int
-	sessionEnd     time.Time
+	greeted bool // HELO or EHLO accepted since connect or STARTTLS
+	// loggedPermissions is the last "Set Session Permissions" text.
+	loggedPermissions string
+	protocolErrors    int
+	logonFailures     int
+	sessionEnd        time.Time
 
 	mu       sync.Mutex // guards stopping, idle, closed, conn deadline changes by Shutdown
 	stopping bool
@@ -291,6 +294,7 @@ func (s *Session) Serve(ctx context.Context) {
 		s.sessionEnd = time.Now().Add(s.cfg.ConnectionTimeout)
 	}
 	s.log.Connect()
+	s.logPermissions(true)
 	banner := s.cfg.Banner
 	if banner == "" {
 		banner = replies.Banner(s.cfg.Fqdn, s.cfg.Now())
@@ -1073,7 +1077,20 @@ func (s *Session) startTLS(arg string) error {
 	s.st.AuthUser, s.st.AuthMech = "", ""
 	s.resetTx()
 	s.log.Info("", TLSNegotiationText(cs))
+	s.logPermissions(false)
 	return nil
+}
+
+// logPermissions writes Exchange's "Set Session Permissions" line: always
+// when always is set (connect, AUTH), else only when the session's
+// permissions differ from the ones logged last (after STARTTLS).
+func (s *Session) logPermissions(always bool) {
+	p := s.h.Permissions(&s.st)
+	if !always && p == s.loggedPermissions {
+		return
+	}
+	s.loggedPermissions = p
+	s.log.Info(p, "Set Session Permissions")
 }
 
 // logCertificate writes Exchange's "Sending certificate" line.
@@ -1201,7 +1218,7 @@ func (s *Session) auth(arg string) error {
 		return nil
 	}
 	s.st.AuthUser, s.st.AuthMech = account, mech
-	s.log.Info(s.h.Permissions(&s.st), "Set Session Permissions")
+	s.logPermissions(true)
 	s.log.Info(account, "authenticated")
 	s.reply(replies.AuthOK)
 	return nil

@@ -42,7 +42,12 @@ func (r *recorder) Authenticate(st *State, identity, user, pass string) (string,
 	}
 	return "", errors.New("bad password")
 }
-func (r *recorder) Permissions(*State) string { return "SMTPSubmit SMTPAcceptAnyRecipient" }
+func (r *recorder) Permissions(st *State) string {
+	if st.AuthUser == "" {
+		return "SMTPSubmit"
+	}
+	return "SMTPSubmit SMTPAcceptAnyRecipient"
+}
 func (r *recorder) Mail(st *State, from string, p MailParams) error {
 	if from == "panic@x.com" {
 		panic("boom")
@@ -255,6 +260,44 @@ func TestDialogue(t *testing.T) {
 	if env.From != "chris@fabrikam.com" || len(env.Rcpts) != 1 || env.Rcpts[0].Params.Notify != "SUCCESS,FAILURE" {
 		t.Errorf("envelope %+v", env)
 	}
+
+	// Every session's log starts as Exchange's does: connect, the
+	// anonymous session's permissions, the banner.
+	lines := protocolLogLines(t, srv)
+	if len(lines) < 3 {
+		t.Fatalf("protocol log has %d lines", len(lines))
+	}
+	for i, want := range []string{",0,", ",1,", ",2,"} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d is %q, want sequence number %s", i, lines[i], want)
+		}
+	}
+	if !strings.HasSuffix(lines[0], ",+,,") ||
+		!strings.HasSuffix(lines[1], ",*,SMTPSubmit,Set Session Permissions") ||
+		!strings.Contains(lines[2], ",>,\"220 EX01.contoso.com Microsoft ESMTP MAIL Service ready at ") {
+		t.Errorf("session starts\n%s", strings.Join(lines[:3], "\n"))
+	}
+}
+
+// protocolLogLines closes the server's protocol log and returns its
+// session lines (no # header lines).
+func protocolLogLines(t *testing.T, srv *server) []string {
+	t.Helper()
+	srv.log.Close()
+	files, _ := filepath.Glob(filepath.Join(srv.log.Dir(), "RECV*.LOG"))
+	var out []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+			if l != "" && !strings.HasPrefix(l, "#") {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
 }
 
 func TestPipelining(t *testing.T) {
@@ -502,6 +545,11 @@ func TestStartTLSAndAuth(t *testing.T) {
 		if !strings.Contains(log, want) {
 			t.Errorf("protocol log lacks %q", want)
 		}
+	}
+	// STARTTLS that leaves the permissions as they were adds no line:
+	// one anonymous line per connection (two here, both with STARTTLS).
+	if n := strings.Count(log, ",*,SMTPSubmit,Set Session Permissions"); n != 2 {
+		t.Errorf("%d anonymous permission lines, want 2 (one per connection)", n)
 	}
 	for _, secret := range []string{"Passw0rd", b64([]byte("\x00alice\x00Passw0rd")), b64([]byte("wrong"))} {
 		if strings.Contains(log, secret) {

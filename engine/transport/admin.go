@@ -68,6 +68,13 @@ type MessageRecipient struct {
 	Status          string // Ready, Retry, Failed, Delivered
 	LastError       string
 	OriginalAddress string
+	// Type is Mailbox for a recipient resolved to a mailbox, External for
+	// one routed (or unreachable) out of the organisation, Unknown before
+	// categorization.
+	Type string
+	// FinalDestination is the mailbox database a Mailbox recipient is
+	// delivered to.
+	FinalDestination string
 }
 
 // String renders the recipient as Get-Message -IncludeRecipientInfo does:
@@ -391,7 +398,16 @@ func (t *Transport) messageInfo(m *state.QueuedMessage, withRecipients bool, now
 	}
 	if withRecipients {
 		for _, r := range m.Recipients {
-			mi.Recipients = append(mi.Recipients, MessageRecipient{Address: r.Address, Status: r.Status, LastError: r.LastError, OriginalAddress: r.OriginalAddress})
+			mr := MessageRecipient{Address: r.Address, Status: r.Status, LastError: r.LastError, OriginalAddress: r.OriginalAddress, Type: "Unknown"}
+			switch {
+			case r.RecipientGuid != "" || r.Database != "":
+				mr.Type, mr.FinalDestination = "Mailbox", r.Database
+			case r.Connector != "" || m.Queue != state.QueueSubmission:
+				// Categorized and not a mailbox: routed out of the
+				// organisation (or unreachable there).
+				mr.Type = "External"
+			}
+			mi.Recipients = append(mi.Recipients, mr)
 		}
 	}
 	return mi

@@ -12,8 +12,22 @@ import (
 )
 
 // PostmasterLocalPart is the Microsoft Exchange recipient that sends NDRs
-// and other DSNs: MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@<default domain>.
+// and other DSNs to internal senders:
+// MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@<default domain>.
 const PostmasterLocalPart = "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e"
+
+// postmasterFor is the address a DSN to sender comes from, as Exchange
+// chooses it: the internal postmaster, MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@<default
+// accepted domain>, for a sender in an accepted domain, and the external
+// postmaster address, postmaster@<default accepted domain> (Exchange's
+// ExternalPostmasterAddress left at $null), for everyone else.
+func postmasterFor(org state.Tx, sender string) string {
+	domain := defaultDomain(org)
+	if ds, err := org.AcceptedDomains(); err == nil && state.MatchAcceptedDomain(ds, state.AddressDomain(sender)) != nil {
+		return PostmasterLocalPart + "@" + domain
+	}
+	return "postmaster@" + domain
+}
 
 type dsnKind int
 
@@ -52,8 +66,7 @@ func (t *Transport) addDSN(q *boltdb.QueueTx, m *state.QueuedMessage, items []fa
 		return nil
 	}
 	org := q.Org()
-	domain := defaultDomain(org)
-	postmaster := PostmasterLocalPart + "@" + domain
+	postmaster := postmasterFor(org, m.Sender)
 	orig, err := q.Data(m.InternalId)
 	if err != nil {
 		orig = nil

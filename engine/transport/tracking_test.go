@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -83,7 +84,31 @@ func trackingFlow(t *testing.T, run func(e *env)) string {
 			t.Errorf("DELIVER logged but no MSGTRKMD file")
 		}
 	}
-	return renderEvents(evs)
+	return renderEvents(pipelineOrder(evs))
+}
+
+// pipelineOrder sorts events that share a timestamp into the order of
+// the pipeline. The test clock stands still, so the search's time order
+// cannot tell apart events that concurrent stages write in either order
+// (RECEIVE, written once Submit's commit returns, and the categorizer's
+// AGENTINFO; a FAIL and the DSN it causes); with a running clock they
+// carry different times. Events of one kind keep their written order.
+func pipelineOrder(evs []tracking.Event) []tracking.Event {
+	stages := []string{"HAREDIRECT", "RECEIVE", "SUBMIT", "AGENTINFO", "RESOLVE", "EXPAND", "REDIRECT", "TRANSFER", "FAIL", "DSN", "DEFER", "SEND", "DELIVER"}
+	rank := func(e tracking.Event) int {
+		if i := slices.Index(stages, e.EventId); i >= 0 {
+			return i
+		}
+		return len(stages)
+	}
+	out := slices.Clone(evs)
+	slices.SortStableFunc(out, func(a, b tracking.Event) int {
+		if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
+			return c
+		}
+		return rank(a) - rank(b)
+	})
+	return out
 }
 
 func TestTrackingInternalDelivery(t *testing.T) {

@@ -232,3 +232,28 @@ func TestStopTwiceAndSubmitAfterStop(t *testing.T) {
 		t.Errorf("Submit after Stop = %v", err)
 	}
 }
+
+// TestExternalSenderNDRFromPostmaster: the NDR to a sender outside the
+// accepted domains comes from the external postmaster address,
+// postmaster@<default accepted domain>, not the internal one.
+func TestExternalSenderNDRFromPostmaster(t *testing.T) {
+	e := newEnv(t)
+	e.submit("chris@fabrikam.com", []string{"nobody@contoso.com"}, "lost")
+	var ndr *MessageInfo
+	e.waitFor("NDR queued", func() bool {
+		ms, err := e.tr.Messages(MessageFilter{ResultSize: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range ms {
+			if ms[i].Subject == "Undeliverable: lost" {
+				ndr = &ms[i]
+				return true
+			}
+		}
+		return false
+	})
+	if ndr.FromAddress != "postmaster@contoso.com" {
+		t.Errorf("NDR to an external sender comes from %q", ndr.FromAddress)
+	}
+}

@@ -165,6 +165,15 @@ func (f *Formatter) Format(v any) []Record {
 		// Likewise a list goes on, each entry with its own properties.
 		return f.listEntry(o)
 	case len(o.Properties()) == 0:
+		// An object without properties shows its text, as PowerShell
+		// shows a value type such as ByteQuantifiedSize by ToString().
+		if _, ok := o.Base.(fmt.Stringer); ok {
+			var out []Record
+			if f.open == custom {
+				out = f.Close()
+			}
+			return append(out, f.text(o.String()))
+		}
 		return nil
 	case len(o.Properties()) <= 4:
 		return f.tableRow(o, propShape(o), allFields(o))

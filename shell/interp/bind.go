@@ -869,6 +869,13 @@ func convertScalar(info *CmdletInfo, p *ParamInfo, v any) (any, error) {
 			}
 			return ByteSize(n), nil
 		}
+		if s, ok := v.(fmt.Stringer); ok {
+			// A size object read from another one ("36 MB (37,748,736
+			// bytes)", "Unlimited").
+			if n, err := ParseByteSize(s.String()); err == nil {
+				return n, nil
+			}
+		}
 		return nil, cannot(paramTypeName(p))
 	case KindEnum:
 		s := strings.TrimSpace(object.ToString(v))

@@ -64,3 +64,6 @@ func ParseByteSize(s string) (ByteSize, error) {
 	mult := map[string]float64{"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40, "PB": 1 << 50}[strings.ToUpper(m[2])]
 	return ByteSize(int64(f * mult)), nil
 }
+
+// DotNetTypeName is the type GetType() reports for a size.
+func (ByteSize) DotNetTypeName() string { return "Microsoft.Exchange.Data.ByteQuantifiedSize" }

@@ -185,7 +185,7 @@ func (st *stage) prepare(f *frame, e syntax.PipeElem) (*stage, error) {
 		c.ParameterSet = b.set
 		return st, nil
 	}
-	return nil, fmt.Errorf("unknown pipeline element %T", e)
+	return nil, errors.New("internal error: a pipeline element of an unknown kind")
 }
 
 // redirect applies an element's redirections to the stage.

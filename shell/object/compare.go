@@ -6,6 +6,23 @@ import (
 	"time"
 )
 
+// Comparer is a value, or the Base of an object, that orders itself
+// against other values as a .NET IComparable does (Exchange's
+// ByteQuantifiedSize against a number of bytes, Unlimited against a
+// number). CompareTo fails when other cannot be converted.
+type Comparer interface {
+	CompareTo(other any) (int, error)
+}
+
+// comparerOf returns v's Comparer: v itself, or a PSObject's Base.
+func comparerOf(v any) (Comparer, bool) {
+	if o, ok := v.(*PSObject); ok {
+		v = o.Base
+	}
+	c, ok := v.(Comparer)
+	return c, ok
+}
+
 // Equal reports whether a equals b with PowerShell's -eq rules: the left
 // operand's type drives the conversion of the right one, strings compare
 // case-insensitively unless caseSensitive, and values that cannot be
@@ -13,6 +30,11 @@ import (
 func Equal(a, b any, caseSensitive bool) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
+	}
+	if c, ok := comparerOf(a); ok {
+		if n, err := c.CompareTo(b); err == nil {
+			return n == 0
+		}
 	}
 	switch x := a.(type) {
 	case string:
@@ -133,6 +155,13 @@ func Compare(a, b any, caseSensitive bool) (int, error) {
 			return -1, nil
 		}
 		return 1, nil
+	}
+	if c, ok := comparerOf(a); ok {
+		n, err := c.CompareTo(b)
+		if err != nil {
+			return 0, compareErr(a, b, err)
+		}
+		return n, nil
 	}
 	switch x := a.(type) {
 	case string:

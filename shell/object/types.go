@@ -59,17 +59,41 @@ func TypeName(v any) string {
 	case error:
 		return "System.Exception"
 	}
+	if e, ok := v.(interface{ EnumType() string }); ok {
+		return e.EnumType()
+	}
+	if n, ok := v.(interface{ DotNetTypeName() string }); ok {
+		return n.DotNetTypeName()
+	}
 	if IsNumber(v) {
 		return "System.Int32"
 	}
+	// Any other Go value: the .NET type its kind would be. A Go type
+	// name is never shown to a user.
 	t := reflect.TypeOf(v)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() == reflect.Slice {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "System.Byte[]"
+		}
 		return "System.Object[]"
+	case reflect.String:
+		return "System.String"
+	case reflect.Bool:
+		return "System.Boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		return "System.Int32"
+	case reflect.Int64, reflect.Uint64:
+		return "System.Int64"
+	case reflect.Float32, reflect.Float64:
+		return "System.Double"
+	case reflect.Map:
+		return "System.Collections.Hashtable"
 	}
-	return t.String()
+	return "System.Object"
 }
 
 // ShortTypeName returns the part of TypeName after the last dot
