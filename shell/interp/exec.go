@@ -166,6 +166,12 @@ func (f *frame) runStmt(st syntax.Stmt) error {
 	serial := f.s.errSerial
 	err := f.stmt(st)
 	if _, isFlow := err.(*flow); !isFlow {
+		if _, isTry := st.(*syntax.TryStmt); isTry && err == nil {
+			// A try statement that ends normally leaves $? as the last
+			// statement it ran set it: a catch that handled the error
+			// and succeeded makes it $true.
+			return nil
+		}
 		f.s.lastOK = err == nil && f.s.errSerial == serial
 	}
 	return err
@@ -474,6 +480,7 @@ func (f *frame) try(st *syntax.TryStmt) error {
 			f.addError(rec)
 			old, had := f.sc.vars["_"]
 			f.sc.set("_", rec)
+			f.s.lastOK = true
 			err = f.runStmts(c.Body.Stmts)
 			if had {
 				f.sc.vars["_"] = old
