@@ -7,6 +7,7 @@ import (
 
 	"exsh/shell/object"
 	"exsh/shell/syntax"
+	"exsh/shell/wildcard"
 )
 
 const utilityModule = "Microsoft.PowerShell.Utility"
@@ -336,12 +337,12 @@ func getVariableCmd() *CmdletInfo {
 				return c.WriteObject(variableObject(name, v))
 			}
 			for _, pattern := range names {
-				if strings.ContainsAny(pattern, "*?[") {
+				if wildcard.HasWildcard(pattern) {
 					seen := map[string]bool{}
 					var list []*variable
 					for sc := rt.f.sc; sc != nil; sc = sc.parent {
 						for k, v := range sc.vars {
-							if !seen[k] && Like(v.name, pattern, false) {
+							if !seen[k] && wildcard.Match(pattern, v.name) {
 								seen[k] = true
 								list = append(list, v)
 							}

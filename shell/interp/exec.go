@@ -452,7 +452,7 @@ func (f *frame) switchMatch(pat syntax.Expr, item any, regex, wildcard, cs bool)
 		}
 		return ok, err
 	case wildcard:
-		return Like(object.ToString(item), object.ToString(p), cs), nil
+		return like(object.ToString(item), object.ToString(p), cs)
 	}
 	if item == nil {
 		return p == nil, nil
