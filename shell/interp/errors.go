@@ -36,6 +36,10 @@ type ErrorRecord struct {
 	TargetObject any
 	// Exception is the underlying Go error, if any.
 	Exception error
+	// ComputerName is the computer a remote session ran the command on
+	// (OriginInfo.PSComputerName): the error view shows it on a
+	// "+ PSComputerName" line, in the remote shape (see [FormatError]).
+	ComputerName string
 
 	// Position of the failing command, filled by the interpreter.
 	File      string
@@ -54,6 +58,9 @@ type ErrorRecord struct {
 	invocation string
 	// noPosition leaves the "At line:" lines off.
 	noPosition bool
+	// remote marks an error a Remote command raised: it shows as a remote
+	// session shows it.
+	remote bool
 	// inner is the short type name of a wrapped exception, which a typed
 	// catch also matches (DivideByZeroException inside a RuntimeException).
 	inner string

@@ -185,6 +185,14 @@ func errorMember(r *ErrorRecord, name string) any {
 		ii.Add("MyCommand", r.Activity).Add("ScriptLineNumber", r.Line).Add("OffsetInLine", r.Col).
 			Add("Line", r.LineText).Add("ScriptName", r.File).Add("PositionMessage", strings.TrimSuffix(positionMessage(r), "\n"))
 		return ii
+	case "origininfo":
+		if r.ComputerName == "" {
+			return nil
+		}
+		oi := object.New("System.Management.Automation.Remoting.OriginInfo")
+		oi.Base = r.ComputerName
+		oi.Add("PSComputerName", r.ComputerName)
+		return oi
 	case "scriptstacktrace":
 		return fmt.Sprintf("at <ScriptBlock>, <No file>: line %d", r.Line)
 	case "message":
@@ -194,7 +202,7 @@ func errorMember(r *ErrorRecord, name string) any {
 }
 
 func positionMessage(r *ErrorRecord) string {
-	if r.Line == 0 {
+	if r.Line == 0 || r.remote || r.ComputerName != "" {
 		return ""
 	}
 	full := FormatError(&ErrorRecord{Line: r.Line, Col: r.Col, LineText: r.LineText, PosLength: r.PosLength, File: r.File, noActivity: true})

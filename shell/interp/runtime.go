@@ -55,6 +55,7 @@ func (rt *cmdRuntime) WriteError(err error) {
 		return
 	}
 	rec := recordFor(err, rt.st.info)
+	raisedBy(rec, rt.st.info)
 	rt.f.position(rec, rt.span)
 	rt.writeRecord(rec)
 }
