@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 
@@ -33,6 +34,10 @@ import (
 //			Properties: interp.Properties{
 //				"IsUnlimited": func(v any) any { return v.(Size) < 0 },
 //			},
+//			Definitions: map[string]string{ // what Get-Member lists
+//				"ToMB":        "long ToMB()",
+//				"IsUnlimited": "bool IsUnlimited {get;}",
+//			},
 //		})
 //	}
 //
@@ -60,6 +65,45 @@ type DotNetType struct {
 	Static     Methods    // static methods: [Type]::Name(args)
 	// StaticProperties are [Type]::Name; the getter is called with nil.
 	StaticProperties Properties
+
+	// Definitions are the instance members Get-Member lists, by name,
+	// with the definition it shows: "string ToUpper()", "int Length
+	// {get;}" (a definition ending in "}" is a property's). A member
+	// without one works but is not listed.
+	Definitions map[string]string
+}
+
+// MemberDefinition is an instance member as Get-Member lists it.
+type MemberDefinition struct {
+	Name       string
+	MemberType string // "Method" or "Property"
+	Definition string
+}
+
+// Members lists the defined members of v's .NET type (see
+// [DotNetType.Definitions]), System.Object's first, each part sorted by
+// name.
+func Members(v any) []MemberDefinition {
+	var out []MemberDefinition
+	for _, t := range []*DotNetType{objectType, instanceType(v)} {
+		if t == nil {
+			continue
+		}
+		names := make([]string, 0, len(t.Definitions))
+		for n := range t.Definitions {
+			names = append(names, n)
+		}
+		sort.Slice(names, func(i, j int) bool { return strings.ToLower(names[i]) < strings.ToLower(names[j]) })
+		for _, n := range names {
+			d := t.Definitions[n]
+			kind := "Method"
+			if strings.HasSuffix(d, "}") {
+				kind = "Property"
+			}
+			out = append(out, MemberDefinition{Name: n, MemberType: kind, Definition: d})
+		}
+	}
+	return out
 }
 
 // Methods maps a method name to its implementation.
@@ -177,6 +221,7 @@ func RegisterType(t *DotNetType) {
 	cur.Static = mergeMethods(cur.Static, t.Static)
 	cur.Properties = mergeProps(cur.Properties, t.Properties)
 	cur.StaticProperties = mergeProps(cur.StaticProperties, t.StaticProperties)
+	cur.Definitions = mergeDefinitions(cur.Definitions, t.Definitions)
 	for _, k := range keys {
 		dotnet.byName[k] = cur
 	}
@@ -188,6 +233,22 @@ func mergeMethods(into, from Methods) Methods {
 	}
 	for k, m := range from {
 		into[strings.ToLower(k)] = m
+	}
+	return into
+}
+
+// mergeDefinitions keeps the names' case, for Get-Member to show.
+func mergeDefinitions(into, from map[string]string) map[string]string {
+	if into == nil {
+		into = map[string]string{}
+	}
+	for k, d := range from {
+		for old := range into {
+			if strings.EqualFold(old, k) {
+				delete(into, old)
+			}
+		}
+		into[k] = d
 	}
 	return into
 }

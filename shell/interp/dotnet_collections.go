@@ -178,5 +178,16 @@ func init() {
 		}
 	}
 	RegisterType(&DotNetType{Name: "System.Collections.ArrayList", GoType: reflect.TypeFor[errorList](), Methods: errMethods})
-	RegisterType(&DotNetType{Name: "System.Collections.Hashtable", GoType: reflect.TypeFor[*object.Hashtable](), Methods: hashtableMethods})
+	RegisterType(&DotNetType{Name: "System.Collections.Hashtable", GoType: reflect.TypeFor[*object.Hashtable](), Methods: hashtableMethods,
+		Definitions: map[string]string{
+			"Add":           "void Add(System.Object key, System.Object value)",
+			"Clear":         "void Clear()",
+			"Contains":      "bool Contains(System.Object key)",
+			"ContainsKey":   "bool ContainsKey(System.Object key)",
+			"ContainsValue": "bool ContainsValue(System.Object value)",
+			"Remove":        "void Remove(System.Object key)",
+			"Count":         "int Count {get;}",
+			"Keys":          "System.Collections.ICollection Keys {get;}",
+			"Values":        "System.Collections.ICollection Values {get;}",
+		}})
 }

@@ -62,6 +62,11 @@ func init() {
 		StaticProperties: interp.Properties{
 			"Zero": func(any) any { return quota(0) },
 		},
+		// What Get-Member lists.
+		Definitions: map[string]string{
+			"ToMB":        "long ToMB()",
+			"IsUnlimited": "bool IsUnlimited {get;}",
+		},
 	})
 }
 
@@ -117,5 +122,20 @@ func TestRegisteredMembers(t *testing.T) {
 				t.Errorf("%s:\n%s\nwant %q", tt.script, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestMembers(t *testing.T) {
+	var got []string
+	for _, m := range interp.Members(quota(1)) {
+		got = append(got, m.Name+"="+m.MemberType+":"+m.Definition)
+	}
+	want := []string{
+		"Equals=Method:bool Equals(System.Object obj)", "GetHashCode=Method:int GetHashCode()",
+		"GetType=Method:type GetType()", "ToString=Method:string ToString()",
+		"IsUnlimited=Property:bool IsUnlimited {get;}", "ToMB=Method:long ToMB()",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Members:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -13,7 +13,12 @@ import (
 // The members every object has (System.Object's), and the shell's other
 // instance types: Regex, ScriptBlock, PSCredential, IPAddress, Type.
 func init() {
-	objectType = &DotNetType{Name: "System.Object"}
+	objectType = &DotNetType{Name: "System.Object", Definitions: map[string]string{
+		"Equals":      "bool Equals(System.Object obj)",
+		"GetHashCode": "int GetHashCode()",
+		"GetType":     "type GetType()",
+		"ToString":    "string ToString()",
+	}}
 	objectType.Methods = mergeMethods(nil, Methods{
 		"ToString": func(c *MethodCall) (any, error) {
 			v := c.This
