@@ -1,7 +1,9 @@
 package interp
 
 import (
+	"encoding/base64"
 	"math"
+	"strconv"
 	"strings"
 
 	"exsh/shell/object"
@@ -175,17 +177,23 @@ func init() {
 		"PI": constant(math.Pi), "E": constant(math.E),
 	}})
 
-	convert := Methods{}
-	for _, n := range []string{"ToInt32", "ToInt64", "ToInt16", "ToByte", "ToUInt32", "ToUInt64", "ToString",
-		"ToDouble", "ToDecimal", "ToSingle", "ToBoolean", "ToDateTime", "ToChar", "ToBase64String", "FromBase64String"} {
-		convert[n] = func(c *MethodCall) (any, error) {
-			if r, ok, err := convertMethod(strings.ToLower(c.Name), c.Name, c.Args); ok {
-				return r, err
-			}
-			return nil, ErrNoOverload
-		}
-	}
-	RegisterType(&DotNetType{Name: "System.Convert", Static: convert})
+	RegisterType(&DotNetType{Name: "System.Convert", Static: Methods{
+		"ToInt32":          convertMethod(convertToInteger("int32")),
+		"ToInt64":          convertMethod(convertToInteger("int64")),
+		"ToInt16":          convertMethod(convertToInteger("")),
+		"ToByte":           convertMethod(convertToInteger("")),
+		"ToUInt32":         convertMethod(convertToInteger("")),
+		"ToUInt64":         convertMethod(convertToInteger("")),
+		"ToString":         convertMethod(convertToString),
+		"ToDouble":         convertMethod(convertToFloat),
+		"ToSingle":         convertMethod(convertToFloat),
+		"ToDecimal":        convertMethod(convertToDecimal),
+		"ToBoolean":        convertMethod(convertToBoolean),
+		"ToDateTime":       convertMethod(convertToDateTime),
+		"ToChar":           convertMethod(convertToChar),
+		"ToBase64String":   convertMethod(convertToBase64),
+		"FromBase64String": convertMethod(convertFromBase64),
+	}})
 
 	RegisterType(&DotNetType{Name: "System.Int32", Aliases: []string{"int"}, Static: Methods{"Parse": parseNumber("int")},
 		StaticProperties: Properties{"MaxValue": constant(math.MaxInt32), "MinValue": constant(math.MinInt32)}})
@@ -216,4 +224,138 @@ func init() {
 	RegisterType(&DotNetType{Name: "System.Int16", StaticProperties: Properties{"MaxValue": constant(math.MaxInt16), "MinValue": constant(math.MinInt16)}})
 	RegisterType(&DotNetType{Name: "System.UInt16", StaticProperties: Properties{"MaxValue": constant(math.MaxUint16), "MinValue": constant(0)}})
 	RegisterType(&DotNetType{Name: "System.UInt32", StaticProperties: Properties{"MaxValue": constant(int64(math.MaxUint32)), "MinValue": constant(0)}})
+}
+
+// convertMethod is a System.Convert method: the value, then for the
+// two-argument overloads a base of 2, 8, 10 or 16 (ToString's second
+// argument is a base only when it is a number).
+func convertMethod(fn func(c *MethodCall, base int) (any, error)) Method {
+	return func(c *MethodCall) (any, error) {
+		if len(c.Args) == 0 {
+			return nil, ErrNoOverload
+		}
+		base := 10
+		if len(c.Args) == 2 && (!strings.EqualFold(c.Name, "ToString") || object.IsNumber(c.Args[1])) {
+			b, err := object.ToInt(c.Args[1])
+			if err != nil || (b != 2 && b != 8 && b != 10 && b != 16) {
+				return nil, c.Throw("ArgumentException", "Invalid Base.")
+			}
+			base = b
+		}
+		return fn(c, base)
+	}
+}
+
+// convertToInteger is ToInt32 and its kin; size "int32" wraps a parsed
+// value to 32 bits, "int64" gives an int64.
+func convertToInteger(size string) func(c *MethodCall, base int) (any, error) {
+	return func(c *MethodCall, base int) (any, error) {
+		if str, ok := c.Args[0].(string); ok && base != 10 {
+			t := strings.TrimSpace(str)
+			if base == 16 {
+				t = strings.TrimPrefix(strings.TrimPrefix(t, "0x"), "0X")
+			}
+			n, err := strconv.ParseUint(t, base, 64)
+			if err != nil {
+				return nil, c.Throw("FormatException", "Could not find any recognizable digits.")
+			}
+			switch size {
+			case "int32":
+				return int(int32(uint32(n))), nil
+			case "int64":
+				return int64(n), nil
+			}
+			return int(n), nil
+		}
+		f, err := object.ToFloat(c.Args[0])
+		if err != nil {
+			return nil, c.Throw("FormatException", "Input string was not in a correct format.")
+		}
+		// Convert rounds half to even, as [int] does.
+		n := int(math.RoundToEven(f))
+		if size == "int64" {
+			return int64(n), nil
+		}
+		return n, nil
+	}
+}
+
+func convertToString(c *MethodCall, base int) (any, error) {
+	if base == 10 {
+		return c.String(0), nil
+	}
+	n, err := object.ToInt64(c.Args[0])
+	if err != nil {
+		return nil, c.Throw("FormatException", "Input string was not in a correct format.")
+	}
+	if n < 0 {
+		return strconv.FormatUint(uint64(uint32(int32(n))), base), nil
+	}
+	return strconv.FormatInt(n, base), nil
+}
+
+func convertToFloat(c *MethodCall, _ int) (any, error) {
+	f, err := object.ToFloat(c.Args[0])
+	if err != nil {
+		return nil, c.Throw("FormatException", "Input string was not in a correct format.")
+	}
+	return f, nil
+}
+
+func convertToDecimal(c *MethodCall, _ int) (any, error) {
+	d, err := object.ToDecimal(c.Args[0])
+	if err != nil {
+		return nil, c.Throw("FormatException", "Input string was not in a correct format.")
+	}
+	return d, nil
+}
+
+func convertToBoolean(c *MethodCall, _ int) (any, error) {
+	if str, ok := c.Args[0].(string); ok {
+		switch strings.ToLower(strings.TrimSpace(str)) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return nil, c.Throw("FormatException", "String was not recognized as a valid Boolean.")
+	}
+	return object.ToBool(c.Args[0]), nil
+}
+
+func convertToDateTime(c *MethodCall, _ int) (any, error) {
+	v, err := object.Convert(c.Args[0], "datetime")
+	if err != nil {
+		return nil, c.Throw("FormatException", "String was not recognized as a valid DateTime.")
+	}
+	return v, nil
+}
+
+func convertToChar(c *MethodCall, _ int) (any, error) {
+	return object.Convert(c.Args[0], "char")
+}
+
+func convertToBase64(c *MethodCall, _ int) (any, error) {
+	b, ok := c.Args[0].([]byte)
+	if !ok {
+		list := object.ToList(c.Args[0])
+		b = make([]byte, len(list))
+		for i, e := range list {
+			n, _ := object.ToInt(e)
+			b[i] = byte(n)
+		}
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+func convertFromBase64(c *MethodCall, _ int) (any, error) {
+	b, err := base64.StdEncoding.DecodeString(c.String(0))
+	if err != nil {
+		return nil, c.Throw("FormatException", "The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters.")
+	}
+	out := make([]any, len(b))
+	for i, ch := range b {
+		out[i] = int(ch)
+	}
+	return out, nil
 }

@@ -1,10 +1,7 @@
 package interp
 
 import (
-	"encoding/base64"
 	"errors"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -210,15 +207,20 @@ func (f *frame) staticMethod(obj any, name string, args []any) (any, error) {
 		}
 		return newException(t.name, msg), nil
 	}
+	typeName := fullTypeName(object.ToString(obj))
 	if dt := namedType(t.name); dt != nil && t.name != "" {
+		typeName = dt.Name
 		if m := dt.Static[lname]; m != nil {
-			if r, err := m(&MethodCall{Name: name, Args: args, f: f}); !errors.Is(err, ErrNoOverload) {
-				return r, err
+			r, err := m(&MethodCall{Name: name, Args: args, f: f})
+			if errors.Is(err, ErrNoOverload) {
+				// The method exists; no overload takes these arguments.
+				return nil, badArgCount(name, len(args))
 			}
+			return r, err
 		}
 	}
 	return nil, runtimeError("InvalidOperation", "RuntimeException", "MethodNotFound",
-		"Method invocation failed because [%s] does not contain a method named '%s'.", fullTypeName(object.ToString(obj)), name)
+		"Method invocation failed because [%s] does not contain a method named '%s'.", typeName, name)
 }
 
 func castCall(v any, err error) (any, error) {
@@ -240,126 +242,6 @@ func parseExact(s, format string) (any, error) {
 			"Exception calling \"ParseExact\" with \"3\" argument(s): \"String was not recognized as a valid DateTime.\"")
 	}
 	return t, nil
-}
-
-// convertMethod implements System.Convert's common static methods:
-// ToInt32/ToInt64/ToByte (with an optional base 2, 8, 10 or 16),
-// ToString (with an optional base), ToDouble, ToBoolean, ToDateTime,
-// ToChar, ToBase64String and FromBase64String.
-func convertMethod(lname, name string, args []any) (any, bool, error) {
-	if len(args) == 0 {
-		return nil, false, nil
-	}
-	fail := func(msg string) error {
-		return runtimeError("NotSpecified", "MethodInvocationException", "FormatException",
-			"Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", name, len(args), msg)
-	}
-	base := 10
-	if len(args) == 2 && lname != "tostring" || len(args) == 2 && object.IsNumber(args[1]) {
-		b, err := object.ToInt(args[1])
-		if err != nil || (b != 2 && b != 8 && b != 10 && b != 16) {
-			return nil, true, runtimeError("NotSpecified", "MethodInvocationException", "ArgumentException",
-				"Exception calling \"%s\" with \"2\" argument(s): \"Invalid Base.\"", name)
-		}
-		base = b
-	}
-	switch lname {
-	case "toint32", "toint64", "toint16", "tobyte", "touint32", "touint64":
-		if str, ok := args[0].(string); ok && base != 10 {
-			t := strings.TrimSpace(str)
-			if base == 16 {
-				t = strings.TrimPrefix(strings.TrimPrefix(t, "0x"), "0X")
-			}
-			n, err := strconv.ParseUint(t, base, 64)
-			if err != nil {
-				return nil, true, fail("Could not find any recognizable digits.")
-			}
-			if lname == "toint32" {
-				return int(int32(uint32(n))), true, nil
-			}
-			if lname == "toint64" {
-				return int64(n), true, nil
-			}
-			return int(n), true, nil
-		}
-		f, err := object.ToFloat(args[0])
-		if err != nil {
-			return nil, true, fail("Input string was not in a correct format.")
-		}
-		// Convert rounds half to even, as [int] does.
-		n := int(math.RoundToEven(f))
-		if lname == "toint64" {
-			return int64(n), true, nil
-		}
-		return n, true, nil
-	case "tostring":
-		if base != 10 {
-			n, err := object.ToInt64(args[0])
-			if err != nil {
-				return nil, true, fail("Input string was not in a correct format.")
-			}
-			if n < 0 {
-				return strconv.FormatUint(uint64(uint32(int32(n))), base), true, nil
-			}
-			return strconv.FormatInt(n, base), true, nil
-		}
-		return object.ToString(args[0]), true, nil
-	case "todouble", "todecimal", "tosingle":
-		if lname == "todecimal" {
-			d, err := object.ToDecimal(args[0])
-			if err != nil {
-				return nil, true, fail("Input string was not in a correct format.")
-			}
-			return d, true, nil
-		}
-		f, err := object.ToFloat(args[0])
-		if err != nil {
-			return nil, true, fail("Input string was not in a correct format.")
-		}
-		return f, true, nil
-	case "toboolean":
-		if str, ok := args[0].(string); ok {
-			switch strings.ToLower(strings.TrimSpace(str)) {
-			case "true":
-				return true, true, nil
-			case "false":
-				return false, true, nil
-			}
-			return nil, true, fail("String was not recognized as a valid Boolean.")
-		}
-		return object.ToBool(args[0]), true, nil
-	case "todatetime":
-		v, err := object.Convert(args[0], "datetime")
-		if err != nil {
-			return nil, true, fail("String was not recognized as a valid DateTime.")
-		}
-		return v, true, nil
-	case "tochar":
-		v, err := object.Convert(args[0], "char")
-		return v, true, err
-	case "tobase64string":
-		b, ok := args[0].([]byte)
-		if !ok {
-			list := object.ToList(args[0])
-			b = make([]byte, len(list))
-			for i, e := range list {
-				n, _ := object.ToInt(e)
-				b[i] = byte(n)
-			}
-		}
-		return base64.StdEncoding.EncodeToString(b), true, nil
-	case "frombase64string":
-		b, err := base64.StdEncoding.DecodeString(object.ToString(args[0]))
-		if err != nil {
-			return nil, true, fail("The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters.")
-		}
-		out := make([]any, len(b))
-		for i, c := range b {
-			out[i] = int(c)
-		}
-		return out, true, nil
-	}
-	return nil, false, nil
 }
 
 // decimalMath is the [math] methods' System.Decimal overloads, which .NET
