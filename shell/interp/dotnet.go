@@ -56,8 +56,9 @@ type DotNetType struct {
 	// System.Text.RegularExpressions.Regex. The name without "System."
 	// is always accepted.
 	Aliases []string
-	// GoType is the Go type whose values have the instance members; nil
-	// for a type with static members only, like System.Math.
+	// GoType is the Go type whose values have the instance members, the
+	// values' exact dynamic type (a pointer type for pointers); nil for a
+	// type with static members only, like System.Math.
 	GoType reflect.Type
 
 	Methods    Methods    // instance methods: $v.Name(args)
@@ -215,6 +216,10 @@ func RegisterType(t *DotNetType) {
 	if t.GoType != nil {
 		cur.GoType = t.GoType
 		dotnet.byGo[t.GoType] = cur
+		// Types the object package knows (string, []any ...) keep the
+		// name it gives them; others are named as registered everywhere:
+		// GetType(), Get-Member, format views.
+		object.RegisterTypeName(t.GoType, t.Name)
 	}
 	cur.Aliases = append(cur.Aliases, t.Aliases...)
 	cur.Methods = mergeMethods(cur.Methods, t.Methods)
@@ -300,13 +305,3 @@ func registeredProperty(v any, lname string) (any, bool) {
 }
 
 func (t *DotNetType) String() string { return fmt.Sprintf("[%s]", t.Name) }
-
-// goTypeName is the name object.TypeName falls back to for a Go type it
-// does not know.
-func goTypeName(v any) string {
-	t := reflect.TypeOf(v)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.String()
-}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"exsh/shell/interp"
+	"exsh/shell/object"
 )
 
 // quota stands for a value type another package hands to the shell, such
@@ -126,6 +127,10 @@ func TestRegisteredMembers(t *testing.T) {
 }
 
 func TestMembers(t *testing.T) {
+	// Formatting and Get-Member name the value as registered too.
+	if got := object.TypeName(quota(1)); got != "Contoso.Data.Quota" {
+		t.Errorf("object.TypeName = %q", got)
+	}
 	var got []string
 	for _, m := range interp.Members(quota(1)) {
 		got = append(got, m.Name+"="+m.MemberType+":"+m.Definition)

@@ -74,12 +74,7 @@ func typeNameOf(v any) string {
 		}
 		return x.TypeName()
 	}
-	n := object.TypeName(v)
-	if t := instanceType(v); t != nil && n == goTypeName(v) {
-		// A type the object package does not know: its registered name.
-		return t.Name
-	}
-	return n
+	return object.TypeName(v)
 }
 
 func methodNotFound(v any, name string) *ErrorRecord {
