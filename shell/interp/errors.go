@@ -58,9 +58,6 @@ type ErrorRecord struct {
 	invocation string
 	// noPosition leaves the "At line:" lines off.
 	noPosition bool
-	// remote marks an error a Remote command raised: it shows as a remote
-	// session shows it.
-	remote bool
 	// inner is the short type name of a wrapped exception, which a typed
 	// catch also matches (DivideByZeroException inside a RuntimeException).
 	inner string

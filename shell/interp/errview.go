@@ -46,14 +46,6 @@ func recordFor(err error, info *CmdletInfo) *ErrorRecord {
 	return rec
 }
 
-// raisedBy notes that info itself raised rec (not its binding): an error
-// of a Remote command shows in the remote shape.
-func raisedBy(rec *ErrorRecord, info *CmdletInfo) {
-	if info.Remote && rec.Activity == info.Name {
-		rec.remote = true
-	}
-}
-
 // commandClass is the class name FullyQualifiedErrorId uses for a command.
 func commandClass(info *CmdletInfo) string {
 	if info.ClassName != "" {
@@ -125,9 +117,9 @@ func (f *frame) display(rec *ErrorRecord) {
 //	    + CategoryInfo          : ObjectNotFound: (Get-Foo:String) [], CommandNotFoundException
 //	    + FullyQualifiedErrorId : CommandNotFoundException
 //
-// An error from a command that ran in a remote session (a Remote command,
-// or a record with a ComputerName) has no invocation of the local script:
-// no "Command :" prefix and no position, and its origin last:
+// An error that came from a remote session (a record with a ComputerName,
+// PowerShell's OriginInfo) has no invocation of the local script: no
+// "Command :" prefix and no position, and its origin last:
 //
 //	The operation couldn't be performed because object 'Nope' couldn't be found on 'EX01.contoso.com'.
 //	    + CategoryInfo          : NotSpecified: (:) [Get-ReceiveConnector], ManagementObjectNotFoundException
@@ -135,7 +127,7 @@ func (f *frame) display(rec *ErrorRecord) {
 //	    + PSComputerName        : ex01.contoso.com
 func FormatError(rec *ErrorRecord) string {
 	var b strings.Builder
-	remote := rec.remote || rec.ComputerName != ""
+	remote := rec.ComputerName != ""
 	prefix := rec.invocation
 	if prefix == "" && !rec.noActivity {
 		prefix = rec.Activity

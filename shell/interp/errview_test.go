@@ -31,8 +31,9 @@ func TestFormatParseErrorUnderline(t *testing.T) {
 	}
 }
 
-// A Remote command's own errors show as a remote session shows them; its
-// binding errors, and every local command's errors, keep the local shape.
+// Errors from the remote session (with a computer name) show as a remote
+// session shows them; a Remote command's binding errors and other local
+// errors, and every local command's, keep the local shape.
 func TestRemoteErrorView(t *testing.T) {
 	remote := &CmdletInfo{
 		Name:   "Get-Widget",
@@ -56,10 +57,8 @@ func TestRemoteErrorView(t *testing.T) {
 			"    + CategoryInfo          : NotSpecified: (:) [Get-Widget], ManagementObjectNotFoundException\n" +
 			"    + FullyQualifiedErrorId : NotFound,Contoso.GetWidget\n" +
 			"    + PSComputerName        : srv01.contoso.com\n"},
-		// Without a computer name, still no local position.
-		{"Get-Widget bare", "Widget 'bare' wasn't found.\n" +
-			"    + CategoryInfo          : NotSpecified: (:) [Get-Widget], ManagementObjectNotFoundException\n" +
-			"    + FullyQualifiedErrorId : NotFound,Contoso.GetWidget\n"},
+		// Without a computer name the error came from the local proxy.
+		{"Get-Widget bare", "Get-Widget : Widget 'bare' wasn't found.\nAt line:1 char:1\n"},
 		{"Get-Widget -Nope 1", "Get-Widget : A parameter cannot be found that matches parameter name 'Nope'.\n" +
 			"At line:1 char:12\n"},
 		{"Get-Local", "Get-Local : It failed.\nAt line:1 char:1\n+ Get-Local\n+ ~~~~~~~~~\n"},

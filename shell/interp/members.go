@@ -202,7 +202,7 @@ func errorMember(r *ErrorRecord, name string) any {
 }
 
 func positionMessage(r *ErrorRecord) string {
-	if r.Line == 0 || r.remote || r.ComputerName != "" {
+	if r.Line == 0 || r.ComputerName != "" {
 		return ""
 	}
 	full := FormatError(&ErrorRecord{Line: r.Line, Col: r.Col, LineText: r.LineText, PosLength: r.PosLength, File: r.File, noActivity: true})

@@ -529,7 +529,6 @@ func (st *stage) terminate(err error) error {
 		return &flow{kind: "exit", code: ee.Code}
 	}
 	rec := recordFor(err, st.info)
-	raisedBy(rec, st.info)
 	st.f.position(rec, st.rt.span)
 	st.p.failed = st
 	if st.rt.pendingStop == rec {

@@ -55,7 +55,6 @@ func (rt *cmdRuntime) WriteError(err error) {
 		return
 	}
 	rec := recordFor(err, rt.st.info)
-	raisedBy(rec, rt.st.info)
 	rt.f.position(rec, rt.span)
 	rt.writeRecord(rec)
 }
