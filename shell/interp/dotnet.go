@@ -28,7 +28,7 @@ import (
 //					if err := c.Need(0); err != nil {
 //						return nil, err
 //					}
-//					return uint64(c.This.(Size)) >> 20, nil
+//					return int64(c.This.(Size)) >> 20, nil
 //				},
 //			},
 //			Properties: interp.Properties{
@@ -117,8 +117,9 @@ type Properties map[string]func(v any) any
 // Method implements a .NET method. It returns the result (a [Void] for a
 // method returning void), or an error: use [MethodCall.Need] for a wrong
 // argument count and [MethodCall.Throw] for an exception the method
-// throws. Returning [ErrNoOverload] makes the call fall through to the
-// members every object has.
+// throws. Returning [ErrNoOverload] makes an instance call fall through to
+// the members every object has (ToString without a format, say); a static
+// call then reports that no overload takes the arguments.
 type Method func(c *MethodCall) (any, error)
 
 // Void is what a method declared void returns: a statement calling it
@@ -126,7 +127,7 @@ type Method func(c *MethodCall) (any, error)
 var Void any = voidResult{}
 
 // ErrNoOverload, returned by a [Method], means that this table entry does
-// not handle the call, so lookup goes on as if the member were absent.
+// not handle these arguments (see [Method]).
 var ErrNoOverload = errors.New("no overload handles the call")
 
 // MethodCall is one call of a [Method].
