@@ -177,11 +177,15 @@ func TestTaskErrors(t *testing.T) {
 		t.Errorf("%+v", e)
 	}
 	id := e.FullyQualifiedErrorId
-	if !strings.HasPrefix(id, "[Server=EX01,RequestId="+task.RequestID+",TimeStamp=5/11/2026 14:03:09] [FailureCategory=Cmdlet-ManagementObjectNotFoundException] ") ||
+	if !strings.HasPrefix(id, "[Server=EX01,RequestId="+task.RequestID+",TimeStamp=11/5/2026 2:03:09 PM] [FailureCategory=Cmdlet-ManagementObjectNotFoundException] ") ||
 		!strings.HasSuffix(id, ",Microsoft.Exchange.Management.RecipientTasks.GetMailbox") || !state.IsGuid(task.RequestID) {
 		t.Errorf("FullyQualifiedErrorId %s", id)
 	}
-	if e := task.TooLong("Name", 64, 70); e.Message != "Cannot validate argument on parameter 'Name'. The length of the property is too long. The maximum length is 64 and the length of the value provided is 70." {
+	// The error comes from the remote session to the server.
+	if e.ComputerName != "ex01.contoso.com" {
+		t.Errorf("ComputerName %q", e.ComputerName)
+	}
+	if e := task.TooLong("Name", 64, 70); e.ComputerName != "ex01.contoso.com" || e.Message != "Cannot validate argument on parameter 'Name'. The length of the property is too long. The maximum length is 64 and the length of the value provided is 70." {
 		t.Error(e.Message)
 	}
 	if got := NoChangeWarning(`EX01\Relay`); got != `The command completed successfully but no settings of 'EX01\Relay' have been modified.` {

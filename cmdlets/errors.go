@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"exsh/shell/interp"
+	"exsh/shell/object"
 	"exsh/state"
 )
 
@@ -60,7 +61,7 @@ func TaskClass(cmdlet string) string {
 // errors carry the server, a request id and a timestamp in their
 // FullyQualifiedErrorId:
 //
-//	[Server=EX01,RequestId=<guid>,TimeStamp=<d/M/yyyy HH:mm:ss>] [FailureCategory=Cmdlet-<Exception>] <hash>,<task class>
+//	[Server=EX01,RequestId=<guid>,TimeStamp=<M/d/yyyy h:mm:ss tt, UTC>] [FailureCategory=Cmdlet-<Exception>] <hash>,<task class>
 type Task struct {
 	Cmdlet    string // "Get-ReceiveConnector"
 	Site      Site
@@ -77,7 +78,13 @@ func NewTask(d *Deps, cmdlet string, site Site) *Task {
 // target is what the CategoryInfo line shows in its parentheses; Exchange
 // usually leaves it empty ("(:)").
 func (t *Task) Error(category, reason, target, msg string) *interp.ErrorRecord {
-	e := interp.NewError(category, reason, t.ErrorID(reason), target, "%s", msg)
+	return t.remote(interp.NewError(category, reason, t.ErrorID(reason), target, "%s", msg))
+}
+
+// remote marks e as raised in the remote session to the server, which
+// the error view shows as "+ PSComputerName : ex01.contoso.com".
+func (t *Task) remote(e *interp.ErrorRecord) *interp.ErrorRecord {
+	e.ComputerName = t.Site.ComputerName()
 	return e
 }
 
@@ -92,7 +99,7 @@ func (t *Task) ErrorID(reason string) string {
 	h := fnv.New32a()
 	h.Write([]byte(class + "/" + reason))
 	return fmt.Sprintf("[Server=%s,RequestId=%s,TimeStamp=%s] [FailureCategory=Cmdlet-%s] %08X,%s",
-		t.Site.Server, t.RequestID, t.Now.UTC().Format("2/1/2006 15:04:05"), reason, h.Sum32(), class)
+		t.Site.Server, t.RequestID, object.FormatDate(t.Now.UTC(), "G"), reason, h.Sum32(), class)
 }
 
 // NotFound is Exchange's error for an identity that matches nothing:
@@ -143,7 +150,7 @@ func (t *Task) ParameterValidation(param, detail string) *interp.ErrorRecord {
 	e := interp.NewError(CategoryInvalidData, "ParameterBindingValidationException",
 		"ParameterArgumentValidationError,"+t.Cmdlet, "",
 		"Cannot validate argument on parameter '%s'. %s", param, detail)
-	return e
+	return t.remote(e)
 }
 
 // OutOfRange is ParameterValidation's text for a number outside its range.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 	"exsh/state"
 )
 
@@ -140,79 +141,11 @@ func splitDN(s string) []string {
 }
 
 // HasWildcard reports whether an identity is a PowerShell wildcard pattern.
-func HasWildcard(s string) bool { return strings.ContainsAny(s, "*?[") }
+func HasWildcard(s string) bool { return wildcard.HasWildcard(s) }
 
-// Like reports whether s matches the PowerShell wildcard pattern (case-
-// insensitive): * any run, ? one character, [abc] and [a-z] sets, ` escapes.
-func Like(pattern, s string) bool {
-	return like([]rune(strings.ToLower(pattern)), []rune(strings.ToLower(s)))
-}
-
-func like(p, s []rune) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
-			}
-			if len(p) == 0 {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if like(p, s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		case '[':
-			end := -1
-			for i := 1; i < len(p); i++ {
-				if p[i] == ']' {
-					end = i
-					break
-				}
-			}
-			if end < 0 || len(s) == 0 {
-				if len(s) == 0 || s[0] != '[' {
-					return false
-				}
-				p, s = p[1:], s[1:]
-				continue
-			}
-			set, c, ok := p[1:end], s[0], false
-			for i := 0; i < len(set); i++ {
-				if i+2 < len(set) && set[i+1] == '-' {
-					if set[i] <= c && c <= set[i+2] {
-						ok = true
-					}
-					i += 2
-				} else if set[i] == c {
-					ok = true
-				}
-			}
-			if !ok {
-				return false
-			}
-			p, s = p[end+1:], s[1:]
-		case '`':
-			if len(p) > 1 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if len(s) == 0 || s[0] != p[0] {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		}
-	}
-	return len(s) == 0
-}
+// Like reports whether s matches the PowerShell wildcard pattern, case-
+// insensitively (see package wildcard); an invalid pattern matches nothing.
+func Like(pattern, s string) bool { return wildcard.Match(pattern, s) }
 
 // MatchName reports whether name matches an identity given as a plain name
 // or a wildcard pattern, case-insensitively.

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 )
 
 func (n *andNode) match(get Getter) bool { return n.l.match(get) && n.r.match(get) }
@@ -300,87 +301,6 @@ func ParseQuantity(s string) (float64, bool) {
 	return f * mult, true
 }
 
-// Wildcard matches s against a -like pattern case-insensitively: '*' is any
-// run of characters, '?' any one character, "[abc]" and "[a-z]" a set, and
-// a backtick escapes the next character.
-func Wildcard(pattern, s string) bool {
-	p := []rune(strings.ToLower(pattern))
-	t := []rune(strings.ToLower(s))
-	// Iterative matcher with one backtrack point for '*'.
-	pi, ti := 0, 0
-	starP, starT := -1, 0
-	for ti < len(t) {
-		if pi < len(p) {
-			switch p[pi] {
-			case '*':
-				starP, starT = pi, ti
-				pi++
-				continue
-			case '?':
-				pi++
-				ti++
-				continue
-			case '[':
-				if end, ok := matchSet(p, pi, t[ti]); end > 0 {
-					if ok {
-						pi = end
-						ti++
-						continue
-					}
-				} else if t[ti] == '[' {
-					pi++
-					ti++
-					continue
-				}
-			case '`':
-				if pi+1 < len(p) && p[pi+1] == t[ti] {
-					pi += 2
-					ti++
-					continue
-				}
-			default:
-				if p[pi] == t[ti] {
-					pi++
-					ti++
-					continue
-				}
-			}
-		}
-		if starP >= 0 {
-			starT++
-			pi, ti = starP+1, starT
-			continue
-		}
-		return false
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
-
-// matchSet matches r against the set that starts at p[i] == '['. It returns
-// the index after the closing ']' (0 when there is none) and whether r is in
-// the set.
-func matchSet(p []rune, i int, r rune) (int, bool) {
-	j := i + 1
-	in := false
-	for j < len(p) && p[j] != ']' {
-		lo := p[j]
-		if j+2 < len(p) && p[j+1] == '-' && p[j+2] != ']' {
-			if lo <= r && r <= p[j+2] {
-				in = true
-			}
-			j += 3
-			continue
-		}
-		if lo == r {
-			in = true
-		}
-		j++
-	}
-	if j >= len(p) {
-		return 0, false
-	}
-	return j + 1, in
-}
+// Wildcard matches s against a -like pattern case-insensitively, with
+// PowerShell's wildcard rules (see package wildcard).
+func Wildcard(pattern, s string) bool { return wildcard.Match(pattern, s) }

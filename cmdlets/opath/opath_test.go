@@ -223,7 +223,10 @@ func TestWildcard(t *testing.T) {
 		{"*", "", true}, {"*", "abc", true}, {"a*c", "abbbc", true}, {"a*c", "abbb", false},
 		{"?b?", "abc", true}, {"?b?", "ab", false}, {"*@contoso.com", "Chris@Contoso.com", true},
 		{"[a-c]x", "bx", true}, {"[a-c]x", "dx", false}, {"a`*", "a*", true}, {"a`*", "ab", false},
-		{"[", "[", true}, {"**a", "a", true},
+		{"**a", "a", true},
+		// An unclosed [ is an invalid pattern, as in PowerShell: it
+		// matches nothing, itself included; `[ is a literal bracket.
+		{"[", "[", false}, {"`[", "[", true},
 	}
 	for _, tt := range tests {
 		if got := Wildcard(tt.p, tt.s); got != tt.want {

@@ -34,9 +34,7 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		out = append(out, group...)
 	}
 	for _, c := range out {
-		if c.Module == "" {
-			c.Module = cmdlets.Module
-		}
+		cmdlets.Exchange(c)
 		for _, p := range c.Params {
 			if p.TypeName != "" {
 				continue

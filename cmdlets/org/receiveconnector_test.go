@@ -69,7 +69,7 @@ func TestGetReceiveConnectorNotFound(t *testing.T) {
 		t.Errorf("category %s reason %s", rec.Category, rec.Reason)
 	}
 	if !strings.HasPrefix(rec.FullyQualifiedErrorId, "[Server=EX01,RequestId=") ||
-		!strings.Contains(rec.FullyQualifiedErrorId, ",TimeStamp=4/3/2026 10:20:30] [FailureCategory=Cmdlet-ManagementObjectNotFoundException] ") ||
+		!strings.Contains(rec.FullyQualifiedErrorId, ",TimeStamp=3/4/2026 10:20:30 AM] [FailureCategory=Cmdlet-ManagementObjectNotFoundException] ") ||
 		!strings.HasSuffix(rec.FullyQualifiedErrorId, ",Microsoft.Exchange.Management.SystemConfigurationTasks.GetReceiveConnector") {
 		t.Errorf("FullyQualifiedErrorId %s", rec.FullyQualifiedErrorId)
 	}

@@ -40,9 +40,7 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	}
 	out = append(out, messageCmdlets(d)...)
 	for _, c := range out {
-		if c.Module == "" {
-			c.Module = cmdlets.Module
-		}
+		cmdlets.Exchange(c)
 	}
 	return out
 }

@@ -24,64 +24,6 @@ type member struct {
 	name, kind, definition string
 }
 
-// commonMethods are System.Object's methods, which every object has.
-var commonMethods = []member{
-	{"Equals", "Method", "bool Equals(System.Object obj)"},
-	{"GetHashCode", "Method", "int GetHashCode()"},
-	{"GetType", "Method", "type GetType()"},
-	{"ToString", "Method", "string ToString()"},
-}
-
-var stringMethods = []member{
-	{"Clone", "Method", "System.Object Clone()"},
-	{"CompareTo", "Method", "int CompareTo(System.Object value), int CompareTo(string strB)"},
-	{"Contains", "Method", "bool Contains(string value)"},
-	{"EndsWith", "Method", "bool EndsWith(string value), bool EndsWith(string value, System.StringComparison comparisonType)"},
-	{"IndexOf", "Method", "int IndexOf(char value), int IndexOf(string value), int IndexOf(string value, int startIndex)"},
-	{"Insert", "Method", "string Insert(int startIndex, string value)"},
-	{"LastIndexOf", "Method", "int LastIndexOf(char value), int LastIndexOf(string value)"},
-	{"PadLeft", "Method", "string PadLeft(int totalWidth), string PadLeft(int totalWidth, char paddingChar)"},
-	{"PadRight", "Method", "string PadRight(int totalWidth), string PadRight(int totalWidth, char paddingChar)"},
-	{"Remove", "Method", "string Remove(int startIndex, int count), string Remove(int startIndex)"},
-	{"Replace", "Method", "string Replace(char oldChar, char newChar), string Replace(string oldValue, string newValue)"},
-	{"Split", "Method", "string[] Split(Params char[] separator), string[] Split(char[] separator, int count)"},
-	{"StartsWith", "Method", "bool StartsWith(string value), bool StartsWith(string value, System.StringComparison comparisonType)"},
-	{"Substring", "Method", "string Substring(int startIndex), string Substring(int startIndex, int length)"},
-	{"ToCharArray", "Method", "char[] ToCharArray()"},
-	{"ToLower", "Method", "string ToLower()"},
-	{"ToUpper", "Method", "string ToUpper()"},
-	{"Trim", "Method", "string Trim(Params char[] trimChars), string Trim()"},
-	{"TrimEnd", "Method", "string TrimEnd(Params char[] trimChars)"},
-	{"TrimStart", "Method", "string TrimStart(Params char[] trimChars)"},
-	{"Chars", "ParameterizedProperty", "char Chars(int index) {get;}"},
-	{"Length", "Property", "int Length {get;}"},
-}
-
-var dateMethods = []member{
-	{"Add", "Method", "datetime Add(timespan value)"},
-	{"AddDays", "Method", "datetime AddDays(double value)"},
-	{"AddHours", "Method", "datetime AddHours(double value)"},
-	{"AddMilliseconds", "Method", "datetime AddMilliseconds(double value)"},
-	{"AddMinutes", "Method", "datetime AddMinutes(double value)"},
-	{"AddMonths", "Method", "datetime AddMonths(int months)"},
-	{"AddSeconds", "Method", "datetime AddSeconds(double value)"},
-	{"AddYears", "Method", "datetime AddYears(int value)"},
-	{"Subtract", "Method", "timespan Subtract(datetime value), datetime Subtract(timespan value)"},
-	{"ToLocalTime", "Method", "datetime ToLocalTime()"},
-	{"ToLongDateString", "Method", "string ToLongDateString()"},
-	{"ToShortDateString", "Method", "string ToShortDateString()"},
-	{"ToUniversalTime", "Method", "datetime ToUniversalTime()"},
-}
-
-var hashtableMethods = []member{
-	{"Add", "Method", "void Add(System.Object key, System.Object value)"},
-	{"Clear", "Method", "void Clear()"},
-	{"Contains", "Method", "bool Contains(System.Object key)"},
-	{"ContainsKey", "Method", "bool ContainsKey(System.Object key)"},
-	{"ContainsValue", "Method", "bool ContainsValue(System.Object value)"},
-	{"Remove", "Method", "void Remove(System.Object key)"},
-}
-
 // shortType is the type name Get-Member writes in definitions.
 func shortType(v any) string {
 	if v == nil {
@@ -137,10 +79,16 @@ func genericName(n string) string {
 }
 
 func membersOf(v any) []member {
-	ms := append([]member(nil), commonMethods...)
+	// The .NET members come from the shell's type registry, with the
+	// definitions it documents.
+	var ms []member
+	listed := map[string]bool{}
+	for _, d := range interp.Members(v) {
+		ms = append(ms, member{d.Name, d.MemberType, d.Definition})
+		listed[strings.ToLower(d.Name)] = true
+	}
 	switch x := v.(type) {
-	case string:
-		ms = append(ms, stringMethods...)
+	case string, *object.Hashtable:
 	case *object.PSObject:
 		note := x.Base == nil
 		access := "{get;set;}"
@@ -166,15 +114,11 @@ func membersOf(v any) []member {
 				ms = append(ms, member{p.Name, "Property", shortType(p.Value) + " " + p.Name + " " + access})
 			}
 		}
-	case *object.Hashtable:
-		ms = append(ms, hashtableMethods...)
-		ms = append(ms, member{"Count", "Property", "int Count {get;}"}, member{"Keys", "Property", "System.Collections.ICollection Keys {get;}"},
-			member{"Values", "Property", "System.Collections.ICollection Values {get;}"})
 	default:
-		if _, ok := v.(interface{ Year() int }); ok {
-			ms = append(ms, dateMethods...)
-		}
 		for _, n := range format.PropertyNames(v) {
+			if listed[strings.ToLower(n)] {
+				continue
+			}
 			val, _ := format.Member(v, n)
 			ms = append(ms, member{n, "Property", shortType(val) + " " + n + " {get;}"})
 		}

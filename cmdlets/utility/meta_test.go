@@ -1,8 +1,10 @@
 package utility
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"exsh/shell/interp"
 	"exsh/shell/object"
@@ -15,6 +17,33 @@ func TestGetMember(t *testing.T) {
 	out = mustInvoke(t, rt, "Get-Member", map[string]any{"MemberType": []any{"Property"}, "Name": []any{"L*"}}, "text")
 	if got := showAll(out); got != "@{TypeName=System.String; Name=Length; MemberType=Property; Definition=int Length {get;}}" {
 		t.Errorf("filtered: %s", got)
+	}
+}
+
+// Get-Member lists the .NET members the shell's type registry defines,
+// System.Object's first by kind and name, then the properties.
+func TestGetMemberRegisteredTypes(t *testing.T) {
+	tests := []struct {
+		input any
+		want  []string // Name=MemberType rows expected, in order
+	}{
+		{object.NewHashtable(), []string{"Add=Method", "Clear=Method", "Contains=Method", "ContainsKey=Method", "ContainsValue=Method",
+			"Equals=Method", "GetHashCode=Method", "GetType=Method", "Remove=Method", "ToString=Method",
+			"Count=Property", "Keys=Property", "Values=Property"}},
+		{time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC), []string{"Add=Method", "AddDays=Method"}},
+	}
+	for _, tt := range tests {
+		rt := newRT()
+		var got []string
+		for _, o := range mustInvoke(t, rt, "Get-Member", nil, tt.input) {
+			p := o.(*object.PSObject)
+			n, _ := p.Get("Name")
+			k, _ := p.Get("MemberType")
+			got = append(got, fmt.Sprintf("%v=%v", n, k))
+		}
+		if !strings.HasPrefix(strings.Join(got, " "), strings.Join(tt.want, " ")) {
+			t.Errorf("Get-Member %T:\n%v\nwant it to start with\n%v", tt.input, got, tt.want)
+		}
 	}
 }
 

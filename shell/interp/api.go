@@ -154,6 +154,14 @@ type CmdletInfo struct {
 	// Empty means derived: Microsoft.PowerShell.* modules give
 	// "Microsoft.PowerShell.Commands.<VerbNoun>Command", others the name.
 	ClassName string
+	// Remote marks a command that runs in a remote session, as the
+	// Exchange Management Shell's Exchange cmdlets do (implicit remoting
+	// to the server): Get-Command lists it as a Function, the proxy that
+	// remoting creates, and the errors it raises in that session carry
+	// the computer's name (ErrorRecord.ComputerName), which makes them
+	// show as a remote session shows them. Errors of the local proxy
+	// (binding a parameter, reaching the server) keep the local shape.
+	Remote bool
 
 	// Begin runs once before the first input; may be nil.
 	Begin func(c *Call) error

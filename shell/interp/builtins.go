@@ -7,6 +7,7 @@ import (
 
 	"exsh/shell/object"
 	"exsh/shell/syntax"
+	"exsh/shell/wildcard"
 )
 
 const utilityModule = "Microsoft.PowerShell.Utility"
@@ -336,12 +337,12 @@ func getVariableCmd() *CmdletInfo {
 				return c.WriteObject(variableObject(name, v))
 			}
 			for _, pattern := range names {
-				if strings.ContainsAny(pattern, "*?[") {
+				if wildcard.HasWildcard(pattern) {
 					seen := map[string]bool{}
 					var list []*variable
 					for sc := rt.f.sc; sc != nil; sc = sc.parent {
 						for k, v := range sc.vars {
-							if !seen[k] && Like(v.name, pattern, false) {
+							if !seen[k] && wildcard.Match(pattern, v.name) {
 								seen[k] = true
 								list = append(list, v)
 							}
@@ -637,12 +638,45 @@ func forEachObjectCmd() *CmdletInfo {
 	}
 }
 
+// hasMethod reports whether v has a method name, without calling it: a
+// method of its .NET type or every object's, each element's for an array,
+// a script method of a custom object.
 func hasMethod(f *frame, v any, name string) bool {
-	_, err := f.callMethod(v, name, nil)
-	if rec, ok := err.(*ErrorRecord); ok && rec.FullyQualifiedErrorId == "MethodNotFound" {
-		return false
+	lname := strings.ToLower(name)
+	if t := instanceType(v); t != nil && t.Methods[lname] != nil {
+		return true
 	}
-	return true
+	if objectType.Methods[lname] != nil {
+		return true
+	}
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if !hasMethod(f, e, name) {
+				return false
+			}
+		}
+		return true
+	case *object.PSObject:
+		if _, ok := x.Base.(interface {
+			CallMethod(name string, args []any) (any, bool, error)
+		}); ok {
+			// An object that implements its methods in Go ($PSCmdlet)
+			// tells only when called.
+			_, err := f.callMethod(v, name, nil)
+			rec, isRec := err.(*ErrorRecord)
+			return !isRec || rec.FullyQualifiedErrorId != "MethodNotFound"
+		}
+		if p, ok := x.Get(name); ok {
+			if _, isSB := p.(*ScriptBlock); isSB {
+				return true
+			}
+		}
+		if x.Base != nil {
+			return hasMethod(f, x.Base, name)
+		}
+	}
+	return false
 }
 
 func nilBlock(v any) *ScriptBlock {

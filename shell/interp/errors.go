@@ -36,6 +36,10 @@ type ErrorRecord struct {
 	TargetObject any
 	// Exception is the underlying Go error, if any.
 	Exception error
+	// ComputerName is the computer a remote session ran the command on
+	// (OriginInfo.PSComputerName): the error view shows it on a
+	// "+ PSComputerName" line, in the remote shape (see [FormatError]).
+	ComputerName string
 
 	// Position of the failing command, filled by the interpreter.
 	File      string

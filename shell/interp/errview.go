@@ -116,18 +116,28 @@ func (f *frame) display(rec *ErrorRecord) {
 //	+ ~~~~~~~
 //	    + CategoryInfo          : ObjectNotFound: (Get-Foo:String) [], CommandNotFoundException
 //	    + FullyQualifiedErrorId : CommandNotFoundException
+//
+// An error that came from a remote session (a record with a ComputerName,
+// PowerShell's OriginInfo) has no invocation of the local script: no
+// "Command :" prefix and no position, and its origin last:
+//
+//	The operation couldn't be performed because object 'Nope' couldn't be found on 'EX01.contoso.com'.
+//	    + CategoryInfo          : NotSpecified: (:) [Get-ReceiveConnector], ManagementObjectNotFoundException
+//	    + FullyQualifiedErrorId : [Server=EX01,...] ...,Microsoft.Exchange.Management.SystemConfigurationTasks.GetReceiveConnector
+//	    + PSComputerName        : ex01.contoso.com
 func FormatError(rec *ErrorRecord) string {
 	var b strings.Builder
+	remote := rec.ComputerName != ""
 	prefix := rec.invocation
 	if prefix == "" && !rec.noActivity {
 		prefix = rec.Activity
 	}
-	if prefix != "" {
+	if prefix != "" && !remote {
 		b.WriteString(prefix + " : ")
 	}
 	b.WriteString(rec.Message)
 	b.WriteString("\n")
-	if rec.Line > 0 && !rec.noPosition {
+	if rec.Line > 0 && !rec.noPosition && !remote {
 		where := "line"
 		if rec.File != "" {
 			where = rec.File
@@ -142,6 +152,9 @@ func FormatError(rec *ErrorRecord) string {
 	}
 	b.WriteString("    + CategoryInfo          : " + rec.categoryLine() + "\n")
 	b.WriteString("    + FullyQualifiedErrorId : " + rec.fullID() + "\n")
+	if rec.ComputerName != "" {
+		b.WriteString("    + PSComputerName        : " + rec.ComputerName + "\n")
+	}
 	return b.String()
 }
 

@@ -166,6 +166,12 @@ func (f *frame) runStmt(st syntax.Stmt) error {
 	serial := f.s.errSerial
 	err := f.stmt(st)
 	if _, isFlow := err.(*flow); !isFlow {
+		if _, isTry := st.(*syntax.TryStmt); isTry && err == nil {
+			// A try statement that ends normally leaves $? as the last
+			// statement it ran set it: a catch that handled the error
+			// and succeeded makes it $true.
+			return nil
+		}
 		f.s.lastOK = err == nil && f.s.errSerial == serial
 	}
 	return err
@@ -446,7 +452,7 @@ func (f *frame) switchMatch(pat syntax.Expr, item any, regex, wildcard, cs bool)
 		}
 		return ok, err
 	case wildcard:
-		return Like(object.ToString(item), object.ToString(p), cs), nil
+		return like(object.ToString(item), object.ToString(p), cs)
 	}
 	if item == nil {
 		return p == nil, nil
@@ -474,6 +480,7 @@ func (f *frame) try(st *syntax.TryStmt) error {
 			f.addError(rec)
 			old, had := f.sc.vars["_"]
 			f.sc.set("_", rec)
+			f.s.lastOK = true
 			err = f.runStmts(c.Body.Stmts)
 			if had {
 				f.sc.vars["_"] = old

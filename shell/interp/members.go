@@ -3,11 +3,9 @@ package interp
 import (
 	"fmt"
 	"math"
-	"net/netip"
 	"reflect"
 	"regexp"
 	"strings"
-	"time"
 
 	"exsh/shell/object"
 )
@@ -52,6 +50,9 @@ func getMember(v any, name string) any {
 			return 1
 		}
 		if x.Base != nil {
+			if val, ok := registeredProperty(x.Base, lname); ok {
+				return val
+			}
 			if val, ok := reflectField(x.Base, name); ok {
 				return val
 			}
@@ -80,52 +81,17 @@ func getMember(v any, name string) any {
 			}
 		}
 		return unwrapList(out)
-	case string:
-		switch lname {
-		case "length":
-			return len([]rune(x))
-		case "count":
-			return 1
-		}
-		return nil
-	case time.Time:
-		return dateMember(x, lname)
-	case time.Duration:
-		return timeSpanMember(x, lname)
 	case *ErrorRecord:
 		return errorMember(x, lname)
 	case errorList:
 		return getMember([]any(x), name)
-	case typeValue:
-		switch lname {
-		case "name":
-			n := fullTypeName(x.name)
-			return n[strings.LastIndexByte(n, '.')+1:]
-		case "fullname":
-			return fullTypeName(x.name)
-		}
-		return nil
-	case netip.Addr:
-		switch lname {
-		case "addressfamily":
-			if x.Is4() {
-				return "InterNetwork"
-			}
-			return "InterNetworkV6"
-		case "ipaddresstostring":
-			return x.String()
-		}
-		return nil
-	case *ScriptBlock:
-		if lname == "ast" {
-			return x.text
-		}
-		return nil
 	case *SecureString:
-		if lname == "length" {
-			return len([]rune(x.Plain))
-		}
-		return nil
+		// Only its .NET members: the plain text stays hidden.
+		val, _ := registeredProperty(x, lname)
+		return val
+	}
+	if val, ok := registeredProperty(v, lname); ok {
+		return val
 	}
 	if lname == "count" || lname == "length" {
 		if object.IsArray(v) {
@@ -184,83 +150,6 @@ func psObjectView(o *object.PSObject) *object.PSObject {
 	return v
 }
 
-func dateMember(t time.Time, name string) any {
-	switch name {
-	case "year":
-		return t.Year()
-	case "month":
-		return int(t.Month())
-	case "day":
-		return t.Day()
-	case "hour":
-		return t.Hour()
-	case "minute":
-		return t.Minute()
-	case "second":
-		return t.Second()
-	case "millisecond":
-		return t.Nanosecond() / 1e6
-	case "dayofweek":
-		return dayOfWeek(t.Weekday())
-	case "dayofyear":
-		return t.YearDay()
-	case "date":
-		y, m, d := t.Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-	case "timeofday":
-		y, m, d := t.Date()
-		return t.Sub(time.Date(y, m, d, 0, 0, 0, 0, t.Location()))
-	case "ticks":
-		return int(t.Sub(time.Date(1, 1, 1, 0, 0, 0, 0, t.Location())) / 100)
-	case "kind":
-		if t.Location() == time.UTC {
-			return "Utc"
-		}
-		return "Local"
-	case "datetime":
-		return object.FormatDate(t, "dddd, MMMM d, yyyy h:mm:ss tt")
-	}
-	return nil
-}
-
-// dayOfWeek is System.DayOfWeek: prints as its name, compares as a string.
-type dayOfWeek time.Weekday
-
-func (d dayOfWeek) String() string { return time.Weekday(d).String() }
-
-// EnumType names the .NET enum; the formatter right-aligns enums in
-// generated tables.
-func (dayOfWeek) EnumType() string { return "System.DayOfWeek" }
-
-func timeSpanMember(d time.Duration, name string) any {
-	ticks := int64(d / 100)
-	switch name {
-	case "days":
-		return int(ticks / 864_000_000_000)
-	case "hours":
-		return int(ticks / 36_000_000_000 % 24)
-	case "minutes":
-		return int(ticks / 600_000_000 % 60)
-	case "seconds":
-		return int(ticks / 10_000_000 % 60)
-	case "milliseconds":
-		return int(ticks / 10_000 % 1000)
-	case "ticks":
-		return int(ticks)
-	case "totaldays":
-		return d.Hours() / 24
-	case "totalhours":
-		return d.Hours()
-	case "totalminutes":
-		return d.Minutes()
-	case "totalseconds":
-		return d.Seconds()
-	case "totalmilliseconds":
-		return float64(ticks) / 10_000
-	}
-	return nil
-}
-
 // errorMember exposes an error record's properties as PowerShell's
 // ErrorRecord does.
 func errorMember(r *ErrorRecord, name string) any {
@@ -296,6 +185,14 @@ func errorMember(r *ErrorRecord, name string) any {
 		ii.Add("MyCommand", r.Activity).Add("ScriptLineNumber", r.Line).Add("OffsetInLine", r.Col).
 			Add("Line", r.LineText).Add("ScriptName", r.File).Add("PositionMessage", strings.TrimSuffix(positionMessage(r), "\n"))
 		return ii
+	case "origininfo":
+		if r.ComputerName == "" {
+			return nil
+		}
+		oi := object.New("System.Management.Automation.Remoting.OriginInfo")
+		oi.Base = r.ComputerName
+		oi.Add("PSComputerName", r.ComputerName)
+		return oi
 	case "scriptstacktrace":
 		return fmt.Sprintf("at <ScriptBlock>, <No file>: line %d", r.Line)
 	case "message":
@@ -305,7 +202,7 @@ func errorMember(r *ErrorRecord, name string) any {
 }
 
 func positionMessage(r *ErrorRecord) string {
-	if r.Line == 0 {
+	if r.Line == 0 || r.ComputerName != "" {
 		return ""
 	}
 	full := FormatError(&ErrorRecord{Line: r.Line, Col: r.Col, LineText: r.LineText, PosLength: r.PosLength, File: r.File, noActivity: true})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 )
 
 // runtimeError is a statement-terminating error raised by an operator or a
@@ -394,53 +395,14 @@ func compileRegex(pattern string, cs bool) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// WildcardToRegex converts a PowerShell wildcard pattern (* ? [a-z], with
-// backtick escapes) to an anchored regular expression.
-func WildcardToRegex(pattern string) string {
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(pattern); i++ {
-		c := pattern[i]
-		switch c {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		case '[':
-			end := strings.IndexByte(pattern[i:], ']')
-			if end < 0 {
-				b.WriteString(regexp.QuoteMeta(pattern[i:]))
-				i = len(pattern)
-				continue
-			}
-			b.WriteString(pattern[i : i+end+1])
-			i += end
-		case '`':
-			if i+1 < len(pattern) {
-				i++
-				b.WriteString(regexp.QuoteMeta(string(pattern[i])))
-			}
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString("$")
-	return b.String()
-}
-
-// Like reports whether s matches the wildcard pattern.
-func Like(s, pattern string, caseSensitive bool) bool {
-	if !strings.ContainsAny(pattern, "*?[`") {
-		if caseSensitive {
-			return s == pattern
-		}
-		return strings.EqualFold(s, pattern)
-	}
-	re, err := compileRegex(WildcardToRegex(pattern), caseSensitive)
+// like is -like: whether s matches the wildcard pattern; an invalid
+// pattern ("[abc") is an error, as in PowerShell.
+func like(s, pattern string, caseSensitive bool) (bool, error) {
+	p, err := wildcard.Compile(pattern, caseSensitive)
 	if err != nil {
-		return false
+		return false, runtimeError("InvalidArgument", "WildcardPatternException", "WildcardPattern_Invalid", "%s", err.Error())
 	}
-	return re.MatchString(s)
+	return p.Match(s), nil
 }
 
 // scalarCompare evaluates one comparison of a scalar left operand.
@@ -466,8 +428,8 @@ func scalarCompare(base string, cs bool, a, b any, matches **object.Hashtable) (
 		}
 		return c <= 0, nil
 	case "like", "notlike":
-		ok := Like(object.ToString(a), object.ToString(b), cs)
-		return ok == (base == "like"), nil
+		ok, err := like(object.ToString(a), object.ToString(b), cs)
+		return ok == (base == "like"), err
 	case "match", "notmatch":
 		re, err := compileRegex(object.ToString(b), cs)
 		if err != nil {

@@ -70,9 +70,11 @@ func (rt *cmdRuntime) writeRecord(rec *ErrorRecord) {
 	}
 	switch action {
 	case "stop":
+		// The error becomes a terminating one: it fails the statement
+		// unless a try or trap handles it, so it does not count among the
+		// errors written ($? of a statement that handled it stays $true).
 		rec.fatal = true
 		rt.f.addError(rec)
-		rt.f.s.errSerial++
 		if rt.pendingStop == nil {
 			rt.pendingStop = rec
 		}

@@ -8,8 +8,18 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
+
+// registeredNames maps Go types to the .NET names RegisterTypeName gave.
+var registeredNames sync.Map
+
+// RegisterTypeName makes TypeName report name for values of the Go type t
+// (its exact dynamic type), for types it does not know itself: a value
+// type another package hands to the shell, such as an Exchange
+// ByteQuantifiedSize. shell/interp's type registry calls it.
+func RegisterTypeName(t reflect.Type, name string) { registeredNames.Store(t, name) }
 
 // TypeName returns the .NET full type name PowerShell would report for v
 // (GetType().FullName), e.g. "System.Int32", "System.Object[]".
@@ -58,6 +68,9 @@ func TypeName(v any) string {
 		return "System.Net.IPAddress"
 	case error:
 		return "System.Exception"
+	}
+	if n, ok := registeredNames.Load(reflect.TypeOf(v)); ok {
+		return n.(string)
 	}
 	if e, ok := v.(interface{ EnumType() string }); ok {
 		return e.EnumType()

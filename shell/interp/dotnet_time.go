@@ -1,0 +1,290 @@
+package interp
+
+import (
+	"math"
+	"reflect"
+	"time"
+
+	"exsh/shell/object"
+)
+
+func thisTime(c *MethodCall) time.Time { return c.This.(time.Time) }
+
+// dateAdd is DateTime.AddDays and its kin: a fractional count of unit.
+func dateAdd(unit time.Duration) Method {
+	return func(c *MethodCall) (any, error) {
+		if err := c.Need(1); err != nil {
+			return nil, err
+		}
+		n, err := c.Float(0)
+		if err != nil {
+			return nil, err
+		}
+		return thisTime(c).Add(time.Duration(n * float64(unit))), nil
+	}
+}
+
+// dateAddMonths is AddMonths (years = false) and AddYears.
+func dateAddMonths(years bool) Method {
+	return func(c *MethodCall) (any, error) {
+		if err := c.Need(1); err != nil {
+			return nil, err
+		}
+		n, err := c.Int(0)
+		if err != nil {
+			return nil, err
+		}
+		t := thisTime(c)
+		if years {
+			return t.AddDate(n, 0, 0), nil
+		}
+		// .NET clamps to the last day of the month.
+		y, m, d := t.Date()
+		target := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+		last := time.Date(target.Year(), target.Month()+1, 0, 0, 0, 0, 0, t.Location()).Day()
+		return target.AddDate(0, 0, min(d, last)-1), nil
+	}
+}
+
+// dateFormat is a DateTime method that formats with a fixed .NET format.
+func dateFormat(format string) Method {
+	return func(c *MethodCall) (any, error) { return object.FormatDate(thisTime(c), format), nil }
+}
+
+func timeProp(fn func(t time.Time) any) func(any) any {
+	return func(v any) any { return fn(v.(time.Time)) }
+}
+
+func spanProp(fn func(d time.Duration, ticks int64) any) func(any) any {
+	return func(v any) any { d := v.(time.Duration); return fn(d, int64(d/100)) }
+}
+
+// dayOfWeek is System.DayOfWeek: prints as its name, compares as a string.
+type dayOfWeek time.Weekday
+
+func (d dayOfWeek) String() string { return time.Weekday(d).String() }
+
+// EnumType names the .NET enum; the formatter right-aligns enums in
+// generated tables.
+func (dayOfWeek) EnumType() string { return "System.DayOfWeek" }
+
+func midnight(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+func init() {
+	RegisterType(&DotNetType{
+		Name:   "System.DateTime",
+		GoType: reflect.TypeFor[time.Time](),
+		Methods: Methods{
+			"AddDays":         dateAdd(24 * time.Hour),
+			"AddHours":        dateAdd(time.Hour),
+			"AddMinutes":      dateAdd(time.Minute),
+			"AddSeconds":      dateAdd(time.Second),
+			"AddMilliseconds": dateAdd(time.Millisecond),
+			"AddTicks":        dateAdd(100),
+			"AddMonths":       dateAddMonths(false),
+			"AddYears":        dateAddMonths(true),
+			"Add": func(c *MethodCall) (any, error) {
+				if err := c.Need(1); err != nil {
+					return nil, err
+				}
+				d, err := object.Convert(c.Args[0], "timespan")
+				if err != nil {
+					return nil, convErr(err)
+				}
+				return thisTime(c).Add(d.(time.Duration)), nil
+			},
+			"Subtract": func(c *MethodCall) (any, error) {
+				if err := c.Need(1); err != nil {
+					return nil, err
+				}
+				switch y := c.Args[0].(type) {
+				case time.Time:
+					return thisTime(c).Sub(y), nil
+				case time.Duration:
+					return thisTime(c).Add(-y), nil
+				}
+				return nil, badArgCount(c.Name, len(c.Args))
+			},
+			"ToString": func(c *MethodCall) (any, error) {
+				if len(c.Args) >= 1 {
+					return object.FormatDate(thisTime(c), c.String(0)), nil
+				}
+				return object.FormatDate(thisTime(c), ""), nil
+			},
+			"ToUniversalTime":      func(c *MethodCall) (any, error) { return thisTime(c).UTC(), nil },
+			"ToLocalTime":          func(c *MethodCall) (any, error) { return thisTime(c).Local(), nil },
+			"ToShortDateString":    dateFormat("d"),
+			"ToLongDateString":     dateFormat("D"),
+			"ToShortTimeString":    dateFormat("t"),
+			"ToLongTimeString":     dateFormat("T"),
+			"ToFileTime":           dateFileTime,
+			"ToFileTimeUtc":        dateFileTime,
+			"IsDaylightSavingTime": func(c *MethodCall) (any, error) { return thisTime(c).IsDST(), nil },
+		},
+		Definitions: map[string]string{
+			"Add":               "datetime Add(timespan value)",
+			"AddDays":           "datetime AddDays(double value)",
+			"AddHours":          "datetime AddHours(double value)",
+			"AddMilliseconds":   "datetime AddMilliseconds(double value)",
+			"AddMinutes":        "datetime AddMinutes(double value)",
+			"AddMonths":         "datetime AddMonths(int months)",
+			"AddSeconds":        "datetime AddSeconds(double value)",
+			"AddYears":          "datetime AddYears(int value)",
+			"Subtract":          "timespan Subtract(datetime value), datetime Subtract(timespan value)",
+			"ToLocalTime":       "datetime ToLocalTime()",
+			"ToLongDateString":  "string ToLongDateString()",
+			"ToShortDateString": "string ToShortDateString()",
+			"ToUniversalTime":   "datetime ToUniversalTime()",
+		},
+		Properties: Properties{
+			"Year":        timeProp(func(t time.Time) any { return t.Year() }),
+			"Month":       timeProp(func(t time.Time) any { return int(t.Month()) }),
+			"Day":         timeProp(func(t time.Time) any { return t.Day() }),
+			"Hour":        timeProp(func(t time.Time) any { return t.Hour() }),
+			"Minute":      timeProp(func(t time.Time) any { return t.Minute() }),
+			"Second":      timeProp(func(t time.Time) any { return t.Second() }),
+			"Millisecond": timeProp(func(t time.Time) any { return t.Nanosecond() / 1e6 }),
+			"DayOfWeek":   timeProp(func(t time.Time) any { return dayOfWeek(t.Weekday()) }),
+			"DayOfYear":   timeProp(func(t time.Time) any { return t.YearDay() }),
+			"Date":        timeProp(func(t time.Time) any { return midnight(t) }),
+			"TimeOfDay":   timeProp(func(t time.Time) any { return t.Sub(midnight(t)) }),
+			"Ticks": timeProp(func(t time.Time) any {
+				return int(t.Sub(time.Date(1, 1, 1, 0, 0, 0, 0, t.Location())) / 100)
+			}),
+			"Kind": timeProp(func(t time.Time) any {
+				if t.Location() == time.UTC {
+					return "Utc"
+				}
+				return "Local"
+			}),
+			"DateTime": timeProp(func(t time.Time) any { return object.FormatDate(t, "dddd, MMMM d, yyyy h:mm:ss tt") }),
+		},
+		Static: Methods{
+			"Parse": func(c *MethodCall) (any, error) {
+				if err := c.AtLeast(1); err != nil {
+					return nil, err
+				}
+				return castCall(object.Convert(c.Args[0], "datetime"))
+			},
+			"ParseExact": func(c *MethodCall) (any, error) {
+				if err := c.AtLeast(2); err != nil {
+					return nil, err
+				}
+				return parseExact(c.String(0), c.String(1))
+			},
+			"DaysInMonth": func(c *MethodCall) (any, error) {
+				if err := c.Need(2); err != nil {
+					return nil, err
+				}
+				y, _ := object.ToInt(c.Args[0])
+				m, _ := object.ToInt(c.Args[1])
+				return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day(), nil
+			},
+			"IsLeapYear": func(c *MethodCall) (any, error) {
+				if err := c.AtLeast(1); err != nil {
+					return nil, err
+				}
+				y, _ := object.ToInt(c.Args[0])
+				return y%4 == 0 && (y%100 != 0 || y%400 == 0), nil
+			},
+			"SpecifyKind": func(c *MethodCall) (any, error) {
+				if err := c.AtLeast(1); err != nil {
+					return nil, err
+				}
+				return c.Args[0], nil
+			},
+		},
+		StaticProperties: Properties{
+			"Now":      func(any) any { return time.Now() },
+			"UtcNow":   func(any) any { return time.Now().UTC() },
+			"Today":    func(any) any { return midnight(time.Now()) },
+			"MinValue": func(any) any { return time.Date(1, 1, 1, 0, 0, 0, 0, time.Local) },
+			"MaxValue": func(any) any { return time.Date(9999, 12, 31, 23, 59, 59, 999999900, time.Local) },
+		},
+	})
+
+	spanFrom := func(unit time.Duration) Method {
+		return func(c *MethodCall) (any, error) {
+			if err := c.Need(1); err != nil {
+				return nil, err
+			}
+			x, err := c.Float(0)
+			if err != nil {
+				return nil, err
+			}
+			return time.Duration(x * float64(unit)), nil
+		}
+	}
+	RegisterType(&DotNetType{
+		Name:   "System.TimeSpan",
+		GoType: reflect.TypeFor[time.Duration](),
+		Methods: Methods{
+			"Add":      spanAdd(1),
+			"Subtract": spanAdd(-1),
+			"Negate":   func(c *MethodCall) (any, error) { return -c.This.(time.Duration), nil },
+			"Duration": func(c *MethodCall) (any, error) {
+				if d := c.This.(time.Duration); d < 0 {
+					return -d, nil
+				}
+				return c.This, nil
+			},
+			"ToString": func(c *MethodCall) (any, error) {
+				if len(c.Args) != 1 {
+					return nil, ErrNoOverload
+				}
+				return object.FormatValue(c.This, c.String(0)), nil
+			},
+		},
+		Properties: Properties{
+			"Days":              spanProp(func(_ time.Duration, t int64) any { return int(t / 864_000_000_000) }),
+			"Hours":             spanProp(func(_ time.Duration, t int64) any { return int(t / 36_000_000_000 % 24) }),
+			"Minutes":           spanProp(func(_ time.Duration, t int64) any { return int(t / 600_000_000 % 60) }),
+			"Seconds":           spanProp(func(_ time.Duration, t int64) any { return int(t / 10_000_000 % 60) }),
+			"Milliseconds":      spanProp(func(_ time.Duration, t int64) any { return int(t / 10_000 % 1000) }),
+			"Ticks":             spanProp(func(_ time.Duration, t int64) any { return int(t) }),
+			"TotalDays":         spanProp(func(d time.Duration, _ int64) any { return d.Hours() / 24 }),
+			"TotalHours":        spanProp(func(d time.Duration, _ int64) any { return d.Hours() }),
+			"TotalMinutes":      spanProp(func(d time.Duration, _ int64) any { return d.Minutes() }),
+			"TotalSeconds":      spanProp(func(d time.Duration, _ int64) any { return d.Seconds() }),
+			"TotalMilliseconds": spanProp(func(_ time.Duration, t int64) any { return float64(t) / 10_000 }),
+		},
+		Static: Methods{
+			"FromDays":         spanFrom(24 * time.Hour),
+			"FromHours":        spanFrom(time.Hour),
+			"FromMinutes":      spanFrom(time.Minute),
+			"FromSeconds":      spanFrom(time.Second),
+			"FromMilliseconds": spanFrom(time.Millisecond),
+			"FromTicks":        spanFrom(100),
+			"Parse": func(c *MethodCall) (any, error) {
+				if err := c.Need(1); err != nil {
+					return nil, err
+				}
+				return castCall(object.Convert(c.String(0), "timespan"))
+			},
+		},
+		StaticProperties: Properties{
+			"Zero":     func(any) any { return time.Duration(0) },
+			"MaxValue": func(any) any { return time.Duration(math.MaxInt64) },
+		},
+	})
+}
+
+func dateFileTime(c *MethodCall) (any, error) {
+	return int((thisTime(c).UnixNano() / 100) + 116444736000000000), nil
+}
+
+func spanAdd(sign time.Duration) Method {
+	return func(c *MethodCall) (any, error) {
+		if err := c.Need(1); err != nil {
+			return nil, err
+		}
+		d, err := object.Convert(c.Args[0], "timespan")
+		if err != nil {
+			return nil, convErr(err)
+		}
+		return c.This.(time.Duration) + sign*d.(time.Duration), nil
+	}
+}
