@@ -183,15 +183,115 @@ type Recipient struct {
 	ProhibitSendQuota    string
 	OrganizationalUnit   string
 	PasswordHash         string `exsh:"-"` // bcrypt; never the password
-	DistinguishedName    string
-	Identity             string
-	Guid                 string
-	WhenChanged          time.Time
-	WhenCreated          time.Time
+	// ExternalEmailAddress is a mail contact's target address
+	// ("SMTP:chris@fabrikam.com"); mail to the contact goes there.
+	ExternalEmailAddress string `exsh:"-"`
+	// Members are a distribution group's members (recipient Guids).
+	Members []string `exsh:"-"`
+	// ManagedBy are a group's owners (recipient Guids).
+	ManagedBy []string `exsh:"-"`
+	// RequireSenderAuthenticationEnabled refuses mail from senders that
+	// did not authenticate (a group's default).
+	RequireSenderAuthenticationEnabled bool `exsh:"-"`
+	// SendAs are the accounts (recipient Guids) granted the Send As
+	// extended right on this recipient (Add-ADPermission).
+	SendAs []string `exsh:"-"`
+	// Permissions are the mailbox's explicit permission entries
+	// (Add-MailboxPermission).
+	Permissions       []MailboxPermission `exsh:"-"`
+	DistinguishedName string
+	Identity          string
+	Guid              string
+	WhenChanged       time.Time
+	WhenCreated       time.Time
 }
 
 // HasMailbox reports whether the recipient is a mailbox.
 func (r *Recipient) HasMailbox() bool { return r.RecipientType == "UserMailbox" }
+
+// IsGroup reports whether the recipient is a distribution group.
+func (r *Recipient) IsGroup() bool { return r.RecipientType == "MailUniversalDistributionGroup" }
+
+// IsContact reports whether the recipient is a mail contact.
+func (r *Recipient) IsContact() bool { return r.RecipientType == "MailContact" }
+
+// MailboxPermission is one explicit entry on a mailbox's permissions
+// (Get-MailboxPermission): a user (recipient Guid) and its rights
+// ("FullAccess", "ReadPermission", ...).
+type MailboxPermission struct {
+	User            string // the trustee's Guid
+	AccessRights    []string
+	Deny            bool
+	InheritanceType string // "All"
+}
+
+// TransportConfig is the organisation's transport settings
+// (Get-TransportConfig). Sizes below zero are Unlimited.
+type TransportConfig struct {
+	AddressBookPolicyRoutingEnabled     bool
+	ClearCategories                     bool
+	ConvertDisclaimerWrapperToEml       bool
+	DSNConversionMode                   string
+	ExternalDelayDsnEnabled             bool
+	ExternalDsnDefaultLanguage          string
+	ExternalDsnLanguageDetectionEnabled bool
+	ExternalDsnMaxMessageAttachSize     ByteSize
+	ExternalDsnReportingAuthority       string
+	ExternalDsnSendHtml                 bool
+	ExternalPostmasterAddress           string
+	GenerateCopyOfDSNFor                []string
+	HygieneSuite                        string
+	InternalDelayDsnEnabled             bool
+	InternalDsnDefaultLanguage          string
+	InternalDsnLanguageDetectionEnabled bool
+	InternalDsnMaxMessageAttachSize     ByteSize
+	InternalDsnReportingAuthority       string
+	InternalDsnSendHtml                 bool
+	InternalSMTPServers                 []string
+	JournalArchivingEnabled             bool
+	JournalingReportNdrTo               string
+	LegacyJournalingMigrationEnabled    bool
+	MaxDumpsterSizePerDatabase          ByteSize
+	MaxDumpsterTime                     time.Duration
+	MaxReceiveSize                      ByteSize
+	MaxRecipientEnvelopeLimit           Limit
+	MaxRetriesForLocalSiteShadow        int
+	MaxRetriesForRemoteSiteShadow       int
+	MaxSendSize                         ByteSize
+	RejectMessageOnShadowFailure        bool
+	SafetyNetHoldTime                   time.Duration
+	ShadowHeartbeatFrequency            time.Duration
+	ShadowMessageAutoDiscardInterval    time.Duration
+	ShadowMessagePreferenceSetting      string
+	ShadowRedundancyEnabled             bool
+	ShadowResubmitTimeSpan              time.Duration
+	SmtpClientAuthenticationDisabled    bool
+	SupervisionTags                     []string
+	TLSReceiveDomainSecureList          []string
+	TLSSendDomainSecureList             []string
+	VerifySecureSubmitEnabled           bool
+	VoicemailJournalingEnabled          bool
+	Xexch50Enabled                      bool
+	Identity                            string
+	WhenChanged                         time.Time
+}
+
+// ServerComponentState is one component's state on a server
+// (Get-ServerComponentState), with the requesters that set it.
+type ServerComponentState struct {
+	Server    string
+	Component string // "ServerWideOffline", "HubTransport", ...
+	// Requesters hold each requester's last request ("Maintenance" ->
+	// "Inactive"); the component is Active only when every requester
+	// asks for Active.
+	Requesters map[string]ComponentRequest
+}
+
+// ComponentRequest is one requester's request for a component state.
+type ComponentRequest struct {
+	State     string // "Active", "Inactive", "Draining"
+	Timestamp time.Time
+}
 
 // ADPermission is an explicit access control entry on a receive connector,
 // added with Add-ADPermission. Permissions that come from PermissionGroups
