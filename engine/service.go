@@ -106,6 +106,8 @@ type Service struct {
 	// outbound relays what the hub proxies through the Front End.
 	outbound *frontend.OutboundProxy
 	rates    *frontend.RateLimiter
+	// components are the server's component states (components.go).
+	components atomic.Pointer[[]*state.ServerComponentState]
 
 	feRecv, hubRecv, feSend *protolog.Log
 
@@ -246,6 +248,7 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.proxy.Credential = s.cred
 	s.org.Store(org)
+	s.loadComponentStates()
 	s.openLogs(org)
 
 	changes, cancel := s.st.Subscribe()
@@ -353,6 +356,7 @@ func (s *Service) Reload() {
 		return
 	}
 	s.org.Store(org)
+	s.loadComponentStates()
 	s.applyLogSettings(org)
 	s.reconcile()
 }
@@ -538,6 +542,10 @@ func (s *Service) serve(l *listener, conn net.Conn) {
 	}
 	sess := smtpd.NewSession(conn, cfg, h, ls, slogPrintf{s.log})
 
+	if refusal, ok := s.componentRefusal(l.role); !ok {
+		sess.Refuse(refusal)
+		return
+	}
 	ip := remote.Addr().String()
 	if refusal, ok := s.admit(c, ip, sess); !ok {
 		sess.Refuse(refusal)

@@ -210,7 +210,9 @@ type Recipient struct {
 func (r *Recipient) HasMailbox() bool { return r.RecipientType == "UserMailbox" }
 
 // IsGroup reports whether the recipient is a distribution group.
-func (r *Recipient) IsGroup() bool { return r.RecipientType == "MailUniversalDistributionGroup" }
+func (r *Recipient) IsGroup() bool {
+	return r.RecipientType == "MailUniversalDistributionGroup" || r.RecipientType == "MailUniversalSecurityGroup"
+}
 
 // IsContact reports whether the recipient is a mail contact.
 func (r *Recipient) IsContact() bool { return r.RecipientType == "MailContact" }

@@ -61,6 +61,11 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	get.Process = func(c *interp.Call) error {
 		var out []*object.PSObject
 		err := view(d, c, func(r *run, tx state.Tx) error {
+			if mb := r.recipientTarget(tx); mb != nil {
+				var err error
+				out, err = r.getRecipientADPermission(tx, mb)
+				return err
+			}
 			rc, aces, err := r.connectorACEs(tx, c.Value("Identity"))
 			if err != nil {
 				return err
@@ -104,6 +109,11 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	add.Process = func(c *interp.Call) error {
 		var out []*object.PSObject
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			if mb := r.recipientTarget(tx); mb != nil {
+				var err error
+				out, err = r.addRecipientADPermission(tx, mb)
+				return err
+			}
 			rc, aces, err := r.connectorACEs(tx, c.Value("Identity"))
 			if err != nil {
 				return err
@@ -158,6 +168,9 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	}
 	remove.Process = func(c *interp.Call) error {
 		return report(c, update(d, c, func(r *run, tx state.Tx) error {
+			if mb := r.recipientTarget(tx); mb != nil {
+				return r.removeRecipientADPermission(tx, mb)
+			}
 			var rc *state.ReceiveConnector
 			var user string
 			var rights []string

@@ -151,6 +151,9 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Removing the mailbox \"%s\" will remove the Active Directory user object and mark the mailbox and the archive (if present) in the database for removal.", rc.Identity)) {
 				return errSkip
 			}
+			if err := removeFromGroups(tx, rc.Guid); err != nil {
+				return err
+			}
 			return tx.DeleteRecipient(rc.Guid)
 		}))
 	}

@@ -25,4 +25,8 @@ func init() {
 	format.Register(ExchangeServerType, table("Name", "Site", "ServerRole", "Edition", "AdminDisplayVersion"))
 	format.Register(MailboxDatabaseType, table("Name", "Server", "Recovery", "ReplicationType"))
 	format.Register(ExchangeCertificateType, table("Thumbprint", "Services", "Subject"))
+	format.Register(DistributionGroupType, table("Name", "DisplayName", "GroupType", "PrimarySmtpAddress"))
+	format.Register(MailContactType, table("Name", "Alias", "RecipientType"))
+	format.Register(MailboxPermissionType, table("Identity", "User", "AccessRights", "IsInherited", "Deny"))
+	format.Register(ServerComponentStateType, table("Server", "Component", "State"))
 }
