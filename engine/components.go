@@ -10,11 +10,11 @@ import (
 
 // loadComponentStates reads the server's component states
 // (Set-ServerComponentState) for serve to check.
-func (s *Service) loadComponentStates() {
+func (s *Service) loadComponentStates(org *frontend.Org) {
 	var states []*state.ServerComponentState
 	err := s.st.View(func(tx state.Tx) error {
 		var err error
-		states, err = tx.ServerComponentStates(s.opts.ServerName)
+		states, err = tx.ServerComponentStates(org.Server.Name)
 		return err
 	})
 	if err != nil {

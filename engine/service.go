@@ -248,7 +248,7 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.proxy.Credential = s.cred
 	s.org.Store(org)
-	s.loadComponentStates()
+	s.loadComponentStates(org)
 	s.openLogs(org)
 
 	changes, cancel := s.st.Subscribe()
@@ -356,7 +356,7 @@ func (s *Service) Reload() {
 		return
 	}
 	s.org.Store(org)
-	s.loadComponentStates()
+	s.loadComponentStates(org)
 	s.applyLogSettings(org)
 	s.reconcile()
 }
