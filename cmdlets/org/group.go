@@ -147,7 +147,9 @@ func isContact(rc *state.Recipient) bool { return rc.IsContact() }
 
 // isMailEnabled reports whether rc can receive mail: a mailbox, a group or
 // a contact.
-func isMailEnabled(rc *state.Recipient) bool { return rc.HasMailbox() || rc.IsGroup() || rc.IsContact() }
+func isMailEnabled(rc *state.Recipient) bool {
+	return rc.HasMailbox() || rc.IsGroup() || rc.IsContact()
+}
 
 func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	complete := completer(d, func(tx state.Tx) ([]string, error) {
