@@ -362,9 +362,25 @@ type TransportService struct {
 	MessageTrackingLogMaxFileSize                 ByteSize
 	MessageTrackingLogSubjectLoggingEnabled       bool
 	ConnectivityLogEnabled                        bool
-	Identity                                      string
-	Guid                                          string
-	WhenChanged                                   time.Time
+	// The Mailbox Transport service's own logs (Get-MailboxTransportService).
+	ConnectivityLogPath                       string
+	ConnectivityLogMaxAge                     time.Duration
+	ConnectivityLogMaxDirectorySize           ByteSize
+	ConnectivityLogMaxFileSize                ByteSize
+	MailboxDeliveryAgentLogEnabled            bool
+	MailboxDeliveryAgentLogPath               string
+	MailboxDeliveryAgentLogMaxAge             time.Duration
+	MailboxDeliveryAgentLogMaxDirectorySize   ByteSize
+	MailboxDeliveryAgentLogMaxFileSize        ByteSize
+	MailboxSubmissionAgentLogEnabled          bool
+	MailboxSubmissionAgentLogPath             string
+	MailboxSubmissionAgentLogMaxAge           time.Duration
+	MailboxSubmissionAgentLogMaxDirectorySize ByteSize
+	MailboxSubmissionAgentLogMaxFileSize      ByteSize
+	PipelineTracingEnabled                    bool
+	Identity                                  string
+	Guid                                      string
+	WhenChanged                               time.Time
 }
 
 // Certificate is the server's certificate for STARTTLS.

@@ -28,6 +28,7 @@ func TestDeclarations(t *testing.T) {
 		"Get-MailContact", "New-MailContact", "Remove-MailContact",
 		"Get-TransportConfig", "Set-TransportConfig", "Get-ServerComponentState", "Set-ServerComponentState",
 		"Add-MailboxPermission", "Get-MailboxPermission", "Remove-MailboxPermission",
+		"Get-MailboxTransportService", "Set-MailboxTransportService",
 	}
 	byName := map[string]*interp.CmdletInfo{}
 	for _, c := range cmds {

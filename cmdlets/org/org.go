@@ -67,7 +67,7 @@ func identityTypeName(cmdlet string) string {
 	switch noun {
 	case "ADPermission":
 		return "Microsoft.Exchange.Configuration.Tasks.ADRawEntryIdParameter"
-	case "TransportService", "FrontendTransportService", "ExchangeServer", "MailboxTransportService":
+	case "TransportService", "FrontendTransportService", "ExchangeServer", "MailboxTransportService", "ServerComponentState":
 		return "Microsoft.Exchange.Configuration.Tasks.ServerIdParameter"
 	case "MailboxDatabase":
 		return "Microsoft.Exchange.Configuration.Tasks.DatabaseIdParameter"

@@ -22,6 +22,7 @@ func init() {
 	format.Register(ADPermissionType, table("Identity", "User", "Deny", "Inherited"))
 	format.Register(TransportServiceType, table("Name"))
 	format.Register(FrontendTransportServiceType, table("Name"))
+	format.Register(MailboxTransportServiceType, table("Name"))
 	format.Register(ExchangeServerType, table("Name", "Site", "ServerRole", "Edition", "AdminDisplayVersion"))
 	format.Register(MailboxDatabaseType, table("Name", "Server", "Recovery", "ReplicationType"))
 	format.Register(ExchangeCertificateType, table("Thumbprint", "Services", "Subject"))

@@ -197,7 +197,7 @@ func Run(st state.Store, opts Options) error {
 				return err
 			}
 		}
-		for _, kind := range []string{"Hub", "FrontEnd"} {
+		for _, kind := range []string{"Hub", "FrontEnd", "Mailbox"} {
 			if err := tx.PutTransportService(TransportServiceDefaults(kind, opts.ServerName, opts.DataPath)); err != nil {
 				return err
 			}
