@@ -118,8 +118,8 @@ func listRecipients(d *cmdlets.Deps, c *interp.Call, typeNames []string, keep fu
 			return err
 		}
 		for _, rc := range rs {
-			if !keep(rc) {
-				continue
+			if !keep(rc) || rc.RecipientTypeDetails == "ArbitrationMailbox" {
+				continue // system mailboxes are listed only with -Arbitration in Exchange
 			}
 			o := cmdlets.ToObject(typeNames, rc)
 			if flt != nil && !flt(o.Get) {
