@@ -181,8 +181,13 @@ type Recipient struct {
 	Database             string
 	ServerName           string
 	ProhibitSendQuota    string
-	OrganizationalUnit   string
-	PasswordHash         string `exsh:"-"` // bcrypt; never the password
+	// MaxSendSize and MaxReceiveSize are a mailbox's own message size
+	// limits ("25 MB (26,214,400 bytes)"); "" or "Unlimited" leaves the
+	// organisation's limit in force.
+	MaxSendSize        string
+	MaxReceiveSize     string
+	OrganizationalUnit string
+	PasswordHash       string `exsh:"-"` // bcrypt; never the password
 	// ExternalEmailAddress is a mail contact's target address
 	// ("SMTP:chris@fabrikam.com"); mail to the contact goes there.
 	ExternalEmailAddress string `exsh:"-"`

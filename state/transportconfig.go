@@ -110,3 +110,25 @@ func EffectiveComponentState(states []*ServerComponentState, component string) s
 	}
 	return own.State()
 }
+
+// ParseSizeLimit reads a size limit as records keep it ("25 MB
+// (26,214,400 bytes)", "26214400", "Unlimited" or ""); Unlimited and ""
+// give Unlimited (-1), and text it can't read gives false.
+func ParseSizeLimit(s string) (ByteSize, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "Unlimited") {
+		return Unlimited, true
+	}
+	if i := strings.IndexByte(s, '('); i >= 0 {
+		s = strings.TrimSuffix(strings.TrimSpace(s[i+1:]), ")")
+		s = strings.TrimSpace(strings.TrimSuffix(s, "bytes"))
+	}
+	var n int64
+	for _, r := range strings.ReplaceAll(s, ",", "") {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(r-'0')
+	}
+	return ByteSize(n), true
+}

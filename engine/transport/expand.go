@@ -33,7 +33,7 @@ func (rt *routing) resolve(m *state.QueuedMessage, r state.QueuedRecipient) []ro
 	case rec.IsContact():
 		return []routeResult{rt.routeContact(r, rec, m.Size)}
 	case rec.HasMailbox():
-		if status := rt.receiveLimit(m); status != "" {
+		if status := rt.receiveLimit(m, rec); status != "" {
 			return []routeResult{failed(r, status)}
 		}
 	}
@@ -57,7 +57,7 @@ func (rt *routing) expandGroup(m *state.QueuedMessage, r state.QueuedRecipient, 
 	if group.RequireSenderAuthenticationEnabled && !fromInside(m) {
 		return []routeResult{failed(r, statusAuthRequired)}
 	}
-	if status := rt.receiveLimit(m); status != "" {
+	if status := rt.receiveLimit(m, group); status != "" {
 		return []routeResult{failed(r, status)}
 	}
 	visited := map[string]bool{group.Guid: true}
@@ -98,6 +98,9 @@ func (rt *routing) expandMembers(m *state.QueuedMessage, group *state.Recipient,
 			*out = append(*out, res)
 		default:
 			res := rt.route(r, m.Size)
+			if status := rt.receiveLimit(m, member); status != "" && member.HasMailbox() {
+				res = failed(r, status)
+			}
 			res.group = groupAddr
 			*out = append(*out, res)
 		}

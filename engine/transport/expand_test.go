@@ -171,23 +171,54 @@ func TestContactRoutesToExternalAddress(t *testing.T) {
 	}
 }
 
+// setMailbox changes a mailbox's record.
+func (e *env) setMailbox(addr string, mod func(r *state.Recipient)) {
+	e.t.Helper()
+	err := e.st.Update(func(tx state.Tx) error {
+		r, err := tx.RecipientByAddress(addr)
+		if err != nil {
+			return err
+		}
+		mod(r)
+		return tx.PutRecipient(r)
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func TestOrganizationLimits(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		config func(c *state.TransportConfig)
-		inside bool
-		rcpts  int
-		want   string
+		name    string
+		config  func(c *state.TransportConfig)
+		who     string // the mailbox mailbox changes
+		mailbox func(r *state.Recipient)
+		inside  bool
+		rcpts   int
+		want    string // "" when the message is delivered
 	}{
-		{"receive size", func(c *state.TransportConfig) { c.MaxReceiveSize = 100 }, false, 1, "550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient"},
-		{"send size", func(c *state.TransportConfig) { c.MaxSendSize = 100 }, true, 1, "550 5.2.3 RESOLVER.RST.SendSizeLimit.Org; message too large for this organization"},
-		{"envelope recipients", func(c *state.TransportConfig) { c.MaxRecipientEnvelopeLimit = 2 }, true, 3, "550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients"},
+		{"mailbox receive size below the organisation's", nil, "chris", func(r *state.Recipient) { r.MaxReceiveSize = "100 B (100 bytes)" }, false, 1,
+			"550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient"},
+		{"mailbox receive size above the organisation's wins", func(c *state.TransportConfig) { c.MaxReceiveSize = 100 },
+			"chris", func(r *state.Recipient) { r.MaxReceiveSize = "1 MB (1,048,576 bytes)" }, false, 1, ""},
+		{"mailbox send size", nil, "ann", func(r *state.Recipient) { r.MaxSendSize = "100 B (100 bytes)" }, true, 1,
+			"550 5.2.3 RESOLVER.RST.SendSizeLimit.Sender; message too large for this sender"},
+		{"mailbox send size above the organisation's wins", func(c *state.TransportConfig) { c.MaxSendSize = 100 },
+			"ann", func(r *state.Recipient) { r.MaxSendSize = "1 MB (1,048,576 bytes)" }, true, 1, ""},
+		{"receive size", func(c *state.TransportConfig) { c.MaxReceiveSize = 100 }, "", nil, false, 1, "550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient"},
+		{"send size", func(c *state.TransportConfig) { c.MaxSendSize = 100 }, "", nil, true, 1, "550 5.2.3 RESOLVER.RST.SendSizeLimit.Org; message too large for this organization"},
+		{"envelope recipients", func(c *state.TransportConfig) { c.MaxRecipientEnvelopeLimit = 2 }, "", nil, true, 3, "550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.addMailbox("ann")
 			e.addMailbox("chris")
-			e.setTransportConfig(tc.config)
+			if tc.config != nil {
+				e.setTransportConfig(tc.config)
+			}
+			if tc.mailbox != nil {
+				e.setMailbox(tc.who+"@contoso.com", tc.mailbox)
+			}
 			to := []string{"chris@contoso.com"}
 			for i := 1; i < tc.rcpts; i++ {
 				to = append(to, "chris"+itoa(i)+"@contoso.com")
@@ -196,6 +227,13 @@ func TestOrganizationLimits(t *testing.T) {
 				internalSubmission(e, "ann@contoso.com", to, "limited")
 			} else {
 				e.submit("ann@contoso.com", to, "limited")
+			}
+			if tc.want == "" {
+				e.waitFor("delivery", func() bool { return len(e.mailbox("chris@contoso.com")) == 1 })
+				if n := len(e.mailbox("ann@contoso.com")); n != 0 {
+					t.Errorf("ann got %d items (an NDR?)", n)
+				}
+				return
 			}
 			ndr := e.ndrText("ann@contoso.com")
 			if !strings.Contains(ndr, tc.want) {

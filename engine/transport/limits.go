@@ -4,9 +4,10 @@ import "exsh/state"
 
 // Recipient status texts of the organisation's limits (Set-TransportConfig).
 const (
-	statusRecipLimit        = "550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients"
-	statusSendSizeLimitOrg  = "550 5.2.3 RESOLVER.RST.SendSizeLimit.Org; message too large for this organization"
-	statusRecipSizeLimitOrg = "550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient"
+	statusRecipLimit       = "550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients"
+	statusSendSizeLimitOrg = "550 5.2.3 RESOLVER.RST.SendSizeLimit.Org; message too large for this organization"
+	statusSendSizeLimit    = "550 5.2.3 RESOLVER.RST.SendSizeLimit.Sender; message too large for this sender"
+	statusRecipSizeLimit   = "550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient"
 )
 
 // transportConfig is the organisation's transport settings, read once per
@@ -35,20 +36,39 @@ func (rt *routing) messageLimit(m *state.QueuedMessage) string {
 	if c.MaxRecipientEnvelopeLimit >= 0 && int64(len(m.Recipients)) > int64(c.MaxRecipientEnvelopeLimit) {
 		return statusRecipLimit
 	}
-	if fromInside(m) && c.MaxSendSize >= 0 && m.Size > int64(c.MaxSendSize) {
+	if !fromInside(m) {
+		return ""
+	}
+	// A mailbox's own MaxSendSize takes the place of the organisation's.
+	if sender, err := rt.org.RecipientByAddress(m.Sender); err == nil && sender.HasMailbox() {
+		if own, ok := state.ParseSizeLimit(sender.MaxSendSize); ok && own >= 0 {
+			if m.Size > int64(own) {
+				return statusSendSizeLimit
+			}
+			return ""
+		}
+	}
+	if c.MaxSendSize >= 0 && m.Size > int64(c.MaxSendSize) {
 		return statusSendSizeLimitOrg
 	}
 	return ""
 }
 
 // receiveLimit is the status that fails a recipient of the organisation
-// (a mailbox, a group) when m is larger than MaxReceiveSize, or "".
-func (rt *routing) receiveLimit(m *state.QueuedMessage) string {
+// (a mailbox, a group) when m is larger than its MaxReceiveSize (a
+// mailbox's own limit, else the organisation's), or "".
+func (rt *routing) receiveLimit(m *state.QueuedMessage, rec *state.Recipient) string {
 	if m.IsDSN {
 		return ""
 	}
+	if own, ok := state.ParseSizeLimit(rec.MaxReceiveSize); ok && own >= 0 && rec.HasMailbox() {
+		if m.Size > int64(own) {
+			return statusRecipSizeLimit
+		}
+		return ""
+	}
 	if c := rt.transportConfig(); c.MaxReceiveSize >= 0 && m.Size > int64(c.MaxReceiveSize) {
-		return statusRecipSizeLimitOrg
+		return statusRecipSizeLimit
 	}
 	return ""
 }

@@ -225,6 +225,8 @@ func NewMailboxDefaults(name, alias string, org *state.Organization, server *sta
 		RecipientType:        "UserMailbox",
 		RecipientTypeDetails: "UserMailbox",
 		ProhibitSendQuota:    "Unlimited",
+		MaxSendSize:          "Unlimited",
+		MaxReceiveSize:       "Unlimited",
 		OrganizationalUnit:   org.DomainName + "/Users",
 		DistinguishedName:    state.UserDN(name, org.DomainName),
 		Identity:             org.DomainName + "/Users/" + name,
