@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
+	"net"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -32,10 +35,12 @@ type liveLab struct {
 	tr  *transport.Transport
 }
 
-func newLiveLab(t *testing.T) *liveLab {
+// newLiveLab starts the lab; fixed are loopback ports of sinks the
+// Transport service connects to as they are.
+func newLiveLab(t *testing.T, fixed ...int) *liveLab {
 	t.Helper()
 	ll := &liveLab{}
-	env := enginetest.Start(t, enginetest.Options{Submitter: func(st *boltdb.Store, dataPath string, ports func(int) int) (mail.Submitter, func()) {
+	env := enginetest.Start(t, enginetest.Options{FixedPorts: fixed, Submitter: func(st *boltdb.Store, dataPath string, ports func(int) int) (mail.Submitter, func()) {
 		tr, err := transport.New(st, transport.Config{ServerName: "EX01", Fqdn: "EX01.contoso.com", DataPath: dataPath, PortMap: ports})
 		if err != nil {
 			t.Fatal(err)
@@ -196,6 +201,81 @@ func TestLiveDistributionGroups(t *testing.T) {
 	}
 }
 
+// sink is a loopback SMTP server standing for a host outside the
+// organisation; it records the envelope recipients it is given.
+type sink struct {
+	mu   sync.Mutex
+	rcpt []string
+	port int
+}
+
+func newSink(t *testing.T) *sink {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sink{port: ln.Addr().(*net.TCPAddr).Port}
+	srv := smtp.NewServer(s)
+	srv.Domain = "mx.fabrikam.net"
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }
+
+func (s *sink) recipients() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.rcpt...)
+}
+
+type sinkSession struct {
+	s  *sink
+	to []string
+}
+
+func (ss *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.to = append(ss.to, to)
+	return nil
+}
+func (ss *sinkSession) Data(r io.Reader) error {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return err
+	}
+	ss.s.mu.Lock()
+	ss.s.rcpt = append(ss.s.rcpt, ss.to...)
+	ss.s.mu.Unlock()
+	return nil
+}
+func (ss *sinkSession) Reset()        { ss.to = nil }
+func (ss *sinkSession) Logout() error { return nil }
+
+func TestLiveMailContact(t *testing.T) {
+	s := newSink(t)
+	ll := newLiveLab(t, s.port)
+	ll.apply("New-SendConnector", "Name", "To Fabrikam", "AddressSpaces", list("fabrikam.net"), "SmartHosts", list("127.0.0.1"),
+		"DNSRoutingEnabled", false, "Port", s.port)
+	ll.apply("New-MailContact", "Name", "Chris Ashton", "Alias", "chris", "ExternalEmailAddress", "chris@fabrikam.net", "PrimarySmtpAddress", "chris@contoso.com")
+	ll.apply("New-DistributionGroup", "Name", "Partners", "Members", list("Chris Ashton"), "RequireSenderAuthenticationEnabled", false)
+
+	// Mail to the contact's address in the organisation, and to a group
+	// it is a member of, goes to its external address.
+	ll.sendAnonymous("someone@contoso.com", []string{"chris@contoso.com"}, "to the contact", "hi")
+	ll.sendAnonymous("someone@contoso.com", []string{"partners@contoso.com"}, "to the group", "hi")
+	var got []string
+	if !enginetest.WaitFor(t, 15*time.Second, func() bool { got = s.recipients(); return len(got) == 2 }) {
+		t.Fatalf("the sink got %v", got)
+	}
+	for _, r := range got {
+		if r != "chris@fabrikam.net" {
+			t.Errorf("relayed to %q, want chris@fabrikam.net", r)
+		}
+	}
+}
+
 func TestLiveOrganizationSizeLimit(t *testing.T) {
 	ll := newLiveLab(t)
 	ll.apply("Set-TransportConfig", "MaxReceiveSize", "2KB")
@@ -214,10 +294,35 @@ func TestLiveOrganizationSizeLimit(t *testing.T) {
 
 func TestLiveHubDraining(t *testing.T) {
 	ll := newLiveLab(t)
+	// A message waits in Submission when maintenance starts.
+	if err := ll.tr.SuspendQueue(`EX01\Submission`); err != nil {
+		t.Fatal(err)
+	}
+	ll.sendAnonymous("someone@contoso.com", []string{"administrator@contoso.com"}, "queued before", "hi")
 	ll.apply("Set-ServerComponentState", "Identity", "EX01", "Component", "HubTransport", "State", "Draining", "Requester", "Maintenance")
+
+	// New connections to the Transport service are refused ...
 	d := enginetest.Dial(t, ll.env.Addr(2525))
 	d.Expect("421 4.3.2 Service not available")
 	d.Closed()
+	// ... and the Front End, with no hub to proxy to, can't take mail.
+	c, err := smtp.Dial(ll.env.Addr(25))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.SendMail("someone@contoso.com", []string{"administrator@contoso.com"}, strings.NewReader("Subject: during\r\n\r\nhi\r\n"))
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code/100 != 4 {
+		t.Errorf("Front End during maintenance: %v, want a transient refusal", err)
+	}
+	c.Close()
+	// ... while what is queued is still delivered.
+	if err := ll.tr.ResumeQueue(`EX01\Submission`); err != nil {
+		t.Fatal(err)
+	}
+	if got := ll.waitItems("administrator@contoso.com", 1); got[0] != "queued before" {
+		t.Errorf("delivered %q", got)
+	}
 
 	r := ll.ok("Get-ServerComponentState", "Identity", "EX01", "Component", "HubTransport")
 	if got := propText(t, r.obj(0), "State"); got != state.ComponentDraining {
