@@ -6,8 +6,8 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
