@@ -163,6 +163,16 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		return out, err
 	})
 	idHelp := "Specifies the distribution group: name, alias, email address, distinguished name or GUID."
+	memberComplete := completer(d, func(tx state.Tx) ([]string, error) {
+		rs, err := tx.Recipients()
+		var out []string
+		for _, rc := range rs {
+			if isMailEnabled(rc) && rc.RecipientTypeDetails != "ArbitrationMailbox" {
+				out = append(out, rc.Name)
+			}
+		}
+		return out, err
+	})
 	memberHelp := "Specifies the member: a mailbox, mail contact or distribution group, by name, alias, email address or GUID."
 
 	get := &interp.CmdletInfo{
@@ -216,8 +226,8 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			named("DisplayName", interp.KindString, "Specifies the display name; the default is Name."),
 			named("PrimarySmtpAddress", interp.KindString, "Specifies the primary SMTP address; the default is alias@<default accepted domain>."),
 			{Name: "Type", Kind: interp.KindEnum, Position: -1, Values: []string{"Distribution", "Security"}, Help: "Specifies the group type: Distribution (the default) or Security."},
-			{Name: "Members", Kind: interp.KindString, Array: true, Position: -1, Help: "Specifies the first members: mailboxes, mail contacts or groups."},
-			{Name: "ManagedBy", Kind: interp.KindString, Array: true, Position: -1, Help: "Specifies the owners of the group."},
+			{Name: "Members", Kind: interp.KindString, Array: true, Position: -1, Complete: memberComplete, Help: "Specifies the first members: mailboxes, mail contacts or groups."},
+			{Name: "ManagedBy", Kind: interp.KindString, Array: true, Position: -1, Complete: memberComplete, Help: "Specifies the owners of the group."},
 			named("RequireSenderAuthenticationEnabled", interp.KindBool, "Specifies whether only authenticated senders may send to the group ($true by default)."),
 			named("OrganizationalUnit", interp.KindString, "Specifies the organizational unit; the lab has only <domain>/Users."),
 			domainControllerParam(),
@@ -290,7 +300,7 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			named("DisplayName", interp.KindString, "Specifies the display name."),
 			named("PrimarySmtpAddress", interp.KindString, "Specifies the primary SMTP address; the old one stays as a secondary address."),
 			emailAddressesProp.param(),
-			{Name: "ManagedBy", Kind: interp.KindString, Array: true, Position: -1, Help: "Replaces the owners of the group."},
+			{Name: "ManagedBy", Kind: interp.KindString, Array: true, Position: -1, Complete: memberComplete, Help: "Replaces the owners of the group."},
 			named("RequireSenderAuthenticationEnabled", interp.KindBool, "Specifies whether only authenticated senders may send to the group."),
 			domainControllerParam(),
 		},
@@ -411,7 +421,7 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 
 	memberParams := []*interp.ParamInfo{
 		identityParam(idHelp, true, complete),
-		{Name: "Member", Kind: interp.KindObject, Mandatory: true, Position: -1, FromPipelineByPropertyName: true, Help: memberHelp},
+		{Name: "Member", Kind: interp.KindObject, Mandatory: true, Position: -1, FromPipelineByPropertyName: true, Help: memberHelp, Complete: memberComplete},
 		named("BypassSecurityGroupManagerCheck", interp.KindSwitch, "Accepted for compatibility; the lab's administrator may change every group."),
 		domainControllerParam(),
 	}
