@@ -5,6 +5,7 @@ import (
 
 	"exsh/engine/frontend"
 	"exsh/engine/replies"
+	"exsh/engine/smtpd"
 	"exsh/state"
 )
 
@@ -24,7 +25,7 @@ func (s *Service) loadComponentStates(org *frontend.Org) {
 	s.components.Store(&states)
 }
 
-// componentRefusal is the reply that refuses a new connection because the
+// componentRefusal is the reply that refuses a new message because the
 // component serving its role is not Active: HubTransport for the
 // Transport service's connectors, FrontendTransport for the Front End's
 // (and ServerWideOffline for both). A Draining hub takes no new mail but
@@ -42,4 +43,24 @@ func (s *Service) componentRefusal(role string) (replies.Reply, bool) {
 		return replies.ServiceUnavailable, false
 	}
 	return replies.Reply{}, true
+}
+
+// componentGate is a session's policy with the server's component states
+// in front: as on Exchange, a client still gets the banner, EHLO and AUTH
+// of a connector whose component is Draining or Inactive, and MAIL FROM
+// is answered "421 4.3.2 Service not available", which ends the session.
+// Other methods, and the optional interfaces of *frontend.Receive, are
+// the policy's own.
+type componentGate struct {
+	*frontend.Receive
+	s    *Service
+	role string
+}
+
+// Mail implements smtpd.Handler.
+func (g componentGate) Mail(st *smtpd.State, from string, p smtpd.MailParams) error {
+	if refusal, ok := g.s.componentRefusal(g.role); !ok {
+		return refusal
+	}
+	return g.Receive.Mail(st, from, p)
 }

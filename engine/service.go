@@ -540,12 +540,8 @@ func (s *Service) serve(l *listener, conn net.Conn) {
 	if strings.EqualFold(l.role, frontend.RoleFrontend) {
 		h.Outbound = s.outbound
 	}
-	sess := smtpd.NewSession(conn, cfg, h, ls, slogPrintf{s.log})
+	sess := smtpd.NewSession(conn, cfg, componentGate{h, s, l.role}, ls, slogPrintf{s.log})
 
-	if refusal, ok := s.componentRefusal(l.role); !ok {
-		sess.Refuse(refusal)
-		return
-	}
 	ip := remote.Addr().String()
 	if refusal, ok := s.admit(c, ip, sess); !ok {
 		sess.Refuse(refusal)

@@ -95,8 +95,8 @@ func componentStateCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Name:     "Set-ServerComponentState",
 		Synopsis: "Changes the state of a server component.",
 		Description: "Set-ServerComponentState records a requester's wish for a component's state. A component is Active only when every requester wants it Active. " +
-			"HubTransport Draining (for maintenance) stops the Transport service from accepting new mail (421 4.3.2 Service not available) while it delivers what is queued; " +
-			"Inactive does the same; FrontendTransport Inactive closes the Front End's connectors; ServerWideOffline Inactive closes all of them.",
+			"HubTransport Draining (for maintenance) stops the Transport service from accepting new mail (MAIL FROM gets 421 4.3.2 Service not available) while it delivers what is queued; " +
+			"Inactive does the same; FrontendTransport Inactive does it on the Front End's connectors; ServerWideOffline Inactive on all of them.",
 		SupportsShouldProcess: true,
 		Params: []*interp.ParamInfo{identityParam(idHelp, true, complete),
 			{Name: "Component", Kind: interp.KindString, Mandatory: true, Position: -1, Complete: completeComponent, Help: "Specifies the component: ServerWideOffline, HubTransport, FrontendTransport, ..."},

@@ -301,9 +301,12 @@ func TestLiveHubDraining(t *testing.T) {
 	ll.sendAnonymous("someone@contoso.com", []string{"administrator@contoso.com"}, "queued before", "hi")
 	ll.apply("Set-ServerComponentState", "Identity", "EX01", "Component", "HubTransport", "State", "Draining", "Requester", "Maintenance")
 
-	// New connections to the Transport service are refused ...
+	// The Transport service still greets, and refuses new mail at MAIL
+	// FROM, closing the session ...
 	d := enginetest.Dial(t, ll.env.Addr(2525))
-	d.Expect("421 4.3.2 Service not available")
+	d.Expect("~^220 ")
+	d.Do("EHLO ex01.contoso.com", "~^250")
+	d.Do("MAIL FROM:<someone@contoso.com>", "421 4.3.2 Service not available")
 	d.Closed()
 	// ... and the Front End, with no hub to proxy to, can't take mail.
 	c, err := smtp.Dial(ll.env.Addr(25))
