@@ -38,6 +38,7 @@ var transportConfigEnums = map[string][]string{
 	"DSNConversionMode":              {"UseExchangeDSNs", "PreserveDSNBody", "DoNotConvert"},
 	"ShadowMessagePreferenceSetting": {"LocalOnly", "RemoteOnly", "PreferRemote"},
 	"HygieneSuite":                   {"Standard", "Premium"},
+	"HeaderPromotionModeSetting":     {"NoCreate", "MayCreate", "MustCreate"},
 }
 
 // transportConfigProps derives Set-TransportConfig's parameters from the

@@ -1136,7 +1136,11 @@ const (
 func (t *tx) TransportConfig() (*state.TransportConfig, error) {
 	c, err := get[state.TransportConfig](t, bucketSingletons, keyTransportConfig, whatTransportConfig, "Transport Settings")
 	if errors.Is(err, state.ErrNotFound) {
-		return state.DefaultTransportConfig(), nil
+		c = state.DefaultTransportConfig()
+		if o := t.orgOrNil(); o != nil {
+			c.WhenChanged = o.Created // set up with the organisation
+		}
+		return c, nil
 	}
 	return c, err
 }
