@@ -203,6 +203,9 @@ func transportOf(d *cmdlets.Deps) submitter {
 	if e, ok := d.Engine.(interface{ Transport() *transport.Transport }); ok && e.Transport() != nil {
 		return e.Transport()
 	}
+	if s, ok := d.Engine.(submitter); ok {
+		return s
+	}
 	return nil
 }
 
