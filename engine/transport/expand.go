@@ -11,6 +11,9 @@ import (
 // (RequireSenderAuthenticationEnabled) for an anonymous sender.
 const statusAuthRequired = "550 5.7.1 RESOLVER.RST.AuthRequired; authentication required"
 
+// statusExpanded is the RecipientStatus of an EXPAND tracking event.
+const statusExpanded = "250 2.1.5 RESOLVER.GRP.Expanded; distribution list expanded"
+
 // maxExpansionDepth bounds nested group expansion; loops are cut by the
 // visited set, this only guards against absurd nesting.
 const maxExpansionDepth = 64
@@ -162,14 +165,10 @@ func (t *Transport) trackExpansions(m *state.QueuedMessage, results []routeResul
 	}
 	for _, g := range order {
 		g, rcpts := g, members[g]
-		status := make([]string, len(rcpts))
-		for i := range status {
-			status[i] = "250 2.1.5 Recipient OK"
-		}
 		*after = append(*after, func() {
 			t.track(tracking.PrefixTransport, m, tracking.Event{
 				EventId: tracking.EventExpand, Source: tracking.SourceRouting,
-				Recipients: rcpts, RecipientStatus: status, RelatedRecipientAddress: g,
+				Recipients: rcpts, RecipientStatus: []string{statusExpanded}, RelatedRecipientAddress: g,
 			})
 		})
 	}

@@ -117,8 +117,8 @@ func TestGroupExpansion(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, ev := range evs {
-		if ev.Source != tracking.SourceRouting {
-			t.Errorf("EXPAND source %q, want ROUTING", ev.Source)
+		if ev.Source != tracking.SourceRouting || len(ev.RecipientStatus) != 1 || ev.RecipientStatus[0] != "250 2.1.5 RESOLVER.GRP.Expanded; distribution list expanded" {
+			t.Errorf("EXPAND source %q, status %q", ev.Source, ev.RecipientStatus)
 		}
 		got[ev.RelatedRecipientAddress] = strings.Join(ev.Recipients, ";")
 	}
