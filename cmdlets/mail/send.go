@@ -30,9 +30,8 @@ import (
 // The zero value asks the engine in Deps for everything.
 type Options struct {
 	// PortMap turns a port of this server as Exchange configures it (25,
-	// 587, 2525, ...) into the port exsh listens on. Nil asks Deps.Engine
-	// for a ListenPort(int) int or PortMap(int) int method, and keeps the
-	// port when it has neither.
+	// 587, 2525, ...) into the port exsh listens on. Nil asks Deps.Ports,
+	// and keeps the port when that is nil too.
 	PortMap func(port int) int
 	// HelloName is the name sent with EHLO; empty means this machine's
 	// short host name, as .NET's SmtpClient does.
@@ -348,11 +347,6 @@ type target struct {
 	roots *x509.CertPool
 }
 
-// portMapper is implemented by the engine: the port it listens on for one
-// of this server's configured ports.
-type portMapper interface{ ListenPort(bindingPort int) int }
-type portMapFunc interface{ PortMap(port int) int }
-
 // resolve decides whether the target is this server and, if so, translates
 // the port and loads the certificate to trust.
 func (t *target) resolve(d *cmdlets.Deps, o Options) {
@@ -384,12 +378,8 @@ func (t *target) resolve(d *cmdlets.Deps, o Options) {
 		switch {
 		case o.PortMap != nil:
 			port = o.PortMap(port)
-		case d != nil && d.Engine != nil:
-			if m, ok := d.Engine.(portMapper); ok {
-				port = m.ListenPort(port)
-			} else if m, ok := d.Engine.(portMapFunc); ok {
-				port = m.PortMap(port)
-			}
+		case d != nil && d.Ports != nil:
+			port = d.Ports.ListenPort(port)
 		}
 		t.roots = orgRoots(d)
 	}

@@ -551,7 +551,7 @@ func TestSendMissingAttachment(t *testing.T) {
 }
 
 func TestTargetResolve(t *testing.T) {
-	d := &cmdlets.Deps{Store: &fakeStore{}, Engine: listenPorts{}}
+	d := &cmdlets.Deps{Store: &fakeStore{}, Ports: listenPorts{}}
 	for _, tt := range []struct {
 		host string
 		port int

@@ -10,7 +10,6 @@ import (
 
 	"exsh/cmdlets"
 	"exsh/engine/mail"
-	"exsh/engine/transport"
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
@@ -136,7 +135,7 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		return task.StoreError(err)
 	}
-	reader := mailboxReader(d)
+	reader := d.Mailboxes
 	if reader == nil {
 		return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
 	}
@@ -192,21 +191,6 @@ type testMailflowResult struct {
 	Identity           any
 	IsValid            bool
 	ObjectState        string
-}
-
-// submitter is the Transport service the test message is submitted to.
-type submitter interface {
-	Submit(sub *mail.Submission) (*mail.Receipt, error)
-}
-
-func transportOf(d *cmdlets.Deps) submitter {
-	if e, ok := d.Engine.(interface{ Transport() *transport.Transport }); ok && e.Transport() != nil {
-		return e.Transport()
-	}
-	if s, ok := d.Engine.(submitter); ok {
-		return s
-	}
-	return nil
 }
 
 func testMailflow(d *cmdlets.Deps) *interp.CmdletInfo {
@@ -270,7 +254,7 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		return task.StoreError(err)
 	}
-	tr, reader := transportOf(d), mailboxReader(d)
+	tr, reader := d.Submitter, d.Mailboxes
 	if tr == nil || reader == nil {
 		return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The Microsoft Exchange Transport service isn't running on server %s.", site.ServerFqdn)
 	}
@@ -322,7 +306,7 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 }
 
 // delivered reports whether the mailbox holds the test message.
-func delivered(reader MailboxReader, mailbox, subject string) bool {
+func delivered(reader cmdlets.MailboxReader, mailbox, subject string) bool {
 	items, err := reader.MailboxItems(mailbox)
 	if err != nil {
 		return false

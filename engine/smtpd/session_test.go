@@ -2,6 +2,7 @@ package smtpd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -57,7 +58,7 @@ func (r *recorder) Rcpt(st *State, env *Envelope, to string, p RcptParams) error
 func (r *recorder) Data(st *State, env *Envelope, msg []byte) replies.Reply {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, msg)
+	r.msgs = append(r.msgs, bytes.Clone(msg)) // msg is the session's buffer
 	r.envs = append(r.envs, env)
 	return replies.Queued("<id@EX01.contoso.com>", 42, "EX01.contoso.com")
 }

@@ -19,6 +19,19 @@
 // counts the interrupted attempt and sends a message that took
 // PoisonThreshold service crashes (or recovered panics) to the Poison queue.
 //
+// The code follows the stages. submit.go takes mail in (Submit). Each
+// queue kind has a stage that works its batches: categorize.go (the
+// Submission queue: resolve, route, bifurcate), deliver.go (mailbox
+// delivery queues) and send.go (send connector queues, over the SMTP
+// client in smtpout.go). runner.go runs one runner per queue: it claims a
+// batch (claim.go), hands it to the queue's stage, and now and then sweeps
+// the queue for expired and delayed messages (sweep.go). Every stage
+// records its work through the one batch transaction of batch.go: read
+// each claimed message again, settle an administrator's pending
+// Suspend-Message or Remove-Message (after the outcome, for messages the
+// send stage has already offered to a remote host), plan, apply, claim the
+// next batch, commit; a failed commit gives the batch back for a retry.
+//
 // Outbound delivery uses the go-smtp client. A connector with
 // DNSRoutingEnabled looks up MX records of the recipient domain (tests never
 // do: they use smart hosts on 127.0.0.1); one with smart hosts connects to
