@@ -1,7 +1,9 @@
 package org
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -247,7 +249,9 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			if strings.EqualFold(c.String("Type"), "Security") {
 				g.RecipientType, g.RecipientTypeDetails = "MailUniversalSecurityGroup", "MailUniversalSecurityGroup"
 			}
-			g.SamAccountName = samAccountName(g.Alias)
+			if g.SamAccountName, err = uniqueSamAccountName(tx, g.Alias); err != nil {
+				return err
+			}
 			g.RequireSenderAuthenticationEnabled = true
 			if c.Has("RequireSenderAuthenticationEnabled") {
 				g.RequireSenderAuthenticationEnabled = c.Bool("RequireSenderAuthenticationEnabled")
@@ -494,6 +498,23 @@ const (
 	ReasonMemberNotFound = "MemberNotFoundException"
 	ReasonMemberSelf     = "RecipientTaskException"
 )
+
+// uniqueSamAccountName is a group's pre-Windows 2000 name: the alias (at
+// most 20 characters), with a number added when an account has it, as
+// the directory does for a new group.
+func uniqueSamAccountName(tx state.Tx, alias string) (string, error) {
+	base := samAccountName(alias)
+	name := base
+	for n := 1; ; n++ {
+		if _, err := tx.RecipientByLogin(name); errors.Is(err, state.ErrNotFound) {
+			return name, nil
+		} else if err != nil {
+			return "", err
+		}
+		suffix := strconv.Itoa(n)
+		name = samAccountName(base[:min(len(base), 20-len(suffix))] + suffix)
+	}
+}
 
 // recipientByText resolves an identity given as text to one recipient.
 func (r *run) recipientByText(tx state.Tx, text string) (*state.Recipient, error) {

@@ -377,7 +377,7 @@ func (r *run) checkAccount(tx state.Tx, rc *state.Recipient) error {
 		case rc.SamAccountName != "" && strings.EqualFold(o.SamAccountName, rc.SamAccountName):
 			return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonRecipientTask,
 				"The SamAccountName %s isn't unique. It's already used by \"%s\".", rc.SamAccountName, o.Identity)
-		case rc.Alias != "" && strings.EqualFold(o.Alias, rc.Alias) && rc.HasMailbox() && o.HasMailbox():
+		case rc.Alias != "" && strings.EqualFold(o.Alias, rc.Alias) && isMailEnabled(rc) && isMailEnabled(o):
 			return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonRecipientTask,
 				"The alias %s is already used by \"%s\". Please choose another alias.", rc.Alias, o.Identity)
 		}
