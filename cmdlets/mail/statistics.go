@@ -222,6 +222,7 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 		task           *cmdlets.Task
 		site           cmdlets.Site
 		source, target *state.Recipient
+		hubState       string
 	)
 	err := d.Store.Update(func(tx state.Tx) error {
 		site = cmdlets.LoadSite(tx)
@@ -233,7 +234,11 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 				}
 			}
 		}
-		var err error
+		states, err := tx.ServerComponentStates(site.Server)
+		if err != nil {
+			return err
+		}
+		hubState = state.EffectiveComponentState(states, "HubTransport")
 		if source, err = systemMailbox(tx); err != nil {
 			return err
 		}
@@ -268,13 +273,19 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 	data := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n\r\nThis is a test message sent by Test-Mailflow.\r\n",
 		source.PrimarySmtpAddress, target.PrimarySmtpAddress, subject, start.Format(time.RFC1123Z))
 	loopback := netip.MustParseAddr("127.0.0.1")
+	result := &testMailflowResult{TestMailflowResult: "Failure", MessageLatencyTime: timeout, IsValid: true, ObjectState: "New"}
+	if hubState != state.ComponentActive {
+		// Mailbox Transport Submission hands the message to the Transport
+		// service over SMTP, which takes no new mail while it drains.
+		c.WriteWarning(fmt.Sprintf("The Microsoft Exchange Transport service on %s refused the test message: 421 4.3.2 Service not available (HubTransport is %s).", site.ServerFqdn, hubState))
+		return c.WriteObject(cmdlets.ToObject([]string{TestMailflowType, "System.Object"}, result))
+	}
 	_, err = tr.Submit(&mail.Submission{
 		ConnectorIdentity: site.Server + `\Mailbox Transport Submission`, SessionID: "0000000000000000",
 		ClientIP: loopback, ClientHostname: site.ServerFqdn, ServerIP: loopback, ServerHostname: site.ServerFqdn,
 		Sender: source.PrimarySmtpAddress, Recipients: []string{target.PrimarySmtpAddress},
 		AuthUser: site.NetBIOSDomain + `\` + site.Server + "$", ReceivedAt: start, Data: []byte(data), Direction: "Originating",
 	})
-	result := &testMailflowResult{TestMailflowResult: "Failure", IsValid: true, ObjectState: "New"}
 	ctx := c.Ctx
 	if ctx == nil {
 		ctx = context.Background()

@@ -7,6 +7,7 @@ import (
 
 	"exsh/shell/format"
 	"exsh/shell/object"
+	"exsh/state"
 )
 
 func TestMailboxStatisticsAndTestMailflow(t *testing.T) {
@@ -67,6 +68,21 @@ func TestMailboxStatisticsAndTestMailflow(t *testing.T) {
 	view := format.Render(120, rt.Objects...)
 	if !strings.Contains(view, "DisplayName   ItemCount StorageLimitStatus LastLogonTime") {
 		t.Errorf("default view:\n%s", view)
+	}
+
+	// While the hub drains for maintenance the test fails.
+	if err := d.Store.Update(func(tx state.Tx) error {
+		return tx.PutServerComponentState(&state.ServerComponentState{Server: "EX01", Component: "HubTransport",
+			Requesters: map[string]state.ComponentRequest{"Maintenance": {State: state.ComponentDraining}}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rt, err = invoke(t, tm, map[string]any{})
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatalf("Test-Mailflow while draining: %v %v", err, rt.Errors)
+	}
+	if r, _ := rt.Objects[0].(*object.PSObject).Get("TestMailflowResult"); r != "Failure" || len(rt.Warnings) != 1 || !strings.Contains(rt.Warnings[0], "421 4.3.2 Service not available") {
+		t.Errorf("TestMailflowResult %v, warnings %q", r, rt.Warnings)
 	}
 
 	// Errors: an unknown mailbox or server.
