@@ -46,6 +46,8 @@ type Deps struct {
 	// Mailboxes is the mailbox store Mailbox Transport Delivery writes
 	// (Get-MailboxMessage).
 	Mailboxes MailboxReader
+	// Submitter is the Transport service's submission (Test-Mailflow).
+	Submitter Submitter
 	// Ports translates this server's configured ports into the ports its
 	// receive connectors listen on (Send-MailMessage to this server).
 	Ports PortMapper

@@ -1,6 +1,7 @@
 package cmdlets
 
 import (
+	"exsh/engine/mail"
 	"exsh/engine/transport"
 	"exsh/engine/transport/tracking"
 	"exsh/state"
@@ -44,6 +45,15 @@ type MailboxReader interface {
 	// MailboxItemData returns one item's raw message.
 	MailboxItemData(mailbox string, id int64) ([]byte, error)
 }
+
+// Submitter queues a message with the Transport service, as Mailbox
+// Transport Submission does (Test-Mailflow); *transport.Transport
+// implements it.
+type Submitter interface {
+	Submit(sub *mail.Submission) (*mail.Receipt, error)
+}
+
+var _ Submitter = (*transport.Transport)(nil)
 
 // PortMapper translates one of this server's configured ports (25, 587,
 // 2525, ...) into the port the engine listens on (-PortOffset);

@@ -112,6 +112,8 @@ type Service struct {
 	// outbound relays what the hub proxies through the Front End.
 	outbound *frontend.OutboundProxy
 	rates    *frontend.RateLimiter
+	// components are the server's component states (components.go).
+	components atomic.Pointer[[]*state.ServerComponentState]
 
 	feRecv, hubRecv, feSend *protolog.Log
 
@@ -353,6 +355,7 @@ func (s *Service) startReceive() error {
 	}
 	s.proxy.Credential = s.cred
 	s.org.Store(org)
+	s.loadComponentStates(org)
 	s.openLogs(org)
 
 	changes, cancel := s.st.Subscribe()
@@ -460,6 +463,7 @@ func (s *Service) Reload() {
 		return
 	}
 	s.org.Store(org)
+	s.loadComponentStates(org)
 	s.applyLogSettings(org)
 	s.reconcile()
 }
@@ -634,7 +638,7 @@ func (s *Service) serve(l *listener, conn net.Conn) {
 	if strings.EqualFold(l.role, frontend.RoleFrontend) {
 		h.Outbound = s.outbound
 	}
-	sess := smtpd.NewSession(conn, cfg, h, ls, slogPrintf{s.log})
+	sess := smtpd.NewSession(conn, cfg, componentGate{h, s, l.role}, ls, slogPrintf{s.log})
 
 	ip := remote.Addr().String()
 	if refusal, ok := s.admit(c, ip, sess); !ok {

@@ -181,17 +181,134 @@ type Recipient struct {
 	Database             string
 	ServerName           string
 	ProhibitSendQuota    string
-	OrganizationalUnit   string
-	PasswordHash         string `exsh:"-"` // bcrypt; never the password
-	DistinguishedName    string
-	Identity             string
-	Guid                 string
-	WhenChanged          time.Time
-	WhenCreated          time.Time
+	// MaxSendSize and MaxReceiveSize are a mailbox's own message size
+	// limits ("25 MB (26,214,400 bytes)"); "" or "Unlimited" leaves the
+	// organisation's limit in force.
+	MaxSendSize        string
+	MaxReceiveSize     string
+	OrganizationalUnit string
+	PasswordHash       string `exsh:"-"` // bcrypt; never the password
+	// ExternalEmailAddress is a mail contact's target address
+	// ("SMTP:chris@fabrikam.com"); mail to the contact goes there.
+	ExternalEmailAddress string `exsh:"-"`
+	// Members are a distribution group's members (recipient Guids).
+	Members []string `exsh:"-"`
+	// ManagedBy are a group's owners (recipient Guids).
+	ManagedBy []string `exsh:"-"`
+	// RequireSenderAuthenticationEnabled refuses mail from senders that
+	// did not authenticate (a group's default).
+	RequireSenderAuthenticationEnabled bool `exsh:"-"`
+	// SendAs are the accounts (recipient Guids) granted the Send As
+	// extended right on this recipient (Add-ADPermission).
+	SendAs []string `exsh:"-"`
+	// Permissions are the mailbox's explicit permission entries
+	// (Add-MailboxPermission).
+	Permissions       []MailboxPermission `exsh:"-"`
+	DistinguishedName string
+	Identity          string
+	Guid              string
+	WhenChanged       time.Time
+	WhenCreated       time.Time
 }
 
 // HasMailbox reports whether the recipient is a mailbox.
 func (r *Recipient) HasMailbox() bool { return r.RecipientType == "UserMailbox" }
+
+// IsGroup reports whether the recipient is a distribution group.
+func (r *Recipient) IsGroup() bool {
+	return r.RecipientType == "MailUniversalDistributionGroup" || r.RecipientType == "MailUniversalSecurityGroup"
+}
+
+// IsContact reports whether the recipient is a mail contact.
+func (r *Recipient) IsContact() bool { return r.RecipientType == "MailContact" }
+
+// MailboxPermission is one explicit entry on a mailbox's permissions
+// (Get-MailboxPermission): a user (recipient Guid) and its rights
+// ("FullAccess", "ReadPermission", ...).
+type MailboxPermission struct {
+	User            string // the trustee's Guid
+	AccessRights    []string
+	Deny            bool
+	InheritanceType string // "All"
+}
+
+// TransportConfig is the organisation's transport settings
+// (Get-TransportConfig). Sizes below zero are Unlimited.
+type TransportConfig struct {
+	AddressBookPolicyRoutingEnabled                       bool
+	AgentGeneratedMessageLoopDetectionInSmtpEnabled       bool
+	AgentGeneratedMessageLoopDetectionInSubmissionEnabled bool
+	ClearCategories                                       bool
+	ConvertDisclaimerWrapperToEml                         bool
+	DSNConversionMode                                     string
+	ExternalDelayDsnEnabled                               bool
+	ExternalDsnDefaultLanguage                            string
+	ExternalDsnLanguageDetectionEnabled                   bool
+	ExternalDsnMaxMessageAttachSize                       ByteSize
+	ExternalDsnReportingAuthority                         string
+	ExternalDsnSendHtml                                   bool
+	ExternalPostmasterAddress                             string
+	GenerateCopyOfDSNFor                                  []string
+	HeaderPromotionModeSetting                            string
+	HygieneSuite                                          string
+	InternalDelayDsnEnabled                               bool
+	InternalDsnDefaultLanguage                            string
+	InternalDsnLanguageDetectionEnabled                   bool
+	InternalDsnMaxMessageAttachSize                       ByteSize
+	InternalDsnReportingAuthority                         string
+	InternalDsnSendHtml                                   bool
+	InternalSMTPServers                                   []string
+	JournalArchivingEnabled                               bool
+	JournalingReportNdrTo                                 string
+	LegacyJournalingMigrationEnabled                      bool
+	MaxAllowedAgentGeneratedMessageDepth                  int
+	MaxAllowedAgentGeneratedMessageDepthPerAgent          int
+	MaxDumpsterSizePerDatabase                            ByteSize
+	MaxDumpsterTime                                       time.Duration
+	MaxReceiveSize                                        ByteSize
+	MaxRecipientEnvelopeLimit                             Limit
+	MaxRetriesForLocalSiteShadow                          int
+	MaxRetriesForRemoteSiteShadow                         int
+	MaxSendSize                                           ByteSize
+	OpenDomainRoutingEnabled                              bool
+	RejectMessageOnShadowFailure                          bool
+	Rfc2231EncodingEnabled                                bool
+	SafetyNetHoldTime                                     time.Duration
+	ShadowHeartbeatFrequency                              time.Duration
+	ShadowMessageAutoDiscardInterval                      time.Duration
+	ShadowMessagePreferenceSetting                        string
+	ShadowRedundancyEnabled                               bool
+	ShadowResubmitTimeSpan                                time.Duration
+	SmtpClientAuthenticationDisabled                      bool
+	SupervisionTags                                       []string
+	TLSReceiveDomainSecureList                            []string
+	TLSSendDomainSecureList                               []string
+	TransportRuleAttachmentTextScanLimit                  ByteSize
+	TransportRuleCollectionAddedRecipientsLimit           int
+	TransportRuleLimit                                    int
+	VerifySecureSubmitEnabled                             bool
+	VoicemailJournalingEnabled                            bool
+	Xexch50Enabled                                        bool
+	Identity                                              string
+	WhenChanged                                           time.Time
+}
+
+// ServerComponentState is one component's state on a server
+// (Get-ServerComponentState), with the requesters that set it.
+type ServerComponentState struct {
+	Server    string
+	Component string // "ServerWideOffline", "HubTransport", ...
+	// Requesters hold each requester's last request ("Maintenance" ->
+	// "Inactive"); the component is Active only when every requester
+	// asks for Active.
+	Requesters map[string]ComponentRequest
+}
+
+// ComponentRequest is one requester's request for a component state.
+type ComponentRequest struct {
+	State     string // "Active", "Inactive", "Draining"
+	Timestamp time.Time
+}
 
 // ADPermission is an explicit access control entry on a receive connector,
 // added with Add-ADPermission. Permissions that come from PermissionGroups
@@ -260,9 +377,25 @@ type TransportService struct {
 	MessageTrackingLogMaxFileSize                 ByteSize
 	MessageTrackingLogSubjectLoggingEnabled       bool
 	ConnectivityLogEnabled                        bool
-	Identity                                      string
-	Guid                                          string
-	WhenChanged                                   time.Time
+	// The Mailbox Transport service's own logs (Get-MailboxTransportService).
+	ConnectivityLogPath                       string
+	ConnectivityLogMaxAge                     time.Duration
+	ConnectivityLogMaxDirectorySize           ByteSize
+	ConnectivityLogMaxFileSize                ByteSize
+	MailboxDeliveryAgentLogEnabled            bool
+	MailboxDeliveryAgentLogPath               string
+	MailboxDeliveryAgentLogMaxAge             time.Duration
+	MailboxDeliveryAgentLogMaxDirectorySize   ByteSize
+	MailboxDeliveryAgentLogMaxFileSize        ByteSize
+	MailboxSubmissionAgentLogEnabled          bool
+	MailboxSubmissionAgentLogPath             string
+	MailboxSubmissionAgentLogMaxAge           time.Duration
+	MailboxSubmissionAgentLogMaxDirectorySize ByteSize
+	MailboxSubmissionAgentLogMaxFileSize      ByteSize
+	PipelineTracingEnabled                    bool
+	Identity                                  string
+	Guid                                      string
+	WhenChanged                               time.Time
 }
 
 // Certificate is the server's certificate for STARTTLS.

@@ -163,6 +163,17 @@ type Tx interface {
 	Certificate() (*Certificate, error)
 	PutCertificate(*Certificate) error
 
+	// TransportConfig returns the organisation's transport settings;
+	// until Set-TransportConfig stores them they are Exchange's defaults.
+	TransportConfig() (*TransportConfig, error)
+	PutTransportConfig(*TransportConfig) error
+
+	// ServerComponentStates lists the components of a server that some
+	// requester has set, ordered by component name; components not listed
+	// are Active.
+	ServerComponentStates(server string) ([]*ServerComponentState, error)
+	PutServerComponentState(*ServerComponentState) error
+
 	// Bucket gives raw key/value access to a named bucket for data the
 	// organisation model does not cover. Names beginning with "queue" and
 	// "mailbox" belong to the transport engine. With create false a
@@ -196,6 +207,8 @@ const (
 	KindTransportService = "TransportService"
 	KindMailboxDatabase  = "MailboxDatabase"
 	KindCertificate      = "Certificate"
+	KindTransportConfig  = "TransportConfig"
+	KindComponentState   = "ServerComponentState"
 )
 
 // Change operations.

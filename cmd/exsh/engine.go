@@ -46,6 +46,7 @@ func wireEngine(d *cmdlets.Deps, svc *engine.Service) {
 	d.Ports = svc
 	if tr := svc.Transport(); tr != nil {
 		d.Queues = tr
+		d.Submitter = tr
 		if log := tr.Tracking(); log != nil {
 			d.Tracking = log
 		}

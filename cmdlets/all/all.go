@@ -47,6 +47,7 @@ func New(d *cmdlets.Deps, o Options) *Table {
 	t.Exchange = append(t.Exchange, queue.Cmdlets(d)...)
 	t.Exchange = append(t.Exchange, logs.Cmdlets(d)...)
 	t.Exchange = append(t.Exchange, mail.CmdletsWith(d, mail.Options{PortMap: o.PortMap})...)
+	t.Exchange = append(t.Exchange, mail.MailboxCmdlets(d)...)
 	return t
 }
 

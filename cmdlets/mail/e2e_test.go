@@ -51,7 +51,7 @@ func newServer(t *testing.T) (*cmdlets.Deps, *engine.Service) {
 		svc.Stop(ctx)
 	})
 	tr := svc.Transport()
-	return &cmdlets.Deps{Store: st, DataPath: dir, Queues: tr, Tracking: tr.Tracking(), Mailboxes: StoreMailboxes(st), Ports: svc}, svc
+	return &cmdlets.Deps{Store: st, DataPath: dir, Queues: tr, Tracking: tr.Tracking(), Mailboxes: StoreMailboxes(st), Submitter: tr, Ports: svc}, svc
 }
 
 func TestEndToEndSendToThisServer(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 // help for every parameter and at least one example.
 func TestDeclarations(t *testing.T) {
 	seen := map[string]bool{}
-	for _, c := range Cmdlets(&cmdlets.Deps{}) {
+	for _, c := range append(Cmdlets(&cmdlets.Deps{}), MailboxCmdlets(&cmdlets.Deps{})...) {
 		if seen[c.Name] {
 			t.Errorf("%s declared twice", c.Name)
 		}

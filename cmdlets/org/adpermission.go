@@ -27,7 +27,7 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		}
 		return out, err
 	})
-	idHelp := "Specifies the Receive connector whose permissions are read or changed: its name, <Server>\\<Name>, distinguished name or GUID, or a connector piped from Get-ReceiveConnector."
+	idHelp := "Specifies the Receive connector whose permissions are read or changed: its name, <Server>\\<Name>, distinguished name or GUID, or a connector piped from Get-ReceiveConnector; or a mailbox or other recipient, for its Send As permissions."
 	userParam := func(mandatory bool) *interp.ParamInfo {
 		return &interp.ParamInfo{Name: "User", Kind: interp.KindString, Position: -1, Mandatory: mandatory, FromPipelineByPropertyName: true,
 			Help:     "Specifies the security principal: NT AUTHORITY\\ANONYMOUS LOGON, NT AUTHORITY\\Authenticated Users, MS Exchange\\Externally Secured Servers, a DOMAIN\\account or a user principal name.",
@@ -48,7 +48,7 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 
 	get := &interp.CmdletInfo{
 		Name:     "Get-ADPermission",
-		Synopsis: "Gets the permissions on a Receive connector.",
+		Synopsis: "Gets the permissions on a Receive connector or a recipient.",
 		Description: "Get-ADPermission lists the access control entries of a Receive connector: those its PermissionGroups grant and those added with Add-ADPermission, " +
 			"one per principal and extended right.",
 		OutputType: ADPermissionType,
@@ -61,6 +61,11 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	get.Process = func(c *interp.Call) error {
 		var out []*object.PSObject
 		err := view(d, c, func(r *run, tx state.Tx) error {
+			if mb := r.recipientTarget(tx); mb != nil {
+				var err error
+				out, err = r.getRecipientADPermission(tx, mb)
+				return err
+			}
 			rc, aces, err := r.connectorACEs(tx, c.Value("Identity"))
 			if err != nil {
 				return err
@@ -88,7 +93,7 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 
 	add := &interp.CmdletInfo{
 		Name:     "Add-ADPermission",
-		Synopsis: "Adds permissions to a Receive connector.",
+		Synopsis: "Adds permissions to a Receive connector, or Send As on a recipient.",
 		Description: "Add-ADPermission grants (or with -Deny denies) extended rights on a Receive connector to a security principal. " +
 			"Grants and denies stack with those of the connector's PermissionGroups; a deny wins. The connector keeps one entry per user, right and deny: " +
 			"entries a permission group already grants are the group's, entries that together make up a group show as that group, and PermissionGroups shows Custom while entries remain that no group explains.",
@@ -100,11 +105,18 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 				Remarks: "Lets anonymous senders on the connector relay to any domain."},
 			{Code: `Add-ADPermission "IP Secured Inbound" -User "NT AUTHORITY\ANONYMOUS LOGON" -ExtendedRights ms-Exch-SMTP-Submit,ms-Exch-SMTP-Accept-Any-Recipient,ms-Exch-Bypass-Anti-Spam`,
 				Remarks: "Grants three rights at once."},
+			{Code: `Add-ADPermission -Identity bob -User svc-scanner -ExtendedRights "Send As"`,
+				Remarks: "Lets the svc-scanner account, which has no mailbox, send as Bob (the other fix for 5.7.60)."},
 		},
 	}
 	add.Process = func(c *interp.Call) error {
 		var out []*object.PSObject
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			if mb := r.recipientTarget(tx); mb != nil {
+				var err error
+				out, err = r.addRecipientADPermission(tx, mb)
+				return err
+			}
 			rc, aces, err := r.connectorACEs(tx, c.Value("Identity"))
 			if err != nil {
 				return err
@@ -142,7 +154,7 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 
 	remove := &interp.CmdletInfo{
 		Name:     "Remove-ADPermission",
-		Synopsis: "Removes permissions from a Receive connector.",
+		Synopsis: "Removes permissions from a Receive connector or a recipient.",
 		Description: "Remove-ADPermission removes extended rights of a principal from a Receive connector, or the entries piped from Get-ADPermission. " +
 			"Removing a right that a permission group grants replaces the group with its remaining entries and marks PermissionGroups Custom, as editing the connector's ACL does.",
 		SupportsShouldProcess: true,
@@ -159,6 +171,9 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	}
 	remove.Process = func(c *interp.Call) error {
 		return report(c, update(d, c, func(r *run, tx state.Tx) error {
+			if mb := r.recipientTarget(tx); mb != nil {
+				return r.removeRecipientADPermission(tx, mb)
+			}
 			var rc *state.ReceiveConnector
 			var user string
 			var rights []string

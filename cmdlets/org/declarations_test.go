@@ -23,6 +23,12 @@ func TestDeclarations(t *testing.T) {
 		"Add-ADPermission", "Get-ADPermission", "Remove-ADPermission",
 		"Get-TransportService", "Set-TransportService", "Get-FrontendTransportService", "Set-FrontendTransportService",
 		"Get-ExchangeServer", "Get-MailboxDatabase", "Get-ExchangeCertificate",
+		"Get-DistributionGroup", "New-DistributionGroup", "Set-DistributionGroup", "Remove-DistributionGroup",
+		"Get-DistributionGroupMember", "Add-DistributionGroupMember", "Remove-DistributionGroupMember",
+		"Get-MailContact", "New-MailContact", "Remove-MailContact",
+		"Get-TransportConfig", "Set-TransportConfig", "Get-ServerComponentState", "Set-ServerComponentState",
+		"Add-MailboxPermission", "Get-MailboxPermission", "Remove-MailboxPermission",
+		"Get-MailboxTransportService", "Set-MailboxTransportService",
 	}
 	byName := map[string]*interp.CmdletInfo{}
 	for _, c := range cmds {

@@ -32,6 +32,10 @@ New-SendConnector -Name "To Internet" -AddressSpaces *
 New-Mailbox -Name bob -Alias bob -Password $pw
 New-User -Name svc-scanner -UserPrincipalName svc-scanner@contoso.com -Password $pw
 New-User -Name scanner -UserPrincipalName scanner@contoso.com -Password $pw
+New-Mailbox -Name alice -Alias alice -Password $pw
+New-DistributionGroup -Name Sales -Members bob
+New-MailContact -Name "Chris Ashton" -ExternalEmailAddress chris@fabrikam.net
+Add-MailboxPermission bob -User svc-scanner -AccessRights FullAccess
 `
 
 // TestHelpExamples runs every Get-Help example; none may write an error.

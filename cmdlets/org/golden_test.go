@@ -108,6 +108,8 @@ func TestGoldenViews(t *testing.T) {
 		{"fl-adpermission", "Get-ADPermission", []any{"Identity", "Relay", "User", `NT AUTHORITY\ANONYMOUS LOGON`}},
 		{"fl-transportservice", "Get-TransportService", nil},
 		{"fl-frontendtransportservice", "Get-FrontendTransportService", nil},
+		{"fl-mailboxtransportservice", "Get-MailboxTransportService", nil},
+		{"fl-transportconfig", "Get-TransportConfig", nil},
 		{"fl-exchangeserver", "Get-ExchangeServer", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

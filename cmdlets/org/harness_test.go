@@ -167,7 +167,9 @@ func (l *lab) snapshot() string {
 		dbs, _ := tx.MailboxDatabases()
 		hub, _ := tx.TransportService("Hub")
 		fe, _ := tx.TransportService("FrontEnd")
-		all = append(all, org, srvs, rcs, scs, ads, rs, dbs, hub, fe)
+		tc, _ := tx.TransportConfig()
+		cs, _ := tx.ServerComponentStates("EX01")
+		all = append(all, org, srvs, rcs, scs, ads, rs, dbs, hub, fe, tc, cs)
 		for _, rc := range rcs {
 			perms, _ := tx.ADPermissions(rc.Guid)
 			all = append(all, perms)

@@ -117,6 +117,8 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		named("PrimarySmtpAddress", interp.KindString, "Specifies the primary SMTP address; the old primary address stays as a secondary address."),
 		emailAddressesProp.param(),
 		named("ProhibitSendQuota", interp.KindString, "Specifies the size at which the mailbox can't send (for example 2GB, or Unlimited)."),
+		named("MaxSendSize", interp.KindString, "Specifies the largest message the mailbox may send (for example 25MB, or Unlimited). A mailbox's own limit takes the place of the organisation's MaxSendSize."),
+		named("MaxReceiveSize", interp.KindString, "Specifies the largest message the mailbox may receive (for example 25MB, or Unlimited). A mailbox's own limit takes the place of the organisation's MaxReceiveSize."),
 		{Name: "Password", Kind: interp.KindSecureString, Position: -1, Help: "Resets the account's password. Only a salted hash is stored."},
 		domainControllerParam(),
 	}
@@ -150,6 +152,9 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			}
 			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Removing the mailbox \"%s\" will remove the Active Directory user object and mark the mailbox and the archive (if present) in the database for removal.", rc.Identity)) {
 				return errSkip
+			}
+			if err := removeFromGroups(tx, rc.Guid); err != nil {
+				return err
 			}
 			return tx.DeleteRecipient(rc.Guid)
 		}))
@@ -237,6 +242,7 @@ func (r *run) mailboxPlacement(tx state.Tx, rc *state.Recipient, alias string) e
 	rc.Alias = alias
 	rc.RecipientType, rc.RecipientTypeDetails = mb.RecipientType, mb.RecipientTypeDetails
 	rc.Database, rc.ServerName, rc.ProhibitSendQuota = mb.Database, mb.ServerName, mb.ProhibitSendQuota
+	rc.MaxSendSize, rc.MaxReceiveSize = mb.MaxSendSize, mb.MaxReceiveSize
 	primary := alias + "@" + domain
 	if r.c.Has("PrimarySmtpAddress") {
 		p, err := canonProxy(r.c.String("PrimarySmtpAddress"))
@@ -347,17 +353,27 @@ func setRecipient(d *cmdlets.Deps, c *interp.Call, mailbox bool) error {
 		for _, f := range []struct {
 			name string
 			dst  *string
-		}{{"DisplayName", &rc.DisplayName}, {"FirstName", &rc.FirstName}, {"LastName", &rc.LastName}, {"UserPrincipalName", &rc.UserPrincipalName}, {"ProhibitSendQuota", &rc.ProhibitSendQuota}} {
+		}{{"DisplayName", &rc.DisplayName}, {"FirstName", &rc.FirstName}, {"LastName", &rc.LastName}, {"UserPrincipalName", &rc.UserPrincipalName},
+			{"ProhibitSendQuota", &rc.ProhibitSendQuota}, {"MaxSendSize", &rc.MaxSendSize}, {"MaxReceiveSize", &rc.MaxReceiveSize}} {
 			if c.Has(f.name) {
 				*f.dst = strings.TrimSpace(c.String(f.name))
 			}
 		}
-		if c.Has("ProhibitSendQuota") {
-			n, err := parseByteQuantity(rc.ProhibitSendQuota)
-			if err != nil {
-				return r.task.InvalidArgument("Cannot process argument transformation on parameter 'ProhibitSendQuota'. Cannot convert value \"%s\" to type \"Microsoft.Exchange.Data.Unlimited`1[Microsoft.Exchange.Data.ByteQuantifiedSize]\".", rc.ProhibitSendQuota)
+		for _, f := range []struct {
+			name string
+			dst  *string
+		}{{"ProhibitSendQuota", &rc.ProhibitSendQuota}, {"MaxSendSize", &rc.MaxSendSize}, {"MaxReceiveSize", &rc.MaxReceiveSize}} {
+			if !c.Has(f.name) {
+				continue
 			}
-			rc.ProhibitSendQuota = state.ByteSize(n).String()
+			n, err := parseByteQuantity(*f.dst)
+			if err != nil {
+				return r.task.InvalidArgument("Cannot process argument transformation on parameter '%s'. Cannot convert value \"%s\" to type \"Microsoft.Exchange.Data.Unlimited`1[Microsoft.Exchange.Data.ByteQuantifiedSize]\".", f.name, *f.dst)
+			}
+			if f.name != "ProhibitSendQuota" && n > 2097151<<10 {
+				return r.task.OutOfRange(f.name, n, 0, 2097151<<10)
+			}
+			*f.dst = state.ByteSize(n).String()
 		}
 		if c.Has("Alias") {
 			rc.Alias = strings.TrimSpace(c.String("Alias"))

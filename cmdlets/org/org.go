@@ -25,6 +25,11 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		mailboxCmdlets(d),
 		userCmdlets(d),
 		recipientCmdlets(d),
+		groupCmdlets(d),
+		contactCmdlets(d),
+		transportConfigCmdlets(d),
+		componentStateCmdlets(d),
+		mailboxPermissionCmdlets(d),
 		adPermissionCmdlets(d),
 		transportServiceCmdlets(d),
 		exchangeServerCmdlets(d),
@@ -60,7 +65,7 @@ func identityTypeName(cmdlet string) string {
 	switch noun {
 	case "ADPermission":
 		return "Microsoft.Exchange.Configuration.Tasks.ADRawEntryIdParameter"
-	case "TransportService", "FrontendTransportService", "ExchangeServer", "MailboxTransportService":
+	case "TransportService", "FrontendTransportService", "ExchangeServer", "MailboxTransportService", "ServerComponentState":
 		return "Microsoft.Exchange.Configuration.Tasks.ServerIdParameter"
 	case "MailboxDatabase":
 		return "Microsoft.Exchange.Configuration.Tasks.DatabaseIdParameter"

@@ -123,8 +123,8 @@ func listRecipients(d *cmdlets.Deps, c *interp.Call, typeNames []string, keep fu
 			return err
 		}
 		for _, rc := range rs {
-			if !keep(rc) {
-				continue
+			if !keep(rc) || rc.RecipientTypeDetails == "ArbitrationMailbox" {
+				continue // system mailboxes are listed only with -Arbitration in Exchange
 			}
 			o := cmdlets.ToObject(typeNames, rc)
 			if flt != nil && !flt(o.Get) {
@@ -382,7 +382,7 @@ func (r *run) checkAccount(tx state.Tx, rc *state.Recipient) error {
 		case rc.SamAccountName != "" && strings.EqualFold(o.SamAccountName, rc.SamAccountName):
 			return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonRecipientTask,
 				"The SamAccountName %s isn't unique. It's already used by \"%s\".", rc.SamAccountName, o.Identity)
-		case rc.Alias != "" && strings.EqualFold(o.Alias, rc.Alias) && rc.HasMailbox() && o.HasMailbox():
+		case rc.Alias != "" && strings.EqualFold(o.Alias, rc.Alias) && isMailEnabled(rc) && isMailEnabled(o):
 			return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonRecipientTask,
 				"The alias %s is already used by \"%s\". Please choose another alias.", rc.Alias, o.Identity)
 		}

@@ -1,6 +1,7 @@
 package org
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -10,12 +11,14 @@ import (
 	"exsh/shell/interp"
 	"exsh/shell/object"
 	"exsh/state"
+	"exsh/state/setup"
 )
 
 // Transport service type names.
 const (
 	TransportServiceType         = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer"
 	FrontendTransportServiceType = "Microsoft.Exchange.Data.Directory.SystemConfiguration.FrontendTransportServerPresentationObject"
+	MailboxTransportServiceType  = "Microsoft.Exchange.Data.Directory.SystemConfiguration.MailboxTransportServerPresentationObject"
 )
 
 // transportServiceRanges are the documented ranges of the Set-
@@ -49,9 +52,45 @@ var frontendFields = map[string]bool{
 	"TransientFailureRetryInterval": true, "Identity": true, "Guid": true, "WhenChanged": true,
 }
 
+// mailboxFields are the TransportService fields the Mailbox Transport
+// service has; the Transport service has every field except the ones only
+// the Mailbox Transport service has (mailboxOnlyFields).
+var mailboxFields = map[string]bool{
+	"Name": true, "MaxConcurrentMailboxDeliveries": true, "MaxConcurrentMailboxSubmissions": true,
+	"ReceiveProtocolLogPath": true, "ReceiveProtocolLogMaxAge": true, "ReceiveProtocolLogMaxDirectorySize": true, "ReceiveProtocolLogMaxFileSize": true,
+	"SendProtocolLogPath": true, "SendProtocolLogMaxAge": true, "SendProtocolLogMaxDirectorySize": true, "SendProtocolLogMaxFileSize": true,
+	"ConnectivityLogEnabled": true, "ConnectivityLogPath": true, "ConnectivityLogMaxAge": true, "ConnectivityLogMaxDirectorySize": true, "ConnectivityLogMaxFileSize": true,
+	"MailboxDeliveryAgentLogEnabled": true, "MailboxDeliveryAgentLogPath": true, "MailboxDeliveryAgentLogMaxAge": true,
+	"MailboxDeliveryAgentLogMaxDirectorySize": true, "MailboxDeliveryAgentLogMaxFileSize": true,
+	"MailboxSubmissionAgentLogEnabled": true, "MailboxSubmissionAgentLogPath": true, "MailboxSubmissionAgentLogMaxAge": true,
+	"MailboxSubmissionAgentLogMaxDirectorySize": true, "MailboxSubmissionAgentLogMaxFileSize": true,
+	"PipelineTracingEnabled": true, "Identity": true, "Guid": true, "WhenChanged": true,
+}
+
+var mailboxOnlyFields = map[string]bool{
+	"ConnectivityLogPath": true, "ConnectivityLogMaxAge": true, "ConnectivityLogMaxDirectorySize": true, "ConnectivityLogMaxFileSize": true,
+	"MailboxDeliveryAgentLogEnabled": true, "MailboxDeliveryAgentLogPath": true, "MailboxDeliveryAgentLogMaxAge": true,
+	"MailboxDeliveryAgentLogMaxDirectorySize": true, "MailboxDeliveryAgentLogMaxFileSize": true,
+	"MailboxSubmissionAgentLogEnabled": true, "MailboxSubmissionAgentLogPath": true, "MailboxSubmissionAgentLogMaxAge": true,
+	"MailboxSubmissionAgentLogMaxDirectorySize": true, "MailboxSubmissionAgentLogMaxFileSize": true,
+	"PipelineTracingEnabled": true,
+}
+
+// serviceHas reports whether the service of a kind ("Hub", "FrontEnd",
+// "Mailbox") has a field.
+func serviceHas(kind, field string) bool {
+	switch kind {
+	case "FrontEnd":
+		return frontendFields[field]
+	case "Mailbox":
+		return mailboxFields[field]
+	}
+	return !mailboxOnlyFields[field]
+}
+
 // serviceProps derives the settable properties of a transport service from
 // its record, so every setting Get- shows can be changed with Set-.
-func serviceProps(frontEnd bool) []prop {
+func serviceProps(kind string) []prop {
 	var out []prop
 	t := reflect.TypeFor[state.TransportService]()
 	for i := 0; i < t.NumField(); i++ {
@@ -60,7 +99,7 @@ func serviceProps(frontEnd bool) []prop {
 		case "Name", "Kind", "Identity", "Guid", "WhenChanged":
 			continue
 		}
-		if frontEnd && !frontendFields[f.Name] {
+		if !serviceHas(kind, f.Name) {
 			continue
 		}
 		p := prop{name: f.Name}
@@ -128,10 +167,10 @@ func transportServiceCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	}{
 		{"TransportService", "Hub", TransportServiceType, "Transport service"},
 		{"FrontendTransportService", "FrontEnd", FrontendTransportServiceType, "Front End Transport service"},
+		{"MailboxTransportService", "Mailbox", MailboxTransportServiceType, "Mailbox Transport service"},
 	} {
 		svc := svc
-		frontEnd := svc.kind == "FrontEnd"
-		props := serviceProps(frontEnd)
+		props := serviceProps(svc.kind)
 		typeNames := []string{svc.typeName, "Microsoft.Exchange.Data.Directory.ADConfigurationObject", "System.Object"}
 		idHelp := "Specifies the server whose " + svc.title + " settings are read or changed: its name, FQDN or GUID."
 		complete := serverCompleter(d)
@@ -150,7 +189,7 @@ func transportServiceCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			err := view(d, c, func(r *run, tx state.Tx) error {
 				ts, err := r.transportService(tx, svc.kind)
 				if err == nil {
-					o = serviceObject(typeNames, ts, frontEnd)
+					o = serviceObject(typeNames, ts, svc.kind)
 				}
 				return err
 			})
@@ -168,7 +207,7 @@ func transportServiceCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			Params:                append(setParams, domainControllerParam()),
 			Examples:              []interp.Example{{Code: "Set-" + svc.noun + " EX01 -ReceiveProtocolLogMaxAge 7.00:00:00", Remarks: "Keeps receive protocol logs for a week."}},
 		}
-		if !frontEnd {
+		if svc.kind == "Hub" {
 			set.Examples = append(set.Examples, interp.Example{Code: "Set-TransportService EX01 -MessageRetryInterval 00:01:00 -MessageExpirationTimeout 00:30:00", Remarks: "Retries quickly and gives up after half an hour, for a lab."})
 		}
 		set.Process = func(c *interp.Call) error {
@@ -214,23 +253,27 @@ func (r *run) transportService(tx state.Tx, kind string) (*state.TransportServic
 		}
 	}
 	ts, err := tx.TransportService(kind)
+	if errors.Is(err, state.ErrNotFound) && kind == "Mailbox" {
+		// An organisation set up before the Mailbox Transport service
+		// had a record: its settings are the defaults until changed.
+		if def := setup.TransportServiceDefaults(kind, r.site.Server, r.d.DataPath); def != nil {
+			return def, nil
+		}
+	}
 	if err != nil {
 		return nil, r.task.NotFound(r.site.Server)
 	}
 	return ts, nil
 }
 
-// serviceObject shows a service record; the Front End service shows only
-// its own settings.
-func serviceObject(typeNames []string, ts *state.TransportService, frontEnd bool) *object.PSObject {
+// serviceObject shows a service record with the settings its kind of
+// service has.
+func serviceObject(typeNames []string, ts *state.TransportService, kind string) *object.PSObject {
 	full := cmdlets.ToObject(typeNames, ts)
-	if !frontEnd {
-		return full
-	}
 	o := object.New(typeNames...)
 	o.Base = ts
 	for _, p := range full.Properties() {
-		if frontendFields[p.Name] {
+		if serviceHas(kind, p.Name) {
 			o.Add(p.Name, p.Value)
 		}
 	}

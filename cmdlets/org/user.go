@@ -120,6 +120,9 @@ func userCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Removing user \"%s\".", rc.Identity)) {
 				return errSkip
 			}
+			if err := removeFromGroups(tx, rc.Guid); err != nil {
+				return err
+			}
 			return tx.DeleteRecipient(rc.Guid)
 		}))
 	}

@@ -22,7 +22,12 @@ func init() {
 	format.Register(ADPermissionType, table("Identity", "User", "Deny", "Inherited"))
 	format.Register(TransportServiceType, table("Name"))
 	format.Register(FrontendTransportServiceType, table("Name"))
+	format.Register(MailboxTransportServiceType, table("Name"))
 	format.Register(ExchangeServerType, table("Name", "Site", "ServerRole", "Edition", "AdminDisplayVersion"))
 	format.Register(MailboxDatabaseType, table("Name", "Server", "Recovery", "ReplicationType"))
 	format.Register(ExchangeCertificateType, table("Thumbprint", "Services", "Subject"))
+	format.Register(DistributionGroupType, table("Name", "DisplayName", "GroupType", "PrimarySmtpAddress"))
+	format.Register(MailContactType, table("Name", "Alias", "RecipientType"))
+	format.Register(MailboxPermissionType, table("Identity", "User", "AccessRights", "IsInherited", "Deny"))
+	format.Register(ServerComponentStateType, table("Server", "Component", "State"))
 }

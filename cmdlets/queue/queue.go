@@ -39,6 +39,7 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			}),
 	}
 	out = append(out, messageCmdlets(d)...)
+	out = append(out, redirectMessage(d))
 	for _, c := range out {
 		cmdlets.Exchange(c)
 	}

@@ -231,8 +231,9 @@ func (r *Receive) checkSender(from string) error {
 			return nil
 		}
 		// An account may send only as one of its own addresses, and only
-		// if it has a mailbox (the seed article's 5.7.60).
-		if !r.Account.HasMailbox() || !ownsAddress(r.Account, from) {
+		// if it has a mailbox (the seed article's 5.7.60), or as a
+		// recipient that granted it Send As.
+		if !r.mayUseSender(from) {
 			return replies.SendAsDenied
 		}
 		return nil

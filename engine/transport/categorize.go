@@ -28,6 +28,7 @@ type routing struct {
 	domains    []*state.AcceptedDomain
 	connectors []*state.SendConnector
 	server     string
+	limits     *state.TransportConfig // read on first use (limits.go)
 }
 
 // routingAt is what routing read from the organisation, as of a store
@@ -74,6 +75,7 @@ type routeResult struct {
 	rcpt    state.QueuedRecipient
 	fail    string // recipient status when the recipient is NDR'd
 	changed bool   // the address was rewritten to the primary address (RESOLVE)
+	group   string // the distribution group this recipient was expanded from
 }
 
 // route resolves and routes one recipient as the categorizer does: a
@@ -116,6 +118,13 @@ func (rt *routing) route(r state.QueuedRecipient, size int64) routeResult {
 		}
 		return res
 	}
+	return rt.routeByDomain(res, domain, size)
+}
+
+// routeByDomain routes a recipient that is no recipient of the
+// organisation by its domain: an authoritative domain fails with 5.1.1,
+// anything else goes to a send connector or to Unreachable.
+func (rt *routing) routeByDomain(res routeResult, domain string, size int64) routeResult {
 	if ad := state.MatchAcceptedDomain(rt.domains, domain); ad != nil && strings.EqualFold(ad.DomainType, "Authoritative") {
 		res.fail = statusRecipNotFound
 		return res
@@ -245,13 +254,14 @@ func planRoutes(rt *routing, m *state.QueuedMessage) (results []routeResult) {
 		if r.Status == state.RecipientDone || r.Status == state.RecipientFailed {
 			continue
 		}
-		res := rt.route(r, m.Size)
-		key := strings.ToLower(res.rcpt.Address)
-		if seen[key] {
-			continue // the same mailbox twice: one delivery
+		for _, res := range rt.resolve(m, r) {
+			key := strings.ToLower(res.rcpt.Address)
+			if seen[key] {
+				continue // the same mailbox twice: one delivery
+			}
+			seen[key] = true
+			results = append(results, res)
 		}
-		seen[key] = true
-		results = append(results, res)
 	}
 	return results
 }
@@ -269,6 +279,7 @@ func (c *categorizer) applyRoutes(q *boltdb.QueueTx, m *state.QueuedMessage, res
 	groups := map[string]*group{}
 	var failed []failure
 	var resolved []routeResult
+	results = t.trackExpansions(m, results, after)
 	for _, res := range results {
 		if res.changed {
 			resolved = append(resolved, res)

@@ -110,6 +110,8 @@ func TestLargeMessageCopies(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.addMailbox("big", "big@contoso.com")
+	// The organisation's 10 MB limits would NDR it; an admin raises them.
+	e.setTransportConfig(func(c *state.TransportConfig) { c.MaxReceiveSize, c.MaxSendSize = state.Unlimited, state.Unlimited })
 	const size = 30 << 20
 	line := strings.Repeat("0123456789abcdef", 63) + "\r\n"
 	var msg bytes.Buffer

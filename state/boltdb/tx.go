@@ -1121,3 +1121,81 @@ func (r rawBucket) NextSequence() (uint64, error) {
 func (r rawBucket) ForEach(fn func(k, v []byte) error) error {
 	return r.b.ForEach(fn)
 }
+
+// --- Transport configuration, server component states -----------------
+
+const (
+	whatTransportConfig = "transport configuration"
+	whatComponentState  = "server component state"
+	keyTransportConfig  = "transportconfig"
+	// componentStatePrefix keys a component state: the prefix, the
+	// lower-case server, NUL, the lower-case component.
+	componentStatePrefix = "componentstate:"
+)
+
+func (t *tx) TransportConfig() (*state.TransportConfig, error) {
+	c, err := get[state.TransportConfig](t, bucketSingletons, keyTransportConfig, whatTransportConfig, "Transport Settings")
+	if errors.Is(err, state.ErrNotFound) {
+		c = state.DefaultTransportConfig()
+		if o := t.orgOrNil(); o != nil {
+			c.WhenChanged = o.Created // set up with the organisation
+		}
+		return c, nil
+	}
+	return c, err
+}
+
+func (t *tx) PutTransportConfig(c *state.TransportConfig) error {
+	if err := t.writable(whatTransportConfig, c.Identity); err != nil {
+		return err
+	}
+	b, err := t.bucket(bucketSingletons)
+	if err != nil {
+		return err
+	}
+	if c.Identity == "" {
+		c.Identity = "Transport Settings"
+	}
+	c.WhenChanged = t.now
+	if err := put(b, keyTransportConfig, c); err != nil {
+		return err
+	}
+	t.changed(state.KindTransportConfig, "", state.OpPut)
+	return nil
+}
+
+func (t *tx) ServerComponentStates(server string) ([]*state.ServerComponentState, error) {
+	b, err := t.bucket(bucketSingletons)
+	if err != nil {
+		return nil, err
+	}
+	prefix := []byte(componentStatePrefix + lower(server) + "\x00")
+	var out []*state.ServerComponentState
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		s, err := decode[state.ServerComponentState](v, whatComponentState, string(k[len(prefix):]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (t *tx) PutServerComponentState(s *state.ServerComponentState) error {
+	if err := t.writable(whatComponentState, s.Component); err != nil {
+		return err
+	}
+	if strings.TrimSpace(s.Server) == "" || strings.TrimSpace(s.Component) == "" {
+		return fmt.Errorf("%s %q: the server and the component are required: %w", whatComponentState, s.Component, state.ErrInvalid)
+	}
+	b, err := t.bucket(bucketSingletons)
+	if err != nil {
+		return err
+	}
+	if err := put(b, componentStatePrefix+lower(s.Server)+"\x00"+lower(s.Component), s); err != nil {
+		return err
+	}
+	t.changed(state.KindComponentState, s.Server+`\`+s.Component, state.OpPut)
+	return nil
+}

@@ -266,9 +266,10 @@ func NewSendConnectorDefaults(usage string) *state.SendConnector {
 	return sc
 }
 
-// TransportServiceDefaults returns the Transport service ("Hub") or Front
-// End Transport ("FrontEnd") settings of a new Mailbox server, with its
-// logs under dataPath/TransportRoles/Logs/<Hub|FrontEnd>/... as Exchange
+// TransportServiceDefaults returns the Transport service ("Hub"), Front
+// End Transport ("FrontEnd") or Mailbox Transport ("Mailbox") settings of
+// a new Mailbox server, with its logs under
+// dataPath/TransportRoles/Logs/<Hub|FrontEnd|Mailbox>/... as Exchange
 // lays them out under %ExchangeInstallPath%. It returns nil for another
 // kind.
 func TransportServiceDefaults(kind, serverName, dataPath string) *state.TransportService {
@@ -320,6 +321,26 @@ func TransportServiceDefaults(kind, serverName, dataPath string) *state.Transpor
 		ts.MaxPerDomainOutboundConnections = 40
 		ts.ReceiveProtocolLogPath = logs("FrontEnd", "ProtocolLog", "SmtpReceive")
 		ts.SendProtocolLogPath = logs("FrontEnd", "ProtocolLog", "SmtpSend")
+	case "Mailbox":
+		ts.Kind = "Mailbox"
+		ts.MaxConcurrentMailboxDeliveries = 20
+		ts.MaxConcurrentMailboxSubmissions = 20
+		ts.ReceiveProtocolLogPath = logs("Mailbox", "ProtocolLog", "SmtpReceive")
+		ts.SendProtocolLogPath = logs("Mailbox", "ProtocolLog", "SmtpSend")
+		ts.ConnectivityLogPath = logs("Mailbox", "Connectivity")
+		ts.ConnectivityLogMaxAge = 30 * day
+		ts.ConnectivityLogMaxDirectorySize = trackingMaxDir
+		ts.ConnectivityLogMaxFileSize = logMaxFile
+		ts.MailboxDeliveryAgentLogEnabled = true
+		ts.MailboxDeliveryAgentLogPath = logs("Mailbox", "AgentLog", "Delivery")
+		ts.MailboxDeliveryAgentLogMaxAge = 7 * day
+		ts.MailboxDeliveryAgentLogMaxDirectorySize = logMaxDirectory
+		ts.MailboxDeliveryAgentLogMaxFileSize = logMaxFile
+		ts.MailboxSubmissionAgentLogEnabled = true
+		ts.MailboxSubmissionAgentLogPath = logs("Mailbox", "AgentLog", "Submission")
+		ts.MailboxSubmissionAgentLogMaxAge = 7 * day
+		ts.MailboxSubmissionAgentLogMaxDirectorySize = logMaxDirectory
+		ts.MailboxSubmissionAgentLogMaxFileSize = logMaxFile
 	default:
 		return nil
 	}

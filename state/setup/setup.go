@@ -197,7 +197,7 @@ func Run(st state.Store, opts Options) error {
 				return err
 			}
 		}
-		for _, kind := range []string{"Hub", "FrontEnd"} {
+		for _, kind := range []string{"Hub", "FrontEnd", "Mailbox"} {
 			if err := tx.PutTransportService(TransportServiceDefaults(kind, opts.ServerName, opts.DataPath)); err != nil {
 				return err
 			}
@@ -225,6 +225,8 @@ func NewMailboxDefaults(name, alias string, org *state.Organization, server *sta
 		RecipientType:        "UserMailbox",
 		RecipientTypeDetails: "UserMailbox",
 		ProhibitSendQuota:    "Unlimited",
+		MaxSendSize:          "Unlimited",
+		MaxReceiveSize:       "Unlimited",
 		OrganizationalUnit:   org.DomainName + "/Users",
 		DistinguishedName:    state.UserDN(name, org.DomainName),
 		Identity:             org.DomainName + "/Users/" + name,

@@ -589,6 +589,27 @@ func splitList(s string) []string {
 	return strings.Split(s, ";")
 }
 
+// splitStatus splits a recipient-status field, one entry per recipient.
+// An entry's own text may hold a semicolon ("550 5.1.1
+// RESOLVER.ADR.ExRecipNotFound; not found"): a piece that doesn't start
+// with a reply code belongs to the entry before it.
+func splitStatus(s string) []string {
+	var out []string
+	for _, p := range splitList(s) {
+		if len(out) > 0 && p != "" && !startsWithCode(p) {
+			out[len(out)-1] += ";" + p
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// startsWithCode reports whether s begins with a three-digit reply code.
+func startsWithCode(s string) bool {
+	return len(s) >= 3 && '2' <= s[0] && s[0] <= '5' && '0' <= s[1] && s[1] <= '9' && '0' <= s[2] && s[2] <= '9'
+}
+
 // readFile parses one tracking file.
 func readFile(path string) ([]Event, error) {
 	f, err := os.Open(path)
@@ -620,7 +641,7 @@ func readFile(path string) ([]Event, error) {
 		if err != nil {
 			continue
 		}
-		rcpts, status := splitList(rec[12]), splitList(rec[13])
+		rcpts, status := splitList(rec[12]), splitStatus(rec[13])
 		if len(rcpts) <= 1 && rec[13] != "" {
 			// A status text may itself hold ';' (RESOLVER.ADR.ExRecipNotFound; not found).
 			status = []string{rec[13]}

@@ -1,0 +1,97 @@
+package mail
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"exsh/shell/format"
+	"exsh/shell/object"
+	"exsh/state"
+)
+
+func TestMailboxStatisticsAndTestMailflow(t *testing.T) {
+	d, _ := newServer(t)
+	list := MailboxCmdlets(d)
+	stats := find(t, list, "Get-MailboxStatistics")
+	tm := find(t, list, "Test-Mailflow")
+
+	rt, err := invoke(t, stats, map[string]any{"Identity": "Administrator"})
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatalf("Get-MailboxStatistics: %v %v", err, rt.Errors)
+	}
+	o := rt.Objects[0].(*object.PSObject)
+	if n, _ := o.Get("ItemCount"); object.ToString(n) != "0" {
+		t.Errorf("ItemCount %v before any mail", n)
+	}
+
+	// The default target is the server's system mailbox, which Get-Mailbox
+	// doesn't list.
+	rt, err = invoke(t, tm, map[string]any{})
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatalf("Test-Mailflow: %v %v", err, rt.Errors)
+	}
+	res := rt.Objects[0].(*object.PSObject)
+	if r, _ := res.Get("TestMailflowResult"); r != "Success" {
+		t.Fatalf("TestMailflowResult %v, warnings %v", r, rt.Warnings)
+	}
+	if lat, _ := res.Get("MessageLatencyTime"); lat.(time.Duration) <= 0 {
+		t.Errorf("MessageLatencyTime %v", lat)
+	}
+	if remote, _ := res.Get("IsRemoteTest"); remote != false {
+		t.Errorf("IsRemoteTest %v", remote)
+	}
+	table := format.Render(120, rt.Objects...)
+	if !strings.Contains(table, "TestMailflowResult MessageLatencyTime IsRemoteTest") || !strings.Contains(table, "Success") {
+		t.Errorf("default view:\n%s", table)
+	}
+
+	// To a mailbox: it arrives, and the statistics count it.
+	rt, err = invoke(t, tm, map[string]any{"Identity": "EX01", "TargetEmailAddress": "administrator@contoso.com"})
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatalf("Test-Mailflow -TargetEmailAddress: %v %v", err, rt.Errors)
+	}
+	if r, _ := rt.Objects[0].(*object.PSObject).Get("TestMailflowResult"); r != "Success" {
+		t.Fatalf("TestMailflowResult %v", r)
+	}
+	rt, err = invoke(t, stats, map[string]any{"Identity": "administrator@contoso.com"})
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatalf("Get-MailboxStatistics: %v %v", err, rt.Errors)
+	}
+	o = rt.Objects[0].(*object.PSObject)
+	if n, _ := o.Get("ItemCount"); object.ToString(n) != "1" {
+		t.Errorf("ItemCount %v after Test-Mailflow", n)
+	}
+	if size, _ := o.Get("TotalItemSize"); !strings.HasSuffix(object.ToString(size), " bytes)") {
+		t.Errorf("TotalItemSize %v", size)
+	}
+	view := format.Render(120, rt.Objects...)
+	if !strings.Contains(view, "DisplayName   ItemCount StorageLimitStatus LastLogonTime") {
+		t.Errorf("default view:\n%s", view)
+	}
+
+	// While the hub drains for maintenance the test fails.
+	if err := d.Store.Update(func(tx state.Tx) error {
+		return tx.PutServerComponentState(&state.ServerComponentState{Server: "EX01", Component: "HubTransport",
+			Requesters: map[string]state.ComponentRequest{"Maintenance": {State: state.ComponentDraining}}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rt, err = invoke(t, tm, map[string]any{})
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatalf("Test-Mailflow while draining: %v %v", err, rt.Errors)
+	}
+	if r, _ := rt.Objects[0].(*object.PSObject).Get("TestMailflowResult"); r != "Failure" || len(rt.Warnings) != 1 || !strings.Contains(rt.Warnings[0], "421 4.3.2 Service not available") {
+		t.Errorf("TestMailflowResult %v, warnings %q", r, rt.Warnings)
+	}
+
+	// Errors: an unknown mailbox or server.
+	rt, _ = invoke(t, stats, map[string]any{"Identity": "nobody"})
+	if len(rt.Errors) != 1 || !strings.Contains(rt.Errors[0].Error(), "couldn't be found") {
+		t.Errorf("unknown mailbox: %v", rt.Errors)
+	}
+	rt, _ = invoke(t, tm, map[string]any{"Identity": "EX02"})
+	if len(rt.Errors) != 1 || !strings.Contains(rt.Errors[0].Error(), "'EX02' couldn't be found") {
+		t.Errorf("unknown server: %v", rt.Errors)
+	}
+}

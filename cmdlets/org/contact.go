@@ -1,0 +1,152 @@
+package org
+
+import (
+	"fmt"
+	"strings"
+
+	"exsh/cmdlets"
+	"exsh/shell/interp"
+	"exsh/shell/object"
+	"exsh/state"
+)
+
+func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
+	complete := recipientCompleter(d, "MailContact")
+	idHelp := "Specifies the mail contact: name, alias, email address, distinguished name or GUID."
+
+	get := &interp.CmdletInfo{
+		Name:        "Get-MailContact",
+		Synopsis:    "Gets mail contacts.",
+		Description: "Get-MailContact returns the organisation's mail contacts: recipients outside the organisation with an entry in the address book.",
+		OutputType:  MailContactType,
+		Params:      []*interp.ParamInfo{identityParam(idHelp+" Wildcards are allowed.", false, complete), resultSizeParam(), domainControllerParam()},
+		Examples:    []interp.Example{{Code: "Get-MailContact | Format-Table Name,ExternalEmailAddress", Remarks: "Lists the contacts and where their mail goes."}},
+	}
+	get.Process = func(c *interp.Call) error {
+		var out []*object.PSObject
+		err := view(d, c, func(r *run, tx state.Tx) error {
+			limit, _, err := resultSize(r)
+			if err != nil {
+				return err
+			}
+			rs, err := r.findRecipients(tx, c.Value("Identity"), c.Has("Identity"))
+			if err != nil {
+				return err
+			}
+			for _, rc := range rs {
+				if rc.IsContact() && (limit < 0 || len(out) < limit) {
+					out = append(out, contactObject(rc))
+				}
+			}
+			if len(out) == 0 && c.Has("Identity") && !cmdlets.HasWildcard(cmdlets.IdentityText(c.Value("Identity"))) {
+				return r.task.NotFound(cmdlets.IdentityText(c.Value("Identity")))
+			}
+			return nil
+		})
+		if err != nil {
+			return report(c, err)
+		}
+		return write(c, out)
+	}
+
+	newContact := &interp.CmdletInfo{
+		Name:     "New-MailContact",
+		Synopsis: "Creates a mail contact.",
+		Description: "New-MailContact creates a recipient for an address outside the organisation. Its primary address is the external address " +
+			"unless -PrimarySmtpAddress gives one in an accepted domain; mail to either goes to the external address.",
+		OutputType:            MailContactType,
+		SupportsShouldProcess: true,
+		Params: []*interp.ParamInfo{
+			{Name: "Name", Kind: interp.KindString, Mandatory: true, Position: 0, Help: "Specifies the unique name of the contact (at most 64 characters)."},
+			{Name: "ExternalEmailAddress", Kind: interp.KindString, Mandatory: true, Position: -1, Help: "Specifies the contact's address outside the organisation (chris@fabrikam.com)."},
+			named("Alias", interp.KindString, "Specifies the alias; the default is the name without spaces."),
+			named("DisplayName", interp.KindString, "Specifies the display name; the default is Name."),
+			named("FirstName", interp.KindString, "Specifies the contact's first name."),
+			named("LastName", interp.KindString, "Specifies the contact's last name."),
+			named("PrimarySmtpAddress", interp.KindString, "Specifies the primary SMTP address; the default is the external address."),
+			named("OrganizationalUnit", interp.KindString, "Specifies the organizational unit; the lab has only <domain>/Users."),
+			domainControllerParam(),
+		},
+		Examples: []interp.Example{{Code: "New-MailContact -Name \"Chris Ashton\" -ExternalEmailAddress chris@fabrikam.com", Remarks: "Creates a contact whose mail goes to chris@fabrikam.com."}},
+	}
+	newContact.Process = func(c *interp.Call) error {
+		var out *object.PSObject
+		err := update(d, c, func(r *run, tx state.Tx) error {
+			ct, err := r.newMailRecipient(tx, "MailContact")
+			if err != nil {
+				return err
+			}
+			ct.FirstName, ct.LastName = c.String("FirstName"), c.String("LastName")
+			ext, err := canonProxy(c.String("ExternalEmailAddress"))
+			if err != nil || !strings.HasPrefix(strings.ToLower(ext), "smtp:") {
+				if err == nil {
+					err = textf("The address \"%s\" isn't an SMTP address.", c.String("ExternalEmailAddress"))
+				}
+				return r.task.InvalidArgument("Cannot process argument transformation on parameter 'ExternalEmailAddress'. %s", err.Error())
+			}
+			_, addr, _ := strings.Cut(ext, ":")
+			ct.ExternalEmailAddress = "SMTP:" + addr
+			primary := addr
+			if c.Has("PrimarySmtpAddress") {
+				p, err := canonProxy(c.String("PrimarySmtpAddress"))
+				if err != nil {
+					return r.task.InvalidArgument("%s", err.Error())
+				}
+				_, primary, _ = strings.Cut(p, ":")
+			}
+			ct.EmailAddresses = setPrimary(nil, primary)
+			if !strings.EqualFold(primary, addr) {
+				ct.EmailAddresses = append(ct.EmailAddresses, "smtp:"+addr)
+			}
+			ct.PrimarySmtpAddress = primary
+			if err := r.checkAccount(tx, ct); err != nil {
+				return err
+			}
+			for _, a := range ct.EmailAddresses {
+				_, v, _ := strings.Cut(a, ":")
+				if other, err := tx.RecipientByAddress(v); err == nil {
+					return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonProxyAddress,
+						"The proxy address \"SMTP:%s\" is already being used by the proxy addresses or LegacyExchangeDN of \"%s\". Please choose another proxy address.", v, other.Name)
+				}
+			}
+			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Creating mail contact \"%s\" with external email address \"%s\" in organizational unit \"%s\".", ct.Name, ct.ExternalEmailAddress, ct.OrganizationalUnit)) {
+				return errSkip
+			}
+			if err := tx.PutRecipient(ct); err != nil {
+				return err
+			}
+			out = contactObject(ct)
+			return nil
+		})
+		if err != nil || out == nil {
+			return report(c, err)
+		}
+		return c.WriteObject(out)
+	}
+
+	removeContact := &interp.CmdletInfo{
+		Name:                  "Remove-MailContact",
+		Synopsis:              "Removes a mail contact.",
+		Description:           "Remove-MailContact deletes the contact and takes it out of every group.",
+		SupportsShouldProcess: true,
+		ConfirmImpact:         "High",
+		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), domainControllerParam()},
+		Examples:              []interp.Example{{Code: "Remove-MailContact \"Chris Ashton\" -Confirm:$false", Remarks: "Removes the contact."}},
+	}
+	removeContact.Process = func(c *interp.Call) error {
+		return report(c, update(d, c, func(r *run, tx state.Tx) error {
+			ct, err := r.recipientOf(tx, "Identity", isContact)
+			if err != nil {
+				return err
+			}
+			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Removing mail contact \"%s\".", ct.Identity)) {
+				return errSkip
+			}
+			if err := removeFromGroups(tx, ct.Guid); err != nil {
+				return err
+			}
+			return tx.DeleteRecipient(ct.Guid)
+		}))
+	}
+	return []*interp.CmdletInfo{get, newContact, removeContact}
+}
