@@ -167,9 +167,16 @@ func TestREPLCompletion(t *testing.T) {
 
 	// An identity of an existing object, inside quotes and out.
 	p.typeText("Get-ReceiveConnector -Identity 'Default Fr")
-	p.waitFor(`Frontend EX01\s+Identity`, 5*time.Second)
+	p.waitFor(`Frontend EX01'\s+Identity`, 5*time.Second)
 	p.key("Tab")
-	p.waitFor(promptRE+`Get-ReceiveConnector -Identity 'Default Frontend EX01`, 5*time.Second)
+	p.waitFor(promptRE+`Get-ReceiveConnector -Identity 'Default Frontend EX01'$`, 5*time.Second)
+	p.key("Enter")
+	p.waitFor(`^EX01\\Default Frontend EX01 +\{`, 10*time.Second)
+	p.waitFor(promptRE+`$`, 5*time.Second)
+	// A quoted identity typed from its start closes its quote too.
+	p.typeText("Get-ReceiveConnector 'Def")
+	p.key("Tab")
+	p.waitFor(promptRE+`Get-ReceiveConnector 'Default EX01'$`, 5*time.Second)
 	p.key("C-c")
 	p.typeText("Get-ReceiveConnector Client")
 	p.waitFor(`'Client Frontend EX01'`, 5*time.Second)
