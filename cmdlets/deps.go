@@ -3,12 +3,25 @@ package cmdlets
 import (
 	"time"
 
+	"exsh/shell/interp"
 	"exsh/state"
 )
 
 // Module is the module name Get-Command shows as Source for every Exchange
 // cmdlet.
 const Module = "Microsoft.Exchange.Management.PowerShell.SnapIn"
+
+// Declare marks cs as Exchange cmdlets and gives those without a module
+// [Module]; it returns cs.
+func Declare(cs []*interp.CmdletInfo) []*interp.CmdletInfo {
+	for _, c := range cs {
+		c.Exchange = true
+		if c.Module == "" {
+			c.Module = Module
+		}
+	}
+	return cs
+}
 
 // Deps is what the Exchange cmdlets run with. cmd/exsh fills it once per
 // process; cmdlets read it and never replace its fields.

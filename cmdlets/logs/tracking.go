@@ -56,6 +56,7 @@ func getMessageTrackingLog(d *cmdlets.Deps) *interp.CmdletInfo {
 	return &interp.CmdletInfo{
 		Name:     "Get-MessageTrackingLog",
 		Module:   cmdlets.Module,
+		Exchange: true,
 		Synopsis: "Searches the message tracking logs.",
 		Description: "Get-MessageTrackingLog searches the message tracking log files of the Transport service and Mailbox Transport (MSGTRK, MSGTRKMD, MSGTRKMS) for entries matching all the criteria given. " +
 			"Without parameters it returns the 1000 most recent entries. EventId and the addresses match case-insensitively; MessageSubject matches a substring; MessageId may be given without angle brackets. " +

@@ -97,6 +97,7 @@ func getMailboxMessage(d *cmdlets.Deps) *interp.CmdletInfo {
 	return &interp.CmdletInfo{
 		Name:     "Get-MailboxMessage",
 		Module:   cmdlets.Module,
+		Exchange: true,
 		Synopsis: "Lists the messages delivered into a mailbox, newest first.",
 		Description: "Get-MailboxMessage (an exsh extension) reads the mailbox store that Mailbox Transport Delivery writes. " +
 			"The default view shows ReceivedTime, From, Subject and Size; Format-List adds the recipients, the Received: " +

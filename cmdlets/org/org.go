@@ -33,10 +33,7 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	} {
 		out = append(out, group...)
 	}
-	for _, c := range out {
-		if c.Module == "" {
-			c.Module = cmdlets.Module
-		}
+	for _, c := range cmdlets.Declare(out) {
 		for _, p := range c.Params {
 			if p.TypeName != "" {
 				continue

@@ -40,12 +40,7 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			}),
 	}
 	out = append(out, messageCmdlets(d)...)
-	for _, c := range out {
-		if c.Module == "" {
-			c.Module = cmdlets.Module
-		}
-	}
-	return out
+	return cmdlets.Declare(out)
 }
 
 func serverParam(sets ...string) *interp.ParamInfo {

@@ -135,7 +135,11 @@ type CmdletInfo struct {
 	Aliases []string // command aliases such as "?" and "where"
 	// Module is what Get-Command shows as Source, e.g.
 	// "Microsoft.PowerShell.Utility" or "Microsoft.Exchange.Management.PowerShell.SnapIn".
-	Module              string
+	Module string
+	// Exchange marks an Exchange cmdlet. The Exchange Management Shell
+	// imports these from the server's remote session, so Get-Command
+	// lists them as functions of that session's module.
+	Exchange            bool
 	Synopsis            string
 	Description         string
 	Params              []*ParamInfo
