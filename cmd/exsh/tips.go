@@ -44,7 +44,7 @@ var tips = []tip{
 	{"Send a test message into the transport pipeline through the Default Frontend connector, as a device would:",
 		[]string{`Send-MailMessage -SmtpServer EX01 -Port 25 -From printer@fabrikam.com -To administrator@contoso.com -Subject 'Test from the lab'`}},
 	{"Which receive connector listens where, and who may use it? Type:",
-		[]string{`Get-ReceiveConnector | Format-Table Name, Bindings, PermissionGroups, AuthMechanism -AutoSize`}},
+		[]string{`Get-ReceiveConnector | Format-Table Name, Bindings, PermissionGroups -AutoSize`}},
 	{"Where did a message go? Message tracking records each step it took through the transport services:",
 		[]string{`Get-MessageTrackingLog -MessageSubject 'Test' | Format-Table Timestamp, EventId, Source, Recipients -AutoSize`}},
 	{"Looking for messages that failed in the last hour? Type:",
