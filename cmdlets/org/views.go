@@ -24,5 +24,7 @@ func init() {
 	format.Register(FrontendTransportServiceType, table("Name"))
 	format.Register(ExchangeServerType, table("Name", "Site", "ServerRole", "Edition", "AdminDisplayVersion"))
 	format.Register(MailboxDatabaseType, table("Name", "Server", "Recovery", "ReplicationType"))
-	format.Register(ExchangeCertificateType, table("Thumbprint", "Services", "Subject"))
+	cert := table("Thumbprint", "Services", "Subject")
+	cert.List = certificateList
+	format.Register(ExchangeCertificateType, cert)
 }
