@@ -732,7 +732,7 @@ func getHelp() *interp.CmdletInfo {
 					sort.SliceStable(matches, func(i, j int) bool { return strings.ToLower(matches[i].Name) < strings.ToLower(matches[j].Name) })
 					for _, m := range matches {
 						o := object.New(typeHelpInfo, "System.Object")
-						o.Add("Name", m.Name).Add("Category", "Cmdlet").Add("Module", m.Module).Add("Synopsis", m.Synopsis)
+						o.Add("Name", m.Name).Add("Category", commandType(m)).Add("Module", commandModule(m)).Add("Synopsis", m.Synopsis)
 						if err := c.WriteObject(o); err != nil {
 							return err
 						}
