@@ -150,3 +150,29 @@ func x509ExtensionType(oid string) string {
 	}
 	return "System.Security.Cryptography.X509Certificates.X509Extension"
 }
+
+// serviceFlags is how Get-ExchangeCertificate's table shows the services
+// a certificate is enabled for: one position each for IMAP, POP, UM, IIS,
+// SMTP, Federation and UMCallRouter, a dot when not enabled.
+func serviceFlags(services string) string {
+	flags := []byte(".......")
+	for _, s := range strings.Split(services, ",") {
+		switch strings.ToUpper(strings.TrimSpace(s)) {
+		case "IMAP":
+			flags[0] = 'I'
+		case "POP":
+			flags[1] = 'P'
+		case "UM":
+			flags[2] = 'U'
+		case "IIS":
+			flags[3] = 'W'
+		case "SMTP":
+			flags[4] = 'S'
+		case "FEDERATION":
+			flags[5] = 'F'
+		case "UMCALLROUTER":
+			flags[6] = 'C'
+		}
+	}
+	return string(flags)
+}
