@@ -1,6 +1,7 @@
 package cmdlets
 
 import (
+	"strings"
 	"time"
 
 	"exsh/shell/interp"
@@ -11,17 +12,19 @@ import (
 // cmdlet.
 const Module = "Microsoft.Exchange.Management.PowerShell.SnapIn"
 
-// Declare marks cs as Exchange cmdlets and gives those without a module
-// [Module]; it returns cs.
-func Declare(cs []*interp.CmdletInfo) []*interp.CmdletInfo {
-	for _, c := range cs {
-		c.Exchange = true
-		if c.Module == "" {
-			c.Module = Module
-		}
-	}
-	return cs
+// Exchange declares c an Exchange cmdlet: it belongs to Module and, as in
+// the Exchange Management Shell, runs in the remote session to the
+// server (interp.CmdletInfo.Remote), so its errors show as remote errors
+// and Get-Command lists it as a Function. Every Exchange cmdlet is
+// declared through it; IsExchange tells them apart.
+func Exchange(c *interp.CmdletInfo) *interp.CmdletInfo {
+	c.Module = Module
+	c.Remote = true
+	return c
 }
+
+// IsExchange reports whether c is an Exchange cmdlet.
+func IsExchange(c *interp.CmdletInfo) bool { return c.Remote }
 
 // Deps is what the Exchange cmdlets run with. cmd/exsh fills it once per
 // process; cmdlets read it and never replace its fields.
@@ -98,3 +101,12 @@ func LoadSite(tx state.Tx) Site {
 // that was asked ("couldn't be found on 'EX01.contoso.com'"): the lab's
 // server plays its own domain controller.
 func (s Site) DomainController() string { return s.ServerFqdn }
+
+// ComputerName is the server as the Exchange Management Shell's remote
+// session names it (PSComputerName): its FQDN in lower case.
+func (s Site) ComputerName() string {
+	if s.ServerFqdn == "" {
+		return strings.ToLower(s.Server)
+	}
+	return strings.ToLower(s.ServerFqdn)
+}

@@ -48,3 +48,38 @@ func TestEnumParamsHaveValues(t *testing.T) {
 		}
 	}
 }
+
+// The Exchange cmdlets, and only they, run in the remote session (their
+// errors show PSComputerName, Get-Command lists them as functions): every
+// one is declared through cmdlets.Exchange, so Module and Remote agree.
+func TestExchangeCmdletsAreRemote(t *testing.T) {
+	table := New(&cmdlets.Deps{}, Options{})
+	exchange := map[string]bool{}
+	for _, c := range table.Exchange {
+		exchange[c.Name] = true
+	}
+	remote := 0
+	for _, c := range table.All() {
+		if c.Remote != (c.Module == cmdlets.Module) {
+			t.Errorf("%s: Remote %v but Module %q", c.Name, c.Remote, c.Module)
+		}
+		if cmdlets.IsExchange(c) {
+			remote++
+			if !exchange[c.Name] {
+				t.Errorf("%s is remote but not in the Exchange group", c.Name)
+			}
+		}
+	}
+	if remote == 0 || !cmdlets.IsExchange(find(table.All(), "Get-ReceiveConnector")) || cmdlets.IsExchange(find(table.All(), "Get-Content")) {
+		t.Errorf("%d remote cmdlets; Get-ReceiveConnector must be one, Get-Content not", remote)
+	}
+}
+
+func find(list []*interp.CmdletInfo, name string) *interp.CmdletInfo {
+	for _, c := range list {
+		if c.Name == name {
+			return c
+		}
+	}
+	return &interp.CmdletInfo{}
+}

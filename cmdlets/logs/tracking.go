@@ -53,10 +53,8 @@ func getMessageTrackingLog(d *cmdlets.Deps) *interp.CmdletInfo {
 		Help: "Specifies the Exchange server whose logs to search: its name or FQDN (only this server)."}
 	rs := &interp.ParamInfo{Name: "ResultSize", Kind: interp.KindString, Position: -1, Default: "1000",
 		Help: "Specifies the maximum number of entries to return: a number, or Unlimited."}
-	return &interp.CmdletInfo{
+	return cmdlets.Exchange(&interp.CmdletInfo{
 		Name:     "Get-MessageTrackingLog",
-		Module:   cmdlets.Module,
-		Exchange: true,
 		Synopsis: "Searches the message tracking logs.",
 		Description: "Get-MessageTrackingLog searches the message tracking log files of the Transport service and Mailbox Transport (MSGTRK, MSGTRKMD, MSGTRKMS) for entries matching all the criteria given. " +
 			"Without parameters it returns the 1000 most recent entries. EventId and the addresses match case-insensitively; MessageSubject matches a substring; MessageId may be given without angle brackets. " +
@@ -83,7 +81,7 @@ func getMessageTrackingLog(d *cmdlets.Deps) *interp.CmdletInfo {
 				Remarks: "Follows every message whose subject contains \"report\" through its events."},
 		},
 		Process: func(c *interp.Call) error { return search(d, c) },
-	}
+	})
 }
 
 // searcher finds the log: the running Transport service's, else the

@@ -94,10 +94,8 @@ func getMailboxMessage(d *cmdlets.Deps) *interp.CmdletInfo {
 		Help: "Specifies the mailbox: its name, alias, email address, user principal name or GUID, or a mailbox object from Get-Mailbox. Without it, the messages of every mailbox are listed."}
 	rs := &interp.ParamInfo{Name: "ResultSize", Kind: interp.KindString, Position: -1, Default: "1000",
 		Help: "Specifies the maximum number of messages to return: a number, or Unlimited for all."}
-	return &interp.CmdletInfo{
+	return cmdlets.Exchange(&interp.CmdletInfo{
 		Name:     "Get-MailboxMessage",
-		Module:   cmdlets.Module,
-		Exchange: true,
 		Synopsis: "Lists the messages delivered into a mailbox, newest first.",
 		Description: "Get-MailboxMessage (an exsh extension) reads the mailbox store that Mailbox Transport Delivery writes. " +
 			"The default view shows ReceivedTime, From, Subject and Size; Format-List adds the recipients, the Received: " +
@@ -112,7 +110,7 @@ func getMailboxMessage(d *cmdlets.Deps) *interp.CmdletInfo {
 				Remarks: "Finds the non-delivery reports in every mailbox."},
 		},
 		Process: func(c *interp.Call) error { return listMailboxMessages(d, c) },
-	}
+	})
 }
 
 func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {

@@ -33,7 +33,8 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	} {
 		out = append(out, group...)
 	}
-	for _, c := range cmdlets.Declare(out) {
+	for _, c := range out {
+		cmdlets.Exchange(c)
 		for _, p := range c.Params {
 			if p.TypeName != "" {
 				continue

@@ -40,7 +40,10 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			}),
 	}
 	out = append(out, messageCmdlets(d)...)
-	return cmdlets.Declare(out)
+	for _, c := range out {
+		cmdlets.Exchange(c)
+	}
+	return out
 }
 
 func serverParam(sets ...string) *interp.ParamInfo {

@@ -63,7 +63,7 @@ func getExCommand() *interp.CmdletInfo {
 			names := strs(c, "Name")
 			var list []*interp.CmdletInfo
 			for _, ci := range commandsOf(c) {
-				if ci.Exchange && (len(names) == 0 || excluded(ci.Name, names)) {
+				if ci.Remote && (len(names) == 0 || excluded(ci.Name, names)) {
 					list = append(list, ci)
 				}
 			}
@@ -125,7 +125,7 @@ func (c commandRef) String() string { return string(c) }
 const ExchangeModule = "tmp_exsh.ems"
 
 func commandType(ci *interp.CmdletInfo) string {
-	if ci.Module == "" || ci.Exchange {
+	if ci.Module == "" || ci.Remote {
 		return "Function"
 	}
 	return "Cmdlet"
@@ -133,7 +133,7 @@ func commandType(ci *interp.CmdletInfo) string {
 
 // commandModule is the module Get-Command shows for ci.
 func commandModule(ci *interp.CmdletInfo) string {
-	if ci.Exchange {
+	if ci.Remote {
 		return ExchangeModule
 	}
 	return ci.Module
@@ -143,7 +143,7 @@ func commandModule(ci *interp.CmdletInfo) string {
 // an Exchange cmdlet matches both its proxy module and the Exchange
 // snap-in name.
 func inModules(ci *interp.CmdletInfo, modules []string) bool {
-	return excluded(commandModule(ci), modules) || ci.Exchange && excluded(ci.Module, modules)
+	return excluded(commandModule(ci), modules) || ci.Remote && excluded(ci.Module, modules)
 }
 
 func commandObject(ci *interp.CmdletInfo) *object.PSObject {
@@ -160,7 +160,7 @@ func commandObject(ci *interp.CmdletInfo) *object.PSObject {
 		pnames = append(pnames, p.Name)
 	}
 	module, version := commandModule(ci), moduleVersion(ci.Module)
-	if ci.Exchange {
+	if ci.Remote {
 		version = "1.0"
 	}
 	o.Add("CommandType", kind).Add("Name", ci.Name).Add("Version", version).Add("Source", module).

@@ -135,11 +135,7 @@ type CmdletInfo struct {
 	Aliases []string // command aliases such as "?" and "where"
 	// Module is what Get-Command shows as Source, e.g.
 	// "Microsoft.PowerShell.Utility" or "Microsoft.Exchange.Management.PowerShell.SnapIn".
-	Module string
-	// Exchange marks an Exchange cmdlet. The Exchange Management Shell
-	// imports these from the server's remote session, so Get-Command
-	// lists them as functions of that session's module.
-	Exchange            bool
+	Module              string
 	Synopsis            string
 	Description         string
 	Params              []*ParamInfo
@@ -158,6 +154,14 @@ type CmdletInfo struct {
 	// Empty means derived: Microsoft.PowerShell.* modules give
 	// "Microsoft.PowerShell.Commands.<VerbNoun>Command", others the name.
 	ClassName string
+	// Remote marks a command that runs in a remote session, as the
+	// Exchange Management Shell's Exchange cmdlets do (implicit remoting
+	// to the server): the errors it raises show as a remote session shows
+	// them, without the "Command :" prefix and the script position and
+	// with the computer's name (ErrorRecord.ComputerName), and Get-Command
+	// lists it as a Function, the proxy that remoting creates. Binding
+	// errors happen locally and keep the local shape.
+	Remote bool
 
 	// Begin runs once before the first input; may be nil.
 	Begin func(c *Call) error
