@@ -34,9 +34,21 @@ type Deps struct {
 	Store state.Store
 	// DataPath is the exsh data directory ($exinstall).
 	DataPath string
-	// Engine is the running transport engine (an *engine.Service), or nil
-	// when none runs in this process; the queue cmdlets use it.
-	Engine any
+	// The transport engine running in this process, in the parts the
+	// cmdlets use (see engine.go). Each is nil when no engine runs here.
+	//
+	// Queues is the Transport service's queue administration (Get-Queue,
+	// Get-Message and the queue actions).
+	Queues QueueAdmin
+	// Tracking is the message tracking log (Get-MessageTrackingLog); nil
+	// reads the log files on disk.
+	Tracking TrackingLog
+	// Mailboxes is the mailbox store Mailbox Transport Delivery writes
+	// (Get-MailboxMessage).
+	Mailboxes MailboxReader
+	// Ports translates this server's configured ports into the ports its
+	// receive connectors listen on (Send-MailMessage to this server).
+	Ports PortMapper
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost of the password hashes cmdlets

@@ -15,7 +15,13 @@ import (
 	"exsh/state/boltdb"
 )
 
-var kilobyte = []byte("Subject: bench\r\n\r\n" + strings.Repeat(strings.Repeat("x", 62)+"\r\n", 16))
+var kilobyte = benchMessage(1024)
+
+// benchMessage is a message of about size bytes in 64-byte lines, the
+// shape smtp-source sends.
+func benchMessage(size int) []byte {
+	return []byte("Subject: bench\r\n\r\n" + strings.Repeat(strings.Repeat("x", 62)+"\r\n", size/64))
+}
 
 // BenchmarkDefaultFrontend: concurrent sessions each sending 1 KB
 // messages over one connection to Default Frontend, proxied to the hub.
@@ -59,6 +65,16 @@ func BenchmarkDefaultFrontend(b *testing.B) {
 // reports accepted/s and delivered/s (until the last message is in the
 // mailbox).
 func BenchmarkConnectionPerMessage(b *testing.B) {
+	connectionPerMessage(b, kilobyte)
+}
+
+// BenchmarkConnectionPerMessage100K is the same load with 100 KB
+// messages, where copying and storing the body dominate.
+func BenchmarkConnectionPerMessage100K(b *testing.B) {
+	connectionPerMessage(b, benchMessage(100*1024))
+}
+
+func connectionPerMessage(b *testing.B, message []byte) {
 	e := enginetest.Start(b, enginetest.Options{Submitter: withTransport, Prepare: func(tx state.Tx) error {
 		rc, err := tx.ReceiveConnectorByName("EX01", "Default Frontend EX01")
 		if err != nil {
@@ -72,7 +88,7 @@ func BenchmarkConnectionPerMessage(b *testing.B) {
 	addr := e.Addr(25)
 	mailbox := mailboxGuid(b, e.Store, "administrator@contoso.com")
 	before := mailboxCount(b, e.Store, mailbox)
-	b.SetBytes(int64(len(kilobyte)))
+	b.SetBytes(int64(len(message)))
 	b.SetParallelism(max(1, 20/runtime.GOMAXPROCS(0)))
 	start := time.Now()
 	b.ResetTimer()
@@ -84,7 +100,7 @@ func BenchmarkConnectionPerMessage(b *testing.B) {
 				return
 			}
 			c.Hello("bench")
-			if err := c.SendMail("bench@fabrikam.com", []string{"administrator@contoso.com"}, bytes.NewReader(kilobyte)); err != nil {
+			if err := c.SendMail("bench@fabrikam.com", []string{"administrator@contoso.com"}, bytes.NewReader(message)); err != nil {
 				b.Error(err)
 			}
 			c.Quit()

@@ -1,6 +1,7 @@
-// Package engine runs the receive side of exsh's transport: the Front End
-// Transport and Transport service listeners of every enabled receive
-// connector, exactly as an Exchange 2019 Mailbox server does.
+// Package engine runs exsh's transport: the Front End Transport and
+// Transport service listeners of every enabled receive connector, exactly
+// as an Exchange 2019 Mailbox server does, and the Transport service
+// behind them.
 //
 // A tour:
 //
@@ -30,10 +31,13 @@
 //     fields) and MaxLocalHopCount (those added "by" this server) with
 //     554 5.4.6 Hop count exceeded - possible mail loop.
 //
-// Both services authenticate to each other with one mail.ServerCredential
-// (the computer account CONTOSO\EX01$ and a per-process random secret).
-// Whoever builds the engine makes it with [NewServerCredential] and gives
-// it to Options.Credential and to transport.Config.Credential.
+// [NewServer] builds a whole server: the Transport service (package
+// engine/transport) behind the hub connectors, started before the
+// listeners and stopped after them. Both services authenticate to each
+// other with one mail.ServerCredential (the computer account
+// CONTOSO\EX01$ and a per-process random secret) that NewServer makes
+// with [NewServerCredential]. [New] builds the receive side alone, for a
+// Submitter of the caller's choosing (tests record what the hub accepts).
 //
 // Ports: every binding listens on its port plus Options.PortOffset (or
 // Options.PortMap); wildcard bindings listen on loopback unless

@@ -19,7 +19,9 @@ import (
 	"exsh/engine/protolog"
 	"exsh/engine/replies"
 	"exsh/engine/smtpd"
+	"exsh/engine/transport"
 	"exsh/state"
+	"exsh/state/boltdb"
 )
 
 // Errors of the Service lifecycle.
@@ -90,15 +92,19 @@ func (e Endpoint) String() string {
 	return fmt.Sprintf("%s  %s -> %s", e.Connector, e.Binding, e.Listen)
 }
 
-// Service is the receive side of the transport engine: the Front End
-// Transport and Transport service listeners of every enabled receive
-// connector, the SMTP sessions on them, the proxy from the Front End to
-// the hub, and the SMTP Receive protocol logs. It follows connector
-// changes in the store while it runs. Every goroutine it starts ends by
-// the time Stop returns.
+// Service is the transport engine of one server. Its receive side is the
+// Front End Transport and Transport service listeners of every enabled
+// receive connector, the SMTP sessions on them, the proxy from the Front
+// End to the hub, and the SMTP Receive protocol logs; made by NewServer it
+// also runs the Transport service behind the hub connectors. It follows
+// connector changes in the store while it runs. Every goroutine it starts
+// ends by the time Stop returns.
 type Service struct {
-	st    state.Store
-	opts  Options
+	st   state.Store
+	opts Options
+	// tr is the Transport service a Service made by NewServer runs; nil
+	// for a receive side alone.
+	tr    *transport.Transport
 	log   *slog.Logger
 	cred  frontend.ServerCredential
 	org   atomic.Pointer[frontend.Org]
@@ -170,6 +176,84 @@ func New(st state.Store, opts Options) (*Service, error) {
 	return s, nil
 }
 
+// NewServer returns the whole transport engine of one server over st: the
+// Transport service (package engine/transport: queues, categorizer,
+// delivery) and the receive side that submits to it, authenticating to
+// each other with one server credential. Start starts the Transport
+// service before the listeners, Stop stops the listeners first (no new
+// mail), then the Transport service.
+//
+// opts configures the receive side (its Submitter must be nil: the
+// Transport service is). tc configures the Transport service; its fields
+// left zero are taken from opts: ServerName (the organisation's server
+// when both are empty), DataPath, PortMap (or PortOffset), Logger,
+// LookupMX, Now and Credential (made with [NewServerCredential] when opts
+// has none either).
+func NewServer(st *boltdb.Store, opts Options, tc transport.Config) (*Service, error) {
+	if st == nil {
+		return nil, errors.New("engine: no store")
+	}
+	if opts.Submitter != nil {
+		return nil, errors.New("engine: a server's Submitter is its own Transport service")
+	}
+	if opts.ServerName == "" {
+		_ = st.View(func(tx state.Tx) error {
+			if org, err := tx.Org(); err == nil {
+				opts.ServerName = org.ServerName
+			}
+			return nil
+		})
+	}
+	cred := opts.Credential
+	if cred.Secret == "" {
+		c, err := NewServerCredential(st, opts.ServerName)
+		if err != nil {
+			return nil, fmt.Errorf("server credential: %w", err)
+		}
+		cred = c
+	}
+	opts.Credential = cred
+	if tc.ServerName == "" {
+		tc.ServerName = opts.ServerName
+	}
+	if tc.DataPath == "" {
+		tc.DataPath = opts.DataPath
+	}
+	if tc.PortMap == nil {
+		if tc.PortMap = opts.PortMap; tc.PortMap == nil {
+			offset := opts.PortOffset
+			tc.PortMap = func(p int) int { return p + offset }
+		}
+	}
+	if tc.Logger == nil {
+		tc.Logger = opts.Logger
+	}
+	if tc.LookupMX == nil {
+		tc.LookupMX = opts.LookupMX
+	}
+	if tc.Now == nil {
+		tc.Now = opts.Now
+	}
+	if tc.Credential.Secret == "" {
+		tc.Credential = cred
+	}
+	tr, err := transport.New(st, tc)
+	if err != nil {
+		return nil, fmt.Errorf("transport service: %w", err)
+	}
+	opts.Submitter = tr
+	s, err := New(st, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.tr = tr
+	return s, nil
+}
+
+// Transport returns the Transport service of a Service made by
+// NewServer (its queue administration, its message tracking log), or nil.
+func (s *Service) Transport() *transport.Transport { return s.tr }
+
 // NewServerCredential makes the credential a server's Front End and
 // Transport services authenticate to each other with: the server's
 // computer account (CONTOSO\EX01$, from the organisation in st) and a
@@ -225,8 +309,31 @@ func (s *Service) listenAddr(b netip.AddrPort) string {
 
 // Start loads the organisation, opens the protocol logs and starts a
 // listener for every enabled connector binding. It fails if a binding
-// cannot listen at all only when no connector could start.
+// cannot listen at all only when no connector could start. A Service made
+// by NewServer starts its Transport service first, and stops it again when
+// the listeners cannot start.
 func (s *Service) Start(ctx context.Context) error {
+	if s.tr == nil {
+		return s.startReceive()
+	}
+	if err := s.tr.Start(ctx); err != nil {
+		switch {
+		case errors.Is(err, transport.ErrStarted):
+			return ErrStarted
+		case errors.Is(err, transport.ErrStopped):
+			return ErrStopped
+		}
+		return fmt.Errorf("transport service: %w", err)
+	}
+	if err := s.startReceive(); err != nil {
+		s.tr.Stop(ctx)
+		return fmt.Errorf("receive connectors: %w", err)
+	}
+	return nil
+}
+
+// startReceive starts the receive side.
+func (s *Service) startReceive() error {
 	s.mu.Lock()
 	if s.started {
 		s.mu.Unlock()
@@ -502,20 +609,11 @@ func (s *Service) accept(l *listener) {
 	}
 }
 
-func addrPortOf(a net.Addr) netip.AddrPort {
-	if t, ok := a.(*net.TCPAddr); ok {
-		ap := t.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
-}
-
 // serve runs one connection: pick the connector, check connection
 // limits, run the SMTP session.
 func (s *Service) serve(l *listener, conn net.Conn) {
 	org := s.org.Load()
-	local, remote := addrPortOf(conn.LocalAddr()), addrPortOf(conn.RemoteAddr())
+	local, remote := smtpd.AddrPort(conn.LocalAddr()), smtpd.AddrPort(conn.RemoteAddr())
 	bindingLocal := netip.AddrPortFrom(local.Addr().WithZone(""), uint16(l.bindingPort))
 	c := org.Select(l.role, bindingLocal, remote)
 	if c == nil {
@@ -628,8 +726,21 @@ func (s *Service) hubAddr(c *frontend.Connector) (string, bool) {
 // finish first. The Front End stops before the Transport service, so a
 // message it is proxying still reaches the hub. When ctx ends before the
 // sessions do, the remaining connections are closed. A second Stop
-// returns ErrStopped.
+// returns ErrStopped. A Service made by NewServer then stops its Transport
+// service, which lets deliveries in flight finish until ctx ends.
 func (s *Service) Stop(ctx context.Context) error {
+	err := s.stopReceive(ctx)
+	if s.tr == nil || errors.Is(err, ErrStopped) {
+		return err
+	}
+	if terr := s.tr.Stop(ctx); terr != nil && err == nil {
+		err = terr
+	}
+	return err
+}
+
+// stopReceive stops the receive side.
+func (s *Service) stopReceive(ctx context.Context) error {
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()

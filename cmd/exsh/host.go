@@ -12,6 +12,7 @@ import (
 
 	"exsh/cmdlets"
 	"exsh/cmdlets/all"
+	"exsh/engine"
 	"exsh/shell/interp"
 	"exsh/shell/remote"
 	"exsh/state"
@@ -43,7 +44,7 @@ type host struct {
 	opened  bool // ensureOpen ran; openErr says how it went
 	openErr error
 	st      *boltdb.Store
-	eng     *engineHandle
+	eng     *engine.Service
 }
 
 func newHost(dataPath string, opts *options, warn io.Writer) *host {
@@ -80,7 +81,8 @@ func (h *host) portMap(port int) int {
 }
 
 // guard makes a cmdlet open the store (and start the engine) before it
-// first runs, so that Deps.Engine is set when its body reads it.
+// first runs, so that the engine's parts in Deps are set when its body
+// reads them.
 func (h *host) guard(c *interp.CmdletInfo) {
 	begin := c.Begin
 	c.Begin = func(call *interp.Call) error {
@@ -169,13 +171,14 @@ func (h *host) open() error {
 		return fmt.Errorf("cannot set up the data path %s: %w", h.dataPath, err)
 	}
 	h.st = st
+	wireStore(h.deps, st)
 	eng, err := startEngine(st, h.dataPath, h.opts, h.portMap, h.warn, h.engineLog)
 	if err != nil {
 		// The organisation is still usable; say why no mail flows.
 		fmt.Fprintf(h.warn, "WARNING: the transport engine did not start: %v\n", err)
 	} else {
 		h.eng = eng
-		h.deps.Engine = eng.service()
+		wireEngine(h.deps, eng)
 	}
 	return nil
 }
@@ -196,7 +199,7 @@ func (h *host) store() *boltdb.Store {
 }
 
 // engine returns the running engine, or nil.
-func (h *host) engine() *engineHandle {
+func (h *host) engine() *engine.Service {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.eng
@@ -210,7 +213,7 @@ func (h *host) close() {
 	h.mu.Unlock()
 	if eng != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := eng.stop(ctx); err != nil {
+		if err := eng.Stop(ctx); err != nil {
 			fmt.Fprintf(h.warn, "WARNING: stopping the transport engine: %v\n", err)
 		}
 		cancel()

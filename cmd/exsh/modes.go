@@ -196,7 +196,7 @@ func (p *program) banner(h *host) {
 	if eng == nil {
 		return
 	}
-	for _, line := range eng.endpointLines() {
+	for _, line := range endpointLines(eng) {
 		fmt.Fprintln(p.stdout, line)
 	}
 }

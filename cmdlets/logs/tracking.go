@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"exsh/cmdlets"
-	"exsh/engine/transport"
 	"exsh/engine/transport/tracking"
 	"exsh/shell/format"
 	"exsh/shell/interp"
@@ -26,11 +25,6 @@ func init() {
 		{Property: "Recipients"},
 		{Property: "MessageSubject"},
 	}})
-}
-
-// Searcher searches message tracking logs; *tracking.Log implements it.
-type Searcher interface {
-	Search(q tracking.Query) ([]tracking.Event, error)
 }
 
 // Cmdlets returns Get-MessageTrackingLog bound to d.
@@ -87,17 +81,9 @@ func getMessageTrackingLog(d *cmdlets.Deps) *interp.CmdletInfo {
 // searcher finds the log: the running Transport service's, else the
 // folder of the data path (or the Transport service's MessageTrackingLogPath
 // when it points at an existing folder).
-func searcher(d *cmdlets.Deps) Searcher {
-	if d.Engine != nil {
-		if s, ok := d.Engine.(interface{ Tracking() *tracking.Log }); ok && s.Tracking() != nil {
-			return s.Tracking()
-		}
-		if t, ok := d.Engine.(interface{ Transport() *transport.Transport }); ok && t.Transport() != nil && t.Transport().Tracking() != nil {
-			return t.Transport().Tracking()
-		}
-		if s, ok := d.Engine.(Searcher); ok {
-			return s
-		}
+func searcher(d *cmdlets.Deps) cmdlets.TrackingLog {
+	if d.Tracking != nil {
+		return d.Tracking
 	}
 	dir := tracking.DefaultDir(d.DataPath)
 	if d.Store != nil {

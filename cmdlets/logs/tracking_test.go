@@ -188,7 +188,7 @@ func TestGetMessageTrackingLogFromTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := find(t, Cmdlets(&cmdlets.Deps{Store: st, DataPath: dir, Engine: tr}), "Get-MessageTrackingLog")
+	cmd := find(t, Cmdlets(&cmdlets.Deps{Store: st, DataPath: dir, Tracking: tr.Tracking()}), "Get-MessageTrackingLog")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		rt, err := invoke(t, cmd, map[string]any{"MessageId": "track1@contoso.com"})

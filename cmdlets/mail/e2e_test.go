@@ -21,17 +21,10 @@ import (
 	"exsh/state/setup"
 )
 
-// server is the whole Exchange server of a lab: the receive side
-// (engine.Service) and the Transport service, as cmd/exsh runs them.
-type server struct {
-	*engine.Service
-	tr *transport.Transport
-}
-
-func (s server) Transport() *transport.Transport { return s.tr }
-
-// newServer starts a set-up organisation on free loopback ports.
-func newServer(t *testing.T) (*cmdlets.Deps, *server) {
+// newServer starts a set-up organisation's whole server (engine.NewServer:
+// the receive side and the Transport service, as cmd/exsh runs them) on
+// free loopback ports, and gives the cmdlets its parts.
+func newServer(t *testing.T) (*cmdlets.Deps, *engine.Service) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := boltdb.Open(filepath.Join(dir, boltdb.FileName), boltdb.Options{NoSync: true})
@@ -42,32 +35,23 @@ func newServer(t *testing.T) (*cmdlets.Deps, *server) {
 	if err := setup.Run(st, setup.Options{DataPath: dir, PasswordCost: bcrypt.MinCost}); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := transport.New(st, transport.Config{ServerName: "EX01", Fqdn: "EX01.contoso.com", DataPath: dir, SweepInterval: time.Hour,
-		LookupMX: func(context.Context, string) ([]*net.MX, error) { return nil, errors.New("no DNS in tests") }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tr.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	// Free loopback ports, picked again when another process takes one
 	// before the engine listens on it.
 	ports := &enginetest.PortMap{}
 	svc, err := enginetest.StartService(ports, func() (*engine.Service, error) {
-		return engine.New(st, engine.Options{DataPath: dir, PortMap: ports.Map, Submitter: tr})
+		return engine.NewServer(st, engine.Options{DataPath: dir, PortMap: ports.Map}, transport.Config{SweepInterval: time.Hour,
+			LookupMX: func(context.Context, string) ([]*net.MX, error) { return nil, errors.New("no DNS in tests") }})
 	})
 	if err != nil {
-		tr.Stop(context.Background())
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		svc.Stop(ctx)
-		tr.Stop(ctx)
 	})
-	srv := &server{Service: svc, tr: tr}
-	return &cmdlets.Deps{Store: st, DataPath: dir, Engine: srv}, srv
+	tr := svc.Transport()
+	return &cmdlets.Deps{Store: st, DataPath: dir, Queues: tr, Tracking: tr.Tracking(), Mailboxes: StoreMailboxes(st), Ports: svc}, svc
 }
 
 func TestEndToEndSendToThisServer(t *testing.T) {
@@ -159,4 +143,21 @@ func TestEndToEndSendToThisServer(t *testing.T) {
 			}
 		})
 	})
+}
+
+// The port the engine prints at startup is no Exchange port: it is dialled
+// as given, not translated a second time.
+func TestEndToEndSendToTheListeningPort(t *testing.T) {
+	d, srv := newServer(t)
+	send := find(t, Cmdlets(d), "Send-MailMessage")
+	rt, err := invoke(t, send, map[string]any{
+		"From": "printer@contoso.com", "To": strs("administrator@contoso.com"), "Subject": "Scan 43",
+		"Body": "See attachment.", "SmtpServer": "127.0.0.1", "Port": srv.ListenPort(25), "Transcript": true,
+	})
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatalf("send: %v %v\n%s", err, rt.Errors, rt.Host.String())
+	}
+	if out := rt.Host.String(); !strings.Contains(out, "Queued mail for delivery") {
+		t.Errorf("transcript:\n%s", out)
+	}
 }

@@ -13,7 +13,6 @@ import (
 	gomessage "github.com/emersion/go-message"
 
 	"exsh/cmdlets"
-	"exsh/engine/transport"
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
@@ -35,45 +34,15 @@ func init() {
 	})
 }
 
-// MailboxReader reads the mailbox store. The transport engine or the store
-// in Deps implements it; a *boltdb.Store is used directly otherwise.
-type MailboxReader interface {
-	// MailboxItems lists a mailbox's items (by the recipient's Guid) in
-	// delivery order.
-	MailboxItems(mailbox string) ([]*state.MailboxItem, error)
-	// MailboxItemData returns one item's raw message.
-	MailboxItemData(mailbox string, id int64) ([]byte, error)
-}
+// StoreMailboxes reads the mailboxes in a store directly (the store's
+// queue and mailbox buckets): what cmd/exsh gives the cmdlets as
+// Deps.Mailboxes once the data path is open.
+func StoreMailboxes(st *boltdb.Store) cmdlets.MailboxReader { return storeReader{st} }
 
-// queueViewer is the store's own access to the mailbox buckets.
-type queueViewer interface {
-	QueueView(fn func(q *boltdb.QueueTx) error) error
-}
-
-// mailboxReader picks the reader from d.
-func mailboxReader(d *cmdlets.Deps) MailboxReader {
-	if r, ok := d.Engine.(MailboxReader); ok {
-		return r
-	}
-	if r, ok := d.Store.(MailboxReader); ok {
-		return r
-	}
-	if v, ok := d.Store.(queueViewer); ok {
-		return storeReader{v}
-	}
-	if e, ok := d.Engine.(interface{ Store() *boltdb.Store }); ok && e.Store() != nil {
-		return storeReader{e.Store()}
-	}
-	if e, ok := d.Engine.(interface{ Transport() *transport.Transport }); ok && e.Transport() != nil && e.Transport().Store() != nil {
-		return storeReader{e.Transport().Store()}
-	}
-	return nil
-}
-
-type storeReader struct{ v queueViewer }
+type storeReader struct{ st *boltdb.Store }
 
 func (s storeReader) MailboxItems(mailbox string) (out []*state.MailboxItem, err error) {
-	err = s.v.QueueView(func(q *boltdb.QueueTx) error {
+	err = s.st.QueueView(func(q *boltdb.QueueTx) error {
 		out, err = q.MailboxItems(mailbox)
 		return err
 	})
@@ -81,7 +50,7 @@ func (s storeReader) MailboxItems(mailbox string) (out []*state.MailboxItem, err
 }
 
 func (s storeReader) MailboxItemData(mailbox string, id int64) (out []byte, err error) {
-	err = s.v.QueueView(func(q *boltdb.QueueTx) error {
+	err = s.st.QueueView(func(q *boltdb.QueueTx) error {
 		out, err = q.MailboxItemData(mailbox, id)
 		return err
 	})
@@ -161,7 +130,7 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 	if err != nil {
 		return err
 	}
-	reader := mailboxReader(d)
+	reader := d.Mailboxes
 	if reader == nil {
 		return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
 	}

@@ -74,7 +74,7 @@ func TestGetMailboxMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := find(t, Cmdlets(&cmdlets.Deps{Store: st}), "Get-MailboxMessage")
+	cmd := find(t, Cmdlets(&cmdlets.Deps{Store: st, Mailboxes: StoreMailboxes(st)}), "Get-MailboxMessage")
 
 	for _, ident := range []any{"chris", "Chris Green", "chris@contoso.com", chris.Guid, object.New("x").Add("Identity", "chris")} {
 		rt, err := invoke(t, cmd, map[string]any{"Identity": ident})

@@ -11,41 +11,6 @@ import (
 	"exsh/state"
 )
 
-// Admin is the Transport service's administration API the queue cmdlets
-// use; *transport.Transport implements it. Identities are Exchange's
-// ("EX01\Submission", "EX01\3", "EX01\Unreachable\12", ...).
-type Admin interface {
-	Queues() ([]transport.QueueInfo, error)
-	ResolveQueues(identity string) ([]transport.QueueInfo, error)
-	Messages(f transport.MessageFilter) ([]transport.MessageInfo, error)
-	SuspendQueue(identity string) error
-	ResumeQueue(identity string) error
-	RetryQueue(identity string, resubmit bool) error
-	SuspendMessage(identity string) error
-	ResumeMessage(identity string) error
-	RemoveMessage(identity string, withNDR bool) error
-	ExportMessage(identity string) ([]byte, error)
-}
-
-var _ Admin = (*transport.Transport)(nil)
-
-// adminOf finds the administration API in d.Engine: the engine itself, or
-// its Transport service.
-func adminOf(d *cmdlets.Deps) Admin {
-	if d == nil || d.Engine == nil {
-		return nil
-	}
-	if a, ok := d.Engine.(interface{ Transport() *transport.Transport }); ok {
-		if t := a.Transport(); t != nil {
-			return t
-		}
-	}
-	if a, ok := d.Engine.(Admin); ok {
-		return a
-	}
-	return nil
-}
-
 // run is one cmdlet invocation: its call, its error factory, the site it
 // runs on and the engine's API.
 type run struct {
@@ -53,7 +18,7 @@ type run struct {
 	c     *interp.Call
 	task  *cmdlets.Task
 	site  cmdlets.Site
-	admin Admin
+	admin cmdlets.QueueAdmin
 }
 
 // newRun prepares a run; it fails when no Transport service runs in this
@@ -67,7 +32,9 @@ func newRun(d *cmdlets.Deps, c *interp.Call) (*run, error) {
 		})
 	}
 	r.task = cmdlets.NewTask(d, c.Info.Name, r.site)
-	r.admin = adminOf(d)
+	if d != nil {
+		r.admin = d.Queues
+	}
 	if r.admin == nil {
 		return r, r.task.Errorf(cmdlets.CategoryInvalidOperation, "QueueViewerException",
 			"The Microsoft Exchange Transport service isn't running on server %s. Start it (or run exsh -Serve) and try again.", r.site.Server)

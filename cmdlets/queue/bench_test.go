@@ -66,7 +66,7 @@ func newQueueBench(b *testing.B) *queueBench {
 		tr.Stop(ctx)
 	})
 	qb := &queueBench{b: b}
-	d := &cmdlets.Deps{Store: st, DataPath: dir, Engine: tr}
+	d := &cmdlets.Deps{Store: st, DataPath: dir, Queues: tr}
 	qb.s = interp.NewSession(interp.Config{Stdout: &qb.out, Stderr: &qb.stderr, Width: 120,
 		Commands:  append(utility.Cmdlets(), queue.Cmdlets(d)...),
 		NewOutput: func(w io.Writer, width int) interp.Output { return format.NewOutput(w, width) }})

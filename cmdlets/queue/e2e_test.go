@@ -65,7 +65,7 @@ func newLab(t *testing.T) *lab {
 		tr.Stop(ctx)
 		st.Close()
 	})
-	l.deps = &cmdlets.Deps{Store: st, DataPath: l.dir, Engine: tr}
+	l.deps = &cmdlets.Deps{Store: st, DataPath: l.dir, Queues: tr}
 	l.list = Cmdlets(l.deps)
 	l.addMailbox("chris")
 	return l

@@ -14,9 +14,8 @@ import (
 	"exsh/shell/object"
 )
 
-// Cmdlets returns the queue cmdlets bound to d. d.Engine must provide the
-// Transport service's administration API ([Admin], or a
-// Transport() *transport.Transport method) when they run.
+// Cmdlets returns the queue cmdlets bound to d. d.Queues must be the
+// Transport service's administration API when they run.
 func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	out := []*interp.CmdletInfo{
 		getQueue(d), getQueueDigest(d),
@@ -192,11 +191,10 @@ func parameterSetError() error {
 
 func completeQueues(d *cmdlets.Deps) func(ctx context.Context, prefix string) []string {
 	return func(_ context.Context, prefix string) []string {
-		a := adminOf(d)
-		if a == nil {
+		if d == nil || d.Queues == nil {
 			return nil
 		}
-		qs, err := a.Queues()
+		qs, err := d.Queues.Queues()
 		if err != nil {
 			return nil
 		}

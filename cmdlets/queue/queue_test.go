@@ -104,7 +104,7 @@ func newFake() *fakeAdmin {
 	}
 }
 
-func deps(a Admin) *cmdlets.Deps { return &cmdlets.Deps{Engine: a} }
+func deps(a cmdlets.QueueAdmin) *cmdlets.Deps { return &cmdlets.Deps{Queues: a} }
 
 func identities(rt *runtime) string {
 	var ids []string

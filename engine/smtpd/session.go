@@ -121,6 +121,8 @@ type Handler interface {
 	// Data hands over the whole message as received (headers and body,
 	// CRLF line ends, no Received: line of this hop) and returns the final
 	// reply. It is called only after size, header and hop checks passed.
+	// msg is the session's buffer, reused once Data returns: a handler
+	// that keeps the message keeps a copy.
 	Data(st *State, env *Envelope, msg []byte) replies.Reply
 }
 
@@ -177,8 +179,8 @@ type Session struct {
 	st  State
 	env *Envelope
 
-	data       bytes.Buffer // BDAT chunks of the current transaction
-	bdatFailed bool         // the chunked transaction already failed; swallow chunks until LAST
+	data       *bytes.Buffer // BDAT chunks of the current transaction; nil before the first
+	bdatFailed bool          // the chunked transaction already failed; swallow chunks until LAST
 
 	greeted        bool // HELO or EHLO accepted since connect or STARTTLS
 	protocolErrors int
@@ -203,13 +205,15 @@ func NewSession(conn net.Conn, cfg Config, h Handler, log *protolog.Session, log
 	s := &Session{cfg: cfg, h: h, logger: logger, log: log, conn: conn}
 	s.br = bufio.NewReaderSize(conn, 4096)
 	s.bw = bufio.NewWriterSize(deadlineWriter{s}, 4096)
-	s.st.Local = addrPort(conn.LocalAddr())
-	s.st.Remote = addrPort(conn.RemoteAddr())
+	s.st.Local = AddrPort(conn.LocalAddr())
+	s.st.Remote = AddrPort(conn.RemoteAddr())
 	s.st.Log = log
 	return s
 }
 
-func addrPort(a net.Addr) netip.AddrPort {
+// AddrPort converts a net.Addr (a TCP one, or any whose String is
+// "ip:port") into an unmapped netip.AddrPort; the zero value otherwise.
+func AddrPort(a net.Addr) netip.AddrPort {
 	if a == nil {
 		return netip.AddrPort{}
 	}
@@ -218,7 +222,7 @@ func addrPort(a net.Addr) netip.AddrPort {
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // ClientIP is the remote address as text ("192.0.2.1", "::1").
@@ -436,6 +440,16 @@ func (s *Session) setReadDeadline() {
 	s.conn.SetReadDeadline(d)
 }
 
+// lineBuffered reports whether a whole line is waiting in the read buffer.
+func (s *Session) lineBuffered() bool {
+	n := s.br.Buffered()
+	if n == 0 {
+		return false
+	}
+	buffered, _ := s.br.Peek(n)
+	return bytes.IndexByte(buffered, '\n') >= 0
+}
+
 // readLine reads one line of at most max bytes and returns it without its
 // line end (CRLF or a bare LF). A longer line is consumed to its end and
 // errLineTooLong returned with its beginning.
@@ -523,6 +537,10 @@ func (s *Session) sleep(d time.Duration) {
 
 // reply logs r and queues it for sending.
 func (s *Session) reply(r replies.Reply) {
+	if lines := r.Lines(s.cfg.EnhancedStatusCodes); len(lines) > 1 {
+		s.sendLines(lines)
+		return
+	}
 	s.sendLine(r.Line(s.cfg.EnhancedStatusCodes))
 }
 
@@ -602,7 +620,10 @@ func (s *Session) errorOrClose(r replies.Reply) error {
 
 func (s *Session) resetTx() {
 	s.env = nil
-	s.data.Reset()
+	if s.data != nil {
+		putMessageBuffer(s.data)
+		s.data = nil
+	}
 	s.bdatFailed = false
 }
 
@@ -788,34 +809,40 @@ func (s *Session) dataCmd(arg string) error {
 	if err := s.bw.Flush(); err != nil {
 		return err
 	}
-	msg, tooBig, bareLF, err := s.readData()
+	buf := getMessageBuffer()
+	defer putMessageBuffer(buf)
+	tooBig, bareLF, err := s.readData(buf)
 	if err != nil {
 		return s.abort(err)
 	}
-	s.finish(msg, tooBig, bareLF)
+	s.finish(buf.Bytes(), tooBig, bareLF)
 	return nil
 }
 
 // readData reads a DATA body to the lone dot, un-stuffing dots. It keeps at
 // most MaxMessageSize bytes: beyond that it reads on to the end and reports
 // tooBig. Bare LF line ends are stored as CRLF.
-func (s *Session) readData() (msg []byte, tooBig, bareLF bool, err error) {
-	var buf bytes.Buffer
+func (s *Session) readData(buf *bytes.Buffer) (tooBig, bareLF bool, err error) {
 	max := s.maxMessageSize()
 	lineStart := true
 	prevCR := false // the previous chunk ended in CR, cut by a full buffer
 	for {
-		s.mu.Lock()
-		s.setReadDeadline()
-		s.mu.Unlock()
+		// A line already in the buffer is read without touching the
+		// connection, so the inactivity deadline only needs moving when
+		// ReadSlice will have to read.
+		if !s.lineBuffered() {
+			s.mu.Lock()
+			s.setReadDeadline()
+			s.mu.Unlock()
+		}
 		chunk, err := s.br.ReadSlice('\n')
 		if err != nil && err != bufio.ErrBufferFull {
-			return nil, false, false, err
+			return false, false, err
 		}
 		full := err == bufio.ErrBufferFull
 		if lineStart && !full {
 			if string(chunk) == ".\r\n" || string(chunk) == ".\n" {
-				return buf.Bytes(), tooBig, bareLF, nil
+				return tooBig, bareLF, nil
 			}
 		}
 		if lineStart && len(chunk) > 0 && chunk[0] == '.' {
@@ -832,7 +859,7 @@ func (s *Session) readData() (msg []byte, tooBig, bareLF bool, err error) {
 		}
 		if max > 0 && int64(buf.Len()+len(chunk)) > max {
 			tooBig = true
-			buf = bytes.Buffer{}
+			buf.Reset()
 			continue
 		}
 		buf.Write(chunk)
@@ -869,6 +896,24 @@ func (s *Session) finish(msg []byte, tooBig, bareLF bool) {
 	} else {
 		s.reply(r)
 	}
+}
+
+// messageBuffers recycles the buffers DATA and BDAT collect messages in,
+// so a busy server does not grow a new one, doubling, for every message.
+var messageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer bounds what goes back to the pool: one huge message
+// must not stay resident.
+const maxPooledBuffer = 4 << 20
+
+func getMessageBuffer() *bytes.Buffer { return messageBuffers.Get().(*bytes.Buffer) }
+
+func putMessageBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	messageBuffers.Put(b)
 }
 
 // headerStats returns the length of the header section, the number of
@@ -958,11 +1003,14 @@ func (s *Session) bdat(arg string) error {
 	}
 	keep := ok && !s.bdatFailed
 	if keep {
+		if s.data == nil {
+			s.data = getMessageBuffer()
+		}
 		if max := s.maxMessageSize(); max > 0 && int64(s.data.Len())+size > max {
 			keep = false
 			s.bdatFailed = true
 		} else {
-			sink = &s.data
+			sink = s.data
 		}
 	}
 	if _, err := io.CopyN(sink, s.br, size); err != nil {
@@ -980,8 +1028,14 @@ func (s *Session) bdat(arg string) error {
 		s.reply(replies.ChunkReceived(size))
 		return nil
 	}
-	msg := bytes.Clone(s.data.Bytes())
-	s.finish(msg, s.bdatFailed, false)
+	// finish ends the transaction; the chunks stay ours until it returns.
+	buf := s.data
+	s.data = nil
+	if buf == nil {
+		buf = getMessageBuffer()
+	}
+	defer putMessageBuffer(buf)
+	s.finish(buf.Bytes(), s.bdatFailed, false)
 	return nil
 }
 

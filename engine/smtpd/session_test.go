@@ -2,6 +2,7 @@ package smtpd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -57,7 +58,7 @@ func (r *recorder) Rcpt(st *State, env *Envelope, to string, p RcptParams) error
 func (r *recorder) Data(st *State, env *Envelope, msg []byte) replies.Reply {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, msg)
+	r.msgs = append(r.msgs, bytes.Clone(msg)) // msg is the session's buffer
 	r.envs = append(r.envs, env)
 	return replies.Queued("<id@EX01.contoso.com>", 42, "EX01.contoso.com")
 }
@@ -101,7 +102,7 @@ func startServer(t *testing.T, cfg Config) *server {
 			if err != nil {
 				return
 			}
-			ls := srv.log.Session(`EX01\Test`, protolog.LevelVerbose, addrPort(c.LocalAddr()), addrPort(c.RemoteAddr()))
+			ls := srv.log.Session(`EX01\Test`, protolog.LevelVerbose, AddrPort(c.LocalAddr()), AddrPort(c.RemoteAddr()))
 			s := NewSession(c, srv.cfg, srv.h, ls, srv)
 			srv.mu.Lock()
 			srv.sess = append(srv.sess, s)

@@ -42,7 +42,8 @@ type routingAt struct {
 // routing returns the routing tables for a transaction, reading accepted
 // domains and send connectors again only when the organisation changed
 // since they were last read. The tables are shared and only read.
-func (t *Transport) routing(org state.Tx) (*routing, error) {
+func (c *categorizer) routing(org state.Tx) (*routing, error) {
+	t := c.t
 	gen := t.st.Generation()
 	if c := t.cachedRouting.Load(); c != nil && c.gen == gen && c.server == t.cfg.ServerName {
 		return &routing{org: org, domains: c.domains, connectors: c.connectors, server: c.server}, nil
@@ -190,71 +191,52 @@ type failure struct {
 	remote    string // the remote server that refused, if any
 }
 
-// categorize takes claimed messages from the Submission queue, resolves and
-// routes their recipients, puts one copy per next hop into the delivery
-// queues (creating them as needed), NDRs the recipients that fail, and
-// removes the message from Submission: all in one transaction.
-func (t *Transport) categorize(batch []*state.QueuedMessage, next *nextClaim) {
-	var after []func()
-	var crashedMsgs []*state.QueuedMessage
-	now := t.now()
-	err := t.st.QueueBatch(func(q *boltdb.QueueTx) error {
-		after, crashedMsgs = nil, nil
-		rt, err := t.routing(q.Org())
-		if err != nil {
-			return err
-		}
-		for _, c := range batch {
-			m, err := q.Message(state.QueueSubmission, c.InternalId)
-			if err != nil {
-				continue
-			}
-			switch m.Status {
-			case state.MessagePendingRemove:
-				if err := q.RemoveMessage(m.Queue, m.InternalId); err != nil {
-					return err
-				}
-				continue
-			case state.MessagePendingSuspend:
-				if err := q.SetMessageStatus(m, state.MessageSuspended); err != nil {
-					return err
-				}
-				continue
-			}
-			results, ok := t.planRoutes(rt, m)
-			if !ok {
-				crashedMsgs = append(crashedMsgs, m)
-				continue
-			}
-			if err := t.applyRoutes(q, m, results, now, &after); err != nil {
-				return err
-			}
-		}
-		return next.in(q, batch)
-	})
-	if err != nil {
-		t.log.Error("categorizer: cannot route messages; they will be retried", "err", err)
-		t.releaseForRetry(batch, "451 4.3.1 Insufficient system resources", now.Add(time.Minute))
-		return
-	}
-	next.committed()
-	for _, f := range after {
-		f()
-	}
-	if len(crashedMsgs) > 0 {
-		t.crashed(state.QueueSubmission, crashedMsgs, "categorizer failure")
-	}
+// categorizer is the categorize stage: it takes claimed messages from the
+// Submission queue, resolves and routes their recipients, puts one copy
+// per next hop into the delivery queues (creating them as needed), NDRs
+// the recipients that fail, and removes the message from Submission, all
+// in one transaction.
+type categorizer struct {
+	quiet
+	t   *Transport
+	now time.Time
+	rt  *routing // the organisation as of the transaction's run
 }
 
-// planRoutes routes every pending recipient of m. It reads only; a panic
-// (a message that breaks the categorizer) is reported as !ok.
-func (t *Transport) planRoutes(rt *routing, m *state.QueuedMessage) (results []routeResult, ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			t.log.Error("categorizer panic", "message", m.InternalId, "panic", fmt.Sprint(p))
-			results, ok = nil, false
-		}
-	}()
+// batchSize: the categorizer takes up to 100 messages per transaction.
+func (c *categorizer) batchSize() int { return 100 }
+
+func (c *categorizer) work(_ *state.QueueRecord, claimed []*state.QueuedMessage, next *nextClaim) {
+	c.now = c.t.now()
+	runBatch(c.t, batch{stage: "categorizer", queue: state.QueueSubmission, messages: claimed, next: next}, c)
+}
+
+// categorize runs the categorize stage on a batch claimed from the
+// Submission queue.
+func (t *Transport) categorize(claimed []*state.QueuedMessage, next *nextClaim) {
+	(&categorizer{t: t}).work(nil, claimed, next)
+}
+
+func (c *categorizer) begin(q *boltdb.QueueTx) error {
+	rt, err := c.routing(q.Org())
+	c.rt = rt
+	return err
+}
+
+func (c *categorizer) plan(_ *boltdb.QueueTx, m *state.QueuedMessage) ([]routeResult, error) {
+	return planRoutes(c.rt, m), nil
+}
+
+func (c *categorizer) apply(q *boltdb.QueueTx, m *state.QueuedMessage, results []routeResult, after *[]func()) error {
+	return c.applyRoutes(q, m, results, after)
+}
+
+func (c *categorizer) failed(error) (string, time.Time) {
+	return "451 4.3.1 Insufficient system resources", c.now.Add(time.Minute)
+}
+
+// planRoutes routes every pending recipient of m. It reads only.
+func planRoutes(rt *routing, m *state.QueuedMessage) (results []routeResult) {
 	if hook := testHookRoute.Load(); hook != nil {
 		(*hook)(m)
 	}
@@ -271,11 +253,14 @@ func (t *Transport) planRoutes(rt *routing, m *state.QueuedMessage) (results []r
 		seen[key] = true
 		results = append(results, res)
 	}
-	return results, true
+	return results
 }
 
-// applyRoutes writes the outcome of categorizing m.
-func (t *Transport) applyRoutes(q *boltdb.QueueTx, m *state.QueuedMessage, results []routeResult, now time.Time, after *[]func()) error {
+// applyRoutes writes the outcome of categorizing m: its copies in the
+// delivery queues, the NDR for the recipients that failed, and its removal
+// from Submission.
+func (c *categorizer) applyRoutes(q *boltdb.QueueTx, m *state.QueuedMessage, results []routeResult, after *[]func()) error {
+	t, now := c.t, c.now
 	type group struct {
 		queue *state.QueueRecord
 		rcpts []state.QueuedRecipient
@@ -371,60 +356,6 @@ func (t *Transport) applyRoutes(q *boltdb.QueueTx, m *state.QueuedMessage, resul
 	}
 	*after = append(*after, func() { t.rates.outgoing(state.QueueSubmission, now, 1) })
 	return nil
-}
-
-// touchQueue records activity on a queue (it is not idle).
-func (t *Transport) touchQueue(q *boltdb.QueueTx, n int64, now time.Time) error {
-	qr, err := q.Queue(n)
-	if err != nil {
-		return err
-	}
-	qr.LastActivity = now
-	return q.PutQueue(qr)
-}
-
-// releaseForRetry puts claimed messages back after a failed step (a store
-// error, not a crash): Retry at next, their CrashCount lowered again.
-func (t *Transport) releaseForRetry(batch []*state.QueuedMessage, why string, next time.Time) {
-	now := t.now()
-	err := t.giveBack(batch, func(m *state.QueuedMessage) {
-		m.Status = state.MessageRetry
-		m.LastError, m.LastErrorTime, m.NextRetryTime = why, now, next
-	})
-	if err != nil {
-		t.log.Error("cannot release messages for retry; they are retried after a restart", "err", err)
-	}
-}
-
-// giveBack undoes the claim of messages that were not processed: each one
-// still Active gets its CrashCount lowered again and is changed by set. An
-// administrator's action that waited for the attempt to end (Suspend-Message,
-// Remove-Message on a claimed message) takes effect now.
-func (t *Transport) giveBack(claimed []*state.QueuedMessage, set func(m *state.QueuedMessage)) error {
-	return t.st.QueueBatch(func(q *boltdb.QueueTx) error {
-		for _, c := range claimed {
-			m, err := q.Message(c.Queue, c.InternalId)
-			if err != nil {
-				continue
-			}
-			switch m.Status {
-			case state.MessagePendingSuspend:
-				err = q.SetMessageStatus(m, state.MessageSuspended)
-			case state.MessagePendingRemove:
-				err = q.RemoveMessage(m.Queue, m.InternalId)
-			case state.MessageActive:
-				if m.CrashCount > 0 {
-					m.CrashCount--
-				}
-				set(m)
-				err = q.PutMessage(m)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // domain is the default accepted domain (the postmaster's domain).

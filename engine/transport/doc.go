@@ -19,14 +19,28 @@
 // counts the interrupted attempt and sends a message that took
 // PoisonThreshold service crashes (or recovered panics) to the Poison queue.
 //
-// Outbound delivery uses the go-smtp client. A connector with
-// DNSRoutingEnabled looks up MX records of the recipient domain (tests never
-// do: they use smart hosts on 127.0.0.1); one with smart hosts connects to
-// each host on the connector's Port. Ports of this server (a smart host
-// that names this server, localhost or a loopback address, and the
-// Outbound Proxy Frontend on 717 when FrontendProxyEnabled is set) go
-// through Config.PortMap so a lab with a port offset still works. The
-// session is written to the Hub SmtpSend protocol log.
+// The code follows the stages. submit.go takes mail in (Submit). Each
+// queue kind has a stage that works its batches: categorize.go (the
+// Submission queue: resolve, route, bifurcate), deliver.go (mailbox
+// delivery queues) and send.go (send connector queues, over the SMTP
+// client in smtpout.go). runner.go runs one runner per queue: it claims a
+// batch (claim.go), hands it to the queue's stage, and now and then sweeps
+// the queue for expired and delayed messages (sweep.go). Every stage
+// records its work through the one batch transaction of batch.go: read
+// each claimed message again, settle an administrator's pending
+// Suspend-Message or Remove-Message (after the outcome, for messages the
+// send stage has already offered to a remote host), plan, apply, claim the
+// next batch, commit; a failed commit gives the batch back for a retry.
+//
+// Outbound delivery uses engine/smtpclient, with BDAT when the next hop
+// offers CHUNKING. A connector with DNSRoutingEnabled looks up MX records
+// of the recipient domain (tests never do: they use smart hosts on
+// 127.0.0.1); one with smart hosts connects to each host on the
+// connector's Port. A port one of this server's receive connectors is
+// bound to, on an address it listens on (and the Outbound Proxy Frontend
+// on 717 when FrontendProxyEnabled is set), goes through Config.PortMap so
+// a lab with a port offset still works; any other port is used as given.
+// The session is written to the Hub SmtpSend protocol log.
 //
 // With FrontendProxyEnabled the hub connects to this server's Outbound
 // Proxy Frontend instead of the destination, pins the organisation's

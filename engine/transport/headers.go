@@ -171,10 +171,16 @@ func originalArrivalTime(t time.Time) string {
 // mailboxMessage returns the message head + body (as QueueTx.DataParts
 // returns it; head may be empty) as Mailbox Transport Delivery stores it:
 // the delivery hop's Received: line on top and the organisation headers at
-// the end of the header block. It builds the result in one allocation of
-// its final size and copies the body once, straight from the store: only
-// the header block is rewritten, and it is small.
+// the end of the header block.
 func (t *Transport) mailboxMessage(m *state.QueuedMessage, head, body []byte, now time.Time) []byte {
+	front, tail := t.mailboxParts(m, head, body, now)
+	return append(front, tail...)
+}
+
+// mailboxParts is mailboxMessage as the bytes Mailbox Transport writes
+// (front) and the end of body they are followed by (tail, not copied), so
+// the mailbox can share the queued bytes instead of storing them again.
+func (t *Transport) mailboxParts(m *state.QueuedMessage, head, body []byte, now time.Time) (front, tail []byte) {
 	ip := m.ServerIP
 	if ip == "" {
 		ip = "127.0.0.1"
@@ -205,14 +211,18 @@ func (t *Transport) mailboxMessage(m *state.QueuedMessage, head, body []byte, no
 	for _, r := range rest {
 		restLen += len(r)
 	}
+	// rest ends with the end of body (splitHeader): that part is shared.
+	if n := len(rest); n > 0 {
+		tail, rest = rest[n-1], rest[:n-1]
+	}
 	hdrEndsLine := len(hdr) == 0 || hdr[len(hdr)-1] == '\n'
-	out := make([]byte, 0, len(received)+len(hdr)+fieldsLen(org, hdrEndsLine, restLen == 0)+restLen)
+	out := make([]byte, 0, len(received)+len(hdr)+fieldsLen(org, hdrEndsLine, restLen == 0)+restLen-len(tail))
 	out = append(append(out, received...), hdr...)
 	out = appendFields(out, org, hdrEndsLine, restLen == 0)
 	for _, r := range rest {
 		out = append(out, r...)
 	}
-	return out
+	return out, tail
 }
 
 // splitHeader splits the message head + body into its header block (up to

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -30,7 +31,16 @@ import (
 //	queueDataInsert queueKey64(id)                 -> queueKey64(offset) bytes: bytes the message holds at offset
 //	                                                  that are not in queueData (optional; see EnqueueInsert)
 //	mailboxItems   mailbox guid queueKey64(item)   -> JSON state.MailboxItem (sequence: item ids)
-//	mailboxData    mailbox guid queueKey64(item)   -> raw message as delivered
+//	mailboxData    mailbox guid queueKey64(item)   -> raw message as delivered, or with a mailboxRefs
+//	                                                  entry only its head: the rest is queueData's
+//	mailboxRefs    mailbox guid queueKey64(item)   -> queueKey64(id) queueKey64(offset): the item goes on
+//	                                                  with queueData[id][offset:] (see DeliverShared)
+//	queueDataRefs  queueKey64(id)                  -> queueKey64(count): mailbox items sharing queueData[id]
+//
+// A message's bytes are written once: the mailbox items it is delivered as
+// keep their own head (Received: and the organisation's fields) and share
+// the queued body, which outlives its last queue copy while an item
+// refers to it.
 var (
 	bucketQueues        = []byte("queues")
 	bucketQueueKeys     = []byte("queueKeys")
@@ -40,6 +50,8 @@ var (
 	bucketQueueInsert   = []byte("queueDataInsert")
 	bucketMailboxItems  = []byte("mailboxItems")
 	bucketMailboxData   = []byte("mailboxData")
+	bucketMailboxRefs   = []byte("mailboxRefs")
+	bucketQueueDataRefs = []byte("queueDataRefs")
 )
 
 // queueInternalIdBase makes InternalIds look like Exchange's large message
@@ -87,7 +99,7 @@ func (s *Store) InitQueues(now time.Time) error {
 		return state.ErrClosed
 	}
 	return s.update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketQueues, bucketQueueKeys, bucketQueueMessages, bucketQueueCopies, bucketQueueData, bucketQueueInsert, bucketMailboxItems, bucketMailboxData} {
+		for _, name := range [][]byte{bucketQueues, bucketQueueKeys, bucketQueueMessages, bucketQueueCopies, bucketQueueData, bucketQueueInsert, bucketMailboxItems, bucketMailboxData, bucketMailboxRefs, bucketQueueDataRefs} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -182,6 +194,7 @@ func (s *Store) queueWrite(run func(func(*bolt.Tx) error) error, fn func(q *Queu
 	if s.opts.ReadOnly {
 		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
 	}
+	defer s.trimMappedIfDue()
 	return run(func(tx *bolt.Tx) error {
 		if err := fn(&QueueTx{tx: tx, s: s}); err != nil {
 			return err
@@ -196,6 +209,7 @@ func (s *Store) QueueView(fn func(q *QueueTx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
 	}
+	defer s.trimMappedIfDue()
 	return s.view(func(tx *bolt.Tx) error {
 		return fn(&QueueTx{tx: tx, s: s})
 	})
@@ -481,6 +495,7 @@ func (q *QueueTx) DataParts(id int64) (head, body []byte, err error) {
 	if v == nil {
 		return nil, nil, fmt.Errorf("message data %d: %w", id, state.ErrNotFound)
 	}
+	q.s.readMapped(len(v))
 	ib := q.tx.Bucket(bucketQueueInsert) // absent in stores written before it existed
 	if ib == nil {
 		return nil, v, nil
@@ -647,19 +662,8 @@ func (q *QueueTx) removeMessage(queue, id int64, keepData bool) error {
 	if err != nil {
 		return err
 	}
-	if len(left) == 0 && !keepData {
-		db, err := q.bucket(bucketQueueData)
-		if err != nil {
-			return err
-		}
-		if err := db.Delete(queueKey64(id)); err != nil {
-			return err
-		}
-		ib, err := q.bucket(bucketQueueInsert)
-		if err != nil {
-			return err
-		}
-		if err := ib.Delete(queueKey64(id)); err != nil {
+	if len(left) == 0 && !keepData && q.dataRefs(id) == 0 {
+		if err := q.deleteData(id); err != nil {
 			return err
 		}
 	}
@@ -674,6 +678,48 @@ func (q *QueueTx) removeMessage(queue, id int64, keepData bool) error {
 		qr.DeferredMessageCount--
 	}
 	return q.PutQueue(qr)
+}
+
+// deleteData removes the stored bytes of message id.
+func (q *QueueTx) deleteData(id int64) error {
+	db, err := q.bucket(bucketQueueData)
+	if err != nil {
+		return err
+	}
+	if err := db.Delete(queueKey64(id)); err != nil {
+		return err
+	}
+	ib, err := q.bucket(bucketQueueInsert)
+	if err != nil {
+		return err
+	}
+	return ib.Delete(queueKey64(id))
+}
+
+// dataRefs is how many mailbox items share message id's stored bytes.
+func (q *QueueTx) dataRefs(id int64) uint64 {
+	b := q.tx.Bucket(bucketQueueDataRefs) // absent in stores written before it existed
+	if b == nil {
+		return 0
+	}
+	if v := b.Get(queueKey64(id)); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// addDataRefs changes the count of mailbox items sharing message id's bytes
+// by delta and returns the new count.
+func (q *QueueTx) addDataRefs(id int64, delta int) (uint64, error) {
+	b, err := q.bucket(bucketQueueDataRefs)
+	if err != nil {
+		return 0, err
+	}
+	n := int64(q.dataRefs(id)) + int64(delta)
+	if n <= 0 {
+		return 0, b.Delete(queueKey64(id))
+	}
+	return uint64(n), b.Put(queueKey64(id), queueKey64(n))
 }
 
 // SetMessageStatus changes a copy's status and keeps the queue's
@@ -733,6 +779,11 @@ func (q *QueueTx) RemoveMessageKeepData(queue, id int64) error {
 // RemoveMessage in the same QueueUpdate, it makes delivery and dequeue one
 // step.
 func (q *QueueTx) Deliver(item *state.MailboxItem, data []byte) error {
+	return q.deliver(item, data, len(data))
+}
+
+// deliver stores an item of size bytes whose first bytes are stored.
+func (q *QueueTx) deliver(item *state.MailboxItem, stored []byte, size int) error {
 	ib, err := q.bucket(bucketMailboxItems)
 	if err != nil {
 		return err
@@ -742,7 +793,7 @@ func (q *QueueTx) Deliver(item *state.MailboxItem, data []byte) error {
 		return err
 	}
 	item.Id = int64(n)
-	item.Size = int64(len(data))
+	item.Size = int64(size)
 	v, err := json.Marshal(item)
 	if err != nil {
 		return err
@@ -755,10 +806,71 @@ func (q *QueueTx) Deliver(item *state.MailboxItem, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := rb.Put(key, data); err != nil {
+	if err := rb.Put(key, stored); err != nil {
 		return err
 	}
 	return queueFailpoint("deliver")
+}
+
+// DeliverShared is Deliver for a message whose delivered form is head
+// followed by tail, where tail is the end of message id's stored bytes as
+// DataParts returned them (the same memory). Only head is written; the
+// item refers to the stored bytes, which then stay until the last item
+// sharing them is deleted. A tail that is not the stored bytes' end is
+// stored as a copy, as Deliver does.
+func (q *QueueTx) DeliverShared(item *state.MailboxItem, head []byte, id int64, tail []byte) error {
+	offset, ok := q.storedSuffix(id, tail)
+	if !ok {
+		data := make([]byte, 0, len(head)+len(tail))
+		return q.Deliver(item, append(append(data, head...), tail...))
+	}
+	if err := q.deliver(item, head, len(head)+len(tail)); err != nil {
+		return err
+	}
+	key := append([]byte(item.Mailbox), queueKey64(item.Id)...)
+	rb, err := q.bucket(bucketMailboxRefs)
+	if err != nil {
+		return err
+	}
+	if err := rb.Put(key, append(queueKey64(id), queueKey64(int64(offset))...)); err != nil {
+		return err
+	}
+	_, err = q.addDataRefs(id, 1)
+	return err
+}
+
+// storedSuffix reports where tail starts in message id's stored bytes,
+// when tail is their end, read in place in this transaction.
+func (q *QueueTx) storedSuffix(id int64, tail []byte) (int, bool) {
+	b := q.tx.Bucket(bucketQueueData)
+	if b == nil || len(tail) == 0 {
+		return 0, false
+	}
+	v := b.Get(queueKey64(id))
+	if len(v) < len(tail) {
+		return 0, false
+	}
+	off := len(v) - len(tail)
+	if unsafe.SliceData(v[off:]) != unsafe.SliceData(tail) {
+		return 0, false
+	}
+	return off, true
+}
+
+// mailboxRef returns the stored bytes an item shares, if it shares any.
+func (q *QueueTx) mailboxRef(key []byte) (id int64, offset int, ok bool, err error) {
+	rb := q.tx.Bucket(bucketMailboxRefs)
+	if rb == nil {
+		return 0, 0, false, nil
+	}
+	v := rb.Get(key)
+	if v == nil {
+		return 0, 0, false, nil
+	}
+	if len(v) != 16 {
+		return 0, 0, false, fmt.Errorf("mailbox item reference: %w", state.ErrCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(v)), int(binary.BigEndian.Uint64(v[8:])), true, nil
 }
 
 // MailboxItems lists the items of one mailbox (by the recipient's Guid) in
@@ -787,11 +899,27 @@ func (q *QueueTx) MailboxItemData(mailbox string, id int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := rb.Get(append([]byte(mailbox), queueKey64(id)...))
+	key := append([]byte(mailbox), queueKey64(id)...)
+	v := rb.Get(key)
 	if v == nil {
 		return nil, fmt.Errorf("mailbox item %d: %w", id, state.ErrNotFound)
 	}
-	return bytes.Clone(v), nil
+	dataID, offset, shared, err := q.mailboxRef(key)
+	if err != nil || !shared {
+		return bytes.Clone(v), err
+	}
+	db, err := q.bucket(bucketQueueData)
+	if err != nil {
+		return nil, err
+	}
+	tail := db.Get(queueKey64(dataID))
+	if offset > len(tail) {
+		return nil, fmt.Errorf("mailbox item %d: its shared message data is missing: %w", id, state.ErrCorrupt)
+	}
+	tail = tail[offset:]
+	q.s.readMapped(len(v) + len(tail))
+	out := make([]byte, 0, len(v)+len(tail))
+	return append(append(out, v...), tail...), nil
 }
 
 // DeleteMailboxItem removes one item from a mailbox.
@@ -811,5 +939,25 @@ func (q *QueueTx) DeleteMailboxItem(mailbox string, id int64) error {
 	if err != nil {
 		return err
 	}
-	return rb.Delete(key)
+	if err := rb.Delete(key); err != nil {
+		return err
+	}
+	dataID, _, shared, err := q.mailboxRef(key)
+	if err != nil || !shared {
+		return err
+	}
+	if err := q.tx.Bucket(bucketMailboxRefs).Delete(key); err != nil {
+		return err
+	}
+	left, err := q.addDataRefs(dataID, -1)
+	if err != nil || left > 0 {
+		return err
+	}
+	// The last item sharing the bytes: they go unless a queue still holds
+	// the message.
+	copies, err := q.Copies(dataID)
+	if err != nil || len(copies) > 0 {
+		return err
+	}
+	return q.deleteData(dataID)
 }

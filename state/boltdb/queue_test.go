@@ -286,3 +286,101 @@ func TestEnqueueInsert(t *testing.T) {
 		t.Errorf("insertion beyond the data: %v", err)
 	}
 }
+
+// Mailbox items delivered with DeliverShared keep only their own head and
+// share the queued bytes: those outlive the queue copy while an item refers
+// to them and go with the last item. A tail that is not the stored bytes'
+// end is stored as a copy.
+func TestDeliverShared(t *testing.T) {
+	st := statetest.MustOpen(t)
+	if err := st.InitQueues(t0); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("Subject: s\r\n\r\nthe body\r\n")
+	m := &state.QueuedMessage{Queue: state.QueueSubmission}
+	if err := st.Enqueue(m, body); err != nil {
+		t.Fatal(err)
+	}
+	a, b := state.NewGuid(), state.NewGuid()
+	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		_, stored, err := q.DataParts(m.InternalId)
+		if err != nil {
+			return err
+		}
+		tail := stored[12:] // "\r\nthe body\r\n", in place
+		for _, mb := range []string{a, b} {
+			if err := q.DeliverShared(&state.MailboxItem{Mailbox: mb}, []byte("Received: x\r\nSubject: s\r\n"), m.InternalId, tail); err != nil {
+				return err
+			}
+		}
+		// Not the stored bytes: copied.
+		if err := q.DeliverShared(&state.MailboxItem{Mailbox: a}, []byte("H\r\n"), m.InternalId, []byte("\r\nother\r\n")); err != nil {
+			return err
+		}
+		return q.RemoveMessage(state.QueueSubmission, m.InternalId)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Received: x\r\nSubject: s\r\n\r\nthe body\r\n"
+	read := func(mb string) ([]*state.MailboxItem, []string) {
+		t.Helper()
+		var items []*state.MailboxItem
+		var data []string
+		if err := st.QueueView(func(q *boltdb.QueueTx) error {
+			var err error
+			if items, err = q.MailboxItems(mb); err != nil {
+				return err
+			}
+			for _, it := range items {
+				d, err := q.MailboxItemData(mb, it.Id)
+				if err != nil {
+					return err
+				}
+				data = append(data, string(d))
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return items, data
+	}
+	items, data := read(a)
+	if len(items) != 2 || data[0] != want || items[0].Size != int64(len(want)) || data[1] != "H\r\n\r\nother\r\n" || items[1].Size != 12 {
+		t.Fatalf("mailbox a: %+v %q", items, data)
+	}
+	storedBytes := func() bool {
+		t.Helper()
+		var ok bool
+		st.QueueView(func(q *boltdb.QueueTx) error {
+			_, _, err := q.DataParts(m.InternalId)
+			ok = err == nil
+			return nil
+		})
+		return ok
+	}
+	if !storedBytes() {
+		t.Fatal("the queued bytes went with the queue copy while mailbox items share them")
+	}
+	del := func(mb string, id int64) {
+		t.Helper()
+		if err := st.QueueUpdate(func(q *boltdb.QueueTx) error { return q.DeleteMailboxItem(mb, id) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del(a, items[0].Id)
+	if _, data := read(b); len(data) != 1 || data[0] != want {
+		t.Fatalf("mailbox b after a's item went: %q", data)
+	}
+	if !storedBytes() {
+		t.Fatal("the queued bytes went while mailbox b still shares them")
+	}
+	bItems, _ := read(b)
+	del(b, bItems[0].Id)
+	if storedBytes() {
+		t.Error("the queued bytes stayed after the last item sharing them was deleted")
+	}
+	if _, data := read(a); len(data) != 1 || data[0] != "H\r\n\r\nother\r\n" {
+		t.Errorf("the copied item: %q", data)
+	}
+}

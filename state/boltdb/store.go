@@ -59,6 +59,7 @@ type Store struct {
 
 	connectors connectorCache
 	messages   messageCache
+	mapped     mappedReads
 
 	batchMu    sync.Mutex // guards waiting and committing
 	waiting    []batchCall

@@ -125,13 +125,70 @@ type Log struct {
 	disabled bool
 	files    map[string]*logFile // by prefix
 	err      error               // last write error
+	flushing *time.Timer         // set while lines wait in memory
 }
 
+// Events are written in batches, as Exchange's tracking agent does: a line
+// waits at most flushDelay in memory, and a file's pending lines are
+// written once they reach flushSize. Searching, closing and rolling over
+// write them first, so a search always sees every event written before it.
+const (
+	flushDelay = 100 * time.Millisecond
+	flushSize  = 32 << 10
+)
+
 type logFile struct {
-	f    *os.File
-	hour string
-	n    int
-	size int64
+	f       *os.File
+	hour    string
+	n       int
+	size    int64  // including pending
+	pending []byte // lines not yet written
+}
+
+// flush writes the file's pending lines.
+func (lf *logFile) flush() error {
+	if len(lf.pending) == 0 {
+		return nil
+	}
+	_, err := lf.f.Write(lf.pending)
+	lf.pending = lf.pending[:0]
+	return err
+}
+
+// close writes the pending lines and closes the file.
+func (lf *logFile) close() error {
+	err := lf.flush()
+	if cerr := lf.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Flush writes every event still held in memory.
+func (l *Log) Flush() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.flushLocked()
+}
+
+func (l *Log) flushLocked() error {
+	if l.flushing != nil {
+		l.flushing.Stop()
+		l.flushing = nil
+	}
+	var first error
+	for _, lf := range l.files {
+		if err := lf.flush(); err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		l.err = first
+	}
+	return first
 }
 
 // New returns a Log writing into dir. version is the build written in
@@ -184,9 +241,13 @@ func (l *Log) Close() error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.flushing != nil {
+		l.flushing.Stop()
+		l.flushing = nil
+	}
 	var first error
 	for p, lf := range l.files {
-		if err := lf.f.Close(); err != nil && first == nil {
+		if err := lf.close(); err != nil && first == nil {
 			first = err
 		}
 		delete(l.files, p)
@@ -226,7 +287,9 @@ func (l *Log) writeLocked(prefix string, t time.Time, line string) error {
 		if lf.hour != hour {
 			n = 1
 		}
-		lf.f.Close()
+		if err := lf.close(); err != nil {
+			l.err = err
+		}
 		delete(l.files, prefix)
 		lf = nil
 		var err error
@@ -244,9 +307,20 @@ func (l *Log) writeLocked(prefix string, t time.Time, line string) error {
 			return err
 		}
 	}
-	n, err := lf.f.WriteString(line)
-	lf.size += int64(n)
-	return err
+	lf.pending = append(lf.pending, line...)
+	lf.size += int64(len(line))
+	if len(lf.pending) >= flushSize {
+		return lf.flush()
+	}
+	if l.flushing == nil {
+		l.flushing = time.AfterFunc(flushDelay, func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.flushing = nil
+			l.flushLocked()
+		})
+	}
+	return nil
 }
 
 func (l *Log) fileName(prefix, hour string, n int) string {
@@ -413,9 +487,7 @@ func (l *Log) Search(q Query) ([]Event, error) {
 		return nil, nil
 	}
 	l.mu.Lock()
-	for _, lf := range l.files {
-		lf.f.Sync()
-	}
+	l.flushLocked()
 	l.mu.Unlock()
 	entries, err := os.ReadDir(l.dir)
 	if err != nil {

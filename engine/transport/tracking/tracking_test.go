@@ -19,6 +19,9 @@ func TestFileHeaderAndLine(t *testing.T) {
 		RecipientStatus: []string{"550 5.1.1 RESOLVER.ADR.ExRecipNotFound; not found"},
 		MessageSubject:  `Hi, "you"`, Sender: "s@contoso.com", TotalBytes: 10, RecipientCount: 1,
 	})
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	b, err := os.ReadFile(filepath.Join(dir, "MSGTRK2026112709-1.LOG"))
 	if err != nil {
 		t.Fatal(err)
@@ -107,5 +110,37 @@ func TestDisabledAndNil(t *testing.T) {
 	nilLog.Write(PrefixTransport, Event{})
 	if evs, err := nilLog.Search(Query{}); evs != nil || err != nil {
 		t.Errorf("nil log search %v %v", evs, err)
+	}
+}
+
+// Events wait in memory for at most flushDelay; a search sees them at once.
+func TestBufferedEvents(t *testing.T) {
+	dir := t.TempDir()
+	l := New(dir, "15.02.1118.007", nil, DefaultLimits)
+	defer l.Close()
+	l.Write(PrefixTransport, Event{EventId: EventReceive, Source: "SMTP", MessageId: "<m@x>"})
+	name := filepath.Join(dir, "MSGTRK"+time.Now().UTC().Format("2006010215")+"-1.LOG")
+	size := func() int64 {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	header := size()
+	if evs, err := l.Search(Query{}); err != nil || len(evs) != 1 {
+		t.Fatalf("search right after the write: %d events, %v", len(evs), err)
+	}
+	if size() <= header {
+		t.Error("the search did not write the pending event")
+	}
+	l.Write(PrefixTransport, Event{EventId: EventDeliver, Source: "STOREDRIVER", MessageId: "<m@x>"})
+	written := size()
+	deadline := time.Now().Add(5 * time.Second)
+	for size() == written && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if size() == written {
+		t.Error("a pending event was not written within 5 s")
 	}
 }
