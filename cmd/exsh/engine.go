@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strings"
 
 	"exsh/cmdlets"
@@ -53,22 +54,36 @@ func wireEngine(d *cmdlets.Deps, svc *engine.Service) {
 	}
 }
 
-// endpointLines are the startup banner's lines, one per connector
-// binding, names aligned: "Default Frontend EX01  0.0.0.0:25 -> 127.0.0.1:10025".
+// endpointLines are the startup banner's lines, one per connector with
+// each of its bindings and where it listens, names aligned (IPv4 first):
+// "Default Frontend EX01  0.0.0.0:25 -> 127.0.0.1:10025, [::]:25 -> [::1]:10025".
 func endpointLines(svc *engine.Service) []string {
-	eps := svc.Endpoints()
+	return formatEndpoints(svc.Endpoints())
+}
+
+func formatEndpoints(eps []engine.Endpoint) []string {
+	var names []string
+	groups := map[string][]engine.Endpoint{}
 	width := 0
 	for _, ep := range eps {
+		if _, ok := groups[ep.Connector]; !ok {
+			names = append(names, ep.Connector)
+		}
+		groups[ep.Connector] = append(groups[ep.Connector], ep)
 		width = max(width, len(ep.Connector))
 	}
-	lines := make([]string, len(eps))
-	for i, ep := range eps {
-		if ep.Listen == "" {
-			// Endpoint.String says why it does not listen.
-			lines[i] = ep.Connector + strings.Repeat(" ", width-len(ep.Connector)) + strings.TrimPrefix(ep.String(), ep.Connector)
-			continue
+	lines := make([]string, len(names))
+	for i, name := range names {
+		g := groups[name]
+		sort.SliceStable(g, func(a, b int) bool {
+			return !strings.HasPrefix(g[a].Binding, "[") && strings.HasPrefix(g[b].Binding, "[")
+		})
+		parts := make([]string, len(g))
+		for j, ep := range g {
+			// Endpoint.String says why an endpoint does not listen.
+			parts[j] = strings.TrimPrefix(ep.String(), ep.Connector+"  ")
 		}
-		lines[i] = fmt.Sprintf("%-*s  %s -> %s", width, ep.Connector, ep.Binding, ep.Listen)
+		lines[i] = fmt.Sprintf("%-*s  %s", width, name, strings.Join(parts, ", "))
 	}
 	return lines
 }

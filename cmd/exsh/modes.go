@@ -234,6 +234,7 @@ func (p *program) interactive() int {
 
 func (p *program) interactiveLocal(ctx context.Context, in *os.File, h *host) int {
 	if !p.opts.noLogo {
+		greet(p.stdout)
 		p.banner(h)
 		fmt.Fprintln(p.stdout)
 	}
@@ -270,6 +271,7 @@ func (p *program) interactiveLocal(ctx context.Context, in *os.File, h *host) in
 
 func (p *program) interactiveRemote(ctx context.Context, in *os.File, c *remote.Client) int {
 	if !p.opts.noLogo {
+		greet(p.stdout)
 		fmt.Fprintf(p.stdout, "Connected to %s: exsh process %d serves %s.\n\n", c.Server, c.PID, c.DataPath)
 	}
 	location := workDir()

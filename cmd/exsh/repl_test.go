@@ -136,7 +136,9 @@ const shellRE = `^\$ ?$`
 func startREPL(t *testing.T) *tmuxPane {
 	p := newPane(t)
 	p.line("exsh -NoLogo")
-	p.waitFor(promptRE+`$`, 20*time.Second)
+	if screen := p.waitFor(promptRE+`$`, 20*time.Second); strings.Contains(screen, "Welcome") || strings.Contains(screen, "->") {
+		t.Errorf("-NoLogo printed a banner:\n%s", screen)
+	}
 	return p
 }
 
@@ -167,9 +169,16 @@ func TestREPLCompletion(t *testing.T) {
 
 	// An identity of an existing object, inside quotes and out.
 	p.typeText("Get-ReceiveConnector -Identity 'Default Fr")
-	p.waitFor(`Frontend EX01\s+Identity`, 5*time.Second)
+	p.waitFor(`Frontend EX01'\s+Identity`, 5*time.Second)
 	p.key("Tab")
-	p.waitFor(promptRE+`Get-ReceiveConnector -Identity 'Default Frontend EX01`, 5*time.Second)
+	p.waitFor(promptRE+`Get-ReceiveConnector -Identity 'Default Frontend EX01'$`, 5*time.Second)
+	p.key("Enter")
+	p.waitFor(`^EX01\\Default Frontend EX01 +\{`, 10*time.Second)
+	p.waitFor(promptRE+`$`, 5*time.Second)
+	// A quoted identity typed from its start closes its quote too.
+	p.typeText("Get-ReceiveConnector 'Def")
+	p.key("Tab")
+	p.waitFor(promptRE+`Get-ReceiveConnector 'Default EX01'$`, 5*time.Second)
 	p.key("C-c")
 	p.typeText("Get-ReceiveConnector Client")
 	p.waitFor(`'Client Frontend EX01'`, 5*time.Second)
@@ -256,11 +265,26 @@ func TestREPLExitRestoresTerminal(t *testing.T) {
 
 func TestREPLCtrlDLeaves(t *testing.T) {
 	t.Parallel()
-	// Without -NoLogo the shell starts with where each connector listens.
+	// Without -NoLogo the shell greets as the Exchange Management Shell
+	// does, with a tip of the day, then shows where each connector
+	// listens, one line per connector.
 	p := newPane(t)
 	p.line("exsh")
-	p.waitFor(`^Default Frontend EX01 +0\.0\.0\.0:25 -> 127\.0\.0\.1:\d+$`, 20*time.Second)
-	p.waitFor(promptRE+`$`, 5*time.Second)
+	p.waitFor(`^Default Frontend EX01 +0\.0\.0\.0:25 -> 127\.0\.0\.1:\d+, \[::\]:25 -> \[::1\]:\d+$`, 20*time.Second)
+	screen := p.waitFor(promptRE+`$`, 5*time.Second)
+	for _, want := range []string{
+		`^ +Welcome to the Exchange Management Shell!$`,
+		`^Only Exchange cmdlets: Get-ExCommand$`,
+		`^Get help for a cmdlet: Help <cmdlet name> or <cmdlet name> -\?$`,
+		`^Tip of the day #\d+:$`,
+	} {
+		if !regexp.MustCompile("(?m)" + want).MatchString(screen) {
+			t.Errorf("no %s on the first screen:\n%s", want, screen)
+		}
+	}
+	if n := strings.Count(screen, "Default Frontend EX01 "); n != 1 {
+		t.Errorf("Default Frontend EX01 on %d lines:\n%s", n, screen)
+	}
 	p.key("C-d")
 	p.waitFor(shellRE, 10*time.Second)
 	checkSaneTerminal(t, p)

@@ -26,15 +26,18 @@ var (
 )
 
 func init() {
+	// Exchange's queue view: fixed widths, every column aligned left (the
+	// counts too), so a long DeliveryType reads "SmtpDeliv..." and
+	// NextHopDomain takes the rest of the line.
 	format.Register(QueueType, format.View{Table: []format.Column{
-		{Property: "Identity"},
-		{Property: "DeliveryType"},
-		{Property: "Status"},
-		{Property: "MessageCount"},
-		{Property: "Velocity"},
-		{Property: "RiskLevel"},
-		{Property: "OutboundIPPool"},
-		{Property: "NextHopDomain"},
+		{Property: "Identity", Width: 30, Align: format.AlignLeft},
+		{Property: "DeliveryType", Width: 12, Align: format.AlignLeft},
+		{Property: "Status", Width: 6, Align: format.AlignLeft},
+		{Property: "MessageCount", Width: 12, Align: format.AlignLeft},
+		{Property: "Velocity", Width: 8, Align: format.AlignLeft},
+		{Property: "RiskLevel", Width: 9, Align: format.AlignLeft},
+		{Property: "OutboundIPPool", Width: 14, Align: format.AlignLeft},
+		{Property: "NextHopDomain", Align: format.AlignLeft},
 	}})
 	format.Register(MessageType, format.View{Table: []format.Column{
 		{Property: "Identity"},

@@ -42,8 +42,10 @@ func TestSession(t *testing.T) {
 	}{
 		{src: "Get-Queue", out: []string{
 			`(?m)^Identity\s+DeliveryType\s+Status\s+MessageCount\s+Velocity\s+RiskLevel\s+OutboundIPPool\s+NextHopDomain *$`,
-			`(?m)^EX01\\Submission\s+Undefined\s+\w+\s+\d+\s+\S+\s+Normal\s+0 Submission *$`,
-			`(?m)^EX01\\Unreachable\s+Unreachable\s+Ready\s+1\s+\S+\s+Normal\s+0 Unreachable Domain *$`}},
+			// Exchange's fixed widths, the counts aligned left.
+			`(?m)^-{8} {23}-{12} -{6} -{12} -{8} -{9} -{14} -{13} *$`,
+			`(?m)^EX01\\Submission {16}Undefined    \w+ +0            [-0-9.]+ +Normal    0              Submission *$`,
+			`(?m)^EX01\\Unreachable {15}Unreachable  Ready  1            [-0-9.]+ +Normal    0              Unreachable Domain *$`}},
 		{src: `Get-Queue EX01\Unreachable | Format-List Identity,MessageCount,NextHopCategory`, out: []string{
 			`Identity\s+: EX01\\Unreachable\n`, `MessageCount\s+: 1\n`, `NextHopCategory\s+: Internal\n`}},
 		{src: `Get-Queue -Filter "MessageCount -gt 0" | Get-Message`, out: []string{

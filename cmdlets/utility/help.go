@@ -40,7 +40,61 @@ func init() {
 }
 
 func metaCmdlets() []*interp.CmdletInfo {
-	return []*interp.CmdletInfo{getMember(), getCommand(), getHelp(), getAlias()}
+	return []*interp.CmdletInfo{getMember(), getCommand(), getHelp(), getAlias(), getExCommand(), getExBlog()}
+}
+
+// getExCommand is the Exchange Management Shell's Get-ExCommand function:
+// Get-Command for the Exchange cmdlets only.
+func getExCommand() *interp.CmdletInfo {
+	return &interp.CmdletInfo{
+		Name:     "Get-ExCommand",
+		Synopsis: "Gets the Exchange cmdlets.",
+		Description: "Get-ExCommand lists the Exchange cmdlets of the session, as Get-Command does for every command. " +
+			"-Name takes wildcards: Get-ExCommand *Connector* lists the connector cmdlets.",
+		Params: params(
+			param("Name", interp.KindString, "Specifies the names of the cmdlets to get. Wildcards are permitted.").at(0).array(),
+		),
+		Examples: []interp.Example{
+			{Code: "Get-ExCommand", Remarks: "Lists every Exchange cmdlet."},
+			{Code: "Get-ExCommand *ReceiveConnector", Remarks: "Lists the receive connector cmdlets."},
+		},
+		OutputType: typeCommandInfo,
+		Process: func(c *interp.Call) error {
+			names := strs(c, "Name")
+			var list []*interp.CmdletInfo
+			for _, ci := range commandsOf(c) {
+				if ci.Remote && (len(names) == 0 || excluded(ci.Name, names)) {
+					list = append(list, ci)
+				}
+			}
+			sort.SliceStable(list, func(i, j int) bool { return strings.ToLower(list[i].Name) < strings.ToLower(list[j].Name) })
+			for _, ci := range list {
+				if err := c.WriteObject(commandObject(ci)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// ExBlogURL is the Exchange team blog that Get-ExBlog names.
+const ExBlogURL = "https://techcommunity.microsoft.com/t5/exchange-team-blog/bg-p/Exchange"
+
+// getExBlog is the Exchange Management Shell's Get-ExBlog function. EMS
+// opens the blog in a browser; exsh, which often runs without one, writes
+// the address.
+func getExBlog() *interp.CmdletInfo {
+	return &interp.CmdletInfo{
+		Name:        "Get-ExBlog",
+		Synopsis:    "Shows the address of the Exchange team blog.",
+		Description: "Get-ExBlog writes the address of the Exchange team blog (the Exchange Management Shell opens it in a browser).",
+		Examples:    []interp.Example{{Code: "Get-ExBlog", Remarks: "Shows the blog's address."}},
+		OutputType:  "System.String",
+		Process: func(c *interp.Call) error {
+			return c.WriteObject(ExBlogURL)
+		},
+	}
 }
 
 // moduleVersion is what Get-Command shows as Version for a module.
@@ -63,11 +117,33 @@ type commandRef string
 
 func (c commandRef) String() string { return string(c) }
 
+// ExchangeModule is the module Get-Command names as the Source of the
+// Exchange cmdlets. The Exchange Management Shell imports them from the
+// server's remote session into a temporary module (tmp_<random>.<ext>,
+// e.g. tmp_1rwg5nbk.pgh) of proxy functions; exsh's name keeps that
+// shape, fixed so that scripts and tests can rely on it.
+const ExchangeModule = "tmp_exsh.ems"
+
 func commandType(ci *interp.CmdletInfo) string {
-	if ci.Module == "" {
+	if ci.Module == "" || ci.Remote {
 		return "Function"
 	}
 	return "Cmdlet"
+}
+
+// commandModule is the module Get-Command shows for ci.
+func commandModule(ci *interp.CmdletInfo) string {
+	if ci.Remote {
+		return ExchangeModule
+	}
+	return ci.Module
+}
+
+// inModules reports whether ci belongs to one of the module patterns:
+// an Exchange cmdlet matches both its proxy module and the Exchange
+// snap-in name.
+func inModules(ci *interp.CmdletInfo, modules []string) bool {
+	return excluded(commandModule(ci), modules) || ci.Remote && excluded(ci.Module, modules)
 }
 
 func commandObject(ci *interp.CmdletInfo) *object.PSObject {
@@ -83,8 +159,12 @@ func commandObject(ci *interp.CmdletInfo) *object.PSObject {
 	for _, p := range ci.Params {
 		pnames = append(pnames, p.Name)
 	}
-	o.Add("CommandType", kind).Add("Name", ci.Name).Add("Version", moduleVersion(ci.Module)).Add("Source", ci.Module).
-		Add("Verb", verb).Add("Noun", noun).Add("ModuleName", ci.Module).Add("Definition", strings.Join(syntaxLines(ci), "\n")).
+	module, version := commandModule(ci), moduleVersion(ci.Module)
+	if ci.Remote {
+		version = "1.0"
+	}
+	o.Add("CommandType", kind).Add("Name", ci.Name).Add("Version", version).Add("Source", module).
+		Add("Verb", verb).Add("Noun", noun).Add("ModuleName", module).Add("Definition", strings.Join(syntaxLines(ci), "\n")).
 		Add("Parameters", pnames).Add("OutputType", ci.OutputType).Add("HelpUri", "")
 	return o
 }
@@ -151,7 +231,7 @@ func getCommand() *interp.CmdletInfo {
 			matched := map[string]bool{}
 			for _, ci := range commandsOf(c) {
 				verb, noun, _ := strings.Cut(ci.Name, "-")
-				if len(verbs) > 0 && !excluded(verb, verbs) || len(nouns) > 0 && !excluded(noun, nouns) || len(modules) > 0 && !excluded(ci.Module, modules) {
+				if len(verbs) > 0 && !excluded(verb, verbs) || len(nouns) > 0 && !excluded(noun, nouns) || len(modules) > 0 && !inModules(ci, modules) {
 					continue
 				}
 				kind := commandType(ci)
@@ -652,7 +732,7 @@ func getHelp() *interp.CmdletInfo {
 					sort.SliceStable(matches, func(i, j int) bool { return strings.ToLower(matches[i].Name) < strings.ToLower(matches[j].Name) })
 					for _, m := range matches {
 						o := object.New(typeHelpInfo, "System.Object")
-						o.Add("Name", m.Name).Add("Category", "Cmdlet").Add("Module", m.Module).Add("Synopsis", m.Synopsis)
+						o.Add("Name", m.Name).Add("Category", commandType(m)).Add("Module", commandModule(m)).Add("Synopsis", m.Synopsis)
 						if err := c.WriteObject(o); err != nil {
 							return err
 						}

@@ -2,6 +2,7 @@ package format
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"time"
 
@@ -267,6 +268,21 @@ func (r *renderer) fixTable() error {
 		unassignFree(want, fixed)
 	}
 	t.widths = columnWidths(want, r.usable)
+	if t.start.AutoSize {
+		// -AutoSize sized the columns to their content; those that do
+		// not fit are dropped, and 5.1 says how many.
+		removed := 0
+		for _, w := range t.widths {
+			if w < 0 {
+				removed++
+			}
+		}
+		if removed > 0 {
+			if err := r.lines(fmt.Sprintf("WARNING: %d columns do not fit into the display and were removed.", removed)); err != nil {
+				return err
+			}
+		}
+	}
 	if err := r.lines(""); err != nil {
 		return err
 	}

@@ -648,10 +648,8 @@ func splitBinary(op string, a, b any) (any, error) {
 			out = append(out, part)
 		}
 	}
-	if out == nil {
-		out = []any{}
-	}
-	return out, nil
+	// -split returns a String[], as in PowerShell.
+	return object.MarkTyped(out, "System.String"), nil
 }
 
 // splitUnary implements unary -split: split on white space, dropping
@@ -663,10 +661,7 @@ func splitUnary(a any) any {
 			out = append(out, f)
 		}
 	}
-	if out == nil {
-		return []any{}
-	}
-	return out
+	return object.MarkTyped(out, "System.String")
 }
 
 func join(a any, sep string) string {

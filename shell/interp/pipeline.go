@@ -166,6 +166,13 @@ func (st *stage) prepare(f *frame, e syntax.PipeElem) (*stage, error) {
 		if err != nil {
 			return st, err
 		}
+		if askedHelp(args) {
+			// `<command> -?` is Get-Help <command>.
+			if help := f.s.lookupCommand(f.sc, "Get-Help"); help != nil {
+				args = []rawArg{{value: info.Name, hasValue: true, span: e.Span}}
+				info = help
+			}
+		}
 		st.info = info
 		rt := &cmdRuntime{f: st.f, st: st, span: e.Span, dot: dot}
 		st.rt = rt
@@ -186,6 +193,16 @@ func (st *stage) prepare(f *frame, e syntax.PipeElem) (*stage, error) {
 		return st, nil
 	}
 	return nil, errors.New("internal error: a pipeline element of an unknown kind")
+}
+
+// askedHelp reports whether the arguments hold -?.
+func askedHelp(args []rawArg) bool {
+	for _, a := range args {
+		if a.named && a.name == "?" {
+			return true
+		}
+	}
+	return false
 }
 
 // redirect applies an element's redirections to the stage.

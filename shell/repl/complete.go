@@ -387,7 +387,7 @@ func completeValue(ctx context.Context, cat Catalog, cmd *CommandInfo, p *ParamI
 		// hold blanks and separators that the word does not.
 		prefix := word
 		if seg.quote != 0 {
-			prefix = seg.cur[strings.IndexByte(seg.cur, seg.quote)+1:]
+			prefix = unescapeQuoted(seg.cur[strings.IndexByte(seg.cur, seg.quote)+1:], seg.quote)
 		}
 		var out []Suggestion
 		for _, v := range cat.CompleteValue(ctx, cmd.Name, p.Name, prefix) {
@@ -396,8 +396,9 @@ func completeValue(ctx context.Context, cat Catalog, cmd *CommandInfo, p *ParamI
 			}
 			text := v
 			if seg.quote != 0 {
-				// Replace only the word: keep what precedes it in the quote.
-				text = v[len(prefix)-len(word):]
+				// Replace only the word: keep what precedes it in the
+				// quote, and close the quote after the value.
+				text = v[len(prefix)-len(word):len(prefix)] + escapeQuoted(v[len(prefix):], seg.quote) + string(seg.quote)
 			} else if needsQuotes(v) {
 				text = "'" + strings.ReplaceAll(v, "'", "''") + "'"
 			}
@@ -411,6 +412,41 @@ func completeValue(ctx context.Context, cat Catalog, cmd *CommandInfo, p *ParamI
 		return completePaths(word)
 	}
 	return nil
+}
+
+// escapeQuoted escapes s for the inside of a quoted string: a single
+// quote is doubled in single quotes; a double quote, backtick or dollar
+// sign takes a backtick in double quotes.
+func escapeQuoted(s string, quote byte) string {
+	if quote == '\'' {
+		return strings.ReplaceAll(s, "'", "''")
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == '"' || r == '`' || r == '$' {
+			b.WriteByte('`')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// unescapeQuoted is the value of the quoted text s typed so far.
+func unescapeQuoted(s string, quote byte) string {
+	if quote == '\'' {
+		return strings.ReplaceAll(s, "''", "'")
+	}
+	var b strings.Builder
+	esc := false
+	for _, r := range s {
+		if r == '`' && !esc {
+			esc = true
+			continue
+		}
+		esc = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func needsQuotes(s string) bool {

@@ -36,7 +36,7 @@ func (testCatalog) Variables() []string {
 
 func (testCatalog) CompleteValue(ctx context.Context, command, param, prefix string) []string {
 	var out []string
-	for _, id := range []string{`EX01\Default EX01`, `EX01\Default Frontend EX01`, `EX01\Client Frontend EX01`} {
+	for _, id := range []string{`EX01\Default EX01`, `EX01\Default Frontend EX01`, `EX01\Client Frontend EX01`, `O'Brien's EX01`, `Cost $1 "x"`} {
 		if strings.HasPrefix(strings.ToLower(id), strings.ToLower(prefix)) {
 			out = append(out, id)
 		}
@@ -74,8 +74,11 @@ func TestComplete(t *testing.T) {
 		{"Set-ReceiveConnector x -WhatIf -Auth", false, []string{"-AuthMechanism"}},
 		{"Set-ReceiveConnector -Identity x -PermissionGroups None -Wh", false, []string{"-WhatIf"}},
 		{"Get-ReceiveConnector EX01\\Default", false, []string{"'EX01\\Default EX01'", "'EX01\\Default Frontend EX01'"}},
-		{"Get-ReceiveConnector -Identity 'EX01\\Default Fr", false, []string{"Frontend EX01"}},
-		{"Get-ReceiveConnector -Identity \"EX01\\Cl", false, []string{"EX01\\Client Frontend EX01"}},
+		{"Get-ReceiveConnector -Identity 'EX01\\Default Fr", false, []string{"Frontend EX01'"}},
+		{"Get-ReceiveConnector -Identity \"EX01\\Cl", false, []string{"EX01\\Client Frontend EX01\""}},
+		{"Get-ReceiveConnector 'ex01\\def", false, []string{"EX01\\Default EX01'", "EX01\\Default Frontend EX01'"}},
+		{"Get-ReceiveConnector 'O''Br", false, []string{"Brien''s EX01'"}},
+		{"Get-ReceiveConnector \"Cost", false, []string{"Cost `$1 `\"x`\"\""}},
 		{"$exi", false, []string{"$exinstall"}},
 		{"Get-ChildItem \"$exi", false, []string{"$exinstall"}},
 		{"'$exi", false, nil},

@@ -58,6 +58,7 @@ func Run(ctx context.Context, cfg Config) (code int, err error) {
 	}
 	// Deferred calls also run while a panic unwinds.
 	defer term.restore()
+	defer term.close()
 
 	l := &loop{cfg: cfg, term: term}
 	history := loadHistory(cfg.HistoryFile, cfg.HistorySize)
@@ -85,7 +86,7 @@ func Run(ctx context.Context, cfg Config) (code int, err error) {
 				}
 				l.terminated.Store(true)
 				l.interruptRun()
-				term.wake.Store(true)
+				term.wakeUp()
 			}
 		}
 	}()
@@ -114,6 +115,7 @@ func newPrompt(l *loop, history []string) (p *prompt.Prompt, err error) {
 		func(string) {}, // Input is used, never Run
 		l.complete,
 		prompt.OptionParser(l.term),
+		prompt.OptionWriter(&renderWriter{ConsoleWriter: prompt.NewStdoutWriter(), t: l.term}),
 		prompt.OptionLivePrefix(func() (string, bool) { return l.prefix, true }),
 		prompt.OptionPrefixTextColor(prompt.DefaultColor),
 		prompt.OptionHistory(history),
