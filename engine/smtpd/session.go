@@ -181,6 +181,8 @@ type Session struct {
 	bdatFailed bool         // the chunked transaction already failed; swallow chunks until LAST
 
 	greeted        bool // HELO or EHLO accepted since connect or STARTTLS
+	accepted       int    // messages answered with a success reply after DATA or BDAT LAST
+	lastRefusal    string // the last 4xx or 5xx reply sent, "" when none
 	protocolErrors int
 	logonFailures  int
 	sessionEnd     time.Time
@@ -523,7 +525,18 @@ func (s *Session) sleep(d time.Duration) {
 
 // reply logs r and queues it for sending.
 func (s *Session) reply(r replies.Reply) {
-	s.sendLine(r.Line(s.cfg.EnhancedStatusCodes))
+	line := r.Line(s.cfg.EnhancedStatusCodes)
+	if r.Code >= 400 {
+		s.lastRefusal = line
+	}
+	s.sendLine(line)
+}
+
+// Summary is what the session did, for the engine's session-end report:
+// how many messages it accepted and the last refusal it sent ("" when
+// none). Call it after Serve or Refuse has returned.
+func (s *Session) Summary() (accepted int, lastRefusal string) {
+	return s.accepted, s.lastRefusal
 }
 
 // sendLine logs a one-line reply and queues it; the protocol-log line is
@@ -867,6 +880,9 @@ func (s *Session) finish(msg []byte, tooBig, bareLF bool) {
 	if r.Code >= 500 {
 		s.failReply(r)
 	} else {
+		if r.Code < 400 {
+			s.accepted++
+		}
 		s.reply(r)
 	}
 }
