@@ -180,7 +180,7 @@ type Session struct {
 	data       bytes.Buffer // BDAT chunks of the current transaction
 	bdatFailed bool         // the chunked transaction already failed; swallow chunks until LAST
 
-	greeted        bool // HELO or EHLO accepted since connect or STARTTLS
+	greeted        bool   // HELO or EHLO accepted since connect or STARTTLS
 	accepted       int    // messages answered with a success reply after DATA or BDAT LAST
 	lastRefusal    string // the last 4xx or 5xx reply sent, "" when none
 	protocolErrors int
