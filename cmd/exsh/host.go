@@ -12,6 +12,7 @@ import (
 
 	"exsh/cmdlets"
 	"exsh/cmdlets/all"
+	"exsh/eac"
 	"exsh/shell/interp"
 	"exsh/shell/remote"
 	"exsh/state"
@@ -44,6 +45,8 @@ type host struct {
 	openErr error
 	st      *boltdb.Store
 	eng     *engineHandle
+
+	web *eac.Server // the Exchange admin center, when this process serves it
 }
 
 func newHost(dataPath string, opts *options, warn io.Writer) *host {
