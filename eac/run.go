@@ -51,7 +51,7 @@ func quote(s string) string {
 
 // Str adds -Name 'value'.
 func (c *command) Str(param, v string) *command {
-	c.add("-"+param+" "+quote(v))
+	c.add("-" + param + " " + quote(v))
 	return c
 }
 
@@ -63,33 +63,33 @@ func (c *command) Pos(v string) *command {
 
 // Bool adds -Name $true or $false.
 func (c *command) Bool(param string, v bool) *command {
-	c.add("-"+param+" "+boolText(v))
+	c.add("-" + param + " " + boolText(v))
 	return c
 }
 
 // Switch adds -Name.
 func (c *command) Switch(param string) *command {
-	c.add("-"+param)
+	c.add("-" + param)
 	return c
 }
 
 // Int adds -Name n.
 func (c *command) Int(param string, n int64) *command {
-	c.add("-"+param+" "+strconv.FormatInt(n, 10))
+	c.add("-" + param + " " + strconv.FormatInt(n, 10))
 	return c
 }
 
 // List adds -Name 'a','b' ($null for an empty list).
 func (c *command) List(param string, vs []string) *command {
 	if len(vs) == 0 {
-		c.add("-"+param+" $null")
+		c.add("-" + param + " $null")
 		return c
 	}
 	q := make([]string, len(vs))
 	for i, v := range vs {
 		q[i] = quote(v)
 	}
-	c.add("-"+param+" "+strings.Join(q, ","))
+	c.add("-" + param + " " + strings.Join(q, ","))
 	return c
 }
 

@@ -14,14 +14,14 @@ import (
 // mailboxes.
 type simpleKind struct {
 	path, feature, tab, heading, noun string
-	get, set, new, remove            string
-	columns                          []string
-	cells                            func(o *object.PSObject) []string
-	details                          func(o *object.PSObject) []detail
-	fields                           func(o *object.PSObject) []field // Edit
-	newFields                        []field
-	newFixed                         func(c *command) // arguments every New gets
-	id                               string           // the identity property
+	get, set, new, remove             string
+	columns                           []string
+	cells                             func(o *object.PSObject) []string
+	details                           func(o *object.PSObject) []detail
+	fields                            func(o *object.PSObject) []field // Edit
+	newFields                         []field
+	newFixed                          func(c *command) // arguments every New gets
+	id                                string           // the identity property
 }
 
 var simpleKinds = []*simpleKind{
@@ -29,7 +29,9 @@ var simpleKinds = []*simpleKind{
 		path: "/ecp/mailflow/sendconnectors", feature: "mailflow", tab: "sendconnectors", heading: "send connectors", noun: "send connector",
 		get: "Get-SendConnector", set: "Set-SendConnector", new: "New-SendConnector", remove: "Remove-SendConnector", id: "Identity",
 		columns: []string{"NAME", "STATUS"},
-		cells:   func(o *object.PSObject) []string { return []string{prop(o, "Name"), enabledText(propBool(o, "Enabled"))} },
+		cells: func(o *object.PSObject) []string {
+			return []string{prop(o, "Name"), enabledText(propBool(o, "Enabled"))}
+		},
 		details: func(o *object.PSObject) []detail {
 			return []detail{{Value: prop(o, "Name")}, {Label: "Status", Value: enabledText(propBool(o, "Enabled"))},
 				{Label: "Address space", Lines: props(o, "AddressSpaces")}, {Label: "Smart hosts", Lines: props(o, "SmartHosts")},

@@ -35,7 +35,9 @@ func (s *Server) readOnlyList(w http.ResponseWriter, r *http.Request, u *userSes
 func (s *Server) servers(w http.ResponseWriter, r *http.Request, u *userSession) {
 	s.readOnlyList(w, r, u, "servers", "servers", "/ecp/servers/servers", cmd("Get-ExchangeServer"),
 		[]string{"NAME", "SERVER ROLE", "VERSION"},
-		func(o objectView) []string { return []string{o.P("Name"), o.P("ServerRole"), o.P("AdminDisplayVersion")} },
+		func(o objectView) []string {
+			return []string{o.P("Name"), o.P("ServerRole"), o.P("AdminDisplayVersion")}
+		},
 		func(o objectView) []detail {
 			return []detail{{Value: o.P("Name")}, {Label: "FQDN", Value: o.P("Fqdn")}, {Label: "Server role", Value: o.P("ServerRole")},
 				{Label: "Version", Value: o.P("AdminDisplayVersion")}, {Label: "Edition", Value: o.P("Edition")}, {Label: "Site", Value: o.P("Site")}}
