@@ -138,6 +138,7 @@ func (f *flow) run(done <-chan struct{}) {
 type mapBox struct {
 	Key        string // the connector's identity
 	Name       string
+	Short      string // Name cut to fit the box
 	Sub        string // "port 25", "SMTP:*;1"
 	X, Y, W, H int
 	Disabled   bool
@@ -213,6 +214,15 @@ func portOf(bindings []string) string {
 	return "port " + strings.Join(ports, ", ")
 }
 
+// shorten cuts a name to n characters for a box of the map.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
 func hpath(x1, y1, x2, y2 int) string {
 	mid := (x1 + x2) / 2
 	return fmt.Sprintf("M%d,%d C%d,%d %d,%d %d,%d", x1, y1, mid, y1, mid, y2, x2-6, y2)
@@ -241,7 +251,7 @@ func (s *Server) model(ctx context.Context) *mapModel {
 			continue
 		}
 		m.ServerName = rc.Server
-		b := mapBox{Key: rc.Identity, Name: rc.Name, Sub: portOf(rc.Bindings), Disabled: !rc.Enabled, Count: counts[strings.ToLower(rc.Identity)]}
+		b := mapBox{Key: rc.Identity, Name: rc.Name, Short: shorten(rc.Name, 27), Sub: portOf(rc.Bindings), Disabled: !rc.Enabled, Count: counts[strings.ToLower(rc.Identity)]}
 		if strings.EqualFold(rc.TransportRole, "FrontendTransport") {
 			m.Frontend = append(m.Frontend, b)
 		} else {
@@ -262,10 +272,11 @@ func (s *Server) model(ctx context.Context) *mapModel {
 	byPort(m.Frontend)
 	byPort(m.Hub)
 	for _, o := range scs {
-		b := mapBox{Key: prop(o, "Identity"), Name: prop(o, "Name"), Sub: strings.Join(props(o, "AddressSpaces"), ", "), Disabled: !propBool(o, "Enabled")}
+		b := mapBox{Key: prop(o, "Identity"), Name: prop(o, "Name"), Short: shorten(prop(o, "Name"), 27), Sub: strings.Join(props(o, "AddressSpaces"), ", "), Disabled: !propBool(o, "Enabled")}
 		if hosts := props(o, "SmartHosts"); len(hosts) > 0 {
 			b.Sub += " → " + strings.Join(hosts, ", ")
 		}
+		b.Sub = shorten(b.Sub, 34)
 		m.Send = append(m.Send, b)
 		sig = append(sig, "send|"+b.Key+"|"+b.Sub+"|"+strconv.FormatBool(!b.Disabled))
 	}
@@ -277,7 +288,7 @@ func (s *Server) model(ctx context.Context) *mapModel {
 	const top, boxH, gap = 64, 58, 14
 	y := top
 	for i := range m.Frontend {
-		m.Frontend[i].X, m.Frontend[i].Y, m.Frontend[i].W, m.Frontend[i].H = 20, y, 240, boxH
+		m.Frontend[i].X, m.Frontend[i].Y, m.Frontend[i].W, m.Frontend[i].H = 20, y, 250, boxH
 		y += boxH + gap
 	}
 	feBottom := max(y-gap, top+boxH)
@@ -295,7 +306,7 @@ func (s *Server) model(ctx context.Context) *mapModel {
 	m.TS.H = m.QueueArea.Y + m.QueueArea.H + 14 - m.TS.Y
 
 	m.MT = mapBox{Name: "Mailbox Transport", Sub: "delivers into the mailbox database", X: 940, Y: top, W: 220, H: 74}
-	m.DB = mapBox{Name: "Mailbox database", X: 960, Y: top + 100, W: 180, H: 50}
+	m.DB = mapBox{Name: "Mailbox database", X: 960, Y: top + 112, W: 180, H: 50}
 	if len(dbs) > 0 {
 		m.DB.Name = prop(dbs[0], "Name")
 	}
@@ -317,12 +328,16 @@ func (s *Server) model(ctx context.Context) *mapModel {
 	for _, b := range m.Frontend {
 		m.Edges = append(m.Edges, mapEdge{D: hpath(b.X+b.W, b.Y+b.H/2, m.FE.X, min(max(b.Y+b.H/2, m.FE.Y+12), m.FE.Y+m.FE.H-12))})
 	}
-	for _, b := range m.Hub {
-		m.Edges = append(m.Edges, mapEdge{D: hpath(m.FE.X+m.FE.W, feMid, b.X, b.Y+b.H/2), Label: "SMTP", LX: (m.FE.X + m.FE.W + b.X) / 2, LY: (feMid+b.Y+b.H/2)/2 - 6})
+	for i, b := range m.Hub {
+		e := mapEdge{D: hpath(m.FE.X+m.FE.W, feMid, b.X, b.Y+b.H/2)}
+		if i == 0 {
+			e.Label, e.LX, e.LY = "SMTP", (m.FE.X+m.FE.W+b.X)/2, min(feMid, b.Y+b.H/2)-12
+		}
+		m.Edges = append(m.Edges, e)
 	}
 	tsRight := m.TS.X + m.TS.W
 	m.Edges = append(m.Edges, mapEdge{D: hpath(tsRight, m.MT.Y+m.MT.H/2, m.MT.X, m.MT.Y+m.MT.H/2), Label: "SMTP", LX: (tsRight + m.MT.X) / 2, LY: m.MT.Y + m.MT.H/2 - 8})
-	m.Edges = append(m.Edges, mapEdge{D: fmt.Sprintf("M%d,%d L%d,%d", m.MT.X+m.MT.W/2, m.MT.Y+m.MT.H, m.DB.X+m.DB.W/2, m.DB.Y-6), Label: "RPC", LX: m.MT.X + m.MT.W/2 + 8, LY: m.MT.Y + m.MT.H + 18})
+	m.Edges = append(m.Edges, mapEdge{D: fmt.Sprintf("M%d,%d L%d,%d", m.MT.X+m.MT.W/2, m.MT.Y+m.MT.H, m.DB.X+m.DB.W/2, m.DB.Y-6), Label: "RPC", LX: m.MT.X + m.MT.W/2 + 22, LY: m.MT.Y + m.MT.H + 24})
 	qMid := m.QueueArea.Y + m.QueueArea.H/2
 	for _, b := range m.Send {
 		m.Edges = append(m.Edges, mapEdge{D: hpath(tsRight, qMid, b.X, b.Y+b.H/2)})

@@ -265,7 +265,7 @@ func (s *Server) routes() {
 	page("POST /ecp/queues/queues/action", s.queueAction)
 	page("GET /ecp/queues/messages", s.messages)
 	page("POST /ecp/queues/messages/action", s.messageAction)
-	page("GET /ecp/queues/deliveryreports", s.deliveryReports)
+	page("GET /ecp/mailflow/deliveryreports", s.deliveryReports)
 
 	page("GET /ecp/mailflowmap", s.mapPage)
 	page("GET /ecp/mailflowmap/data", s.mapData)

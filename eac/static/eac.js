@@ -79,6 +79,7 @@ function live(map) {
       });
     });
     drawQueues(d.queues);
+    fitQueues(map, d.queues.length);
     drawRefusals(d.refusals);
   });
 }
@@ -103,6 +104,20 @@ function drawQueues(queues) {
     svgText(row, 238, 4, "qcount", String(q.count), "end").setAttribute("data-qcount", q.identity);
     g.appendChild(row);
   });
+}
+
+// fitQueues grows the queue box, the Transport service around it and the
+// map with the number of queues.
+function fitQueues(map, n) {
+  var qb = document.getElementById("queuebox"), ts = document.getElementById("tsbox");
+  if (!qb || !ts) return;
+  var need = 30 + Math.max(n, 2) * 30, old = Number(qb.getAttribute("height"));
+  if (need === old) return;
+  qb.setAttribute("height", need);
+  var tsH = Number(ts.getAttribute("height")) + need - old;
+  ts.setAttribute("height", tsH);
+  var vb = map.viewBox.baseVal, bottom = Number(ts.dataset.y) + tsH + 24;
+  if (bottom > vb.height) map.setAttribute("viewBox", "0 0 " + vb.width + " " + bottom);
 }
 
 function drawRefusals(list) {
