@@ -179,7 +179,7 @@ func TestBrowser(t *testing.T) {
 	run("edit scoping", chromedp.Click(chromedp.ID("tool-edit")), chromedp.WaitVisible(chromedp.ID("dialogform")),
 		chromedp.Click(chromedp.ID("tab-scoping")), chromedp.WaitVisible(chromedp.ID("pane-scoping")),
 		chromedp.SetValue(chromedp.CSS(`#pane-scoping textarea[name="RemoteIPRanges"]`), "10.0.0.300"),
-		chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("dialogError")))
+		chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("dialogError")), chromedp.WaitVisible(chromedp.ID("pane-scoping")))
 	dialogErr := text("#dialogError .errtext")
 	_, shellErr := l.shell(t, `Set-ReceiveConnector -Identity 'EX01\Default Frontend EX01' -RemoteIPRanges '10.0.0.300'`)
 	if shellErr == "" || dialogErr != shellErr {
@@ -262,6 +262,12 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("delivery report rows: %q", reports)
 	}
 	shot("08-delivery-reports")
+
+	// The other lists and the New receive connector wizard.
+	run("mailboxes", chromedp.Navigate(l.url+"/ecp/recipients/mailboxes"), chromedp.WaitVisible(chromedp.ID("list")))
+	shot("09-mailboxes")
+	run("new receive connector", chromedp.Navigate(l.url+"/ecp/mailflow/receiveconnectors/new?server=EX01"), chromedp.WaitVisible(chromedp.ID("dialogform")))
+	shot("10-new-receive-connector")
 }
 
 // evalJS evaluates a JavaScript expression in the page.

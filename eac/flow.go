@@ -251,7 +251,7 @@ func (s *Server) model(ctx context.Context) *mapModel {
 			continue
 		}
 		m.ServerName = rc.Server
-		b := mapBox{Key: rc.Identity, Name: rc.Name, Short: shorten(rc.Name, 27), Sub: portOf(rc.Bindings), Disabled: !rc.Enabled, Count: counts[strings.ToLower(rc.Identity)]}
+		b := mapBox{Key: rc.Identity, Name: rc.Name, Short: shorten(rc.Name, 25), Sub: portOf(rc.Bindings), Disabled: !rc.Enabled, Count: counts[strings.ToLower(rc.Identity)]}
 		if strings.EqualFold(rc.TransportRole, "FrontendTransport") {
 			m.Frontend = append(m.Frontend, b)
 		} else {
@@ -288,7 +288,7 @@ func (s *Server) model(ctx context.Context) *mapModel {
 	const top, boxH, gap = 64, 58, 14
 	y := top
 	for i := range m.Frontend {
-		m.Frontend[i].X, m.Frontend[i].Y, m.Frontend[i].W, m.Frontend[i].H = 20, y, 250, boxH
+		m.Frontend[i].X, m.Frontend[i].Y, m.Frontend[i].W, m.Frontend[i].H = 20, y, 262, boxH
 		y += boxH + gap
 	}
 	feBottom := max(y-gap, top+boxH)
@@ -306,7 +306,7 @@ func (s *Server) model(ctx context.Context) *mapModel {
 	m.TS.H = m.QueueArea.Y + m.QueueArea.H + 14 - m.TS.Y
 
 	m.MT = mapBox{Name: "Mailbox Transport", Sub: "delivers into the mailbox database", X: 940, Y: top, W: 220, H: 74}
-	m.DB = mapBox{Name: "Mailbox database", X: 960, Y: top + 112, W: 180, H: 50}
+	m.DB = mapBox{Name: "Mailbox database", X: 950, Y: top + 112, W: 200, H: 50}
 	if len(dbs) > 0 {
 		m.DB.Name = prop(dbs[0], "Name")
 	}

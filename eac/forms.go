@@ -24,6 +24,15 @@ type field struct {
 	Value   string
 	Checked bool
 	Hint    string
+	Labels  map[string]string // what the EAC shows for an option, when not its value
+}
+
+// OptionLabel is the text shown for an option of a select or radio field.
+func (f field) OptionLabel(o string) string {
+	if l, ok := f.Labels[o]; ok {
+		return l
+	}
+	return o
 }
 
 // Name is the form input's name.

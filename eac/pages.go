@@ -280,6 +280,9 @@ func (s *Server) editReceiveConnector(w http.ResponseWriter, r *http.Request, u 
 	d := &dialog{Title: rc.Name, Action: "/ecp/mailflow/receiveconnectors/edit", Hidden: map[string]string{"id": rc.Identity},
 		Fields: receiveFields(rc), Cancel: back, Submit: "Save", Token: u.Token(), Tab: r.FormValue("tab")}
 	d.Tabs = tabs(d.Fields)
+	if d.Tab == "" {
+		d.Tab = d.Tabs[0]
+	}
 	if r.Method == http.MethodPost {
 		c := cmd("Set-ReceiveConnector").Str("Identity", rc.Identity)
 		d.Fields = apply(c, d.Fields, r, false)
@@ -309,7 +312,8 @@ func (s *Server) newReceiveConnector(w http.ResponseWriter, r *http.Request, u *
 	back := "/ecp/mailflow/receiveconnectors?server=" + url.QueryEscape(server)
 	first := []field{
 		{Tab: "new", Label: "Name:", Param: "Name", Kind: "text", Value: r.FormValue("Name")},
-		{Tab: "new", Label: "Role:", Param: "TransportRole", Kind: "radio", Options: []string{"HubTransport", "FrontendTransport"}, Value: orDefault(r.FormValue("TransportRole"), "HubTransport")},
+		{Tab: "new", Label: "Role:", Param: "TransportRole", Kind: "radio", Options: []string{"HubTransport", "FrontendTransport"}, Value: orDefault(r.FormValue("TransportRole"), "HubTransport"),
+			Labels: map[string]string{"HubTransport": "Hub Transport", "FrontendTransport": "Frontend Transport"}},
 		{Tab: "new", Label: "Type:", Param: "Usage", Kind: "radio", Options: []string{"Custom", "Partner", "Client", "Internal", "Internet"}, Value: orDefault(r.FormValue("Usage"), "Custom")},
 	}
 	second := []field{

@@ -78,14 +78,14 @@ var simpleKinds = []*simpleKind{
 			return []field{
 				{Tab: "general", Label: "Name", Param: "Name", Kind: "text", Value: prop(o, "Name")},
 				{Tab: "general", Label: "Accepted domain", Kind: "static", Value: prop(o, "DomainName")},
-				{Tab: "general", Section: "This accepted domain is:", Label: "", Param: "DomainType", Kind: "radio", Options: []string{"Authoritative", "InternalRelay", "ExternalRelay"}, Value: prop(o, "DomainType")},
+				{Tab: "general", Section: "This accepted domain is:", Label: "", Param: "DomainType", Kind: "radio", Options: []string{"Authoritative", "InternalRelay", "ExternalRelay"}, Value: prop(o, "DomainType"), Labels: domainTypeLabels},
 				{Tab: "general", Label: "Make this the default domain", Param: "MakeDefault", Kind: "check", Checked: propBool(o, "Default")},
 			}
 		},
 		newFields: []field{
 			{Tab: "new", Label: "Name:", Param: "Name", Kind: "text"},
 			{Tab: "new", Label: "Accepted domain:", Param: "DomainName", Kind: "text"},
-			{Tab: "new", Section: "This accepted domain is:", Param: "DomainType", Kind: "radio", Options: []string{"Authoritative", "InternalRelay", "ExternalRelay"}, Value: "Authoritative"},
+			{Tab: "new", Section: "This accepted domain is:", Param: "DomainType", Kind: "radio", Options: []string{"Authoritative", "InternalRelay", "ExternalRelay"}, Value: "Authoritative", Labels: domainTypeLabels},
 		},
 	},
 	{
@@ -120,6 +120,13 @@ var simpleKinds = []*simpleKind{
 			{Tab: "new", Label: "*New password:", Param: "Password", Kind: "password"},
 		},
 	},
+}
+
+// domainTypeLabels are the EAC's words for the accepted domain types.
+var domainTypeLabels = map[string]string{
+	"Authoritative": "Authoritative: email is delivered to a valid recipient in this Exchange organization.",
+	"InternalRelay": "Internal Relay: email is delivered to recipients in this Exchange organization or relayed to an email server at another physical location.",
+	"ExternalRelay": "External Relay: email is relayed to an email server at another physical location.",
 }
 
 func enabledText(b bool) string {

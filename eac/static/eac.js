@@ -26,6 +26,8 @@ document.addEventListener("DOMContentLoaded", function () {
     a.addEventListener("click", function (e) {
       e.preventDefault();
       var tab = a.dataset.tabLink;
+      var keep = document.getElementById("activetab");
+      if (keep) keep.value = tab;
       document.querySelectorAll("[data-tab-link]").forEach(function (x) {
         x.classList.toggle("active", x === a);
         x.setAttribute("aria-selected", x === a ? "true" : "false");
