@@ -197,8 +197,7 @@ var errNotAdmin = errors.New("not an organisation administrator")
 
 // checkAdmin checks a sign-in against the organisation's accounts with the
 // same lookup and password check as SMTP AUTH (the UPN, DOMAIN\user or
-// the alias), and lets in the organisation's administrators: the
-// Administrator account.
+// the alias), and lets in the organisation's administrators.
 func (s *Server) checkAdmin(user, password string) (account, display string, err error) {
 	if user == "" || password == "" {
 		return "", "", errNotAdmin
@@ -227,10 +226,11 @@ func (s *Server) checkAdmin(user, password string) (account, display string, err
 	return netbios + `\` + rec.SamAccountName, display, nil
 }
 
-// isOrgAdmin says whether an account is an organisation administrator
-// (a member of Organization Management): the Administrator account.
+// isOrgAdmin says whether an account is an organisation administrator:
+// a member of Organization Management (Add-RoleGroupMember), as the
+// built-in Administrator is.
 func isOrgAdmin(rec *state.Recipient) bool {
-	return strings.EqualFold(rec.SamAccountName, "Administrator")
+	return state.InRoleGroup(rec, state.OrganizationManagement)
 }
 
 func (s *Server) logoff(w http.ResponseWriter, r *http.Request, u *userSession) {

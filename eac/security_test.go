@@ -112,6 +112,13 @@ func TestSignInAndCookies(t *testing.T) {
 	if _, token := l.signIn(t, c, `CONTOSO\Chris`, "Pa$$w0rd1"); token != "" {
 		t.Error("a mailbox user without admin rights signed in")
 	}
+	// Made an organisation administrator, the user signs in.
+	if _, e := l.shell(t, `Add-RoleGroupMember "Organization Management" -Member Chris`); e != "" {
+		t.Fatal(e)
+	}
+	if _, token := l.signIn(t, l.client(t), "chris@contoso.com", "Pa$$w0rd1"); token == "" {
+		t.Error("a member of Organization Management cannot sign in")
+	}
 
 	// The right one signs in, with a session cookie that scripts cannot
 	// read, only HTTPS carries and no other site sends.

@@ -20,8 +20,7 @@ type simpleKind struct {
 	details                           func(o *object.PSObject) []detail
 	fields                            func(o *object.PSObject) []field // Edit
 	newFields                         []field
-	newFixed                          func(c *command) // arguments every New gets
-	id                                string           // the identity property
+	id                                string // the identity property
 }
 
 var simpleKinds = []*simpleKind{

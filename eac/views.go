@@ -83,15 +83,6 @@ func (s *Server) certificates(w http.ResponseWriter, r *http.Request, u *userSes
 
 // ---- queues (Queue Viewer) ----
 
-type queueView struct {
-	Rows     []listRow
-	Selected *listRow
-	Details  []detail
-	Error    string
-	Token    string
-	Messages []listRow
-}
-
 func (s *Server) queues(w http.ResponseWriter, r *http.Request, u *userSession) {
 	v := &listView{Base: "/ecp/queues/queues", Heading: "queues", Columns: []string{"NEXT HOP DOMAIN", "DELIVERY TYPE", "STATUS", "MESSAGE COUNT", "NEXT RETRY TIME", "LAST ERROR"}}
 	objs, err := s.get(r.Context(), cmd("Get-Queue"))

@@ -182,7 +182,8 @@ type Recipient struct {
 	ServerName           string
 	ProhibitSendQuota    string
 	OrganizationalUnit   string
-	PasswordHash         string `exsh:"-"` // bcrypt; never the password
+	PasswordHash         string   `exsh:"-"` // bcrypt; never the password
+	RoleGroups           []string `exsh:"-"` // management role groups it is a member of (Add-RoleGroupMember)
 	DistinguishedName    string
 	Identity             string
 	Guid                 string

@@ -25,6 +25,7 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		mailboxCmdlets(d),
 		userCmdlets(d),
 		recipientCmdlets(d),
+		roleGroupCmdlets(d),
 		adPermissionCmdlets(d),
 		transportServiceCmdlets(d),
 		exchangeServerCmdlets(d),
