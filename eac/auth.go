@@ -114,6 +114,18 @@ func (s *sessions) fromRequest(r *http.Request) *userSession {
 	return u
 }
 
+// alive reports whether u has not been signed out, and counts an open
+// live view (the mail flow map on a projector) as use.
+func (s *sessions) alive(u *userSession) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID[u.id] != u {
+		return false
+	}
+	u.seen = s.now()
+	return true
+}
+
 func (s *sessions) end(u *userSession) {
 	s.mu.Lock()
 	delete(s.byID, u.id)
@@ -235,6 +247,7 @@ func isOrgAdmin(rec *state.Recipient) bool {
 
 func (s *Server) logoff(w http.ResponseWriter, r *http.Request, u *userSession) {
 	s.sess.end(u)
+	s.flow.notify() // open live views of this session see it end
 	setCookie(w, sessionCookie, "", -1)
 	http.Redirect(w, r, "/ecp/auth/logon.aspx", http.StatusSeeOther)
 }

@@ -401,20 +401,33 @@ func (s *Server) mapEvents(w http.ResponseWriter, r *http.Request, u *userSessio
 		if rc.Flush() != nil {
 			return
 		}
-	wait:
+		if !s.waitChange(ctx, w, rc, u, wake, keepAlive.C) {
+			return
+		}
+	}
+}
+
+// waitChange waits for the next change of the map, sending keep-alive
+// comments meanwhile. It returns false when the stream should end: the
+// browser went away, the server stops, or the session was signed out.
+func (s *Server) waitChange(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, u *userSession, wake <-chan struct{}, keepAlive <-chan time.Time) bool {
+	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-s.done:
-			return
-		case <-keepAlive.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
-				return
+			return false
+		case <-keepAlive:
+			if !s.sess.alive(u) {
+				return false
 			}
-			goto wait
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+				return false
+			}
 		case <-wake:
 			// Let a burst of sessions settle into one update.
 			time.Sleep(100 * time.Millisecond)
+			return s.sess.alive(u)
 		}
 	}
 }
