@@ -263,11 +263,25 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("08-delivery-reports")
 
+	// A send connector made with the New dialog; the shell sees it.
+	run("new send connector", chromedp.Navigate(l.url+"/ecp/mailflow/sendconnectors"), chromedp.WaitVisible(chromedp.ID("tool-new")),
+		chromedp.Click(chromedp.ID("tool-new")), chromedp.WaitVisible(chromedp.ID("dialogform")),
+		chromedp.SendKeys(chromedp.CSS(`input[name="Name"]`), "To Internet"),
+		chromedp.Click(chromedp.CSS(`input[name="Usage"][value="Internet"]`)))
+	shot("09-new-send-connector")
+	run("save send connector", chromedp.Click(chromedp.ID("save")), chromedp.WaitVisible(chromedp.ID("list")))
+	if out, e := l.shell(t, `(Get-SendConnector 'To Internet').AddressSpaces`); e != "" || !strings.Contains(out, "SMTP:*;1") {
+		t.Errorf("the send connector made in the EAC: %q %s", out, e)
+	}
+	shot("10-send-connectors")
+
 	// The other lists and the New receive connector wizard.
-	run("mailboxes", chromedp.Navigate(l.url+"/ecp/recipients/mailboxes"), chromedp.WaitVisible(chromedp.ID("list")))
-	shot("09-mailboxes")
+	for _, p := range []string{"recipients/mailboxes", "mailflow/accepteddomains", "servers/servers", "servers/certificates", "queues/messages"} {
+		run(p, chromedp.Navigate(l.url+"/ecp/"+p), chromedp.WaitVisible(chromedp.ID("list")))
+		shot("11-" + strings.ReplaceAll(p, "/", "-"))
+	}
 	run("new receive connector", chromedp.Navigate(l.url+"/ecp/mailflow/receiveconnectors/new?server=EX01"), chromedp.WaitVisible(chromedp.ID("dialogform")))
-	shot("10-new-receive-connector")
+	shot("12-new-receive-connector")
 }
 
 // evalJS evaluates a JavaScript expression in the page.
