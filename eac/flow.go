@@ -276,7 +276,7 @@ func (s *Server) model(ctx context.Context) *mapModel {
 		if hosts := props(o, "SmartHosts"); len(hosts) > 0 {
 			b.Sub += " → " + strings.Join(hosts, ", ")
 		}
-		b.Sub = shorten(b.Sub, 34)
+		b.Sub = shorten(b.Sub, 30)
 		m.Send = append(m.Send, b)
 		sig = append(sig, "send|"+b.Key+"|"+b.Sub+"|"+strconv.FormatBool(!b.Disabled))
 	}
@@ -310,7 +310,7 @@ func (s *Server) model(ctx context.Context) *mapModel {
 	if len(dbs) > 0 {
 		m.DB.Name = prop(dbs[0], "Name")
 	}
-	y = m.DB.Y + m.DB.H + 40
+	y = m.DB.Y + m.DB.H + 54
 	m.SendTitleY = y - 12
 	for i := range m.Send {
 		m.Send[i].X, m.Send[i].Y, m.Send[i].W, m.Send[i].H = 940, y, 220, boxH
