@@ -102,3 +102,32 @@ func TestQueueViewer(t *testing.T) {
 		}
 	}
 }
+
+// TestNewMailboxPassword makes a mailbox with the New dialog: the
+// password reaches New-Mailbox intact (the new admin signs in with it) and
+// Show command logging never shows it.
+func TestNewMailboxPassword(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t)
+	_, token := l.signIn(t, c, `CONTOSO\Administrator`, setup.DefaultAdministratorPassword)
+	password := `Pa'ss"w0rd$(x)`
+	res, err := c.PostForm(l.url+"/ecp/recipients/mailboxes/new", url.Values{"canary": {token},
+		"Alias": {"dana"}, "DisplayName": {"Dana Scully"}, "Name": {"Dana"}, "UserPrincipalName": {"dana@contoso.com"}, "Password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 303 {
+		t.Fatalf("new mailbox: %s", res.Status)
+	}
+	if _, e := l.shell(t, `Add-RoleGroupMember "Organization Management" -Member dana`); e != "" {
+		t.Fatal(e)
+	}
+	if _, tok := l.signIn(t, l.client(t), `CONTOSO\dana`, password); tok == "" {
+		t.Error("the new mailbox's password does not work")
+	}
+	log := l.get(t, c, "/ecp/commandlog")
+	if strings.Contains(log, "w0rd") || !strings.Contains(log, "New-Mailbox -Alias &#39;dana&#39; -DisplayName &#39;Dana Scully&#39; -Name &#39;Dana&#39;") {
+		t.Errorf("command log:\n%s", log)
+	}
+}
