@@ -195,7 +195,6 @@ func (s *Server) logon(w http.ResponseWriter, r *http.Request) {
 		}
 		canary := randomToken()
 		setCookie(w, preAuthCookie, canary, 600)
-		w.WriteHeader(http.StatusOK)
 		s.render(w, "logon", logonData{URL: ret, User: user, Canary: canary, Error: errBadLogon})
 		return
 	}

@@ -289,8 +289,7 @@ func (s *Server) editReceiveConnector(w http.ResponseWriter, r *http.Request, u 
 		if len(c.args) > 1 {
 			if err := s.change(r.Context(), u, c); err != nil {
 				d.Error = err.Error()
-				w.WriteHeader(http.StatusUnprocessableEntity)
-				s.render(w, "dialog", d)
+				s.renderStatus(w, http.StatusUnprocessableEntity, "dialog", d)
 				return
 			}
 		}
@@ -346,8 +345,7 @@ func (s *Server) newReceiveConnector(w http.ResponseWriter, r *http.Request, u *
 	c.List("Bindings", splitList(second[0].Value)).List("RemoteIPRanges", splitList(second[1].Value))
 	if err := s.change(r.Context(), u, c); err != nil {
 		d.Error = err.Error()
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		s.render(w, "dialog", d)
+		s.renderStatus(w, http.StatusUnprocessableEntity, "dialog", d)
 		return
 	}
 	sel := first[0].Value

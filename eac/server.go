@@ -129,6 +129,7 @@ func (s *Server) Listen(addr string) error {
 		Handler:           s.mux,
 		TLSConfig:         tc,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          s.cfg.ErrorLog,
 	}
 	go s.flow.run(s.done)
@@ -314,6 +315,12 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, u *userSess
 // render executes a page template. Data pages get the session's user and
 // token through the page value.
 func (s *Server) render(w http.ResponseWriter, name string, data any) {
+	s.renderStatus(w, http.StatusOK, name, data)
+}
+
+// renderStatus is render with another status (a dialog the cmdlet refused
+// answers 422 Unprocessable Entity).
+func (s *Server) renderStatus(w http.ResponseWriter, status int, name string, data any) {
 	t := s.tmpl[name]
 	if t == nil {
 		http.Error(w, "no template "+name, http.StatusInternalServerError)
@@ -326,5 +333,6 @@ func (s *Server) render(w http.ResponseWriter, name string, data any) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	io.WriteString(w, b.String())
 }

@@ -209,8 +209,7 @@ func (s *Server) simpleEdit(w http.ResponseWriter, r *http.Request, u *userSessi
 		if len(c.args) > 1 {
 			if err := s.change(r.Context(), u, c); err != nil {
 				d.Error = err.Error()
-				w.WriteHeader(http.StatusUnprocessableEntity)
-				s.render(w, "dialog", d)
+				s.renderStatus(w, http.StatusUnprocessableEntity, "dialog", d)
 				return
 			}
 		}
@@ -237,8 +236,7 @@ func (s *Server) simpleNew(w http.ResponseWriter, r *http.Request, u *userSessio
 		d.Fields = apply(c, blank, r, true)
 		if err := s.change(r.Context(), u, c); err != nil {
 			d.Error = err.Error()
-			w.WriteHeader(http.StatusUnprocessableEntity)
-			s.render(w, "dialog", d)
+			s.renderStatus(w, http.StatusUnprocessableEntity, "dialog", d)
 			return
 		}
 		http.Redirect(w, r, k.path+"?sel="+url.QueryEscape(r.PostFormValue("Name")), http.StatusSeeOther)
