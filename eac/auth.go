@@ -165,6 +165,10 @@ func templateURLEscape(s string) string { return url.QueryEscape(s) }
 // logonPage is Exchange's forms-based sign-in page. A pre-sign-in cookie
 // and the same value in the form guard the sign-in against forgery.
 func (s *Server) logonPage(w http.ResponseWriter, r *http.Request) {
+	if s.sess.fromRequest(r) != nil {
+		http.Redirect(w, r, safeReturn(r.URL.Query().Get("url")), http.StatusSeeOther)
+		return
+	}
 	canary := randomToken()
 	setCookie(w, preAuthCookie, canary, 600)
 	s.render(w, "logon", logonData{URL: safeReturn(r.URL.Query().Get("url")), Canary: canary})

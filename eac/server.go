@@ -12,6 +12,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -124,7 +125,13 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("eac: %w", err)
 	}
-	s.url = "https://" + ln.Addr().String() + "/ecp/"
+	// A server listening on every address is reached locally on loopback.
+	ap := ln.Addr().(*net.TCPAddr).AddrPort()
+	host := ap.Addr().Unmap()
+	if host.IsUnspecified() {
+		host = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	}
+	s.url = "https://" + netip.AddrPortFrom(host, ap.Port()).String() + "/ecp/"
 	s.srv = &http.Server{
 		Handler:           s.mux,
 		TLSConfig:         tc,

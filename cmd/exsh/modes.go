@@ -211,7 +211,7 @@ func (p *program) banner(h *host) {
 		fmt.Fprintln(p.stdout, line)
 	}
 	if h.web != nil {
-		fmt.Fprintln(p.stdout, eacLine(h.web))
+		fmt.Fprintln(p.stdout, h.eacLine(h.web))
 	}
 }
 

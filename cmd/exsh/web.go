@@ -53,4 +53,9 @@ func (h *host) startEAC() *eac.Server {
 }
 
 // eacLine is the startup line that says where the EAC is.
-func eacLine(srv *eac.Server) string { return "EAC  " + srv.URL() }
+func (h *host) eacLine(srv *eac.Server) string {
+	if h.opts.listenAll {
+		return "EAC  " + srv.URL() + " (listening on all addresses)"
+	}
+	return "EAC  " + srv.URL()
+}
