@@ -21,6 +21,9 @@ type simpleKind struct {
 	fields                            func(o *object.PSObject) []field // Edit
 	newFields                         []field
 	id                                string // the identity property
+	// also adds what the EAC sets along with the user's changes (a send
+	// connector with smart hosts routes without DNS); isNew for New.
+	also func(c *command, r *http.Request, before []field, isNew bool)
 }
 
 var simpleKinds = []*simpleKind{
@@ -56,6 +59,22 @@ var simpleKinds = []*simpleKind{
 			{Tab: "new", Label: "Type:", Param: "Usage", Kind: "radio", Options: []string{"Custom", "Internal", "Internet", "Partner"}, Value: "Custom"},
 			{Tab: "new", Label: "Address space:", Param: "AddressSpaces", Kind: "lines", Value: "SMTP:*;1"},
 			{Tab: "new", Label: "Smart hosts:", Param: "SmartHosts", Kind: "lines", Hint: "Empty: use MX records associated with the recipient domain."},
+		},
+		also: func(c *command, r *http.Request, before []field, isNew bool) {
+			// "Route mail through smart hosts" versus "MX record
+			// associated with recipient domain", as the EAC sets it.
+			after := len(splitList(r.PostFormValue("SmartHosts"))) > 0
+			had := false
+			for _, f := range before {
+				if f.Param == "SmartHosts" {
+					had = len(splitList(f.Value)) > 0
+				}
+			}
+			if after && (isNew || !had) {
+				c.Bool("DNSRoutingEnabled", false)
+			} else if !after && had && !isNew {
+				c.Bool("DNSRoutingEnabled", true)
+			}
 		},
 	},
 	{
@@ -205,7 +224,11 @@ func (s *Server) simpleEdit(w http.ResponseWriter, r *http.Request, u *userSessi
 	}
 	if r.Method == http.MethodPost {
 		c := cmd(k.set).Str("Identity", id)
+		before := d.Fields
 		d.Fields = apply(c, d.Fields, r, false)
+		if k.also != nil && len(c.args) > 1 {
+			k.also(c, r, before, false)
+		}
 		if len(c.args) > 1 {
 			if err := s.change(r.Context(), u, c); err != nil {
 				d.Error = err.Error()
@@ -234,6 +257,9 @@ func (s *Server) simpleNew(w http.ResponseWriter, r *http.Request, u *userSessio
 			blank[i] = f
 		}
 		d.Fields = apply(c, blank, r, true)
+		if k.also != nil {
+			k.also(c, r, blank, true)
+		}
 		if err := s.change(r.Context(), u, c); err != nil {
 			d.Error = err.Error()
 			s.renderStatus(w, http.StatusUnprocessableEntity, "dialog", d)
