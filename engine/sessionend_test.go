@@ -22,7 +22,16 @@ func TestSessionEnd(t *testing.T) {
 		got = append(got, e)
 		mu.Unlock()
 	})
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
+	frontEnd := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range got {
+			if e.Connector == "Default Frontend EX01" {
+				return true
+			}
+		}
+		return false
+	}
 
 	d := enginetest.Dial(t, env.Addr(25))
 	d.Expect("~^220 ")
@@ -34,8 +43,8 @@ func TestSessionEnd(t *testing.T) {
 	d.Raw("Subject: hi\r\n\r\nbody\r\n.\r\n")
 	d.Expect("~^250 ")
 	d.Do("QUIT", "~^221 ")
-	if !enginetest.WaitFor(t, 5*time.Second, func() bool { return count() >= 1 }) {
-		t.Fatal("no session-end report")
+	if !enginetest.WaitFor(t, 5*time.Second, frontEnd) {
+		t.Fatalf("no session-end report for Default Frontend EX01: %+v", got)
 	}
 	mu.Lock()
 	defer mu.Unlock()
