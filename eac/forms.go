@@ -118,6 +118,8 @@ func apply(c *command, fields []field, r *http.Request, all bool) []field {
 			}
 			n, err := strconv.ParseInt(posted, 10, 64)
 			switch {
+			case strings.EqualFold(posted, "unlimited"):
+				c.Str(f.Param, "unlimited")
 			case f.Kind == "mb" && err == nil:
 				c.Raw("-" + f.Param + " " + strconv.FormatInt(n, 10) + "MB")
 			case f.Kind == "mb":
