@@ -231,6 +231,10 @@ func (s *Server) routes() {
 	files := http.StripPrefix("/ecp/static/", http.FileServer(http.FS(static)))
 	m.HandleFunc("GET /ecp/static/", func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
 		w.Header().Set("Cache-Control", "private, max-age=3600")
 		files.ServeHTTP(w, r)
 	})
