@@ -130,6 +130,8 @@ type Service struct {
 	cancelSub func()
 	stopping  map[string]bool // roles (lower case) whose sessions are being shut down
 
+	sessionEnd atomic.Pointer[func(SessionEnd)] // OnSessionEnd's function
+
 	ctx    context.Context // sessions; cancelled to force them closed
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -639,6 +641,7 @@ func (s *Service) serve(l *listener, conn net.Conn) {
 		h.Outbound = s.outbound
 	}
 	sess := smtpd.NewSession(conn, cfg, componentGate{h, s, l.role}, ls, slogPrintf{s.log})
+	defer s.reportSessionEnd(c, bindingLocal, remote, sess)
 
 	ip := remote.Addr().String()
 	if refusal, ok := s.admit(c, ip, sess); !ok {
@@ -647,6 +650,55 @@ func (s *Service) serve(l *listener, conn net.Conn) {
 	}
 	defer s.release(c, ip, sess)
 	sess.Serve(s.ctx)
+}
+
+// SessionEnd is the engine's report of one SMTP session on a receive
+// connector that has ended: what a live view of the mail flow counts.
+type SessionEnd struct {
+	Time      time.Time
+	Connector string // "Default Frontend EX01"
+	Identity  string // "EX01\Default Frontend EX01"
+	Role      string // "FrontendTransport", "HubTransport"
+	Binding   string // the configured binding it came in on: "0.0.0.0:25"
+	Remote    string // the client's address: "127.0.0.56"
+	Accepted  int    // messages accepted (250 after DATA or BDAT LAST)
+	Refusal   string // the last 4xx or 5xx reply, "" when none
+}
+
+// OnSessionEnd sets the function called after each SMTP session on a
+// receive connector ends (nil: none). It runs on the session's goroutine
+// and must return quickly.
+func (s *Service) OnSessionEnd(fn func(SessionEnd)) {
+	if fn == nil {
+		s.sessionEnd.Store(nil)
+		return
+	}
+	s.sessionEnd.Store(&fn)
+}
+
+func (s *Service) reportSessionEnd(c *frontend.Connector, binding, remote netip.AddrPort, sess *smtpd.Session) {
+	fn := s.sessionEnd.Load()
+	if fn == nil {
+		return
+	}
+	accepted, refusal := sess.Summary()
+	bind := netip.AddrPortFrom(binding.Addr(), binding.Port()).String()
+	for _, b := range c.Rec.Bindings {
+		if ap, err := state.ParseBinding(b); err == nil && ap.Port() == binding.Port() {
+			bind = state.FormatBinding(ap)
+			break
+		}
+	}
+	(*fn)(SessionEnd{
+		Time:      s.opts.Now(),
+		Connector: c.Rec.Name,
+		Identity:  c.Rec.Identity,
+		Role:      c.Rec.TransportRole,
+		Binding:   bind,
+		Remote:    remote.Addr().Unmap().WithZone("").String(),
+		Accepted:  accepted,
+		Refusal:   refusal,
+	})
 }
 
 // admit counts the session against MaxInboundConnection and

@@ -204,6 +204,7 @@ type Recipient struct {
 	// Permissions are the mailbox's explicit permission entries
 	// (Add-MailboxPermission).
 	Permissions       []MailboxPermission `exsh:"-"`
+	RoleGroups        []string            `exsh:"-"` // management role groups it is a member of (Add-RoleGroupMember)
 	DistinguishedName string
 	Identity          string
 	Guid              string

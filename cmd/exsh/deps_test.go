@@ -7,8 +7,9 @@ import (
 )
 
 // TestImportRules checks the dependency direction of SPEC section 5:
-// the shell knows no Exchange object, the engine knows no shell, and only
-// state/boltdb touches bbolt.
+// the shell knows no Exchange object, the engine knows no shell, the EAC is
+// a face over the cmdlet table that only cmd wires, and only state/boltdb
+// touches bbolt.
 func TestImportRules(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go command not available")
@@ -34,6 +35,10 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s depends on %s: the engine must not know the shell or the cmdlets", pkg, dep)
 			case under(pkg, "exsh/state") && (under(dep, "exsh/shell") || under(dep, "exsh/cmdlets") || under(dep, "exsh/engine")):
 				t.Errorf("%s depends on %s: the store imports nothing above it", pkg, dep)
+			case under(dep, "exsh/eac") && !under(pkg, "exsh/eac") && !under(pkg, "exsh/cmd"):
+				t.Errorf("%s depends on %s: only cmd wires the EAC", pkg, dep)
+			case under(pkg, "exsh/eac") && under(dep, "exsh/engine"):
+				t.Errorf("%s depends on %s: the EAC reaches the engine through the cmdlets (and the session-end reports cmd hands it)", pkg, dep)
 			}
 		}
 	}

@@ -19,6 +19,7 @@ type options struct {
 	portOffset     int
 	hasPortOffset  bool
 	listenAll      bool
+	noWeb          bool
 	serverName     string
 	domain         string
 	noLogo         bool
@@ -51,6 +52,7 @@ var flagDefs = []flagDef{
 	{name: "DataPath", value: true},
 	{name: "PortOffset", value: true},
 	{name: "ListenAll"},
+	{name: "NoWeb"},
 	{name: "ServerName", value: true},
 	{name: "Domain", value: true},
 	{name: "NoLogo", aliases: []string{"nol"}},
@@ -177,6 +179,8 @@ func parseArgs(args []string) (*options, error) {
 			o.portOffset, o.hasPortOffset = n, true
 		case "ListenAll":
 			o.listenAll = true
+		case "NoWeb":
+			o.noWeb = true
 		case "ServerName":
 			v, err := value()
 			if err != nil {
@@ -211,7 +215,7 @@ func (o *options) check() error {
 }
 
 const usageText = `Usage: exsh [-Command <script> | -Command - | [-File] <file.ps1> [args...] | -Serve]
-            [-DataPath <dir>] [-PortOffset <n>] [-ListenAll]
+            [-DataPath <dir>] [-PortOffset <n>] [-ListenAll] [-NoWeb]
             [-ServerName <name>] [-Domain <domain>]
             [-NoLogo] [-NonInteractive] [-Version] [-Help]
 
@@ -235,6 +239,9 @@ Parameter names are case-insensitive and may be shortened.
                          ports below 1024, else 10000.
   -ListenAll             Listen on all addresses for wildcard bindings;
                          without it 0.0.0.0 and [::] mean loopback only.
+  -NoWeb                 Do not serve the Exchange admin center (by default
+                         the process that owns the data path serves it at
+                         https://127.0.0.1:<443 + offset>/ecp/).
   -ServerName <name>     Server name when the data path is first set up
                          (default EX01).
   -Domain <domain>       Organisation domain when the data path is first

@@ -26,6 +26,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-PortOffset:5"}, options{portOffset: 5, hasPortOffset: true}},
 		{[]string{"-ServerName", "EX02", "-Domain", "fabrikam.com"}, options{serverName: "EX02", domain: "fabrikam.com"}},
 		{[]string{"-nol", "-noni"}, options{noLogo: true, nonInteractive: true}},
+		{[]string{"-Serve", "-NoWeb"}, options{serve: true, noWeb: true}},
+		{[]string{"-now"}, options{noWeb: true}},
 		{[]string{"-Version"}, options{version: true}},
 		{[]string{"-v"}, options{version: true}},
 		{[]string{"-?"}, options{help: true}},

@@ -12,6 +12,7 @@ import (
 
 	"exsh/cmdlets"
 	"exsh/cmdlets/all"
+	"exsh/eac"
 	"exsh/engine"
 	"exsh/shell/interp"
 	"exsh/shell/remote"
@@ -45,6 +46,8 @@ type host struct {
 	openErr error
 	st      *boltdb.Store
 	eng     *engine.Service
+
+	web *eac.Server // the Exchange admin center, when this process serves it
 }
 
 func newHost(dataPath string, opts *options, warn io.Writer) *host {

@@ -125,7 +125,13 @@ func (p *program) own() (*host, func(), error) {
 	if errors.Is(err, remote.ErrPathTooLong) {
 		// The data path is served here alone; others get a clear "in use".
 		fmt.Fprintf(p.stderr, "WARNING: other exsh processes cannot attach: %v\n", err)
-		return h, h.close, nil
+		h.web = h.startEAC()
+		return h, func() {
+			if h.web != nil {
+				h.web.Close()
+			}
+			h.close()
+		}, nil
 	}
 	if err != nil {
 		h.close()
@@ -134,6 +140,8 @@ func (p *program) own() (*host, func(), error) {
 		}
 		return nil, nil, fmt.Errorf("cannot accept management sessions: %w", err)
 	}
+	web := h.startEAC()
+	h.web = web
 	srv := &remote.Server{
 		Name:       h.serverName(),
 		DataPath:   p.dataPath,
@@ -150,6 +158,9 @@ func (p *program) own() (*host, func(), error) {
 		defer cancel()
 		srv.Shutdown(ctx)
 		<-served
+		if web != nil {
+			web.Close()
+		}
 		h.close()
 	}
 	return h, shutdown, nil
@@ -198,6 +209,9 @@ func (p *program) banner(h *host) {
 	}
 	for _, line := range endpointLines(eng) {
 		fmt.Fprintln(p.stdout, line)
+	}
+	if h.web != nil {
+		fmt.Fprintln(p.stdout, h.eacLine(h.web))
 	}
 }
 

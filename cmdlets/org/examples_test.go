@@ -30,6 +30,7 @@ New-ReceiveConnector -Name "IP Secured Inbound" -Custom -Bindings 0.0.0.0:25 -Re
 New-AcceptedDomain -Name Fabrikam -DomainName fabrikam.com
 New-SendConnector -Name "To Internet" -AddressSpaces *
 New-Mailbox -Name bob -Alias bob -Password $pw
+Add-RoleGroupMember "View-Only Organization Management" -Member bob
 New-User -Name svc-scanner -UserPrincipalName svc-scanner@contoso.com -Password $pw
 New-User -Name scanner -UserPrincipalName scanner@contoso.com -Password $pw
 New-Mailbox -Name alice -Alias alice -Password $pw

@@ -30,6 +30,7 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		transportConfigCmdlets(d),
 		componentStateCmdlets(d),
 		mailboxPermissionCmdlets(d),
+		roleGroupCmdlets(d),
 		adPermissionCmdlets(d),
 		transportServiceCmdlets(d),
 		exchangeServerCmdlets(d),

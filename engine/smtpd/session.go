@@ -184,6 +184,10 @@ type Session struct {
 	bdatFailed bool          // the chunked transaction already failed; swallow chunks until LAST
 
 	greeted bool // HELO or EHLO accepted since connect or STARTTLS
+	// accepted counts messages answered with a success reply after DATA
+	// or BDAT LAST; lastRefusal is the last 4xx or 5xx reply sent.
+	accepted    int
+	lastRefusal string
 	// loggedPermissions is the last "Set Session Permissions" text.
 	loggedPermissions string
 	protocolErrors    int
@@ -541,11 +545,21 @@ func (s *Session) sleep(d time.Duration) {
 
 // reply logs r and queues it for sending.
 func (s *Session) reply(r replies.Reply) {
+	if r.Code >= 400 {
+		s.lastRefusal = r.Line(s.cfg.EnhancedStatusCodes)
+	}
 	if lines := r.Lines(s.cfg.EnhancedStatusCodes); len(lines) > 1 {
 		s.sendLines(lines)
 		return
 	}
 	s.sendLine(r.Line(s.cfg.EnhancedStatusCodes))
+}
+
+// Summary is what the session did, for the engine's session-end report:
+// how many messages it accepted and the last refusal it sent ("" when
+// none). Call it after Serve or Refuse has returned.
+func (s *Session) Summary() (accepted int, lastRefusal string) {
+	return s.accepted, s.lastRefusal
 }
 
 // sendLine logs a one-line reply and queues it; the protocol-log line is
@@ -898,6 +912,9 @@ func (s *Session) finish(msg []byte, tooBig, bareLF bool) {
 	if r.Code >= 500 {
 		s.failReply(r)
 	} else {
+		if r.Code < 400 {
+			s.accepted++
+		}
 		s.reply(r)
 	}
 }
