@@ -3,6 +3,7 @@ package state
 import (
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Extended rights on a receive connector. Names are matched
@@ -47,6 +48,16 @@ var ExtendedRightNames = []string{
 // given in any case ("Ms-Exch-SMTP-Submit"), and whether it is known.
 func CanonicalRight(name string) (string, bool) {
 	n := strings.TrimSpace(name)
+	// Most names come spelled as Exchange spells them (the constants).
+	canonicalOnce.Do(func() {
+		canonicalRights = make(map[string]bool, len(ExtendedRightNames))
+		for _, r := range ExtendedRightNames {
+			canonicalRights[r] = true
+		}
+	})
+	if canonicalRights[n] {
+		return n, true
+	}
 	for _, r := range ExtendedRightNames {
 		if strings.EqualFold(r, n) {
 			return r, true
@@ -54,6 +65,11 @@ func CanonicalRight(name string) (string, bool) {
 	}
 	return n, false
 }
+
+var (
+	canonicalOnce   sync.Once
+	canonicalRights map[string]bool // ExtendedRightNames as a set
+)
 
 // Security principals that permission groups grant rights to.
 const (

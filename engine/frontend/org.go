@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"sync"
 
 	"exsh/engine/smtpd"
 	"exsh/state"
@@ -25,6 +26,21 @@ type Connector struct {
 	Bindings []netip.AddrPort
 	Ranges   []state.IPRange
 	Explicit []*state.ADPermission
+
+	// rights caches EffectiveRights by principals: the snapshot never
+	// changes, and every session asks at connect and after AUTH.
+	rights sync.Map // string (principals joined) -> state.Rights
+}
+
+// Rights are the rights principals hold on the connector.
+func (c *Connector) Rights(principals []string, netbiosDomain string) state.Rights {
+	key := strings.Join(principals, "\x00") + "\x00" + netbiosDomain
+	if r, ok := c.rights.Load(key); ok {
+		return r.(state.Rights)
+	}
+	r := state.EffectiveRights(c.Rec, c.Explicit, principals, netbiosDomain)
+	c.rights.Store(key, r)
+	return r
 }
 
 // Org is an immutable snapshot of what the receive side needs from the

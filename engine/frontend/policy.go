@@ -91,7 +91,7 @@ func (r *Receive) anonymousPrincipals() []string {
 }
 
 func (r *Receive) rightsFor(principals []string) state.Rights {
-	return state.EffectiveRights(r.Conn.Rec, r.Conn.Explicit, principals, r.Org.NetBIOS())
+	return r.Conn.Rights(principals, r.Org.NetBIOS())
 }
 
 // BypassSizeLimit implements smtpd.SizeLimitBypasser: sessions holding

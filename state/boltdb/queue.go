@@ -251,12 +251,53 @@ func (q *QueueTx) Queue(number int64) (*state.QueueRecord, error) {
 	if v == nil {
 		return nil, fmt.Errorf("queue %d: %w", number, state.ErrNotFound)
 	}
+	if r, ok := q.s.queueRecords.get(number, v); ok {
+		return r, nil
+	}
 	var r state.QueueRecord
 	if err := json.Unmarshal(v, &r); err != nil {
 		return nil, fmt.Errorf("queue %d: %w: %v", number, state.ErrCorrupt, err)
 	}
+	q.s.queueRecords.put(number, v, &r)
 	return &r, nil
 }
+
+// queueRecordCache keeps each queue's record decoded beside the bytes it
+// was decoded from. Every message that enters or leaves a queue reads and
+// writes its record (the counters), so decoding it dominated reading it;
+// keyed by the stored bytes, an entry is never stale.
+type queueRecordCache struct {
+	mu sync.Mutex // guards m
+	m  map[int64]cachedQueueRecord
+}
+
+type cachedQueueRecord struct {
+	raw string
+	rec state.QueueRecord
+}
+
+func (c *queueRecordCache) get(number int64, raw []byte) (*state.QueueRecord, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[number]
+	if !ok || e.raw != string(raw) {
+		return nil, false
+	}
+	r := e.rec
+	return &r, true
+}
+
+func (c *queueRecordCache) put(number int64, raw []byte, r *state.QueueRecord) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedQueues {
+		c.m = make(map[int64]cachedQueueRecord)
+	}
+	c.m[number] = cachedQueueRecord{raw: string(raw), rec: *r}
+}
+
+// maxCachedQueues bounds the cache; past it the cache starts afresh.
+const maxCachedQueues = 1024
 
 // QueueByKey returns the delivery queue for a next-hop key (state.NextHopKey).
 func (q *QueueTx) QueueByKey(key string) (*state.QueueRecord, error) {
@@ -329,7 +370,11 @@ func (q *QueueTx) PutQueue(r *state.QueueRecord) error {
 	if err != nil {
 		return err
 	}
-	return b.Put(queueKey64(r.Number), v)
+	if err := b.Put(queueKey64(r.Number), v); err != nil {
+		return err
+	}
+	q.s.queueRecords.put(r.Number, v, r)
+	return nil
 }
 
 // DeleteQueue removes an empty delivery queue. The fixed queues are never

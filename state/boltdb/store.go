@@ -57,9 +57,10 @@ type Store struct {
 	// Generation).
 	generation atomic.Uint64
 
-	connectors connectorCache
-	messages   messageCache
-	mapped     mappedReads
+	connectors   connectorCache
+	messages     messageCache
+	queueRecords queueRecordCache
+	mapped       mappedReads
 
 	batchMu    sync.Mutex // guards waiting and committing
 	waiting    []batchCall
