@@ -500,7 +500,7 @@ func (s *session) send(ctx context.Context, msg *message) (string, error) {
 	if s.print != nil {
 		hook = smtpclient.Hooks(hook, smtpclient.Transcript(s.print))
 	}
-	opts := smtpclient.Options{Timeout: 5 * time.Minute, NoChunking: true, Hook: hook}
+	opts := smtpclient.Options{Timeout: 5 * time.Minute, NoChunking: true, NoPipelining: true, Hook: hook}
 	if s.target.local != nil {
 		opts.Local, _ = netip.AddrFromSlice(s.target.local)
 		opts.Local = opts.Local.Unmap()

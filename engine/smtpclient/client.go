@@ -56,6 +56,9 @@ type Options struct {
 	// NoChunking sends with DATA even when the server offers CHUNKING
 	// (as .NET's SmtpClient does). Binary content still needs BDAT.
 	NoChunking bool
+	// NoPipelining sends each command after the reply to the last, even
+	// when the server offers PIPELINING (as .NET's SmtpClient does).
+	NoPipelining bool
 	// ChunkSize is the largest BDAT chunk; 0 means DefaultChunkSize.
 	ChunkSize int
 }
@@ -403,15 +406,28 @@ type RcptParams struct {
 // Mail starts a transaction. A reply other than 250 is returned as it is
 // (BodyNotSupported and UTF8NotSupported without asking the server).
 func (c *Client) Mail(from string, p MailParams) (replies.Reply, error) {
+	line, refusal, ok := c.mailLine(from, p)
+	if !ok {
+		return refusal, nil
+	}
+	r, err := c.command(line)
+	c.open = err == nil && r.Code == 250
+	return r, err
+}
+
+// mailLine is the MAIL FROM command for from and p, or the refusal that
+// this server's extensions call for without asking it. It decides how the
+// transaction's content will be sent.
+func (c *Client) mailLine(from string, p MailParams) (line string, refusal replies.Reply, ok bool) {
 	_, chunking := c.ext["CHUNKING"]
 	_, binary := c.ext["BINARYMIME"]
 	body := strings.ToUpper(p.Body)
 	if body == "BINARYMIME" && !(chunking && binary) {
-		return BodyNotSupported, nil
+		return "", BodyNotSupported, false
 	}
 	if p.SMTPUTF8 {
 		if _, ok := c.ext["SMTPUTF8"]; !ok {
-			return UTF8NotSupported, nil
+			return "", UTF8NotSupported, false
 		}
 	}
 	var b strings.Builder
@@ -440,9 +456,7 @@ func (c *Client) Mail(from string, p MailParams) (replies.Reply, error) {
 		}
 	}
 	c.bdat = body == "BINARYMIME" || (chunking && !c.opts.NoChunking)
-	r, err := c.command(b.String())
-	c.open = err == nil && r.Code == 250
-	return r, err
+	return b.String(), replies.Reply{}, true
 }
 
 // InTransaction reports whether MAIL FROM was accepted and the
@@ -452,6 +466,11 @@ func (c *Client) InTransaction() bool { return c.open }
 
 // Rcpt adds a recipient.
 func (c *Client) Rcpt(to string, p RcptParams) (replies.Reply, error) {
+	return c.command(c.rcptLine(to, p))
+}
+
+// rcptLine is the RCPT TO command for to and p.
+func (c *Client) rcptLine(to string, p RcptParams) string {
 	line := "RCPT TO:<" + to + ">"
 	if _, ok := c.ext["DSN"]; ok {
 		if p.Notify != "" {
@@ -461,7 +480,7 @@ func (c *Client) Rcpt(to string, p RcptParams) (replies.Reply, error) {
 			line += " ORCPT=" + typ + ";" + smtpd.XtextEncode(addr)
 		}
 	}
-	return c.command(line)
+	return line
 }
 
 // Data sends the message content of the transaction: with BDAT when the
@@ -518,10 +537,7 @@ func (c *Client) sendBdat(msg []byte) (replies.Reply, error) {
 		c.emit(Event{Kind: Command, Line: line})
 		c.emit(Event{Kind: Content, Data: chunk, Chunk: true})
 		c.deadline()
-		if _, err := io.WriteString(c.conn, line+"\r\n"); err != nil {
-			return replies.Reply{}, err
-		}
-		if _, err := c.conn.Write(chunk); err != nil {
+		if err := c.writeChunk(line, chunk); err != nil {
 			return replies.Reply{}, err
 		}
 		r, err := c.reply()
@@ -535,10 +551,34 @@ func (c *Client) sendBdat(msg []byte) (replies.Reply, error) {
 	panic("unreachable")
 }
 
+// writeChunk writes a BDAT command and its chunk: in one write (one TLS
+// record, one system call) when the chunk is small.
+func (c *Client) writeChunk(line string, chunk []byte) error {
+	if len(chunk) <= smallChunk {
+		buf := make([]byte, 0, len(line)+2+len(chunk))
+		buf = append(append(append(buf, line...), '\r', '\n'), chunk...)
+		_, err := c.conn.Write(buf)
+		return err
+	}
+	if _, err := io.WriteString(c.conn, line+"\r\n"); err != nil {
+		return err
+	}
+	_, err := c.conn.Write(chunk)
+	return err
+}
+
+// smallChunk is the largest chunk copied to go out with its command.
+const smallChunk = 16 << 10
+
 // Send runs a whole transaction: MAIL FROM, each RCPT TO, and the content
 // when at least one recipient was accepted. Refusals are in the result;
-// an error means the session broke (or the server sent garbage).
+// an error means the session broke (or the server sent garbage). When the
+// server offers PIPELINING, MAIL FROM and the RCPT TO commands go out
+// together and their replies are read after (RFC 2920).
 func (c *Client) Send(from string, mp MailParams, rcpts []string, rp []RcptParams, msg []byte) (*Result, error) {
+	if _, ok := c.ext["PIPELINING"]; ok && !c.opts.NoPipelining {
+		return c.sendPipelined(from, mp, rcpts, rp, msg)
+	}
 	res := &Result{}
 	var err error
 	res.Mail, err = c.Mail(from, mp)
@@ -562,6 +602,68 @@ func (c *Client) Send(from string, mp MailParams, rcpts []string, rp []RcptParam
 		if res.Rcpts[i].Positive() {
 			res.Accepted++
 		}
+	}
+	if res.Accepted == 0 {
+		return res, nil
+	}
+	res.Data, err = c.Data(msg)
+	return res, err
+}
+
+// sendPipelined is Send with MAIL FROM and RCPT TO in one write.
+func (c *Client) sendPipelined(from string, mp MailParams, rcpts []string, rp []RcptParams, msg []byte) (*Result, error) {
+	res := &Result{}
+	line, refusal, ok := c.mailLine(from, mp)
+	if !ok {
+		res.Mail = refusal
+		return res, nil
+	}
+	lines := make([]string, 0, 1+len(rcpts))
+	lines = append(lines, line)
+	for i, to := range rcpts {
+		var p RcptParams
+		if i < len(rp) {
+			p = rp[i]
+		}
+		lines = append(lines, c.rcptLine(to, p))
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		if strings.ContainsAny(l, "\r\n") {
+			return res, fmt.Errorf("%w: a command may not contain CR or LF", ErrProtocol)
+		}
+		c.emit(Event{Kind: Command, Line: l})
+		b.WriteString(l)
+		b.WriteString("\r\n")
+	}
+	c.deadline()
+	if _, err := io.WriteString(c.conn, b.String()); err != nil {
+		return res, err
+	}
+	var err error
+	if res.Mail, err = c.reply(); err != nil {
+		return res, err
+	}
+	c.open = res.Mail.Code == 250
+	if res.Mail.ClosesConnection() {
+		return res, nil
+	}
+	res.Rcpts = make([]replies.Reply, len(rcpts))
+	for i := range rcpts {
+		if res.Rcpts[i], err = c.reply(); err != nil {
+			return res, err
+		}
+		if res.Rcpts[i].ClosesConnection() {
+			res.Data = res.Rcpts[i] // the transaction ends here
+			return res, nil
+		}
+		if res.Mail.Code == 250 && res.Rcpts[i].Positive() {
+			res.Accepted++
+		}
+	}
+	if res.Mail.Code != 250 {
+		res.Rcpts = nil
+		return res, nil
 	}
 	if res.Accepted == 0 {
 		return res, nil

@@ -555,3 +555,76 @@ func TestAuthBadChallenge(t *testing.T) {
 		t.Fatalf("after AUTH: %v %v", r, err)
 	}
 }
+
+// With PIPELINING offered, MAIL FROM and every RCPT TO arrive in one
+// write; the replies are matched in order, a refused MAIL FROM makes the
+// recipients' replies irrelevant, and a 421 to a recipient ends the
+// transaction there. Without PIPELINING, or with NoPipelining, each
+// command waits for its reply.
+func TestPipelining(t *testing.T) {
+	ehlo := "250-mx\r\n250-PIPELINING\r\n250 8BITMIME\r\n"
+	for _, tt := range []struct {
+		name     string
+		ehlo     string
+		opts     Options
+		replies  []string // to MAIL and the two RCPTs
+		together bool     // MAIL and RCPTs read in one go
+		final    replies.Reply
+		accepted int
+	}{
+		{"accepted", ehlo, Options{}, []string{"250 2.1.0 OK", "250 2.1.5 OK", "550 5.1.1 Unknown"}, true,
+			replies.Reply{Code: 250, Enhanced: "2.0.0", Text: "Queued"}, 1},
+		{"mail refused", ehlo, Options{}, []string{"550 5.7.1 No", "503 5.5.1 Need MAIL", "503 5.5.1 Need MAIL"}, true,
+			replies.Reply{Code: 550, Enhanced: "5.7.1", Text: "No"}, 0},
+		{"closed at rcpt", ehlo, Options{}, []string{"250 2.1.0 OK", "421 4.3.2 Bye"}, true,
+			replies.Reply{Code: 421, Enhanced: "4.3.2", Text: "Bye"}, 0},
+		{"not offered", "250-mx\r\n250 8BITMIME\r\n", Options{}, []string{"250 2.1.0 OK", "250 2.1.5 OK", "250 2.1.5 OK"}, false,
+			replies.Reply{Code: 250, Enhanced: "2.0.0", Text: "Queued"}, 2},
+		{"NoPipelining", ehlo, Options{NoPipelining: true}, []string{"250 2.1.0 OK", "250 2.1.5 OK", "250 2.1.5 OK"}, false,
+			replies.Reply{Code: 250, Enhanced: "2.0.0", Text: "Queued"}, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			together := make(chan bool, 1)
+			addr := scripted(t, func(rw *bufio.ReadWriter, _ net.Conn) {
+				say(rw, "220 mx\r\n")
+				rw.ReadString('\n')
+				say(rw, tt.ehlo)
+				rw.ReadString('\n') // MAIL
+				// Give a pipelining client time to have written everything.
+				time.Sleep(50 * time.Millisecond)
+				together <- rw.Reader.Buffered() > 0
+				for i, r := range tt.replies {
+					if i > 0 {
+						rw.ReadString('\n') // RCPT
+					}
+					say(rw, r+"\r\n")
+				}
+				if strings.HasPrefix(tt.replies[0], "250") && len(tt.replies) == 3 && tt.accepted > 0 {
+					rw.ReadString('\n') // DATA
+					say(rw, "354 Go ahead\r\n")
+					for {
+						l, err := rw.ReadString('\n')
+						if err != nil || l == ".\r\n" {
+							break
+						}
+					}
+					say(rw, "250 2.0.0 Queued\r\n")
+				}
+			})
+			c := dial(t, addr, tt.opts)
+			if err := c.Start("EX01.contoso.com", nil); err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.Send("a@contoso.com", MailParams{}, []string{"b@contoso.com", "c@contoso.com"}, nil, []byte("x\r\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := <-together; got != tt.together {
+				t.Errorf("RCPT TO already sent with MAIL FROM: %v, want %v", got, tt.together)
+			}
+			if res.Final() != tt.final || res.Accepted != tt.accepted {
+				t.Errorf("final %+v accepted %d, want %+v %d", res.Final(), res.Accepted, tt.final, tt.accepted)
+			}
+		})
+	}
+}

@@ -371,12 +371,23 @@ func (c *categorizer) applyRoutes(q *boltdb.QueueTx, m *state.QueuedMessage, res
 
 // domain is the default accepted domain (the postmaster's domain).
 func (t *Transport) domain() string {
+	gen := t.st.Generation()
+	if c := t.cachedDomain.Load(); c != nil && c.gen == gen {
+		return c.domain
+	}
 	d := ""
 	_ = t.st.View(func(tx state.Tx) error {
 		d = defaultDomain(tx)
 		return nil
 	})
+	t.cachedDomain.Store(&domainAt{gen: gen, domain: d})
 	return d
+}
+
+// domainAt is the default accepted domain as of a store generation.
+type domainAt struct {
+	gen    uint64
+	domain string
 }
 
 func defaultDomain(org state.Tx) string {

@@ -86,6 +86,7 @@ type Transport struct {
 
 	// Decoded organisation data kept while the store's generation stays.
 	cachedSettings atomic.Pointer[settingsAt]
+	cachedDomain   atomic.Pointer[domainAt] // the default accepted domain, for tracking's AccountForest
 	cachedRouting  atomic.Pointer[routingAt]
 
 	mu       sync.Mutex // guards the fields below
