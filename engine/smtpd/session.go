@@ -210,8 +210,8 @@ func NewSession(conn net.Conn, cfg Config, h Handler, log *protolog.Session, log
 		log = (*protolog.Log)(nil).Session("", protolog.LevelNone, netip.AddrPort{}, netip.AddrPort{})
 	}
 	s := &Session{cfg: cfg, h: h, logger: logger, log: log, conn: conn}
-	s.br = bufio.NewReaderSize(conn, 4096)
-	s.bw = bufio.NewWriterSize(deadlineWriter{s}, 4096)
+	s.br = getReader(conn)
+	s.bw = getWriter(deadlineWriter{s})
 	s.st.Local = AddrPort(conn.LocalAddr())
 	s.st.Remote = AddrPort(conn.RemoteAddr())
 	s.st.Log = log
@@ -264,6 +264,40 @@ func (s *Session) Refuse(r replies.Reply) {
 	s.bw.Flush()
 	s.log.Disconnect("Local")
 	s.conn.Close()
+	s.releaseBuffers()
+}
+
+// A connection-per-message load starts thousands of sessions a second:
+// their buffers are recycled rather than allocated for each.
+var (
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+)
+
+func getReader(r io.Reader) *bufio.Reader {
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+func getWriter(w io.Writer) *bufio.Writer {
+	bw := writers.Get().(*bufio.Writer)
+	bw.Reset(w)
+	return bw
+}
+
+// releaseBuffers hands the session's buffers back once it has ended.
+func (s *Session) releaseBuffers() {
+	if s.br != nil {
+		s.br.Reset(nil)
+		readers.Put(s.br)
+		s.br = nil
+	}
+	if s.bw != nil {
+		s.bw.Reset(nil)
+		writers.Put(s.bw)
+		s.bw = nil
+	}
 }
 
 // errClose ends the command loop after the reply already sent.
@@ -291,6 +325,7 @@ func (s *Session) Serve(ctx context.Context) {
 		if c, ok := s.h.(SessionCloser); ok {
 			s.closeHandler(c)
 		}
+		s.releaseBuffers()
 	}()
 
 	s.st.Connected = s.cfg.Now()
@@ -1087,8 +1122,9 @@ func (s *Session) startTLS(arg string) error {
 	s.mu.Unlock()
 	// Anything the client pipelined after STARTTLS in clear text is
 	// dropped with the old reader (RFC 3207 §4.2, CVE-2011-0411).
-	s.br = bufio.NewReaderSize(tc, 4096)
-	s.bw = bufio.NewWriterSize(deadlineWriter{s}, 4096)
+	s.releaseBuffers()
+	s.br = getReader(tc)
+	s.bw = getWriter(deadlineWriter{s})
 	s.st.TLS = &cs
 	s.st.Helo, s.st.ESMTP, s.greeted = "", false, false
 	s.st.AuthUser, s.st.AuthMech = "", ""

@@ -861,11 +861,11 @@ func (q *QueueTx) deliver(item *state.MailboxItem, stored []byte, size int) erro
 // followed by tail, where tail is the end of message id's stored bytes as
 // DataParts returned them (the same memory). Only head is written; the
 // item refers to the stored bytes, which then stay until the last item
-// sharing them is deleted. A tail that is not the stored bytes' end is
-// stored as a copy, as Deliver does.
+// sharing them is deleted. A tail that is not the stored bytes' end, or
+// is small, is stored as a copy, as Deliver does.
 func (q *QueueTx) DeliverShared(item *state.MailboxItem, head []byte, id int64, tail []byte) error {
 	offset, ok := q.storedSuffix(id, tail)
-	if !ok {
+	if !ok || len(tail) < minSharedTail {
 		data := make([]byte, 0, len(head)+len(tail))
 		return q.Deliver(item, append(append(data, head...), tail...))
 	}
@@ -883,6 +883,10 @@ func (q *QueueTx) DeliverShared(item *state.MailboxItem, head []byte, id int64, 
 	_, err = q.addDataRefs(id, 1)
 	return err
 }
+
+// minSharedTail is the smallest tail worth sharing: below it, copying the
+// bytes costs less than the two reference records (and their pages).
+const minSharedTail = 8 << 10
 
 // storedSuffix reports where tail starts in message id's stored bytes,
 // when tail is their end, read in place in this transaction.

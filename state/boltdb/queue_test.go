@@ -3,6 +3,7 @@ package boltdb_test
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -292,11 +293,13 @@ func TestEnqueueInsert(t *testing.T) {
 // to them and go with the last item. A tail that is not the stored bytes'
 // end is stored as a copy.
 func TestDeliverShared(t *testing.T) {
+	t.Run("small", testDeliverSmallCopied)
 	st := statetest.MustOpen(t)
 	if err := st.InitQueues(t0); err != nil {
 		t.Fatal(err)
 	}
-	body := []byte("Subject: s\r\n\r\nthe body\r\n")
+	text := strings.Repeat("the body\r\n", 1500) // past minSharedTail
+	body := []byte("Subject: s\r\n\r\n" + text)
 	m := &state.QueuedMessage{Queue: state.QueueSubmission}
 	if err := st.Enqueue(m, body); err != nil {
 		t.Fatal(err)
@@ -307,7 +310,7 @@ func TestDeliverShared(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		tail := stored[12:] // "\r\nthe body\r\n", in place
+		tail := stored[12:] // "\r\n" + text, in place
 		for _, mb := range []string{a, b} {
 			if err := q.DeliverShared(&state.MailboxItem{Mailbox: mb}, []byte("Received: x\r\nSubject: s\r\n"), m.InternalId, tail); err != nil {
 				return err
@@ -322,7 +325,7 @@ func TestDeliverShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "Received: x\r\nSubject: s\r\n\r\nthe body\r\n"
+	want := "Received: x\r\nSubject: s\r\n\r\n" + text
 	read := func(mb string) ([]*state.MailboxItem, []string) {
 		t.Helper()
 		var items []*state.MailboxItem
@@ -383,4 +386,45 @@ func TestDeliverShared(t *testing.T) {
 	if _, data := read(a); len(data) != 1 || data[0] != "H\r\n\r\nother\r\n" {
 		t.Errorf("the copied item: %q", data)
 	}
+}
+
+// A small message is copied into the mailbox: its queued bytes go with
+// the queue copy.
+func testDeliverSmallCopied(t *testing.T) {
+	st := statetest.MustOpen(t)
+	if err := st.InitQueues(t0); err != nil {
+		t.Fatal(err)
+	}
+	m := &state.QueuedMessage{Queue: state.QueueSubmission}
+	if err := st.Enqueue(m, []byte("Subject: s\r\n\r\nsmall\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	mb := state.NewGuid()
+	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		_, stored, err := q.DataParts(m.InternalId)
+		if err != nil {
+			return err
+		}
+		if err := q.DeliverShared(&state.MailboxItem{Mailbox: mb}, []byte("Received: x\r\nSubject: s\r\n"), m.InternalId, stored[12:]); err != nil {
+			return err
+		}
+		return q.RemoveMessage(state.QueueSubmission, m.InternalId)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.QueueView(func(q *boltdb.QueueTx) error {
+		if _, _, err := q.DataParts(m.InternalId); err == nil {
+			t.Error("the queued bytes of a small message stayed after its last queue copy")
+		}
+		items, _ := q.MailboxItems(mb)
+		if len(items) != 1 {
+			t.Fatalf("items %v", items)
+		}
+		d, err := q.MailboxItemData(mb, items[0].Id)
+		if err != nil || string(d) != "Received: x\r\nSubject: s\r\n\r\nsmall\r\n" {
+			t.Errorf("data %q %v", d, err)
+		}
+		return nil
+	})
 }
