@@ -13,3 +13,21 @@ func (rc *ReceiveConnector) Clone() *ReceiveConnector {
 	c.ObjectClass = slices.Clone(rc.ObjectClass)
 	return &c
 }
+
+// Clone returns a deep copy of the recipient: slices are not shared.
+func (r *Recipient) Clone() *Recipient {
+	c := *r
+	c.EmailAddresses = slices.Clone(r.EmailAddresses)
+	c.Members = slices.Clone(r.Members)
+	c.ManagedBy = slices.Clone(r.ManagedBy)
+	c.SendAs = slices.Clone(r.SendAs)
+	c.RoleGroups = slices.Clone(r.RoleGroups)
+	if r.Permissions != nil {
+		c.Permissions = make([]MailboxPermission, len(r.Permissions))
+		for i, p := range r.Permissions {
+			p.AccessRights = slices.Clone(p.AccessRights)
+			c.Permissions[i] = p
+		}
+	}
+	return &c
+}

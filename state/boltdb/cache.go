@@ -60,5 +60,47 @@ func decodeRecord[T any](t *tx, key, raw []byte, what, name string) (*T, error) 
 		t.s.connectors.put(string(key), raw, any(v).(*state.ReceiveConnector))
 		return v, nil
 	}
+	if _, isRecipient := any((*T)(nil)).(*state.Recipient); isRecipient {
+		if r, ok := t.s.recipients.get(string(key), raw); ok {
+			return any(r).(*T), nil
+		}
+		v, err := decode[T](raw, what, name)
+		if err != nil {
+			return nil, err
+		}
+		t.s.recipients.put(string(key), raw, any(v).(*state.Recipient))
+		return v, nil
+	}
 	return decode[T](raw, what, name)
+}
+
+// recipientCache is connectorCache for recipients: the categorizer and
+// Mailbox Transport look up every recipient (and sender) of every message.
+type recipientCache struct {
+	mu sync.RWMutex // guards m
+	m  map[string]cachedRecipient
+}
+
+type cachedRecipient struct {
+	raw []byte
+	r   *state.Recipient
+}
+
+func (c *recipientCache) get(guid string, raw []byte) (*state.Recipient, bool) {
+	c.mu.RLock()
+	e, ok := c.m[guid]
+	c.mu.RUnlock()
+	if !ok || !bytes.Equal(e.raw, raw) {
+		return nil, false
+	}
+	return e.r.Clone(), true
+}
+
+func (c *recipientCache) put(guid string, raw []byte, r *state.Recipient) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedConnectors {
+		c.m = map[string]cachedRecipient{}
+	}
+	c.m[guid] = cachedRecipient{raw: bytes.Clone(raw), r: r.Clone()}
 }

@@ -58,6 +58,7 @@ type Store struct {
 	generation atomic.Uint64
 
 	connectors   connectorCache
+	recipients   recipientCache
 	messages     messageCache
 	queueRecords queueRecordCache
 	mapped       mappedReads
