@@ -114,6 +114,9 @@ type Log struct {
 	pending []byte
 	timer   *time.Timer
 	armed   bool
+
+	line     []byte    // the line being written, reused
+	hourFrom time.Time // the hour fileHour names, [hourFrom, hourFrom+1h)
 }
 
 // Lines wait at most flushDelay in memory, and pending is written once it
@@ -324,28 +327,25 @@ func (s *Session) write(event byte, data, context string) {
 		return
 	}
 	now := l.now().UTC()
-	var b strings.Builder
-	b.Grow(96 + len(s.connector) + len(data) + len(context))
-	b.WriteString(now.Format(timeLayout))
-	b.WriteByte(',')
-	writeField(&b, s.connector)
-	b.WriteByte(',')
-	b.WriteString(s.id)
-	b.WriteByte(',')
-	b.WriteString(strconv.Itoa(s.seq))
-	b.WriteByte(',')
-	writeField(&b, s.local)
-	b.WriteByte(',')
-	writeField(&b, s.remote)
-	b.WriteByte(',')
-	b.WriteByte(event)
-	b.WriteByte(',')
-	writeField(&b, data)
-	b.WriteByte(',')
-	writeField(&b, context)
-	b.WriteString("\r\n")
+	b := now.AppendFormat(l.line[:0], timeLayout)
+	b = append(b, ',')
+	b = appendField(b, s.connector)
+	b = append(b, ',')
+	b = append(b, s.id...)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(s.seq), 10)
+	b = append(b, ',')
+	b = appendField(b, s.local)
+	b = append(b, ',')
+	b = appendField(b, s.remote)
+	b = append(b, ',', event, ',')
+	b = appendField(b, data)
+	b = append(b, ',')
+	b = appendField(b, context)
+	b = append(b, '\r', '\n')
+	l.line = b
 	s.seq++
-	l.writeLocked(now, b.String())
+	l.writeLocked(now, b)
 	if event == '-' {
 		// A finished session is complete in the file, so whoever looks
 		// at the log after a session ended sees all of it.
@@ -383,6 +383,25 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 
 // writeField writes one CSV field: quoted (with doubled quotes) when it
 // holds a comma, a quote or a line break, as Exchange's logs do.
+// appendField is writeField appending to a byte slice.
+func appendField(b []byte, s string) []byte {
+	if !strings.ContainsAny(s, ",\"\r\n") {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"':
+			b = append(b, '"', '"')
+		case '\r', '\n':
+			b = append(b, ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
 func writeField(b *strings.Builder, s string) {
 	if !strings.ContainsAny(s, ",\"\r\n") {
 		b.WriteString(s)
@@ -423,8 +442,11 @@ func FormatLine(t time.Time, connector, sessionID string, seq int, local, remote
 
 // writeLocked appends line to the current file, rolling over first when the
 // hour changed or the file is full. l.mu is held.
-func (l *Log) writeLocked(now time.Time, line string) {
-	hour := now.Format("2006010215")
+func (l *Log) writeLocked(now time.Time, line []byte) {
+	hour := l.fileHour
+	if l.file == nil || now.Before(l.hourFrom) || !now.Before(l.hourFrom.Add(time.Hour)) {
+		hour = now.Format("2006010215")
+	}
 	if l.file != nil && (hour != l.fileHour ||
 		(l.limits.MaxFileSize > 0 && l.fileSize+int64(len(line)) > l.limits.MaxFileSize && l.fileSize > headerLen)) {
 		l.flushLocked()
@@ -471,6 +493,7 @@ func (l *Log) openLocked(now time.Time, hour string) error {
 	}
 	if hour != l.fileHour || l.fileN == 0 {
 		l.fileHour = hour
+		l.hourFrom = now.Truncate(time.Hour)
 		l.fileN = l.highestInstance(hour)
 		if l.fileN == 0 {
 			l.fileN = 1
