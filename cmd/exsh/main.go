@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"syscall"
 
 	"golang.org/x/term"
@@ -33,16 +34,44 @@ func main() {
 // tuneGC sets the garbage collector for a mail server whose live heap is
 // small and whose garbage comes per message: collecting at five times the
 // live heap instead of twice cuts the collector's CPU share of a busy
-// engine by about a fifth, for some megabytes. The soft limit keeps the
-// heap from growing fivefold around large messages. GOGC and GOMEMLIMIT
-// in the environment win.
+// engine by about a fifth. A soft memory limit that follows the live heap
+// (see followLiveHeap) keeps the heap from growing fivefold around large
+// messages. GOGC and GOMEMLIMIT in the environment win.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(512 << 20)
+		debug.SetMemoryLimit(baseMemoryLimit)
+		followLiveHeap()
 	}
+}
+
+// baseMemoryLimit is the soft limit while the live heap is small: well
+// above what a busy engine keeps live with small messages (where GOGC
+// decides), below what fivefold garbage of large ones would reach.
+const baseMemoryLimit = 80 << 20
+
+// followLiveHeap sets the soft memory limit after every collection to
+// three times the live heap, never below baseMemoryLimit, so a live heap
+// that really is large (many big messages at once) raises the limit
+// instead of making the collector run back to back. It runs on the
+// collector's own schedule: an idle process pays nothing.
+func followLiveHeap() {
+	sentinel := new([64]byte)
+	runtime.SetFinalizer(sentinel, func(*[64]byte) {
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			debug.SetMemoryLimit(memoryLimitFor(sample[0].Value.Uint64()))
+		}
+		followLiveHeap()
+	})
+}
+
+// memoryLimitFor is the soft limit for a live heap of live bytes.
+func memoryLimitFor(live uint64) int64 {
+	return max(baseMemoryLimit, 3*int64(min(live, 1<<40)))
 }
 
 // run is the whole program: it parses args, picks the mode and returns the

@@ -15,7 +15,7 @@ import (
 
 // mappedTrimBytes is how many bytes of message data are read between two
 // trims of the mapping.
-const mappedTrimBytes = 16 << 20
+const mappedTrimBytes = 12 << 20
 
 // mappedReads counts the message bytes read in place since the last trim.
 type mappedReads struct {

@@ -78,10 +78,9 @@ func TestReadBodiesDoNotStayMapped(t *testing.T) {
 	if kb := mappedKB(t, st.Path()); kb < 8<<10 {
 		t.Skipf("reading 8 MiB in place left %d KiB mapped: pages are not counted as expected here", kb)
 	}
-	read(ids[8:])
-	read(ids[:6]) // past 16 MiB read: the mapping is trimmed at the end
+	read(ids[8:]) // 12 MiB read: the mapping is trimmed at the end
 	if kb := mappedKB(t, st.Path()); kb > 4<<10 {
-		t.Errorf("after 18 MiB of bodies read, %d KiB of the store stay mapped", kb)
+		t.Errorf("after 12 MiB of bodies read, %d KiB of the store stay mapped", kb)
 	}
 	// The pages read again are what they were.
 	if err := st.QueueView(func(q *boltdb.QueueTx) error {
