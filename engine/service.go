@@ -58,8 +58,7 @@ type Options struct {
 	// filled in at Start (CONTOSO\EX01$).
 	Credential mail.ServerCredential
 	// LookupMX resolves MX records when the Front End proxies outbound
-	// mail for a send connector with DNS routing; nil uses
-	// net.DefaultResolver.
+	// mail for a send connector with DNS routing; nil makes no lookup.
 	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
 	// Logger receives operational messages; nil discards them.
 	Logger *slog.Logger

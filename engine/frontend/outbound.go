@@ -48,7 +48,7 @@ type OutboundProxy struct {
 	// really listens on; nil keeps ports unchanged.
 	PortMap func(port int) int
 	// LookupMX resolves MX records for connectors with DNS routing; nil
-	// uses net.DefaultResolver.
+	// makes no lookup (the destination is then unreachable: 451 4.4.0).
 	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
 	// DialTimeout bounds each TCP connect; 0 means 30 seconds.
 	DialTimeout time.Duration
@@ -281,7 +281,8 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 	} else {
 		lookup := p.LookupMX
 		if lookup == nil {
-			lookup = net.DefaultResolver.LookupMX
+			// No resolver was given: exsh never asks the real DNS.
+			return nil, &replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "DNS query failed. exsh makes no DNS lookups: give the send connector smart hosts"}
 		}
 		mxs, err := lookup(ctx, domain)
 		var dnsErr *net.DNSError

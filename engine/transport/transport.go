@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -46,9 +47,12 @@ type Config struct {
 	Logger *slog.Logger
 
 	// LookupMX resolves MX records for send connectors that use DNS
-	// routing; nil uses net.DefaultResolver. Connectors with smart hosts
-	// never look anything up.
+	// routing; nil makes no lookup at all: such a queue waits in Retry
+	// with NoDNSStatus. Connectors with smart hosts never look MX up.
 	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	// LookupNetIP resolves a host name (an MX host, a smart host given by
+	// name) to addresses; nil uses net.DefaultResolver.
+	LookupNetIP func(ctx context.Context, host string) ([]netip.Addr, error)
 	// SendLog is the Hub SmtpSend protocol log; nil opens one in the
 	// default folder of DataPath.
 	SendLog *protolog.Log
