@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 
 	"exsh/engine"
 	"exsh/engine/transport"
+	"exsh/labs"
 	"exsh/state"
 	"exsh/state/boltdb"
 )
@@ -34,7 +36,8 @@ type engineView struct {
 
 // startEngine starts the Transport service, then the listeners. portMap
 // turns a binding's port into the port to listen on (-PortOffset).
-func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(int) int, warn io.Writer, level slog.Level) (*engineHandle, error) {
+// dns is a lab's DNS; nil makes no DNS lookup at all.
+func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(int) int, warn io.Writer, level slog.Level, dns *labs.DNS) (*engineHandle, error) {
 	var serverName, fqdn string
 	st.View(func(tx state.Tx) error {
 		if org, err := tx.Org(); err == nil {
@@ -52,14 +55,19 @@ func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(
 	if err != nil {
 		return nil, fmt.Errorf("server credential: %w", err)
 	}
-	t, err := transport.New(st, transport.Config{
+	tc := transport.Config{
 		Credential: cred,
 		ServerName: serverName,
 		Fqdn:       fqdn,
 		DataPath:   dataPath,
 		PortMap:    portMap,
 		Logger:     logger,
-	})
+	}
+	var lookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	if dns != nil {
+		lookupMX, tc.LookupMX, tc.LookupNetIP = dns.LookupMX, dns.LookupMX, dns.LookupNetIP
+	}
+	t, err := transport.New(st, tc)
 	if err != nil {
 		return nil, fmt.Errorf("transport service: %w", err)
 	}
@@ -75,6 +83,7 @@ func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(
 		Submitter:  t,
 		Logger:     logger,
 		Credential: cred,
+		LookupMX:   lookupMX,
 	})
 	if err == nil {
 		err = svc.Start(ctx)

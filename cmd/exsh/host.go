@@ -12,11 +12,11 @@ import (
 
 	"exsh/cmdlets"
 	"exsh/cmdlets/all"
+	"exsh/labs"
 	"exsh/shell/interp"
 	"exsh/shell/remote"
 	"exsh/state"
 	"exsh/state/boltdb"
-	"exsh/state/setup"
 )
 
 // host is what one data path needs in this process: the command table,
@@ -44,12 +44,23 @@ type host struct {
 	openErr error
 	st      *boltdb.Store
 	eng     *engineHandle
+	active  string // the data path open: the user's or a lab's
+
+	labs *labs.Runner
 }
 
 func newHost(dataPath string, opts *options, warn io.Writer) *host {
 	h := &host{dataPath: dataPath, opts: opts, warn: warn, engineLog: slog.LevelError}
 	h.deps = &cmdlets.Deps{Store: &lazyStore{h: h}, DataPath: dataPath}
 	table := all.New(h.deps, all.Options{PortMap: h.portMap})
+	h.labs = labs.NewRunner(labs.Config{DataPath: dataPath, Env: h, PortMap: h.portMap, Warn: warn})
+	for _, c := range h.labs.Cmdlets() {
+		if c.Name != "Get-Lab" {
+			table.Exchange = append(table.Exchange, c)
+		} else {
+			table.Language = append(table.Language, c)
+		}
+	}
 	for _, c := range table.Exchange {
 		h.guard(c)
 	}
@@ -160,23 +171,12 @@ func (h *host) ensureOpen() error {
 }
 
 func (h *host) open() error {
-	st, err := openStore(h.dataPath)
-	if err != nil {
+	// A lab in progress runs on its own data path (package labs).
+	dataPath, dns, start := h.labs.Resume()
+	if err := h.openAt(dataPath, dns); err != nil {
 		return err
 	}
-	if err := setup.Run(st, setup.Options{ServerName: h.opts.serverName, Domain: h.opts.domain, DataPath: h.dataPath}); err != nil {
-		st.Close()
-		return fmt.Errorf("cannot set up the data path %s: %w", h.dataPath, err)
-	}
-	h.st = st
-	eng, err := startEngine(st, h.dataPath, h.opts, h.portMap, h.warn, h.engineLog)
-	if err != nil {
-		// The organisation is still usable; say why no mail flows.
-		fmt.Fprintf(h.warn, "WARNING: the transport engine did not start: %v\n", err)
-	} else {
-		h.eng = eng
-		h.deps.Engine = eng.service()
-	}
+	start()
 	return nil
 }
 
@@ -204,6 +204,7 @@ func (h *host) engine() *engineHandle {
 
 // close stops the engine and closes the store.
 func (h *host) close() {
+	h.labs.Close()
 	h.mu.Lock()
 	eng, st := h.eng, h.st
 	h.eng, h.st = nil, nil

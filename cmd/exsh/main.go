@@ -141,8 +141,18 @@ func outputWidth(w io.Writer) int {
 
 // promptText is the Exchange Management Shell prompt for a location.
 func promptText(location string) string {
+	return promptFor("", location)
+}
+
+// promptFor is the prompt for a data path: a lab in progress shows, as
+// "[PS] [lab: scanner-relay] /home/ana> ".
+func promptFor(dataPath, location string) string {
+	lab := ""
+	if dataPath != "" {
+		lab = labPrompt(dataPath)
+	}
 	if location == "" {
 		location, _ = os.Getwd()
 	}
-	return "[PS] " + location + "> "
+	return "[PS] " + lab + location + "> "
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"exsh/labs"
+	"exsh/state/boltdb"
+	"exsh/state/setup"
+)
+
+// The lab runner re-points this process's organisation through the host:
+// a lab runs on its own data path (see package labs).
+var _ labs.Environment = (*host)(nil)
+
+// Switch stops the engine and closes the store, runs prepare, then opens
+// the store at dataPath (set up on first use) and starts the engine there
+// with dns. The cmdlets keep their Deps: the store behind lazyStore, the
+// engine and the data path change under them.
+func (h *host) Switch(dataPath string, dns *labs.DNS, prepare func() error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if eng := h.eng; eng != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		eng.stop(ctx)
+		cancel()
+	}
+	if h.st != nil {
+		h.st.Close()
+	}
+	h.eng, h.st, h.deps.Engine = nil, nil, nil
+	h.opened, h.openErr = true, nil
+	if prepare != nil {
+		if err := prepare(); err != nil {
+			h.openErr = err
+			return err
+		}
+	}
+	h.openErr = h.openAt(dataPath, dns)
+	return h.openErr
+}
+
+// openAt opens the store at dataPath and starts the engine; h.mu is held.
+// A lab's organisation is always EX01 in contoso.com, as its story says.
+func (h *host) openAt(dataPath string, dns *labs.DNS) error {
+	var st *boltdb.Store
+	var err error
+	so := setup.Options{ServerName: h.opts.serverName, Domain: h.opts.domain, DataPath: dataPath}
+	if dataPath == h.dataPath {
+		st, err = openStore(dataPath)
+	} else {
+		so.ServerName, so.Domain = "", ""
+		if err = os.MkdirAll(dataPath, 0o700); err == nil {
+			st, err = boltdb.OpenDataPath(dataPath, boltdb.Options{Timeout: openTimeout})
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := setup.Run(st, so); err != nil {
+		st.Close()
+		return fmt.Errorf("cannot set up the data path %s: %w", dataPath, err)
+	}
+	h.st = st
+	h.active = dataPath
+	h.deps.DataPath = dataPath
+	eng, err := startEngine(st, dataPath, h.opts, h.portMap, h.warn, h.engineLog, dns)
+	if err != nil {
+		// The organisation is still usable; say why no mail flows.
+		fmt.Fprintf(h.warn, "WARNING: the transport engine did not start: %v\n", err)
+	} else {
+		h.eng = eng
+		h.deps.Engine = eng.service()
+	}
+	return nil
+}
+
+// activeDataPath is the data path of the organisation in use: the user's,
+// or the lab's while one runs ($exinstall).
+func (h *host) activeDataPath() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.active != "" {
+		return h.active
+	}
+	if lab := labs.ActiveLab(h.dataPath); lab != "" {
+		return h.labs.LabDataPath()
+	}
+	return h.dataPath
+}
+
+// labPrompt is the prompt's lab part: "[lab: scanner-relay] ", or "".
+func labPrompt(dataPath string) string {
+	if lab := labs.ActiveLab(dataPath); lab != "" {
+		return "[lab: " + lab + "] "
+	}
+	return ""
+}

@@ -1,0 +1,297 @@
+package labs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"exsh/shell/interp"
+)
+
+// TaskResult is one row of Test-Lab.
+type TaskResult struct {
+	Task    int
+	Title   string
+	Passed  bool
+	Message string
+}
+
+// checkEnv is what a built-in guard runs with.
+type checkEnv struct {
+	call    *interp.Call
+	net     *network
+	runner  *Runner
+	lab     *Lab
+	invoke  func(script string) ([]any, error)
+	baseMap map[string]string
+}
+
+// guardFunc is a built-in guard: nil when it holds, else what is wrong.
+type guardFunc func(e *checkEnv) error
+
+var guardFuncs = map[string]guardFunc{}
+
+// builtinGuards are the guards a lab names by string in Guards.
+var builtinGuards = map[string]*Task{}
+
+func defineGuard(name, title string, fn guardFunc) {
+	builtinGuards[strings.ToLower(name)] = &Task{Title: title, Builtin: name}
+	guardFuncs[strings.ToLower(name)] = fn
+}
+
+func init() {
+	defineGuard("NoOpenRelay", "Guard: the server is not an open relay", guardNoOpenRelay)
+	defineGuard("DefaultsUntouched", "Guard: the default receive connectors are as Exchange set them up", guardDefaults)
+	defineGuard("UsersFlow", "Guard: authenticated users still send, inside and out", guardUsersFlow)
+	defineGuard("NothingLost", "Guard: no message was lost", guardNothingLost)
+}
+
+// outsideDomain is a domain outside the organisation that the lab's
+// network answers for (or example.net).
+func (n *network) outsideDomain() string {
+	for _, h := range n.hosts {
+		for _, d := range h.Domains {
+			if d != "*" {
+				return d
+			}
+		}
+	}
+	return "example.net"
+}
+
+func guardNoOpenRelay(e *checkEnv) error {
+	h := e.net.host(StrangerName)
+	dom := e.net.outsideDomain()
+	r := e.net.send(e.call.Ctx, h, &Override{From: "spam@example.org", To: "victim@" + dom, Subject: "Open relay probe", Port: 25})
+	if r.Accepted || r.Stage == "Data" {
+		return fmt.Errorf("%s (%s), a machine nobody registered, relayed mail to %s anonymously: the server is an open relay", h.Name, h.Address, dom)
+	}
+	return nil
+}
+
+func guardDefaults(e *checkEnv) error {
+	if e.runner.saved.Baseline == nil {
+		return nil
+	}
+	out, err := e.invoke(baselineScript)
+	if err != nil {
+		return fmt.Errorf("cannot read the receive connectors: %v", err)
+	}
+	now := map[string]string{}
+	for _, v := range out {
+		id, s, ok := strings.Cut(fmt.Sprint(v), "\t")
+		if ok {
+			now[id] = s
+		}
+	}
+	var changed []string
+	for id, was := range e.runner.saved.Baseline {
+		if cur, ok := now[id]; !ok {
+			changed = append(changed, id+" was removed")
+		} else if cur != was {
+			changed = append(changed, id+" was changed")
+		}
+	}
+	if len(changed) > 0 {
+		return errors.New(strings.Join(changed, "; ") + ": leave Exchange's default connectors as they are and solve it with a connector of your own")
+	}
+	return nil
+}
+
+func guardUsersFlow(e *checkEnv) error {
+	out, err := e.invoke(`(Get-AcceptedDomain | Where-Object { $_.Default }).DomainName`)
+	if err != nil || len(out) == 0 {
+		return fmt.Errorf("cannot read the default accepted domain: %v", err)
+	}
+	domain := fmt.Sprint(out[0])
+	h := e.net.host(StrangerName)
+	subject := fmt.Sprintf("Users flow probe %d", time.Now().UnixNano())
+	for _, to := range []string{"administrator@" + domain, "someone@" + e.net.outsideDomain()} {
+		r := e.net.send(e.call.Ctx, h, &Override{From: anaUser + "@" + domain, To: to, Subject: subject, Port: 587, User: anaUser, Password: anaPassword})
+		if !r.Accepted {
+			return fmt.Errorf("Ana, an authenticated user, can no longer send to %s on port 587: %s at %s", to, r, r.Stage)
+		}
+	}
+	// Her message to the Administrator must reach the mailbox: Front End
+	// to Transport service to Mailbox Transport.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, _ := e.invoke(fmt.Sprintf(`@(Get-MessageTrackingLog -EventId DELIVER -MessageSubject '%s').Count`, subject))
+		if len(got) == 1 && fmt.Sprint(got[0]) != "0" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("Ana's message to the Administrator was accepted but not delivered within 20 seconds: mail between the Front End and the Transport service does not flow")
+		}
+		select {
+		case <-e.call.Ctx.Done():
+			return e.call.Ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func guardNothingLost(e *checkEnv) error {
+	out, err := e.invoke(`@(Get-MessageTrackingLog -EventId FAIL -ResultSize Unlimited).Count; @(Get-Queue | Where-Object { $_.Identity -like '*\Poison' -and $_.MessageCount -gt 0 }).Count`)
+	if err != nil || len(out) != 2 {
+		return fmt.Errorf("cannot read the queues and the tracking log: %v", err)
+	}
+	if fmt.Sprint(out[0]) != "0" {
+		return fmt.Errorf("%v message(s) failed (FAIL in Get-MessageTrackingLog): a message was removed or returned instead of delivered", out[0])
+	}
+	if fmt.Sprint(out[1]) != "0" {
+		return errors.New("messages sit in the Poison queue")
+	}
+	return nil
+}
+
+// test runs the checks of the lab in progress (one task when only > 0)
+// and its guards, in the caller's session.
+func (r *Runner) test(call *interp.Call, only int) ([]*TaskResult, error) {
+	lab, n, err := r.running()
+	if err != nil {
+		return nil, err
+	}
+	if only < 0 || only > len(lab.Tasks) {
+		return nil, fmt.Errorf("the lab %s has %d task(s); -Task must be 1 to %d", lab.Name, len(lab.Tasks), len(lab.Tasks))
+	}
+	env := &checkEnv{call: call, net: n, runner: r, lab: lab}
+	env.invoke = func(script string) ([]any, error) {
+		sb, err := interp.NewScriptBlock(script)
+		if err != nil {
+			return nil, err
+		}
+		return call.InvokeScript(sb, nil)
+	}
+	var out []*TaskResult
+	for i, t := range lab.Tasks {
+		if only > 0 && i+1 != only {
+			continue
+		}
+		out = append(out, runCheck(env, i+1, t))
+	}
+	if only == 0 {
+		for i, g := range lab.Guards {
+			out = append(out, runCheck(env, len(lab.Tasks)+i+1, g))
+		}
+	}
+	r.record(lab, out, only)
+	return out, nil
+}
+
+func runCheck(e *checkEnv, num int, t *Task) *TaskResult {
+	res := &TaskResult{Task: num, Title: t.Title, Passed: true}
+	var err error
+	if t.Builtin != "" {
+		e.runner.mu.Lock()
+		e.runner.load()
+		e.runner.mu.Unlock()
+		err = guardFuncs[strings.ToLower(t.Builtin)](e)
+	} else {
+		var out []any
+		out, err = e.call.InvokeScript(t.Check, nil)
+		if err == nil {
+			for _, v := range out {
+				if b, ok := v.(bool); ok && !b {
+					err = errors.New("the check returned $false")
+				}
+			}
+		}
+	}
+	if err != nil {
+		var ee *interp.ExitError
+		if errors.As(err, &ee) || errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("the check stopped: %v", err)
+		}
+		res.Passed, res.Message = false, err.Error()
+	} else if t.Builtin != "" {
+		res.Message = "OK"
+	} else {
+		res.Message = "Done"
+	}
+	return res
+}
+
+// record keeps which tasks passed, and the lab's status.
+func (r *Runner) record(lab *Lab, res []*TaskResult, only int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lab != lab {
+		return
+	}
+	if r.saved.Passed == nil {
+		r.saved.Passed = map[int]bool{}
+	}
+	all := true
+	for _, t := range res {
+		if t.Task <= len(lab.Tasks) {
+			r.saved.Passed[t.Task] = t.Passed
+		}
+		all = all && t.Passed
+	}
+	done := 0
+	for i := range lab.Tasks {
+		if r.saved.Passed[i+1] {
+			done++
+		}
+	}
+	st := r.status(lab.Name)
+	st.Progress = fmt.Sprintf("%d/%d", done, len(lab.Tasks))
+	if only == 0 && all {
+		st.Status, st.Passed = Passed, true
+	} else {
+		st.Status = InProgress
+	}
+	r.save()
+}
+
+// hint returns the next hint of a task (the first task not passed when
+// task is 0): its number, the hint's number, how many there are, whether
+// they ran out, and the text.
+func (r *Runner) hint(task int) (num, n, of int, again bool, text string, title string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.load()
+	lab := r.lab
+	if lab == nil {
+		return 0, 0, 0, false, "", "", ErrNoLab
+	}
+	if task == 0 {
+		task = 1
+		for i := range lab.Tasks {
+			if !r.saved.Passed[i+1] {
+				task = i + 1
+				break
+			}
+		}
+	}
+	if task < 1 || task > len(lab.Tasks) {
+		return 0, 0, 0, false, "", "", fmt.Errorf("the lab %s has %d task(s); -Task must be 1 to %d", lab.Name, len(lab.Tasks), len(lab.Tasks))
+	}
+	t := lab.Tasks[task-1]
+	if r.saved.Hints == nil {
+		r.saved.Hints = map[int]int{}
+	}
+	shown := r.saved.Hints[task]
+	if shown < len(t.Hints) {
+		shown++
+		r.saved.Hints[task] = shown
+		r.save()
+	} else {
+		again = true
+	}
+	return task, shown, len(t.Hints), again, t.Hints[shown-1], t.Title, nil
+}
+
+// passed reports whether the lab in progress passed.
+func (r *Runner) passed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lab == nil {
+		return false
+	}
+	st := r.saved.Labs[r.lab.Name]
+	return st != nil && st.Passed
+}
