@@ -158,12 +158,12 @@ func (r *Runner) Cmdlets() []*interp.CmdletInfo {
 		{
 			Name:        "Get-LabMail",
 			Synopsis:    "Lists the mail that reached the lab's outside world.",
-			Description: "Get-LabMail lists the messages the lab's receiving hosts (partners, the Internet) got, oldest first. With -Wait it waits up to 30 seconds for a message that matches the filters.",
+			Description: "Get-LabMail lists the messages the lab's receiving hosts (partners, the Internet) got, oldest first. With -Wait it waits up to 30 seconds for a message that matches the filters, while mail is on its way out (queued, not in Retry).",
 			Params: []*interp.ParamInfo{
 				{Name: "Host", Kind: interp.KindString, Position: 0, Help: "Only what this receiving host got."},
 				{Name: "Subject", Kind: interp.KindString, Position: -1, Help: "Only messages whose subject matches this wildcard."},
 				{Name: "To", Kind: interp.KindString, Position: -1, Help: "Only messages to recipients matching this wildcard."},
-				{Name: "Wait", Kind: interp.KindSwitch, Position: -1, Help: "Waits up to 30 seconds until a message matches."},
+				{Name: "Wait", Kind: interp.KindSwitch, Position: -1, Help: "Waits up to 30 seconds for a matching message while mail is on its way out."},
 			},
 			OutputType: MailType,
 			End:        r.getMail,
@@ -450,6 +450,7 @@ func (r *Runner) getMail(c *interp.Call) error {
 	}
 	var got []*Message
 	deadline := 150 // 30 s in 200 ms steps
+	idle := 0       // checks in a row that found nothing in flight
 	for {
 		got = got[:0]
 		for _, m := range n.messages() {
@@ -461,6 +462,15 @@ func (r *Runner) getMail(c *interp.Call) error {
 			break
 		}
 		deadline--
+		if deadline%5 == 0 {
+			// Stop waiting when nothing is on its way out: no message
+			// waits in a queue that is not in Retry or suspended.
+			if inFlight(c) {
+				idle = 0
+			} else if idle++; idle == 2 {
+				break
+			}
+		}
 		if err := sleep(c.Ctx); err != nil {
 			return err
 		}
@@ -473,6 +483,19 @@ func (r *Runner) getMail(c *interp.Call) error {
 		}
 	}
 	return nil
+}
+
+// inFlightScript counts the messages on their way: in the Submission
+// queue or a delivery queue that is neither in Retry nor suspended.
+const inFlightScript = `@(Get-Queue -ErrorAction SilentlyContinue | Where-Object { $_.MessageCount -gt 0 -and $_.Status -ne 'Retry' -and $_.Status -ne 'Suspended' -and $_.DeliveryType -ne 'Unreachable' }).Count`
+
+func inFlight(c *interp.Call) bool {
+	sb, err := interp.NewScriptBlock(inFlightScript)
+	if err != nil {
+		return false
+	}
+	out, err := c.InvokeScript(sb, nil)
+	return err == nil && len(out) == 1 && fmt.Sprint(out[0]) != "0"
 }
 
 // sleep waits 200 ms, or until ctx ends.

@@ -305,14 +305,14 @@ func (n *network) send(ctx context.Context, h *HostSpec, o *Override) *Result {
 
 // attempt is one message a host sends.
 type attempt struct {
-	local          netip.Addr     // the host's own address
-	server         netip.AddrPort // the connector's listening address
-	helo           string
-	from, to       string
-	subject        string
-	user, pass     string
-	size           int
-	id             int
+	local      netip.Addr     // the host's own address
+	server     netip.AddrPort // the connector's listening address
+	helo       string
+	from, to   string
+	subject    string
+	user, pass string
+	size       int
+	id         int
 }
 
 // converse is the sending host's whole SMTP dialogue with one of the

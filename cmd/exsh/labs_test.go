@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"exsh/labs"
+	"exsh/shell/interp"
+	"exsh/shell/object"
+	"exsh/state/boltdb"
+)
+
+// openRelay is the classic wrong fix: anonymous senders on Default
+// Frontend may relay anywhere.
+const openRelay = `Get-ReceiveConnector 'Default Frontend EX01' | Add-ADPermission -User 'NT AUTHORITY\ANONYMOUS LOGON' -ExtendedRights 'Ms-Exch-SMTP-Accept-Any-Recipient' | Out-Null`
+
+// relayToAll is the other: a relay connector for every address.
+const relayToAll = `New-ReceiveConnector -Name 'Relay' -TransportRole FrontendTransport -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 0.0.0.0-255.255.255.255 -PermissionGroups AnonymousUsers | Out-Null
+Get-ReceiveConnector 'Relay' | Add-ADPermission -User 'NT AUTHORITY\ANONYMOUS LOGON' -ExtendedRights 'Ms-Exch-SMTP-Accept-Any-Recipient' | Out-Null`
+
+// wrongFixes are each lab's known wrong fixes; every one must fail a
+// guard. Labs not listed get both of the relay mistakes.
+var wrongFixes = map[string][]string{}
+
+// fastTarpit removes Exchange's 5 s tarpit from every connector so that
+// refused probes answer at once; the guards do not look at it.
+const fastTarpit = `Get-ReceiveConnector | Set-ReceiveConnector -TarpitInterval 00:00:00 -WarningAction SilentlyContinue`
+
+// labHost is one exsh process's host for a lab test: its own data path
+// and ports.
+type labHost struct {
+	t    *testing.T
+	h    *host
+	sess *interp.Session
+	out  *bytes.Buffer
+	errb *bytes.Buffer
+	dir  string
+}
+
+func newLabHost(t *testing.T, dir string, offset int) *labHost {
+	t.Helper()
+	var warn bytes.Buffer
+	h := newHost(dir, &options{portOffset: offset, hasPortOffset: true}, &syncWriter{w: &warn})
+	h.deps.PasswordCost = 4
+	var out, errb bytes.Buffer
+	lh := &labHost{t: t, h: h, out: &out, errb: &errb, dir: dir}
+	lh.sess = h.newSession(&out, &errb, 200, nil)
+	return lh
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// run runs a script and fails the test on an error it printed.
+func (l *labHost) run(script string) {
+	l.t.Helper()
+	l.errb.Reset()
+	if _, err := l.sess.Invoke(context.Background(), script); err != nil || l.errb.Len() > 0 {
+		l.t.Fatalf("%s\n: %v\n%s", script, err, l.errb.String())
+	}
+}
+
+// test runs Test-Lab and returns its rows.
+func (l *labHost) test() []*object.PSObject {
+	l.t.Helper()
+	l.errb.Reset()
+	out, err := l.sess.Invoke(context.Background(), "Test-Lab")
+	if err != nil {
+		l.t.Fatalf("Test-Lab: %v", err)
+	}
+	var rows []*object.PSObject
+	for _, v := range out {
+		if o, ok := v.(*object.PSObject); ok {
+			rows = append(rows, o)
+		}
+	}
+	if len(rows) == 0 {
+		l.t.Fatalf("Test-Lab returned nothing: %s", l.errb.String())
+	}
+	return rows
+}
+
+func rowPassed(o *object.PSObject) bool { v, _ := o.Get("Passed"); b, _ := v.(bool); return b }
+
+func rowText(rows []*object.PSObject) string {
+	var b strings.Builder
+	for _, o := range rows {
+		task, _ := o.Get("Task")
+		title, _ := o.Get("Title")
+		msg, _ := o.Get("Message")
+		fmt.Fprintf(&b, "  %v %v: %v %v\n", task, title, rowPassed(o), msg)
+	}
+	return b.String()
+}
+
+// TestBuiltinLabs proves every built-in lab: its checks fail at the
+// start, pass after its solution, and known wrong fixes fail a guard.
+func TestBuiltinLabs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an engine per lab")
+	}
+	cat, errs := labs.NewRunner(labs.Config{DataPath: t.TempDir()}).Catalogue()
+	for _, err := range errs {
+		t.Errorf("catalogue: %v", err)
+	}
+	if len(cat) < 12 {
+		t.Errorf("the catalogue has %d labs, want at least 12", len(cat))
+	}
+	for _, lab := range cat {
+		t.Run(lab.Name, func(t *testing.T) {
+			t.Parallel()
+			proveLab(t, lab)
+		})
+	}
+}
+
+func proveLab(t *testing.T, lab *labs.Lab) {
+	l := newLabHost(t, t.TempDir(), nextPortOffset())
+	defer l.h.close()
+	l.run("Start-Lab " + lab.Name + "; " + fastTarpit)
+	rows := l.test()
+	if len(rows) != len(lab.Tasks)+len(lab.Guards) {
+		t.Fatalf("Test-Lab returned %d rows, want %d tasks and %d guards", len(rows), len(lab.Tasks), len(lab.Guards))
+	}
+	failed := false
+	for i, o := range rows {
+		if i < len(lab.Tasks) {
+			failed = failed || !rowPassed(o)
+		} else if !rowPassed(o) {
+			t.Errorf("at the start a guard fails:\n%s", rowText(rows))
+		}
+	}
+	if !failed {
+		t.Errorf("at the start every task passes:\n%s", rowText(rows))
+	}
+
+	l.run(lab.Solution + "\n" + fastTarpit)
+	rows = l.test()
+	for _, o := range rows {
+		if !rowPassed(o) {
+			t.Fatalf("after the solution:\n%s", rowText(rows))
+		}
+	}
+	st := l.get("(Get-Lab " + lab.Name + ").Status")
+	if st != "Passed" {
+		t.Errorf("Get-Lab status after passing: %q", st)
+	}
+
+	fixes := wrongFixes[lab.Name]
+	if fixes == nil {
+		fixes = []string{openRelay, relayToAll}
+	}
+	for _, fix := range fixes {
+		l.run("Reset-Lab; " + fastTarpit)
+		l.run(fix + "\n" + fastTarpit)
+		rows = l.test()
+		guardFailed := false
+		for i, o := range rows {
+			if i >= len(lab.Tasks) && !rowPassed(o) {
+				guardFailed = true
+			}
+		}
+		if !guardFailed {
+			t.Errorf("the wrong fix\n%s\nfails no guard:\n%s", fix, rowText(rows))
+		}
+	}
+	l.run("Stop-Lab")
+}
+
+// get runs an expression and returns its one value as text.
+func (l *labHost) get(expr string) string {
+	l.t.Helper()
+	out, err := l.sess.Invoke(context.Background(), expr)
+	if err != nil || len(out) != 1 {
+		l.t.Fatalf("%s: %v %v %s", expr, out, err, l.errb.String())
+	}
+	return fmt.Sprint(out[0])
+}
+
+// dumpStore lists every record of a store: bucket path, key and value.
+func dumpStore(t *testing.T, path string) map[string]string {
+	t.Helper()
+	st, err := boltdb.OpenDataPath(path, boltdb.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := st.Dump()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Stop-Lab gives the user's organisation back exactly: every record of
+// the store, with the user's own extra objects, mail in a mailbox and a
+// queue, is the same before Start-Lab and after Stop-Lab; so are the
+// log files.
+func TestStopLabRestoresExactly(t *testing.T) {
+	dir := t.TempDir()
+	l := newLabHost(t, dir, nextPortOffset())
+	l.run(`New-Mailbox -Name 'Kim Akers' -Alias kim -Password (ConvertTo-SecureString 'Kim-P4ssword!' -AsPlainText -Force) | Out-Null
+New-ReceiveConnector -Name 'Printers' -TransportRole FrontendTransport -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 10.1.2.0/24 -PermissionGroups AnonymousUsers | Out-Null
+New-AcceptedDomain -Name 'Fabrikam' -DomainName fabrikam.com -DomainType InternalRelay | Out-Null
+New-SendConnector -Name 'Out' -AddressSpaces 'example.org' -SmartHosts 127.0.0.9 -DNSRoutingEnabled $false | Out-Null
+Send-MailMessage -SmtpServer EX01 -Port 25 -From a@example.org -To kim@contoso.com -Subject 'Keep me'
+Send-MailMessage -SmtpServer EX01 -Port 25 -From kim@contoso.com -To b@fabrikam.com -Subject 'Queued'`)
+	// Wait until the engine has settled both messages.
+	deadline := time.Now().Add(20 * time.Second)
+	for l.get(`@(Get-MessageTrackingLog -EventId DELIVER).Count`) == "0" && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	l.h.close()
+	before := dumpStore(t, dir)
+	logsBefore := treeOf(t, filepath.Join(dir, "TransportRoles"))
+
+	l = newLabHost(t, dir, nextPortOffset())
+	l.run("Start-Lab scanner-relay")
+	if got := l.get(`@(Get-Mailbox kim -ErrorAction SilentlyContinue).Count`); got != "0" {
+		t.Errorf("the lab sees the user's mailbox kim")
+	}
+	l.run(`New-ReceiveConnector -Name 'Scanner Relay' -TransportRole FrontendTransport -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 127.0.0.50 -PermissionGroups AnonymousUsers | Out-Null`)
+	l.run("Stop-Lab")
+	l.h.close()
+	after := dumpStore(t, dir)
+	found := 0
+	for _, v := range before {
+		if strings.Contains(v, "Subject: Keep me") || strings.Contains(v, "Subject: Queued") || strings.Contains(v, "Printers") {
+			found++
+		}
+	}
+	if found < 3 {
+		t.Fatalf("the user's organisation lacks its mail and connector (%d records of them)", found)
+	}
+	if len(before) == 0 || len(after) != len(before) {
+		t.Fatalf("records: %d before, %d after", len(before), len(after))
+	}
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("record %s changed", k)
+		}
+	}
+	if logsAfter := treeOf(t, filepath.Join(dir, "TransportRoles")); logsAfter != logsBefore {
+		t.Errorf("the logs changed:\n%s\n---\n%s", logsBefore, logsAfter)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "Labs", "Current")); !os.IsNotExist(err) {
+		t.Errorf("the lab's organisation is still there: %v", err)
+	}
+}
+
+// treeOf lists the files under dir with their sizes and times.
+func treeOf(t *testing.T, dir string) string {
+	var b strings.Builder
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		info, _ := d.Info()
+		fmt.Fprintf(&b, "%s %d %s\n", p, info.Size(), info.ModTime())
+		return nil
+	})
+	return b.String()
+}
+
