@@ -70,6 +70,9 @@ type HostSpec struct {
 	// Every is the schedule: send once every so often while the lab runs;
 	// 0 means only on demand (Invoke-LabHost).
 	Every time.Duration
+	// AtStart sends one message when the lab starts (hosts with a
+	// schedule always do).
+	AtStart bool
 }
 
 // Sender reports whether the host sends mail.
@@ -82,6 +85,8 @@ func (h *HostSpec) Schedule() string {
 		return "Listening"
 	case h.Every > 0:
 		return "Every " + h.Every.String()
+	case h.AtStart:
+		return "At start, then on demand"
 	}
 	return "On demand"
 }
@@ -363,7 +368,7 @@ func (d *dataReader) host(v any, i int) *HostSpec {
 		d.fail("Hosts", where+" must be a hashtable: @{ Name = 'Scanner'; Address = '127.0.0.50'; ... }")
 		return nil
 	}
-	d.known(h, " in "+where, "Name", "Address", "Role", "Domains", "From", "To", "Subject", "Port", "User", "Password", "Helo", "Size", "Every")
+	d.known(h, " in "+where, "Name", "Address", "Role", "Domains", "From", "To", "Subject", "Port", "User", "Password", "Helo", "Size", "Every", "AtStart")
 	hs := &HostSpec{
 		Name:     d.str(h, "Name", true),
 		Role:     d.str(h, "Role", true),
@@ -382,6 +387,13 @@ func (d *dataReader) host(v any, i int) *HostSpec {
 	}
 	hs.Address = a
 	hs.Receiver = len(hs.Domains) > 0
+	if v, ok := get(h, "AtStart"); ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			d.fail(where+".AtStart", hs.Name+": AtStart is $true or $false")
+		}
+		hs.AtStart = b
+	}
 	hs.Port = d.int(h, "Port", where)
 	hs.Size = d.int(h, "Size", where)
 	if every := d.int(h, "Every", where); every > 0 {

@@ -102,7 +102,7 @@ func (n *network) start() error {
 	n.stop = cancel
 	var first sync.WaitGroup
 	for _, h := range n.hosts {
-		if h.Receiver || h.Every == 0 {
+		if h.Receiver || (h.Every == 0 && !h.AtStart) {
 			continue
 		}
 		first.Add(1)
@@ -111,6 +111,9 @@ func (n *network) start() error {
 			defer n.wg.Done()
 			n.send(ctx, h, nil)
 			first.Done()
+			if h.Every == 0 {
+				return
+			}
 			t := time.NewTicker(h.Every)
 			defer t.Stop()
 			for {

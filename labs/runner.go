@@ -484,12 +484,14 @@ func (r *Runner) running() (*Lab, *network, error) {
 // prologue runs before every lab's setup: the people every lab has.
 const prologue = `
 New-Mailbox -Name 'Ana Souza' -Alias ana -Password (ConvertTo-SecureString 'Pa$$w0rd-Ana' -AsPlainText -Force) | Out-Null
+New-Mailbox -Name 'Ben Smith' -Alias ben -Password (ConvertTo-SecureString 'Pa$$w0rd-Ben' -AsPlainText -Force) | Out-Null
 `
 
-// Ana's account: the authenticated user the guards send as.
+// Ben's account: the authenticated user the guards send as (Ana is the
+// labs' stories' user).
 const (
-	anaUser     = "ana"
-	anaPassword = "Pa$$w0rd-Ana"
+	probeUser     = "ben"
+	probePassword = "Pa$$w0rd-Ben"
 )
 
 // isDefaultConnector says whether a receive connector identity is one of

@@ -23,7 +23,7 @@ import (
 const openRelay = `Get-ReceiveConnector 'Default Frontend EX01' | Add-ADPermission -User 'NT AUTHORITY\ANONYMOUS LOGON' -ExtendedRights 'Ms-Exch-SMTP-Accept-Any-Recipient' | Out-Null`
 
 // relayToAll is the other: a relay connector for every address.
-const relayToAll = `New-ReceiveConnector -Name 'Relay' -TransportRole FrontendTransport -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 0.0.0.0-255.255.255.255 -PermissionGroups AnonymousUsers | Out-Null
+const relayToAll = `New-ReceiveConnector -Name 'Relay' -TransportRole FrontendTransport -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 127.0.0.0/8 -PermissionGroups AnonymousUsers | Out-Null
 Get-ReceiveConnector 'Relay' | Add-ADPermission -User 'NT AUTHORITY\ANONYMOUS LOGON' -ExtendedRights 'Ms-Exch-SMTP-Accept-Any-Recipient' | Out-Null`
 
 // wrongFixes are each lab's known wrong fixes; every one must fail a
