@@ -85,10 +85,11 @@ func newNetwork(lab *Lab, portMap func(int) int) *network {
 	return n
 }
 
-// start starts the receivers, sends each scheduled host's first message
-// (so that LastResult shows what the users complain about), then keeps
-// the schedules until stop.
-func (n *network) start() error {
+// start starts the receivers and the schedules. When the lab starts
+// (initial), each scheduled host and each AtStart host sends its first
+// message at once, so that LastResult shows what the users complain
+// about; a lab resumed after a restart goes on with its schedules.
+func (n *network) start(initial bool) error {
 	for _, h := range n.hosts {
 		if !h.Receiver {
 			continue
@@ -102,14 +103,16 @@ func (n *network) start() error {
 	n.stop = cancel
 	var first sync.WaitGroup
 	for _, h := range n.hosts {
-		if h.Receiver || (h.Every == 0 && !h.AtStart) {
+		if h.Receiver || (h.Every == 0 && !(h.AtStart && initial)) {
 			continue
 		}
 		first.Add(1)
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			n.send(ctx, h, nil)
+			if initial {
+				n.send(ctx, h, nil)
+			}
 			first.Done()
 			if h.Every == 0 {
 				return
@@ -467,7 +470,7 @@ func (d *DNS) LookupNetIP(_ context.Context, host string) ([]netip.Addr, error) 
 			if dom == "*" {
 				continue
 			}
-			for _, p := range []string{"", "mail.", "smtp.", "mx."} {
+			for _, p := range []string{"", "mail.", "smtp.", "mx.", "relay."} {
 				if name == p+dom {
 					return []netip.Addr{h.Address}, nil
 				}

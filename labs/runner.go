@@ -189,7 +189,7 @@ func (r *Runner) Resume() (dataPath string, dns *DNS, start func()) {
 	r.net = newNetwork(lab, r.cfg.PortMap)
 	n := r.net
 	return r.LabDataPath(), n.dns, func() {
-		if err := n.start(); err != nil {
+		if err := n.start(false); err != nil {
 			fmt.Fprintf(r.cfg.Warn, "WARNING: the lab's hosts did not start: %v\n", err)
 		}
 	}
@@ -423,7 +423,7 @@ func (r *Runner) start(ctx context.Context, lab *Lab, path string, cmds []*inter
 		return fmt.Errorf("cannot read the lab's starting connectors: %w", err)
 	}
 	r.saved.Baseline = base
-	if err := n.start(); err != nil {
+	if err := n.start(true); err != nil {
 		back()
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,12 @@ var wrongFixes = map[string][]string{}
 // refused probes answer at once; the guards do not look at it.
 const fastTarpit = `Get-ReceiveConnector | Set-ReceiveConnector -TarpitInterval 00:00:00 -WarningAction SilentlyContinue`
 
+// labOffsets hands each lab test its own -PortOffset, in a range of its
+// own (the lab hosts listen at 25 + offset on their addresses too).
+var labOffsets atomic.Int32
+
+func nextLabOffset() int { return 24003 + 7*int(labOffsets.Add(1)) }
+
 // labHost is one exsh process's host for a lab test: its own data path
 // and ports.
 type labHost struct {
@@ -43,15 +50,16 @@ type labHost struct {
 	out  *bytes.Buffer
 	errb *bytes.Buffer
 	dir  string
+	warn *syncWriter
 }
 
 func newLabHost(t *testing.T, dir string, offset int) *labHost {
 	t.Helper()
-	var warn bytes.Buffer
-	h := newHost(dir, &options{portOffset: offset, hasPortOffset: true}, &syncWriter{w: &warn})
+	warn := &syncWriter{w: &bytes.Buffer{}}
+	h := newHost(dir, &options{portOffset: offset, hasPortOffset: true}, warn)
 	h.deps.PasswordCost = 4
 	var out, errb bytes.Buffer
-	lh := &labHost{t: t, h: h, out: &out, errb: &errb, dir: dir}
+	lh := &labHost{t: t, h: h, out: &out, errb: &errb, dir: dir, warn: warn}
 	lh.sess = h.newSession(&out, &errb, 200, nil)
 	return lh
 }
@@ -131,7 +139,7 @@ func TestBuiltinLabs(t *testing.T) {
 }
 
 func proveLab(t *testing.T, lab *labs.Lab) {
-	l := newLabHost(t, t.TempDir(), nextPortOffset())
+	l := newLabHost(t, t.TempDir(), nextLabOffset())
 	defer l.h.close()
 	l.run("Start-Lab " + lab.Name + "; " + fastTarpit)
 	rows := l.test()
@@ -143,7 +151,7 @@ func proveLab(t *testing.T, lab *labs.Lab) {
 		if i < len(lab.Tasks) {
 			failed = failed || !rowPassed(o)
 		} else if !rowPassed(o) {
-			t.Errorf("at the start a guard fails:\n%s", rowText(rows))
+			t.Errorf("at the start a guard fails:\n%s\n%s", rowText(rows), l.debug())
 		}
 	}
 	if !failed {
@@ -154,7 +162,7 @@ func proveLab(t *testing.T, lab *labs.Lab) {
 	rows = l.test()
 	for _, o := range rows {
 		if !rowPassed(o) {
-			t.Fatalf("after the solution:\n%s", rowText(rows))
+			t.Fatalf("after the solution:\n%s\n%s", rowText(rows), l.debug())
 		}
 	}
 	st := l.get("(Get-Lab " + lab.Name + ").Status")
@@ -181,6 +189,15 @@ func proveLab(t *testing.T, lab *labs.Lab) {
 		}
 	}
 	l.run("Stop-Lab")
+}
+
+// debug shows the queues, the lab's mail and the tracking log.
+func (l *labHost) debug() string {
+	l.out.Reset()
+	l.sess.Run(context.Background(), `Get-Queue | Format-Table Identity,Status,MessageCount,LastError -AutoSize; Get-LabMail | Format-Table -AutoSize; Get-MessageTrackingLog | Format-Table EventId,Source,MessageSubject,Recipients,RecipientStatus -AutoSize`, "")
+	l.warn.mu.Lock()
+	defer l.warn.mu.Unlock()
+	return l.out.String() + l.warn.w.String()
 }
 
 // get runs an expression and returns its one value as text.
@@ -214,7 +231,7 @@ func dumpStore(t *testing.T, path string) map[string]string {
 // log files.
 func TestStopLabRestoresExactly(t *testing.T) {
 	dir := t.TempDir()
-	l := newLabHost(t, dir, nextPortOffset())
+	l := newLabHost(t, dir, nextLabOffset())
 	l.run(`New-Mailbox -Name 'Kim Akers' -Alias kim -Password (ConvertTo-SecureString 'Kim-P4ssword!' -AsPlainText -Force) | Out-Null
 New-ReceiveConnector -Name 'Printers' -TransportRole FrontendTransport -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 10.1.2.0/24 -PermissionGroups AnonymousUsers | Out-Null
 New-AcceptedDomain -Name 'Fabrikam' -DomainName fabrikam.com -DomainType InternalRelay | Out-Null
@@ -230,7 +247,7 @@ Send-MailMessage -SmtpServer EX01 -Port 25 -From kim@contoso.com -To b@fabrikam.
 	before := dumpStore(t, dir)
 	logsBefore := treeOf(t, filepath.Join(dir, "TransportRoles"))
 
-	l = newLabHost(t, dir, nextPortOffset())
+	l = newLabHost(t, dir, nextLabOffset())
 	l.run("Start-Lab scanner-relay")
 	if got := l.get(`@(Get-Mailbox kim -ErrorAction SilentlyContinue).Count`); got != "0" {
 		t.Errorf("the lab sees the user's mailbox kim")
@@ -277,4 +294,3 @@ func treeOf(t *testing.T, dir string) string {
 	})
 	return b.String()
 }
-

@@ -28,7 +28,8 @@ employees, without opening anything to anonymous senders.
                 'Give the account a mailbox: Enable-Mailbox -Identity svc-hr (its primary address becomes svc-hr@contoso.com).'
             )
             Check = {
-                $r = Invoke-LabHost HRPortal -Subject 'Leave request (check)'
+                $s = "Leave request $(Get-Random)"
+                $r = Invoke-LabHost HRPortal -Subject $s
                 if (-not $r.Accepted) { throw "The portal still gets $($r.Code) $($r.Reply) at $($r.Stage)" }
             }
         }
@@ -39,7 +40,7 @@ employees, without opening anything to anonymous senders.
             )
             Check = {
                 for ($i = 0; $i -lt 50; $i++) {
-                    if (Get-MessageTrackingLog -EventId DELIVER -MessageSubject 'Leave request (check)') { return }
+                    if (Get-MessageTrackingLog -EventId DELIVER -MessageSubject 'Leave request' -Recipients ana@contoso.com) { return }
                     Start-Sleep -Milliseconds 200
                 }
                 throw 'The portal''s message did not reach Ana''s mailbox'
