@@ -48,12 +48,18 @@ func init() {
 	defineGuard("NothingLost", "Guard: no message was lost", guardNothingLost)
 }
 
-// outsideDomain is a domain outside the organisation that the lab's
-// network answers for (or example.net).
-func (n *network) outsideDomain() string {
-	for _, h := range n.hosts {
+// outsideDomain is a domain outside the organisation (not an accepted
+// domain) that the lab's network answers for, or example.net.
+func (e *checkEnv) outsideDomain() string {
+	accepted := map[string]bool{}
+	if out, err := e.invoke(`Get-AcceptedDomain | ForEach-Object { "$($_.DomainName)" }`); err == nil {
+		for _, v := range out {
+			accepted[strings.ToLower(fmt.Sprint(v))] = true
+		}
+	}
+	for _, h := range e.net.hosts {
 		for _, d := range h.Domains {
-			if d != "*" {
+			if d != "*" && !accepted[strings.ToLower(d)] {
 				return d
 			}
 		}
@@ -63,7 +69,7 @@ func (n *network) outsideDomain() string {
 
 func guardNoOpenRelay(e *checkEnv) error {
 	h := e.net.host(StrangerName)
-	dom := e.net.outsideDomain()
+	dom := e.outsideDomain()
 	r := e.net.send(e.call.Ctx, h, &Override{From: "spam@example.org", To: "victim@" + dom, Subject: "Open relay probe", Port: 25})
 	if r.Accepted || r.Stage == "Data" {
 		return fmt.Errorf("%s (%s), a machine nobody registered, relayed mail to %s anonymously: the server is an open relay", h.Name, h.Address, dom)
@@ -111,7 +117,7 @@ func guardUsersFlow(e *checkEnv) error {
 	// One message to a colleague and to the outside: an authenticated
 	// user may relay, and one message a check keeps within the
 	// connector's MessageRateLimit.
-	to := "administrator@" + domain + ",someone@" + e.net.outsideDomain()
+	to := "administrator@" + domain + ",someone@" + e.outsideDomain()
 	r := e.net.send(e.call.Ctx, h, &Override{From: probeUser + "@" + domain, To: to, Subject: subject, Port: 587, User: probeUser, Password: probePassword})
 	if !r.Accepted {
 		return fmt.Errorf("Ben, an authenticated user, can no longer send to a colleague and outside on port 587: %s at %s", r, r.Stage)

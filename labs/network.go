@@ -454,8 +454,9 @@ func (d *DNS) LookupMX(_ context.Context, domain string) ([]*net.MX, error) {
 	return nil, notFound(domain)
 }
 
-// LookupNetIP answers A lookups: a receiver's domain, its mail., smtp. or
-// mx. name, and every host's own name (with or without .lab).
+// LookupNetIP answers A lookups: a receiver's domain, its mail., smtp.,
+// mx. and relay. names and its own name in the domain
+// (legacy.contoso.com), and every host's own name (with or without .lab).
 func (d *DNS) LookupNetIP(_ context.Context, host string) ([]netip.Addr, error) {
 	name := strings.ToLower(strings.TrimSuffix(host, "."))
 	for _, h := range d.hosts {
@@ -469,6 +470,9 @@ func (d *DNS) LookupNetIP(_ context.Context, host string) ([]netip.Addr, error) 
 			dom = strings.ToLower(dom)
 			if dom == "*" {
 				continue
+			}
+			if name == strings.ToLower(h.Name)+"."+dom {
+				return []netip.Addr{h.Address}, nil
 			}
 			for _, p := range []string{"", "mail.", "smtp.", "mx.", "relay."} {
 				if name == p+dom {

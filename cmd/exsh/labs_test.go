@@ -29,7 +29,9 @@ Get-ReceiveConnector 'Relay' | Add-ADPermission -User 'NT AUTHORITY\ANONYMOUS LO
 
 // wrongFixes are each lab's known wrong fixes; every one must fail a
 // guard. Labs not listed get both of the relay mistakes.
-var wrongFixes = map[string][]string{}
+var wrongFixes = map[string][]string{
+	"partner-connector": {`Set-ReceiveConnector 'Internet Hygiene' -PermissionGroups AnonymousUsers`, openRelay},
+}
 
 // fastTarpit removes Exchange's 5 s tarpit from every connector so that
 // refused probes answer at once; the guards do not look at it.
