@@ -383,7 +383,11 @@ func (r *Runner) getHost(c *interp.Call) error {
 		if lr := n.lastResult(h.Name); lr != nil {
 			last = lr.String()
 		}
-		o := object.New(HostType).Add("Name", h.Name).Add("Address", h.Address.String()).Add("Role", h.Role).
+		addr := h.Address.String()
+		if h.Hidden {
+			addr = "(unknown)"
+		}
+		o := object.New(HostType).Add("Name", h.Name).Add("Address", addr).Add("Role", h.Role).
 			Add("Schedule", h.Schedule()).Add("LastResult", last).
 			Add("Domains", strings.Join(h.Domains, ", ")).Add("From", h.From).Add("To", h.To).Add("Port", h.Port)
 		if err := c.WriteObject(o); err != nil {

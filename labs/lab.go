@@ -73,6 +73,9 @@ type HostSpec struct {
 	// AtStart sends one message when the lab starts (hosts with a
 	// schedule always do).
 	AtStart bool
+	// Hidden hosts do not show their address in Get-LabHost: finding it
+	// is the student's task.
+	Hidden bool
 }
 
 // Sender reports whether the host sends mail.
@@ -368,7 +371,7 @@ func (d *dataReader) host(v any, i int) *HostSpec {
 		d.fail("Hosts", where+" must be a hashtable: @{ Name = 'Scanner'; Address = '127.0.0.50'; ... }")
 		return nil
 	}
-	d.known(h, " in "+where, "Name", "Address", "Role", "Domains", "From", "To", "Subject", "Port", "User", "Password", "Helo", "Size", "Every", "AtStart")
+	d.known(h, " in "+where, "Name", "Address", "Role", "Domains", "From", "To", "Subject", "Port", "User", "Password", "Helo", "Size", "Every", "AtStart", "Hidden")
 	hs := &HostSpec{
 		Name:     d.str(h, "Name", true),
 		Role:     d.str(h, "Role", true),
@@ -387,13 +390,8 @@ func (d *dataReader) host(v any, i int) *HostSpec {
 	}
 	hs.Address = a
 	hs.Receiver = len(hs.Domains) > 0
-	if v, ok := get(h, "AtStart"); ok {
-		b, isBool := v.(bool)
-		if !isBool {
-			d.fail(where+".AtStart", hs.Name+": AtStart is $true or $false")
-		}
-		hs.AtStart = b
-	}
+	hs.AtStart = d.bool(h, "AtStart", where, hs.Name)
+	hs.Hidden = d.bool(h, "Hidden", where, hs.Name)
 	hs.Port = d.int(h, "Port", where)
 	hs.Size = d.int(h, "Size", where)
 	if every := d.int(h, "Every", where); every > 0 {
@@ -411,6 +409,18 @@ func (d *dataReader) host(v any, i int) *HostSpec {
 		}
 	}
 	return hs
+}
+
+func (d *dataReader) bool(h *object.Hashtable, key, where, name string) bool {
+	v, ok := get(h, key)
+	if !ok {
+		return false
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		d.fail(where+"."+key, name+": "+key+" is $true or $false")
+	}
+	return b
 }
 
 func (d *dataReader) int(h *object.Hashtable, key, where string) int {

@@ -30,6 +30,7 @@ Get-ReceiveConnector 'Relay' | Add-ADPermission -User 'NT AUTHORITY\ANONYMOUS LO
 // wrongFixes are each lab's known wrong fixes; every one must fail a
 // guard. Labs not listed get both of the relay mistakes.
 var wrongFixes = map[string][]string{
+	"find-device": {`Set-ReceiveConnector 'Registered Devices' -RemoteIPRanges @{Add = '127.0.0.64-127.0.0.127'}`, openRelay},
 	"partner-connector": {`Set-ReceiveConnector 'Internet Hygiene' -PermissionGroups AnonymousUsers`, openRelay},
 }
 
