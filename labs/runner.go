@@ -45,6 +45,10 @@ type Config struct {
 	// Warn receives problems that belong to no command (a lab that cannot
 	// be resumed after a restart).
 	Warn io.Writer
+	// AfterSetup is a script run after every lab's setup, before its
+	// hosts start: a classroom (or a test) can adjust every lab, such as
+	// shortening Exchange's 5-second tarpit.
+	AfterSetup string
 }
 
 // Runner runs one lab at a time on a data path.
@@ -104,6 +108,13 @@ func NewRunner(cfg Config) *Runner {
 		cfg.Warn = io.Discard
 	}
 	return &Runner{cfg: cfg}
+}
+
+// SetAfterSetup sets Config.AfterSetup for the labs started from now on.
+func (r *Runner) SetAfterSetup(script string) {
+	r.mu.Lock()
+	r.cfg.AfterSetup = script
+	r.mu.Unlock()
 }
 
 // Dir is where the runner keeps its state and the running lab's
@@ -404,7 +415,7 @@ func (r *Runner) start(ctx context.Context, lab *Lab, path string, cmds []*inter
 	var errBuf strings.Builder
 	sess := interp.NewSession(interp.Config{Commands: cmds, Stderr: &errBuf})
 	sess.SetVar("ErrorActionPreference", "Stop")
-	for _, s := range []struct{ name, text string }{{"prologue", prologue}, {"setup.ps1", lab.Setup}} {
+	for _, s := range []struct{ name, text string }{{"prologue", prologue}, {"setup.ps1", lab.Setup}, {"AfterSetup", r.cfg.AfterSetup}} {
 		if strings.TrimSpace(s.text) == "" {
 			continue
 		}

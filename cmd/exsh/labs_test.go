@@ -30,7 +30,7 @@ Get-ReceiveConnector 'Relay' | Add-ADPermission -User 'NT AUTHORITY\ANONYMOUS LO
 // wrongFixes are each lab's known wrong fixes; every one must fail a
 // guard. Labs not listed get both of the relay mistakes.
 var wrongFixes = map[string][]string{
-	"find-device": {`Set-ReceiveConnector 'Registered Devices' -RemoteIPRanges @{Add = '127.0.0.64-127.0.0.127'}`, openRelay},
+	"find-device":       {`Set-ReceiveConnector 'Registered Devices' -RemoteIPRanges @{Add = '127.0.0.64-127.0.0.127'}`, openRelay},
 	"partner-connector": {`Set-ReceiveConnector 'Internet Hygiene' -PermissionGroups AnonymousUsers`, openRelay},
 }
 
@@ -61,6 +61,7 @@ func newLabHost(t *testing.T, dir string, offset int) *labHost {
 	warn := &syncWriter{w: &bytes.Buffer{}}
 	h := newHost(dir, &options{portOffset: offset, hasPortOffset: true}, warn)
 	h.deps.PasswordCost = 4
+	h.labs.SetAfterSetup(fastTarpit)
 	var out, errb bytes.Buffer
 	lh := &labHost{t: t, h: h, out: &out, errb: &errb, dir: dir, warn: warn}
 	lh.sess = h.newSession(&out, &errb, 200, nil)
@@ -144,7 +145,7 @@ func TestBuiltinLabs(t *testing.T) {
 func proveLab(t *testing.T, lab *labs.Lab) {
 	l := newLabHost(t, t.TempDir(), nextLabOffset())
 	defer l.h.close()
-	l.run("Start-Lab " + lab.Name + "; " + fastTarpit)
+	l.run("Start-Lab " + lab.Name)
 	rows := l.test()
 	if len(rows) != len(lab.Tasks)+len(lab.Guards) {
 		t.Fatalf("Test-Lab returned %d rows, want %d tasks and %d guards", len(rows), len(lab.Tasks), len(lab.Guards))
@@ -178,7 +179,7 @@ func proveLab(t *testing.T, lab *labs.Lab) {
 		fixes = []string{openRelay, relayToAll}
 	}
 	for _, fix := range fixes {
-		l.run("Reset-Lab; " + fastTarpit)
+		l.run("Reset-Lab")
 		l.run(fix + "\n" + fastTarpit)
 		rows = l.test()
 		guardFailed := false
