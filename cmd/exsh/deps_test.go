@@ -7,8 +7,9 @@ import (
 )
 
 // TestImportRules checks the dependency direction of SPEC section 5:
-// the shell knows no Exchange object, the engine knows no shell, and only
-// state/boltdb touches bbolt.
+// the shell knows no Exchange object, the engine knows no shell, labs
+// use only the shell (cmdlets, SMTP) and only the binary wires them in,
+// and only state/boltdb touches bbolt.
 func TestImportRules(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go command not available")
@@ -34,6 +35,10 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s depends on %s: the engine must not know the shell or the cmdlets", pkg, dep)
 			case under(pkg, "exsh/state") && (under(dep, "exsh/shell") || under(dep, "exsh/cmdlets") || under(dep, "exsh/engine")):
 				t.Errorf("%s depends on %s: the store imports nothing above it", pkg, dep)
+			case !under(pkg, "exsh/labs") && !under(pkg, "exsh/cmd") && under(dep, "exsh/labs"):
+				t.Errorf("%s depends on %s: only the binary wires the labs in", pkg, dep)
+			case under(pkg, "exsh/labs") && (under(dep, "exsh/engine") || under(dep, "exsh/state") || under(dep, "exsh/cmdlets")):
+				t.Errorf("%s depends on %s: labs drive the organisation through the cmdlets and SMTP, as a student does", pkg, dep)
 			}
 		}
 	}
