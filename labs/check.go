@@ -245,6 +245,9 @@ func (r *Runner) record(lab *Lab, res []*TaskResult, only int) {
 			done++
 		}
 	}
+	if r.net != nil {
+		r.saved.Last = r.net.results()
+	}
 	st := r.status(lab.Name)
 	st.Progress = fmt.Sprintf("%d/%d", done, len(lab.Tasks))
 	if only == 0 && all {

@@ -425,6 +425,7 @@ func (r *Runner) invokeHost(c *interp.Call) error {
 		}
 	}
 	res := n.send(c.Ctx, h, o)
+	r.saveResults()
 	out := object.New(HostResultTyp).Add("Host", res.Host).Add("Stage", res.Stage).Add("Code", res.Code).
 		Add("Reply", res.Reply).Add("Accepted", res.Accepted).Add("Time", res.Time)
 	return c.WriteObject(out)

@@ -3,11 +3,13 @@ package labs
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +65,9 @@ type Message struct {
 // network is a lab's simulated hosts while it runs.
 type network struct {
 	portMap func(int) int
+	// mailFile keeps what the receivers got, one JSON object a line, so
+	// that Get-LabMail shows it after a restart; "" keeps it in memory.
+	mailFile string
 	hosts   []*HostSpec
 	dns     *DNS
 
@@ -90,6 +95,21 @@ func newNetwork(lab *Lab, portMap func(int) int) *network {
 // message at once, so that LastResult shows what the users complain
 // about; a lab resumed after a restart goes on with its schedules.
 func (n *network) start(initial bool) error {
+	if err := n.listenAll(); err != nil {
+		return err
+	}
+	n.schedule(initial)
+	return nil
+}
+
+// listenAll starts the receivers (once).
+func (n *network) listenAll() error {
+	n.mu.Lock()
+	started := len(n.servers) > 0
+	n.mu.Unlock()
+	if started {
+		return nil
+	}
 	for _, h := range n.hosts {
 		if !h.Receiver {
 			continue
@@ -99,6 +119,11 @@ func (n *network) start(initial bool) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// schedule starts the senders' schedules.
+func (n *network) schedule(initial bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.stop = cancel
 	var first sync.WaitGroup
@@ -130,7 +155,6 @@ func (n *network) start(initial bool) error {
 		}()
 	}
 	first.Wait()
-	return nil
 }
 
 // close stops the schedules and the receivers.
@@ -220,8 +244,16 @@ func (s *receiveSession) Data(r io.Reader) error {
 		mr.Close()
 	}
 	s.r.n.mu.Lock()
+	defer s.r.n.mu.Unlock()
 	s.r.n.mail = append(s.r.n.mail, m)
-	s.r.n.mu.Unlock()
+	if f := s.r.n.mailFile; f != "" {
+		if b, err := json.Marshal(m); err == nil {
+			if fh, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+				fh.Write(append(b, '\n'))
+				fh.Close()
+			}
+		}
+	}
 	return nil
 }
 
@@ -235,11 +267,37 @@ func domainOf(addr string) string {
 	return ""
 }
 
+// loadMail reads what the receivers got before a restart.
+func (n *network) loadMail(file string) {
+	n.mailFile = file
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var m Message
+		if line != "" && json.Unmarshal([]byte(line), &m) == nil {
+			n.mail = append(n.mail, &m)
+		}
+	}
+}
+
 // messages returns what the receivers got, oldest first.
 func (n *network) messages() []*Message {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]*Message(nil), n.mail...)
+}
+
+// results copies every host's last outcome.
+func (n *network) results() map[string]*Result {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[string]*Result, len(n.last))
+	for k, v := range n.last {
+		out[k] = v
+	}
+	return out
 }
 
 // lastResult is a host's last SMTP outcome, or nil.

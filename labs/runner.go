@@ -76,6 +76,8 @@ type savedState struct {
 	Passed map[int]bool `json:",omitempty"`
 	// Baseline is the default connectors' settings right after setup.
 	Baseline map[string]string `json:",omitempty"`
+	// Last is each host's last SMTP outcome, by lower-case name.
+	Last map[string]*Result `json:",omitempty"`
 	// Labs is every lab's status and progress, by name.
 	Labs map[string]*labStatus `json:",omitempty"`
 }
@@ -124,6 +126,9 @@ func (r *Runner) Dir() string { return filepath.Join(r.cfg.DataPath, "Labs") }
 // LabDataPath is the running lab's own data path: its organisation,
 // queues, mailboxes and logs.
 func (r *Runner) LabDataPath() string { return filepath.Join(r.Dir(), "Current") }
+
+// mailFile is where the lab's receivers record what they got.
+func (r *Runner) mailFile() string { return filepath.Join(r.LabDataPath(), "LabMail.jsonl") }
 
 func (r *Runner) statePath() string { return filepath.Join(r.Dir(), "state.json") }
 
@@ -199,11 +204,16 @@ func (r *Runner) Resume() (dataPath string, dns *DNS, start func()) {
 	r.lab = lab
 	r.net = newNetwork(lab, r.cfg.PortMap)
 	n := r.net
-	return r.LabDataPath(), n.dns, func() {
-		if err := n.start(false); err != nil {
-			fmt.Fprintf(r.cfg.Warn, "WARNING: the lab's hosts did not start: %v\n", err)
-		}
+	for k, v := range r.saved.Last {
+		n.last[k] = v
 	}
+	n.loadMail(r.mailFile())
+	// The receivers listen before the engine starts: mail queued for them
+	// before the restart finds them there.
+	if err := n.listenAll(); err != nil {
+		fmt.Fprintf(r.cfg.Warn, "WARNING: the lab's hosts did not start: %v\n", err)
+	}
+	return r.LabDataPath(), n.dns, func() { n.schedule(false) }
 }
 
 // Close stops the running lab's hosts (the process is ending; the lab
@@ -388,6 +398,7 @@ func (r *Runner) start(ctx context.Context, lab *Lab, path string, cmds []*inter
 		r.net, r.lab = nil, nil
 	}
 	n := newNetwork(lab, r.cfg.PortMap)
+	n.mailFile = r.mailFile()
 	labPath := r.LabDataPath()
 	fresh := func() error {
 		if err := os.RemoveAll(labPath); err != nil {
@@ -404,7 +415,7 @@ func (r *Runner) start(ctx context.Context, lab *Lab, path string, cmds []*inter
 	// a crash half-way leaves a lab to resume or give up, never the
 	// user's organisation replaced by an unrecorded one.
 	r.saved.Active, r.saved.Path, r.saved.Started = lab.Name, path, time.Now().UTC()
-	r.saved.Hints, r.saved.Passed, r.saved.Baseline = nil, nil, nil
+	r.saved.Hints, r.saved.Passed, r.saved.Baseline, r.saved.Last = nil, nil, nil, nil
 	if err := r.save(); err != nil {
 		return fmt.Errorf("cannot record the lab: %w", err)
 	}
@@ -439,6 +450,7 @@ func (r *Runner) start(ctx context.Context, lab *Lab, path string, cmds []*inter
 		return err
 	}
 	r.lab, r.net = lab, n
+	r.saved.Last = n.results()
 	st := r.status(lab.Name)
 	st.Status, st.Progress = InProgress, fmt.Sprintf("0/%d", len(lab.Tasks))
 	return r.save()
@@ -468,7 +480,7 @@ func (r *Runner) stop() error {
 	} else {
 		st.Status = InProgress
 	}
-	r.saved.Active, r.saved.Path, r.saved.Hints, r.saved.Passed, r.saved.Baseline = "", "", nil, nil, nil
+	r.saved.Active, r.saved.Path, r.saved.Hints, r.saved.Passed, r.saved.Baseline, r.saved.Last = "", "", nil, nil, nil, nil
 	return r.save()
 }
 
@@ -479,6 +491,17 @@ func (r *Runner) status(name string) *labStatus {
 		r.saved.Labs[name] = st
 	}
 	return st
+}
+
+// saveResults records the hosts' last outcomes, so that Get-LabHost
+// shows them after a restart.
+func (r *Runner) saveResults() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.net != nil {
+		r.saved.Last = r.net.results()
+		r.save()
+	}
 }
 
 // running returns the lab in progress and its network, or ErrNoLab.

@@ -204,7 +204,6 @@ func (h *host) engine() *engineHandle {
 
 // close stops the engine and closes the store.
 func (h *host) close() {
-	h.labs.Close()
 	h.mu.Lock()
 	eng, st := h.eng, h.st
 	h.eng, h.st = nil, nil
@@ -216,6 +215,8 @@ func (h *host) close() {
 		}
 		cancel()
 	}
+	// A lab's hosts stop after the engine, which may be sending to them.
+	h.labs.Close()
 	if st != nil {
 		st.Close()
 	}
