@@ -68,8 +68,8 @@ type network struct {
 	// mailFile keeps what the receivers got, one JSON object a line, so
 	// that Get-LabMail shows it after a restart; "" keeps it in memory.
 	mailFile string
-	hosts   []*HostSpec
-	dns     *DNS
+	hosts    []*HostSpec
+	dns      *DNS
 
 	mu      sync.Mutex
 	last    map[string]*Result

@@ -298,3 +298,50 @@ func treeOf(t *testing.T, dir string) string {
 	})
 	return b.String()
 }
+
+// A student plays scanner-relay in the interactive shell: the prompt
+// shows the lab, Tab completes lab and host names, hints come one by
+// one, and Stop-Lab takes the lab off the prompt.
+func TestREPLLab(t *testing.T) {
+	t.Parallel()
+	p := newPane(t)
+	p.line(fmt.Sprintf("EXSH_PORTOFFSET=%d exsh -NoLogo", nextLabOffset()))
+	p.waitFor(promptRE+`$`, 20*time.Second)
+
+	p.typeText("Start-Lab scanner-r")
+	p.waitFor(`scanner-relay`, 5*time.Second)
+	p.key("Tab")
+	p.waitFor(promptRE+`Start-Lab scanner-relay\s*$`, 5*time.Second)
+	p.key("Enter")
+	p.waitFor(`^\[PS\] \[lab: scanner-relay\] [^\n]*> ?$`, 30*time.Second)
+
+	p.line("Get-LabHint")
+	p.waitFor(`Hint 1 of 3 for task 1`, 10*time.Second)
+	p.line("Get-LabHint")
+	p.waitFor(`Hint 2 of 3 for task 1`, 10*time.Second)
+
+	p.line(fastTarpit)
+	p.line(`New-ReceiveConnector -Name "Scanner Relay" -TransportRole FrontendTransport -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 127.0.0.50 -PermissionGroups AnonymousUsers -TarpitInterval 0 | Out-Null`)
+	p.line(`Get-ReceiveConnector "Scanner Relay" | Add-ADPermission -User "NT AUTHORITY\ANONYMOUS LOGON" -ExtendedRights Ms-Exch-SMTP-Accept-Any-Recipient | Out-Null`)
+	p.waitFor(`^\[PS\] \[lab: scanner-relay\] [^\n]*> ?$`, 10*time.Second)
+	time.Sleep(500 * time.Millisecond) // the engine takes the new connector up
+	p.typeText("Invoke-LabHost Sca")
+	p.key("Tab")
+	p.waitFor(`Invoke-LabHost Scanner\s*$`, 5*time.Second)
+	p.key("Enter")
+	p.waitFor(`Scanner Done +250`, 20*time.Second)
+
+	p.line("Test-Lab | Format-Table Task,Passed -AutoSize")
+	screen := p.waitFor(`(?s)Task Passed.*\n +6 True`, 60*time.Second)
+	if strings.Contains(screen, "False") {
+		t.Errorf("a task failed:\n%s", screen)
+	}
+	p.line("(Get-Lab scanner-relay).Status")
+	p.waitFor(`^Passed$`, 10*time.Second)
+
+	p.line("Stop-Lab")
+	p.waitFor(`Your own organisation is back`, 20*time.Second)
+	p.waitFor(`^\[PS\] /[^\n]*> ?$`, 10*time.Second)
+	p.line("exit")
+	p.waitFor(shellRE, 10*time.Second)
+}
