@@ -190,6 +190,16 @@ func (r *Runner) getLab(c *interp.Call) error {
 	r.mu.Lock()
 	r.load()
 	active := r.saved.Active
+	if r.lab != nil {
+		// A lab started from its folder is listed too.
+		listed := false
+		for _, l := range labs {
+			listed = listed || l.Name == r.lab.Name
+		}
+		if !listed {
+			labs = append(labs, r.lab)
+		}
+	}
 	type row struct {
 		l  *Lab
 		st labStatus

@@ -137,15 +137,28 @@ func TestBuiltinLabs(t *testing.T) {
 	for _, lab := range cat {
 		t.Run(lab.Name, func(t *testing.T) {
 			t.Parallel()
-			proveLab(t, lab)
+			proveLab(t, lab, "Start-Lab "+lab.Name)
 		})
 	}
+	// The README's example of a trainer's lab, started from its folder.
+	dir, err := filepath.Abs(filepath.Join("..", "..", "labs", "testdata", "example-lab"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := labs.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("example-lab", func(t *testing.T) {
+		t.Parallel()
+		proveLab(t, example, "Start-Lab -Path '"+dir+"'")
+	})
 }
 
-func proveLab(t *testing.T, lab *labs.Lab) {
+func proveLab(t *testing.T, lab *labs.Lab, start string) {
 	l := newLabHost(t, t.TempDir(), nextLabOffset())
 	defer l.h.close()
-	l.run("Start-Lab " + lab.Name)
+	l.run(start)
 	rows := l.test()
 	if len(rows) != len(lab.Tasks)+len(lab.Guards) {
 		t.Fatalf("Test-Lab returned %d rows, want %d tasks and %d guards", len(rows), len(lab.Tasks), len(lab.Guards))
