@@ -20,12 +20,11 @@ type TaskResult struct {
 
 // checkEnv is what a built-in guard runs with.
 type checkEnv struct {
-	call    *interp.Call
-	net     *network
-	runner  *Runner
-	lab     *Lab
-	invoke  func(script string) ([]any, error)
-	baseMap map[string]string
+	call   *interp.Call
+	net    *network
+	runner *Runner
+	lab    *Lab
+	invoke func(script string) ([]any, error)
 }
 
 // guardFunc is a built-in guard: nil when it holds, else what is wrong.

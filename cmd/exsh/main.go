@@ -139,12 +139,8 @@ func outputWidth(w io.Writer) int {
 	return 120
 }
 
-// promptText is the Exchange Management Shell prompt for a location.
-func promptText(location string) string {
-	return promptFor("", location)
-}
-
-// promptFor is the prompt for a data path: a lab in progress shows, as
+// promptFor is the Exchange Management Shell prompt for a location; a
+// lab in progress on the data path shows, as
 // "[PS] [lab: scanner-relay] /home/ana> ".
 func promptFor(dataPath, location string) string {
 	lab := ""
