@@ -46,7 +46,7 @@ func TestBinaryMIMEThroughTheFrontEnd(t *testing.T) {
 	// The proxy hop went with BDAT and kept the DSN parameters.
 	dir := filepath.Join(e.DataPath, "TransportRoles", "Logs", "FrontEnd", "ProtocolLog", "SmtpSend")
 	wants := []*regexp.Regexp{
-		regexp.MustCompile(`>,MAIL FROM:<mta@fabrikam\.com> SIZE=\d+ BODY=BINARYMIME RET=HDRS ENVID=QQ\+2B314159,`),
+		regexp.MustCompile(`>,MAIL FROM:<mta@fabrikam\.com> BODY=BINARYMIME SIZE=\d+ RET=HDRS ENVID=QQ\+2B314159,`),
 		regexp.MustCompile(`>,"RCPT TO:<administrator@contoso\.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;administrator@contoso\.com",`),
 		regexp.MustCompile(`>,BDAT \d+ LAST,`),
 	}

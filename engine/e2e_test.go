@@ -21,17 +21,28 @@ import (
 
 // withTransport runs the real Transport service behind the hub connectors.
 func withTransport(st *boltdb.Store, dataPath string, ports func(int) int) (mail.Submitter, func()) {
-	tr, err := transport.New(st, transport.Config{ServerName: "EX01", Fqdn: "EX01.contoso.com", DataPath: dataPath, PortMap: ports})
-	if err != nil {
-		panic(err)
-	}
-	if err := tr.Start(context.Background()); err != nil {
-		panic(err)
-	}
-	return tr, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		tr.Stop(ctx)
+	return transportWith(mail.ServerCredential{}, nil)(st, dataPath, ports)
+}
+
+// transportWith is withTransport with the server credential the receive
+// side shares; out, when not nil, gets the Transport service.
+func transportWith(cred mail.ServerCredential, out **transport.Transport) func(*boltdb.Store, string, func(int) int) (mail.Submitter, func()) {
+	return func(st *boltdb.Store, dataPath string, ports func(int) int) (mail.Submitter, func()) {
+		tr, err := transport.New(st, transport.Config{ServerName: "EX01", Fqdn: "EX01.contoso.com", DataPath: dataPath, PortMap: ports, Credential: cred})
+		if err != nil {
+			panic(err)
+		}
+		if err := tr.Start(context.Background()); err != nil {
+			panic(err)
+		}
+		if out != nil {
+			*out = tr
+		}
+		return tr, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			tr.Stop(ctx)
+		}
 	}
 }
 

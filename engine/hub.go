@@ -30,6 +30,7 @@ func (s *Service) hubData(r *frontend.Receive, st *smtpd.State, env *smtpd.Envel
 		Recipients:        r.Recipients(env),
 		ReceivedAt:        now,
 		Direction:         "Incoming",
+		BodyType:          env.Mail.Body,
 	}
 	fromName, fromIP := st.Helo, st.Remote.Addr()
 	switch {

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"context"
 	"crypto/tls"
 	"regexp"
 	"strings"
@@ -13,9 +12,7 @@ import (
 
 	"exsh/engine/enginetest"
 	"exsh/engine/mail"
-	"exsh/engine/transport"
 	"exsh/state"
-	"exsh/state/boltdb"
 	"exsh/state/setup"
 )
 
@@ -61,6 +58,7 @@ func maskedSession(log string) string {
 		ln = maskMsgID.ReplaceAllString(ln, "<MESSAGE-ID> [InternalId=N")
 		ln = maskCipher.ReplaceAllString(ln, "algorithm CIPHER")
 		ln = maskMailSize.ReplaceAllString(ln, "${1}N")
+		ln = maskBdat.ReplaceAllString(ln, ",BDAT N")
 		ln = maskSinkQueue.ReplaceAllString(ln, "250 2.0.0 OK: queued")
 		out = append(out, ln)
 	}
@@ -224,20 +222,7 @@ func TestProtocolLogGoldenSendConnector(t *testing.T) {
 			sc.ProtocolLoggingLevel = "Verbose"
 			return tx.PutSendConnector(sc)
 		},
-		Submitter: func(st *boltdb.Store, dataPath string, ports func(int) int) (mail.Submitter, func()) {
-			tr, err := transport.New(st, transport.Config{ServerName: "EX01", Fqdn: "EX01.contoso.com", DataPath: dataPath, PortMap: ports, Credential: cred})
-			if err != nil {
-				panic(err)
-			}
-			if err := tr.Start(context.Background()); err != nil {
-				panic(err)
-			}
-			return tr, func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				tr.Stop(ctx)
-			}
-		},
+		Submitter: transportWith(cred, nil),
 	})
 	c, err := smtp.DialStartTLS(e.Addr(587), &tls.Config{InsecureSkipVerify: true})
 	if err != nil {

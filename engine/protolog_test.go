@@ -23,6 +23,7 @@ var (
 	maskCert    = regexp.MustCompile(`,\*, CN=[^,]*,Sending certificate`)
 	maskMsgID   = regexp.MustCompile(`<[0-9a-f-]+@EX01\.contoso\.com> \[InternalId=\d+`)
 	maskSize    = regexp.MustCompile(`SIZE=\d+`)
+	maskBdat    = regexp.MustCompile(`,BDAT \d+`)
 	maskCipher  = regexp.MustCompile(`algorithm CALG_[A-Z0-9_]+ with strength \d+ bits, MAC hash algorithm CALG_SHA_\d+`)
 )
 
@@ -43,6 +44,7 @@ func masked(log string) string {
 		ln = maskCipher.ReplaceAllString(ln, "algorithm CIPHER")
 		if strings.Contains(ln, "Inbound Proxy") {
 			ln = maskSize.ReplaceAllString(ln, "SIZE=N")
+			ln = maskBdat.ReplaceAllString(ln, ",BDAT N")
 		}
 		out = append(out, ln)
 	}

@@ -501,20 +501,11 @@ func (s *Service) accept(l *listener) {
 	}
 }
 
-func addrPortOf(a net.Addr) netip.AddrPort {
-	if t, ok := a.(*net.TCPAddr); ok {
-		ap := t.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
-}
-
 // serve runs one connection: pick the connector, check connection
 // limits, run the SMTP session.
 func (s *Service) serve(l *listener, conn net.Conn) {
 	org := s.org.Load()
-	local, remote := addrPortOf(conn.LocalAddr()), addrPortOf(conn.RemoteAddr())
+	local, remote := smtpd.AddrPort(conn.LocalAddr()), smtpd.AddrPort(conn.RemoteAddr())
 	bindingLocal := netip.AddrPortFrom(local.Addr().WithZone(""), uint16(l.bindingPort))
 	c := org.Select(l.role, bindingLocal, remote)
 	if c == nil {

@@ -18,6 +18,9 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"exsh/engine/replies"
+	"exsh/engine/smtpclient"
 )
 
 // StrangerName is the built-in probe every lab has: a machine on the
@@ -86,7 +89,7 @@ func newNetwork(lab *Lab, portMap func(int) int) *network {
 	hosts = append(hosts, &HostSpec{Name: StrangerName, Address: strangerAddr, Role: "Probe",
 		From: "someone@example.net", To: "probe@example.net", Subject: "Probe", Port: 25})
 	n := &network{portMap: portMap, hosts: hosts, last: map[string]*Result{}}
-	n.dns = newDNS(hosts)
+	n.dns = newDNS(hosts, portMap)
 	return n
 }
 
@@ -388,84 +391,105 @@ func converse(ctx context.Context, a attempt) *Result {
 	r := &Result{Time: time.Now()}
 	fail := func(stage string, err error) *Result {
 		r.Stage = stage
-		var se *smtp.SMTPError
-		if errors.As(err, &se) {
-			r.Code = se.Code
-			r.Reply = se.Message
-			if se.EnhancedCode != smtp.NoEnhancedCode && se.EnhancedCode != (smtp.EnhancedCode{}) {
-				r.Reply = fmt.Sprintf("%d.%d.%d %s", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2], se.Message)
-			}
-		} else {
-			r.Reply = err.Error()
+		var rep replies.Reply
+		if errors.As(err, &rep) {
+			return refused(r, stage, rep)
 		}
+		r.Reply = err.Error()
 		return r
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(a.local, 0))}
-	conn, err := d.DialContext(ctx, "tcp", a.server.String())
+	c, err := smtpclient.Dial(ctx, a.server.String(), smtpclient.Options{Local: a.local, Timeout: 30 * time.Second})
 	if err != nil {
 		return fail("Connect", err)
 	}
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	var c *smtp.Client
-	if a.user != "" {
-		// A host with an account protects it with STARTTLS first, as
-		// Client Frontend offers AUTH only after it.
-		c, err = smtp.NewClientStartTLS(conn, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
-		if err != nil {
-			conn.Close()
-			return fail("StartTls", err)
-		}
-	} else {
-		c = smtp.NewClient(conn)
-	}
 	defer c.Close()
-	if err := c.Hello(a.helo); err != nil {
+	if err := c.Start(a.helo, nil); err != nil {
+		if c.Greeting().Code != 220 {
+			return fail("Connect", err)
+		}
 		return fail("Ehlo", err)
 	}
 	if a.user != "" {
+		// A host with an account protects it with STARTTLS first, as
+		// Client Frontend offers AUTH only after it.
+		if _, ok := c.Extension("STARTTLS"); ok {
+			if err := c.StartTLS(a.helo, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"}); err != nil {
+				return fail("StartTls", err)
+			}
+		}
 		if err := c.Auth(sasl.NewPlainClient("", a.user, a.pass)); err != nil {
 			return fail("Auth", err)
 		}
 	}
-	if err := c.Mail(a.from, nil); err != nil {
-		return fail("MailFrom", err)
+	rep, err := c.Mail(a.from, smtpclient.MailParams{})
+	if err != nil || rep.Code >= 400 {
+		return failReply(r, fail, "MailFrom", rep, err)
 	}
 	for _, to := range strings.Split(a.to, ",") {
-		if err := c.Rcpt(strings.TrimSpace(to), nil); err != nil {
-			return fail("RcptTo", err)
+		rep, err := c.Rcpt(strings.TrimSpace(to), smtpclient.RcptParams{})
+		if err != nil || rep.Code >= 400 {
+			return failReply(r, fail, "RcptTo", rep, err)
 		}
 	}
-	w, err := c.Data()
-	if err != nil {
-		return fail("Data", err)
-	}
-	fmt.Fprintf(w, "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <lab-%d-%d@%s>\r\n\r\n",
+	var msg strings.Builder
+	fmt.Fprintf(&msg, "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <lab-%d-%d@%s>\r\n\r\n",
 		a.from, a.to, a.subject, time.Now().Format(time.RFC1123Z), time.Now().UnixNano(), a.id, a.local)
 	body := "This message was sent by a lab host.\r\n"
 	for written := len(body); written < a.size; written += len(body) {
-		io.WriteString(w, body)
+		msg.WriteString(body)
 	}
-	io.WriteString(w, body)
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		return fail("Data", err)
+	msg.WriteString(body)
+	rep, err = c.Data([]byte(msg.String()))
+	if err != nil || rep.Code >= 400 {
+		return failReply(r, fail, "Data", rep, err)
 	}
 	c.Quit()
-	r.Stage, r.Code, r.Accepted = "Done", 250, true
-	r.Reply = resp.StatusText
+	r.Stage, r.Accepted = "Done", true
+	return refused(r, "Done", rep)
+}
+
+// refused fills r with a reply: its code, and its enhanced code and text.
+func refused(r *Result, stage string, rep replies.Reply) *Result {
+	r.Stage, r.Code = stage, rep.Code
+	r.Reply = strings.TrimSpace(rep.Enhanced + " " + strings.ReplaceAll(rep.Text, "\n", " "))
 	return r
+}
+
+func failReply(r *Result, fail func(string, error) *Result, stage string, rep replies.Reply, err error) *Result {
+	if err != nil {
+		return fail(stage, err)
+	}
+	return refused(r, stage, rep)
 }
 
 // DNS is a lab's DNS: it answers MX and A lookups for the domains of the
 // lab's receiving hosts with their loopback addresses, and nothing else.
 // It never asks a real resolver.
 type DNS struct {
-	hosts []*HostSpec
+	hosts   []*HostSpec
+	portMap func(int) int
 }
 
-func newDNS(hosts []*HostSpec) *DNS { return &DNS{hosts: hosts} }
+func newDNS(hosts []*HostSpec, portMap func(int) int) *DNS {
+	return &DNS{hosts: hosts, portMap: portMap}
+}
+
+// HostPort is the port a receiving host really listens on for port 25:
+// 25 plus the port offset, as the server's own ports. Other addresses and
+// ports are kept.
+func (d *DNS) HostPort(a netip.Addr, port int) int {
+	if port != 25 {
+		return port
+	}
+	for _, h := range d.hosts {
+		if h.Receiver && h.Address == a.Unmap() {
+			return d.portMap(25)
+		}
+	}
+	return port
+}
 
 // answers reports whether receiver h takes mail for domain.
 func (d *DNS) answers(h *HostSpec, domain string) bool {

@@ -239,6 +239,27 @@ func BindingMatches(binding, local netip.AddrPort) bool {
 	return b == l
 }
 
+// ListensAt reports whether one of conns is bound to port on an address
+// that reaches it: the address itself, or a wildcard binding (0.0.0.0,
+// [::]) and a loopback address, where wildcards listen in a lab. Only
+// such a destination is this server at one of its Exchange ports, whose
+// port -PortOffset translates; any other port is used as given.
+func ListensAt(conns []*ReceiveConnector, addr netip.Addr, port int) bool {
+	a := addr.WithZone("").Unmap()
+	for _, c := range conns {
+		for _, s := range c.Bindings {
+			b, err := ParseBinding(s)
+			if err != nil || int(b.Port()) != port {
+				continue
+			}
+			if b.Addr() == a || (b.Addr().IsUnspecified() && a.IsLoopback()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // BindingsOverlap reports whether two bindings can receive the same
 // connection: same port, and equal addresses or one a wildcard of the
 // other's family.

@@ -147,6 +147,9 @@ type QueuedMessage struct {
 	CrashCount       int    // processing attempts that never finished (poison detection)
 	ResubmitCount    int
 	ReferenceId      string // for a DSN: the Message-ID of the message it reports on
+	// BodyType is the BODY= the message came with ("BINARYMIME" content
+	// leaves only with BDAT); empty for 7-bit or 8-bit MIME.
+	BodyType string `json:",omitempty"`
 }
 
 // MailboxItem is a message delivered into a mailbox. The raw bytes are

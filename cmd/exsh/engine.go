@@ -65,7 +65,7 @@ func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(
 	}
 	var lookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
 	if dns != nil {
-		lookupMX, tc.LookupMX, tc.LookupNetIP = dns.LookupMX, dns.LookupMX, dns.LookupNetIP
+		lookupMX, tc.LookupMX, tc.LookupNetIP, tc.HostPort = dns.LookupMX, dns.LookupMX, dns.LookupNetIP, dns.HostPort
 	}
 	t, err := transport.New(st, tc)
 	if err != nil {

@@ -2,7 +2,8 @@
 // Windows PowerShell's parameters and error texts plus two lab extensions,
 // and Get-MailboxMessage, which reads what was delivered into a mailbox.
 //
-// Send-MailMessage speaks real SMTP with the go-smtp client. What exsh adds:
+// Send-MailMessage speaks real SMTP with engine/smtpclient, with DATA as
+// .NET's SmtpClient does. What exsh adds:
 //
 //   - -SourceAddress dials from a chosen local address (127.0.0.56, say),
 //     so a lab can play a device and find it again in the protocol log.

@@ -160,3 +160,20 @@ func TestEndToEndSendToThisServer(t *testing.T) {
 		})
 	})
 }
+
+// The port the engine prints at startup is no Exchange port: it is dialled
+// as given, not translated a second time.
+func TestEndToEndSendToTheListeningPort(t *testing.T) {
+	d, srv := newServer(t)
+	send := find(t, Cmdlets(d), "Send-MailMessage")
+	rt, err := invoke(t, send, map[string]any{
+		"From": "printer@contoso.com", "To": strs("administrator@contoso.com"), "Subject": "Scan 43",
+		"Body": "See attachment.", "SmtpServer": "127.0.0.1", "Port": srv.ListenPort(25), "Transcript": true,
+	})
+	if err != nil || len(rt.Errors) > 0 {
+		t.Fatalf("send: %v %v\n%s", err, rt.Errors, rt.Host.String())
+	}
+	if out := rt.Host.String(); !strings.Contains(out, "Queued mail for delivery") {
+		t.Errorf("transcript:\n%s", out)
+	}
+}

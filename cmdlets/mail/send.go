@@ -10,7 +10,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
-	"net/textproto"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,9 +18,10 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"exsh/cmdlets"
+	"exsh/engine/replies"
+	"exsh/engine/smtpclient"
 	"exsh/shell/interp"
 	"exsh/shell/object"
 	"exsh/state"
@@ -32,7 +33,8 @@ type Options struct {
 	// PortMap turns a port of this server as Exchange configures it (25,
 	// 587, 2525, ...) into the port exsh listens on. Nil asks Deps.Engine
 	// for a ListenPort(int) int or PortMap(int) int method, and keeps the
-	// port when it has neither.
+	// port when it has neither. It is asked only about ports one of the
+	// receive connectors in Deps.Store is bound to.
 	PortMap func(port int) int
 	// HelloName is the name sent with EHLO; empty means this machine's
 	// short host name, as .NET's SmtpClient does.
@@ -62,7 +64,7 @@ func sendMailMessage(d *cmdlets.Deps, o Options) *interp.CmdletInfo {
 	subject.Mandatory = true
 	subject.Aliases = []string{"sub"}
 	body := p("Body", interp.KindString, 2, "Specifies the content of the email message.")
-	server := p("SmtpServer", interp.KindString, 3, "Specifies the name of the SMTP server that sends the email message. The default is the value of the $PSEmailServer preference variable, else localhost. When it names this server (its name, its FQDN, localhost or a loopback address), -Port is the Exchange port and is translated to the port exsh listens on.")
+	server := p("SmtpServer", interp.KindString, 3, "Specifies the name of the SMTP server that sends the email message. The default is the value of the $PSEmailServer preference variable, else localhost. When it names this server (its name, its FQDN, localhost or a loopback address) and -Port is a port one of its receive connectors is bound to (25, 587, ...), the port is translated to the port exsh listens on; any other port is used as given.")
 	server.Aliases = []string{"ComputerName"}
 	from := p("From", interp.KindString, -1, "Specifies the address from which the mail is sent. Enter a name (optional) and email address, such as \"Name <someone@contoso.com>\".")
 	from.Mandatory = true
@@ -253,7 +255,7 @@ func send(d *cmdlets.Deps, o Options, c *interp.Call, files []string) error {
 	if err != nil {
 		var se *sendError
 		if !errors.As(err, &se) {
-			se = fromSMTP(err)
+			se = wrapCtx(ctx, err).(*sendError)
 		}
 		e := interp.NewError(cmdlets.CategoryInvalidOperation, se.Reason,
 			se.ID+",Microsoft.PowerShell.Commands.SendMailMessage", "System.Net.Mail.SmtpClient", "%s", se.Message)
@@ -317,21 +319,23 @@ func shortHostname() string {
 	return strings.ToUpper(h)
 }
 
-func notifyOptions(opts []string) []smtp.DSNNotify {
-	var out []smtp.DSNNotify
+// notifyOptions is the DSN NOTIFY value of -DeliveryNotificationOption
+// ("SUCCESS,FAILURE"; "" for None).
+func notifyOptions(opts []string) string {
+	var out []string
 	for _, o := range opts {
 		switch strings.ToLower(o) {
 		case "never":
-			return []smtp.DSNNotify{smtp.DSNNotifyNever}
+			return "NEVER"
 		case "onsuccess":
-			out = append(out, smtp.DSNNotifySuccess)
+			out = append(out, "SUCCESS")
 		case "onfailure":
-			out = append(out, smtp.DSNNotifyFailure)
+			out = append(out, "FAILURE")
 		case "delay":
-			out = append(out, smtp.DSNNotifyDelayed)
+			out = append(out, "DELAY")
 		}
 	}
-	return out
+	return strings.Join(out, ",")
 }
 
 // target is where a message goes: the host and port asked for, and the
@@ -380,20 +384,38 @@ func (t *target) resolve(d *cmdlets.Deps, o Options) {
 		})
 	}
 	port := t.port
-	if t.self {
+	if t.self && listensAt(d, dialHost, port) {
 		switch {
 		case o.PortMap != nil:
 			port = o.PortMap(port)
-		case d != nil && d.Engine != nil:
+		case d.Engine != nil:
 			if m, ok := d.Engine.(portMapper); ok {
 				port = m.ListenPort(port)
 			} else if m, ok := d.Engine.(portMapFunc); ok {
 				port = m.PortMap(port)
 			}
 		}
+	}
+	if t.self {
 		t.roots = orgRoots(d)
 	}
 	t.dial = net.JoinHostPort(dialHost, strconv.Itoa(port))
+}
+
+// listensAt reports whether one of this server's receive connectors is
+// bound to port on host: only such a port is translated to the port exsh
+// listens on; any other (the listening port itself, say) is used as given.
+func listensAt(d *cmdlets.Deps, host string, port int) bool {
+	a, err := netip.ParseAddr(host)
+	if err != nil || d == nil || d.Store == nil {
+		return false
+	}
+	var conns []*state.ReceiveConnector
+	_ = d.Store.View(func(tx state.Tx) error {
+		conns, _ = tx.ReceiveConnectors()
+		return nil
+	})
+	return state.ListensAt(conns, a, port)
 }
 
 // orgRoots returns the organisation's certificate as a pool, or nil.
@@ -464,7 +486,7 @@ type session struct {
 	hello  string
 	useTLS bool
 	cred   *interp.Credential
-	notify []smtp.DSNNotify
+	notify string       // the DSN NOTIFY of every recipient, "" for none
 	print  func(string) // nil without -Transcript
 }
 
@@ -476,45 +498,47 @@ func (s *session) say(format string, args ...any) {
 
 var errNoTLS = &sendError{Reason: "SmtpException", ID: "SmtpException", Message: "Server does not support secure connections."}
 
-// send runs the dialogue and returns the server's final reply text.
+// send runs the dialogue and returns the server's final reply text. It
+// says DATA even to a server that offers CHUNKING, as .NET's SmtpClient.
 func (s *session) send(ctx context.Context, msg *message) (string, error) {
-	dialer := &net.Dialer{}
-	if s.target.local != nil {
-		dialer.LocalAddr = &net.TCPAddr{IP: s.target.local}
+	var tlsFailed error
+	hook := func(e smtpclient.Event) {
+		if e.Kind == smtpclient.TLSFailed {
+			tlsFailed = e.Err
+		}
 	}
-	raw, err := dialer.DialContext(ctx, "tcp", s.target.dial)
+	if s.print != nil {
+		hook = smtpclient.Hooks(hook, smtpclient.Transcript(s.print))
+	}
+	opts := smtpclient.Options{Timeout: 5 * time.Minute, NoChunking: true, Hook: hook}
+	if s.target.local != nil {
+		opts.Local, _ = netip.AddrFromSlice(s.target.local)
+		opts.Local = opts.Local.Unmap()
+	}
+	client, err := smtpclient.Dial(ctx, s.target.dial, opts)
 	if err != nil {
 		return "", &sendError{Reason: "SmtpException", ID: "SmtpException", Message: "Unable to connect to the remote server", err: err}
 	}
 	// Cancelling the call (Ctrl-C, timeout) closes the connection, which
 	// ends any blocked read or write.
-	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	stop := context.AfterFunc(ctx, func() { client.Close() })
 	defer stop()
-	defer raw.Close()
-	s.say("=== Connected to %s from %s", raw.RemoteAddr(), raw.LocalAddr())
-	tc := &tracedConn{Conn: raw}
-	tr := &transcript{conn: tc, out: s.print}
-
-	var conn net.Conn = tc
-	var client *smtp.Client
-	if s.useTLS {
-		tlsConn, banner, err := s.startTLS(ctx, tc)
-		if err != nil {
-			return "", wrapCtx(ctx, err)
-		}
-		// go-smtp expects a greeting first; hand it the one the server
-		// sent before STARTTLS, without printing it twice.
-		conn = &greetedConn{Conn: tlsConn, pending: []byte(banner)}
-		tr.skip = strings.Count(banner, "\n")
-	}
-	client = smtp.NewClient(conn)
-	if s.print != nil {
-		client.DebugWriter = tr
-		defer tr.flush()
-	}
 	defer client.Close()
-	if err := client.Hello(s.hello); err != nil {
+	s.say("=== Connected to %s from %s", client.RemoteAddr(), client.LocalAddr())
+
+	var tlsCfg *tls.Config
+	if s.useTLS {
+		tlsCfg = s.target.tlsConfig()
+	}
+	if err := client.Start(s.hello, tlsCfg); err != nil {
+		if tlsFailed != nil {
+			return "", tlsError(tlsFailed)
+		}
 		return "", wrapCtx(ctx, err)
+	}
+	if s.useTLS && client.TLS() == nil {
+		_ = client.Quit()
+		return "", errNoTLS
 	}
 	if s.cred != nil && s.cred.UserName != "" {
 		pass := ""
@@ -533,59 +557,48 @@ func (s *session) send(ctx context.Context, msg *message) (string, error) {
 			// itself: the message goes on unauthenticated and the server
 			// decides (5.7.57 on Client Frontend).
 			if err := client.Auth(mech); err != nil {
-				var se *smtp.SMTPError
-				if !errors.As(err, &se) {
+				var r replies.Reply
+				if !errors.As(err, &r) {
 					return "", wrapCtx(ctx, err)
 				}
 			}
 		}
 	}
-	if err := client.Mail(msg.From.Address, nil); err != nil {
+	rcpts := msg.envelope()
+	rp := make([]smtpclient.RcptParams, len(rcpts))
+	for i := range rp {
+		rp[i].Notify = s.notify
+	}
+	res, err := client.Send(msg.From.Address, smtpclient.MailParams{}, rcpts, rp, msg.Bytes())
+	if err != nil {
 		return "", wrapCtx(ctx, err)
 	}
-	rcpts := msg.envelope()
-	var failed []*smtp.SMTPError
-	var ropts *smtp.RcptOptions
-	if len(s.notify) > 0 {
-		ropts = &smtp.RcptOptions{Notify: s.notify}
+	if res.Mail.Code != 250 {
+		return "", fromReply(res.Mail)
 	}
-	for _, r := range rcpts {
-		if err := client.Rcpt(r, ropts); err != nil {
-			var se *smtp.SMTPError
-			if !errors.As(err, &se) {
-				return "", wrapCtx(ctx, err)
-			}
-			failed = append(failed, se)
+	var failed []replies.Reply
+	for _, r := range res.Rcpts {
+		if !r.Positive() {
+			failed = append(failed, r)
 		}
 	}
-	if len(failed) == len(rcpts) {
+	if res.Accepted == 0 {
 		_ = client.Quit()
 		return "", recipientsError(failed)
 	}
-	w, err := client.Data()
-	if err != nil {
-		return "", wrapCtx(ctx, err)
-	}
-	if _, err := w.Write(msg.Bytes()); err != nil {
-		return "", wrapCtx(ctx, err)
-	}
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		return "", wrapCtx(ctx, err)
+	if !res.Data.Positive() {
+		return "", fromReply(res.Data)
 	}
 	_ = client.Quit()
 	if len(failed) > 0 {
 		return "", recipientsError(failed)
 	}
-	if resp != nil {
-		return resp.StatusText, nil
-	}
-	return "", nil
+	return replyText(res.Data), nil
 }
 
 // recipientsError is .NET's exception for refused recipients: the one
 // reply when there is one, "Unable to send to all recipients." otherwise.
-func recipientsError(failed []*smtp.SMTPError) error {
+func recipientsError(failed []replies.Reply) error {
 	if len(failed) == 1 {
 		return &sendError{Reason: "SmtpFailedRecipientException", ID: "SmtpException", Message: smtpMessage(failed[0]), err: failed[0]}
 	}
@@ -598,15 +611,15 @@ func wrapCtx(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return &sendError{Reason: "SmtpException", ID: "SmtpException", Message: "The operation has timed out.", err: err}
 	}
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		return fromSMTP(err)
+	var r replies.Reply
+	if errors.As(err, &r) {
+		return fromReply(r)
 	}
 	var s *sendError
 	if errors.As(err, &s) {
 		return s
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isReset(err) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || isReset(err) {
 		return &sendError{Reason: "SmtpException", ID: "SmtpException",
 			Message: "Unable to read data from the transport connection: net_io_connectionclosed.", err: err}
 	}
@@ -618,123 +631,16 @@ func isReset(err error) bool {
 	return errors.As(err, &op)
 }
 
-// startTLS runs the dialogue up to STARTTLS by hand, so the first EHLO
-// carries the right name and shows in the transcript, and returns the TLS
-// connection after the handshake and the server's greeting line.
-func (s *session) startTLS(ctx context.Context, tc *tracedConn) (*tls.Conn, string, error) {
-	text := textproto.NewConn(tc)
-	read := func(expect int) (int, string, error) {
-		code, msg, err := text.ReadResponse(expect)
-		if s.print != nil && (code != 0 || msg != "") {
-			lines := strings.Split(msg, "\n")
-			for i, l := range lines {
-				sep := "-"
-				if i == len(lines)-1 {
-					sep = " "
-				}
-				s.say("S: %03d%s%s", code, sep, l)
-			}
-		}
-		var pe *textproto.Error
-		if errors.As(err, &pe) {
-			return code, msg, toSMTPError(pe)
-		}
-		return code, msg, err
+// tlsError is .NET's exception for a failed TLS handshake.
+func tlsError(err error) error {
+	var ce *tls.CertificateVerificationError
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ie x509.CertificateInvalidError
+	if errors.As(err, &ce) || errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ie) {
+		return &sendError{Reason: "SmtpException", ID: "SmtpException",
+			Message: "The remote certificate is invalid according to the validation procedure.", err: err}
 	}
-	cmd := func(line string) error {
-		s.say("C: %s", line)
-		return text.PrintfLine("%s", line)
-	}
-	_ = tc.SetDeadline(time.Now().Add(5 * time.Minute))
-	defer tc.SetDeadline(time.Time{})
-
-	code, greeting, err := read(220)
-	if err != nil {
-		return nil, "", err
-	}
-	banner := fmt.Sprintf("%03d %s\r\n", code, strings.ReplaceAll(greeting, "\n", "\r\n220 "))
-	if err := cmd("EHLO " + s.hello); err != nil {
-		return nil, "", err
-	}
-	_, ext, err := read(250)
-	if err != nil {
-		return nil, "", err
-	}
-	hasTLS := false
-	for _, l := range strings.Split(ext, "\n")[1:] {
-		if strings.EqualFold(strings.Fields(l + " ")[0], "STARTTLS") {
-			hasTLS = true
-		}
-	}
-	if !hasTLS {
-		_ = cmd("QUIT")
-		return nil, "", errNoTLS
-	}
-	if err := cmd("STARTTLS"); err != nil {
-		return nil, "", err
-	}
-	if _, _, err := read(220); err != nil {
-		return nil, "", err
-	}
-	// textproto's reader may not hold anything beyond the 220 line: the
-	// server says nothing more until the handshake.
-	if n := text.R.Buffered(); n > 0 {
-		return nil, "", errors.New("unexpected data after STARTTLS reply")
-	}
-	conn := tls.Client(tc, s.target.tlsConfig())
-	if err := conn.HandshakeContext(ctx); err != nil {
-		var ce *tls.CertificateVerificationError
-		var ue x509.UnknownAuthorityError
-		var he x509.HostnameError
-		var ie x509.CertificateInvalidError
-		if errors.As(err, &ce) || errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ie) {
-			return nil, "", &sendError{Reason: "SmtpException", ID: "SmtpException",
-				Message: "The remote certificate is invalid according to the validation procedure.", err: err}
-		}
-		return nil, "", &sendError{Reason: "SmtpException", ID: "SmtpException",
-			Message: "Authentication failed because the remote party has closed the transport stream.", err: err}
-	}
-	s.say("=== TLS negotiated: %s, %s", tlsVersion(conn.ConnectionState().Version), tls.CipherSuiteName(conn.ConnectionState().CipherSuite))
-	return conn, banner, nil
-}
-
-func tlsVersion(v uint16) string {
-	switch v {
-	case tls.VersionTLS13:
-		return "TLS 1.3"
-	case tls.VersionTLS12:
-		return "TLS 1.2"
-	case tls.VersionTLS11:
-		return "TLS 1.1"
-	}
-	return "TLS 1.0"
-}
-
-func toSMTPError(pe *textproto.Error) *smtp.SMTPError {
-	e := &smtp.SMTPError{Code: pe.Code, Message: pe.Msg}
-	parts := strings.SplitN(pe.Msg, " ", 2)
-	if len(parts) == 2 {
-		var a, b, c int
-		if n, _ := fmt.Sscanf(parts[0], "%d.%d.%d", &a, &b, &c); n == 3 {
-			e.EnhancedCode = smtp.EnhancedCode{a, b, c}
-			e.Message = parts[1]
-		}
-	}
-	return e
-}
-
-// greetedConn replays the server's greeting to go-smtp's client after a
-// STARTTLS done by hand, then reads from the TLS connection.
-type greetedConn struct {
-	net.Conn
-	pending []byte
-}
-
-func (g *greetedConn) Read(p []byte) (int, error) {
-	if len(g.pending) > 0 {
-		n := copy(p, g.pending)
-		g.pending = g.pending[n:]
-		return n, nil
-	}
-	return g.Conn.Read(p)
+	return &sendError{Reason: "SmtpException", ID: "SmtpException",
+		Message: "Authentication failed because the remote party has closed the transport stream.", err: err}
 }

@@ -231,7 +231,7 @@ func TestSendPlain(t *testing.T) {
 	dir := t.TempDir()
 	att := filepath.Join(dir, "report.csv")
 	os.WriteFile(att, []byte("a,b\n1,2\n"), 0o600)
-	rt, err := invoke(t, sendCmd(&cmdlets.Deps{}, s.options()), map[string]any{
+	rt, err := invoke(t, sendCmd(&cmdlets.Deps{Store: &fakeStore{}}, s.options()), map[string]any{
 		"From":                       "Chris Green <chris@contoso.com>",
 		"To":                         strs("michelle@contoso.com", "Ann <ann@contoso.com>"),
 		"Cc":                         strs("cc@contoso.com"),
@@ -339,7 +339,7 @@ func TestSendRelayDenied(t *testing.T) {
 		return m
 	}
 
-	rt, err := invoke(t, sendCmd(&cmdlets.Deps{}, o), with("chris@fabrikam.com"))
+	rt, err := invoke(t, sendCmd(&cmdlets.Deps{Store: &fakeStore{}}, o), with("chris@fabrikam.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +357,7 @@ func TestSendRelayDenied(t *testing.T) {
 
 	// Two refused, one accepted: the message goes to the one, then the
 	// error names all.
-	rt, _ = invoke(t, sendCmd(&cmdlets.Deps{}, o), with("a@fabrikam.com", "b@fabrikam.com", "ok@contoso.com"))
+	rt, _ = invoke(t, sendCmd(&cmdlets.Deps{Store: &fakeStore{}}, o), with("a@fabrikam.com", "b@fabrikam.com", "ok@contoso.com"))
 	e = errorRecord(t, rt)
 	if e.Message != "Unable to send to all recipients." || e.Reason != "SmtpFailedRecipientsException" {
 		t.Errorf("record %+v", e)
@@ -376,7 +376,7 @@ func TestSendNotAuthenticated(t *testing.T) {
 			return nil
 		}
 	})
-	rt, _ := invoke(t, sendCmd(&cmdlets.Deps{}, s.options()), map[string]any{
+	rt, _ := invoke(t, sendCmd(&cmdlets.Deps{Store: &fakeStore{}}, s.options()), map[string]any{
 		"From": "chris@contoso.com", "To": strs("michelle@contoso.com"), "Subject": "x",
 		"SmtpServer": "127.0.0.1", "Port": 587,
 	})
@@ -405,6 +405,13 @@ func (f *fakeTx) Org() (*state.Organization, error) {
 }
 func (f *fakeTx) Server(name string) (*state.ExchangeServer, error) {
 	return &state.ExchangeServer{Name: "EX01", Fqdn: "EX01.contoso.com"}, nil
+}
+func (f *fakeTx) ReceiveConnectors() ([]*state.ReceiveConnector, error) {
+	return []*state.ReceiveConnector{
+		{Name: "Default Frontend EX01", Bindings: []string{"0.0.0.0:25", "[::]:25"}},
+		{Name: "Client Frontend EX01", Bindings: []string{"0.0.0.0:587", "[::]:587"}},
+		{Name: "Default EX01", Bindings: []string{"0.0.0.0:2525", "[::]:2525"}},
+	}, nil
 }
 func (f *fakeTx) Certificate() (*state.Certificate, error) {
 	return &state.Certificate{CertPEM: f.cert}, nil
@@ -487,7 +494,7 @@ func TestSendUntrustedCertificate(t *testing.T) {
 func TestSendNoStartTLS(t *testing.T) {
 	s := startSink(t, nil)
 	s.srv.TLSConfig = nil
-	rt, _ := invoke(t, sendCmd(&cmdlets.Deps{}, s.options()), map[string]any{
+	rt, _ := invoke(t, sendCmd(&cmdlets.Deps{Store: &fakeStore{}}, s.options()), map[string]any{
 		"From": "chris@contoso.com", "To": strs("michelle@contoso.com"), "Subject": "x",
 		"SmtpServer": "127.0.0.1", "UseSsl": true,
 	})
@@ -503,7 +510,7 @@ func TestSendSourceAddress(t *testing.T) {
 	}
 	probe.Close()
 	s := startSink(t, nil)
-	rt, _ := invoke(t, sendCmd(&cmdlets.Deps{}, s.options()), map[string]any{
+	rt, _ := invoke(t, sendCmd(&cmdlets.Deps{Store: &fakeStore{}}, s.options()), map[string]any{
 		"From": "printer@contoso.com", "To": strs("michelle@contoso.com"), "Subject": "Scan",
 		"SmtpServer": "127.0.0.1", "SourceAddress": "127.0.0.56",
 	})
@@ -521,7 +528,7 @@ func TestSendConnectFailure(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	rt, _ := invoke(t, sendCmd(&cmdlets.Deps{}, Options{PortMap: func(int) int { return port }}), map[string]any{
+	rt, _ := invoke(t, sendCmd(&cmdlets.Deps{Store: &fakeStore{}}, Options{PortMap: func(int) int { return port }}), map[string]any{
 		"From": "a@contoso.com", "To": strs("b@contoso.com"), "Subject": "x", "SmtpServer": "127.0.0.1",
 	})
 	if e := errorRecord(t, rt); e.Message != "Unable to connect to the remote server" {
@@ -564,6 +571,10 @@ func TestTargetResolve(t *testing.T) {
 		{"127.0.0.1", 25, true, "127.0.0.1:10025"},
 		{"::1", 25, true, "[::1]:10025"},
 		{"[::1]", 25, true, "[::1]:10025"},
+		// Ports no connector is bound to are used as given: the listening
+		// port itself, a sink's port.
+		{"127.0.0.1", 10025, true, "127.0.0.1:10025"},
+		{"EX01", 7999, true, "127.0.0.1:7999"},
 		{"mail.fabrikam.com", 25, false, "mail.fabrikam.com:25"},
 		{"10.0.0.5", 25, false, "10.0.0.5:25"},
 	} {

@@ -19,7 +19,7 @@ func TestSession(t *testing.T) {
 	s := startSink(t, nil)
 	var out, errb bytes.Buffer
 	sess := interp.NewSession(interp.Config{Stdout: &out, Stderr: &errb, Width: 120,
-		Commands:  append(utility.Cmdlets(), CmdletsWith(&cmdlets.Deps{}, s.options())...),
+		Commands:  append(utility.Cmdlets(), CmdletsWith(&cmdlets.Deps{Store: &fakeStore{}}, s.options())...),
 		NewOutput: func(w io.Writer, width int) interp.Output { return format.NewOutput(w, width) }})
 	run := func(src string) string {
 		t.Helper()

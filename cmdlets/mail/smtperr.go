@@ -1,11 +1,9 @@
 package mail
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
-	"github.com/emersion/go-smtp"
+	"exsh/engine/replies"
 )
 
 // statusText is .NET's SmtpException text for a reply code
@@ -42,21 +40,21 @@ var statusText = map[int]string{
 // replyText is the server's reply without its code: "5.7.54 SMTP; Unable
 // to relay recipient in non-accepted domain". Multi-line replies are joined
 // with CRLF, as .NET keeps them.
-func replyText(e *smtp.SMTPError) string {
-	msg := e.Message
-	if e.EnhancedCode != (smtp.EnhancedCode{}) && e.EnhancedCode != smtp.NoEnhancedCode {
-		msg = fmt.Sprintf("%d.%d.%d %s", e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2], msg)
+func replyText(r replies.Reply) string {
+	msg := r.Text
+	if r.Enhanced != "" {
+		msg = r.Enhanced + " " + msg
 	}
 	return strings.ReplaceAll(msg, "\n", "\r\n")
 }
 
 // smtpMessage is .NET's SmtpException.Message for a server reply.
-func smtpMessage(e *smtp.SMTPError) string {
-	t, ok := statusText[e.Code]
+func smtpMessage(r replies.Reply) string {
+	t, ok := statusText[r.Code]
 	if !ok {
 		t = statusText[500]
 	}
-	return t + " The server response was: " + replyText(e)
+	return t + " The server response was: " + replyText(r)
 }
 
 // sendError is what a failed send turns into: the .NET exception name
@@ -71,16 +69,7 @@ type sendError struct {
 func (e *sendError) Error() string { return e.Message }
 func (e *sendError) Unwrap() error { return e.err }
 
-// fromSMTP wraps a reply error from a command other than RCPT TO.
-func fromSMTP(err error) *sendError {
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		return &sendError{Reason: "SmtpException", ID: "SmtpException", Message: smtpMessage(se), err: err}
-	}
-	var s *sendError
-	if errors.As(err, &s) {
-		return s
-	}
-	// Transport failures: .NET reports the inner exception's message.
-	return &sendError{Reason: "SmtpException", ID: "SmtpException", Message: "Failure sending mail.", err: err}
+// fromReply wraps a refusal of a command other than RCPT TO.
+func fromReply(r replies.Reply) *sendError {
+	return &sendError{Reason: "SmtpException", ID: "SmtpException", Message: smtpMessage(r), err: r}
 }

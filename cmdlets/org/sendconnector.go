@@ -85,11 +85,18 @@ func addressSpaceKey(s string) string {
 
 func canonSmartHost(s string) (string, error) {
 	h := strings.TrimSpace(s)
+	bracketed := strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]")
 	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 	if h == "" {
 		return "", textf("Cannot convert value \"%s\" to type \"Microsoft.Exchange.Data.SmartHost\". Error: \"The smart host is empty.\"", s)
 	}
 	if _, err := state.ParseIPRange(h); err == nil && !strings.ContainsAny(h, "-/") {
+		if bracketed {
+			// An address literal keeps its brackets, as Exchange shows
+			// it in SmartHosts, SmartHostsString and the queue's
+			// NextHopDomain.
+			return "[" + h + "]", nil
+		}
 		return h, nil
 	}
 	if _, err := state.ValidateDomainName(h); err != nil || strings.Contains(h, "*") {

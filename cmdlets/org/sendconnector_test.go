@@ -82,7 +82,7 @@ func TestSendConnectorValidation(t *testing.T) {
 	}
 	wantErr(t, l.fails("Set-SendConnector", "Identity", "Out", "SmartHosts", list("10.0.0.1")), "DNSRoutingEnabled must be set to $false when smart hosts are specified in the SmartHosts parameter.")
 	l.ok("Set-SendConnector", "Identity", "Out", "SmartHosts", list("[10.0.0.1]"), "DNSRoutingEnabled", false)
-	if sc := sendConnector(l, "Out"); sc.SmartHosts[0] != "10.0.0.1" || sc.DNSRoutingEnabled {
+	if sc := sendConnector(l, "Out"); sc.SmartHosts[0] != "[10.0.0.1]" || sc.SmartHostsString != "[10.0.0.1]" || sc.DNSRoutingEnabled {
 		t.Errorf("%+v", sc)
 	}
 	wantErr(t, l.fails("Get-SendConnector", "Identity", "Nope"), "The operation couldn't be performed because object 'Nope' couldn't be found on 'EX01.contoso.com'.")

@@ -4,7 +4,7 @@
 // and ADPermission entries into the session's rights, applies Exchange's
 // rules at AUTH, MAIL FROM and RCPT TO ([Receive]), and, for Front End
 // Transport connectors, proxies accepted mail to the Transport service
-// over SMTP with the go-smtp client ([Proxy]). Mail that the Transport
+// over SMTP with engine/smtpclient ([Proxy]). Mail that the Transport
 // service itself proxies through a Front End connector (Outbound Proxy
 // Frontend, for send connectors with FrontendProxyEnabled) is relayed to
 // the send connector's destination ([OutboundProxy]).

@@ -129,6 +129,15 @@ func Load(st state.Store, serverName string) (*Org, error) {
 	return o, nil
 }
 
+// ReceiveConnectors are the records of this server's connectors.
+func (o *Org) ReceiveConnectors() []*state.ReceiveConnector {
+	out := make([]*state.ReceiveConnector, len(o.Connectors))
+	for i, c := range o.Connectors {
+		out[i] = c.Rec
+	}
+	return out
+}
+
 // NetBIOS is the organisation's NetBIOS domain ("CONTOSO").
 func (o *Org) NetBIOS() string { return o.Org.NetBIOSDomain }
 

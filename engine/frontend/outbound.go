@@ -4,20 +4,17 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"exsh/engine/protolog"
 	"exsh/engine/replies"
+	"exsh/engine/smtpclient"
 	"exsh/engine/smtpd"
 	"exsh/state"
 )
@@ -43,9 +40,9 @@ import (
 type OutboundProxy struct {
 	// SendLog is the Front End SmtpSend protocol log.
 	SendLog *protolog.Log
-	// PortMap translates a port of this server (a smart host that names
-	// this server, localhost or a loopback address) into the port it
-	// really listens on; nil keeps ports unchanged.
+	// PortMap translates a port one of this server's receive connectors
+	// is bound to (on an address it listens on) into the port it really
+	// listens on; nil keeps ports unchanged. Other ports are used as given.
 	PortMap func(port int) int
 	// LookupMX resolves MX records for connectors with DNS routing; nil
 	// makes no lookup (the destination is then unreachable: 451 4.4.0).
@@ -61,9 +58,7 @@ type OutboundProxy struct {
 // hub session.
 type outboundSession struct {
 	key     string // the connector's Guid, plus the domain with DNS routing
-	raw     net.Conn
-	c       *smtp.Client
-	lc      *loggedConn
+	c       *smtpclient.Client
 	log     *protolog.Session
 	reason  string         // the disconnect reason for the log
 	mailOn  bool           // MAIL FROM was relayed in the current transaction
@@ -73,12 +68,11 @@ type outboundSession struct {
 
 func (o *outboundSession) close() {
 	o.stop()
-	o.raw.SetDeadline(time.Now().Add(5 * time.Second))
+	o.c.Conn().SetDeadline(time.Now().Add(5 * time.Second))
 	if o.reason == "Local" {
 		o.c.Quit()
 	}
 	o.c.Close()
-	o.raw.Close()
 	o.log.Disconnect(o.reason)
 }
 
@@ -89,8 +83,6 @@ var (
 	outboundDropped     = replies.Reply{Code: 421, Enhanced: "4.4.2", Text: "Connection dropped due to SocketError"}
 	outboundNoSession   = replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "No outbound proxy session to the destination"}
 )
-
-const failoverText = " Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts."
 
 // outboundMode reports whether this session relays outbound mail: an
 // Exchange server logged on to a Front End connector that proxies.
@@ -106,7 +98,7 @@ func (r *Receive) outboundMail() {
 		return
 	}
 	if o.mailOn && o.mailErr == nil {
-		if err := o.c.Reset(); err != nil {
+		if rep, err := o.c.Reset(); err != nil || rep.Code != 250 {
 			o.reason = "Remote"
 			r.closeOutbound()
 			return
@@ -158,8 +150,8 @@ func (r *Receive) outboundRcpt(st *smtpd.State, env *smtpd.Envelope, to string, 
 	o := r.out
 	if !o.mailOn {
 		o.mailOn = true
-		if err := o.c.Mail(env.From, mailOptions(env)); err != nil {
-			rep := r.outboundRefusal(err)
+		if rep, err := o.c.Mail(env.From, mailParams(env, env.Mail.Size)); err != nil || rep.Code != 250 {
+			rep := r.outboundRefusal(rep, err)
 			if r.out != nil {
 				r.out.mailErr = &rep
 			}
@@ -169,18 +161,17 @@ func (r *Receive) outboundRcpt(st *smtpd.State, env *smtpd.Envelope, to string, 
 	if o.mailErr != nil {
 		return *o.mailErr
 	}
-	if err := o.c.Rcpt(to, rcptOptions(p)); err != nil {
-		return r.outboundRefusal(err)
+	if rep, err := o.c.Rcpt(to, smtpclient.RcptParams{Notify: p.Notify, ORcpt: p.ORcpt}); err != nil || !rep.Positive() {
+		return r.outboundRefusal(rep, err)
 	}
 	return nil
 }
 
-// outboundRefusal turns a client error of the destination session into
-// the reply for the hub: the destination's own reply, or 421 when the
-// session broke. A 421 ends the destination session (and, as smtpd
-// closes after a 421, the hub's session).
-func (r *Receive) outboundRefusal(err error) replies.Reply {
-	rep, rerr := replyOf(err)
+// outboundRefusal turns a refusal by the destination, or a broken session
+// (err), into the reply for the hub: the destination's own reply, or 421
+// when the session broke. A 421 ends the destination session (and, as
+// smtpd closes after a 421, the hub's session).
+func (r *Receive) outboundRefusal(rep replies.Reply, rerr error) replies.Reply {
 	if rerr != nil {
 		rep = outboundDropped
 		if r.out != nil {
@@ -208,52 +199,12 @@ func (r *Receive) outboundData(st *smtpd.State, msg []byte) replies.Reply {
 		n := strings.ToLower(name)
 		return strings.HasPrefix(n, "x-ms-exchange-organization-") || strings.HasPrefix(n, "x-ms-exchange-forest-")
 	})
-	w, err := o.c.Data()
-	if err != nil {
-		return r.outboundRefusal(err)
-	}
 	o.mailOn = false
-	o.lc.setHidden(true)
-	_, err = w.Write(msg)
-	var resp *smtp.DataResponse
-	if err == nil {
-		resp, err = w.CloseWithResponse()
-	}
-	o.lc.setHidden(false)
-	if err != nil {
-		return r.outboundRefusal(err)
-	}
-	rep, perr := replies.Parse("250 " + resp.StatusText)
-	if perr != nil {
-		return replies.Reply{Code: 250, Text: resp.StatusText}
+	rep, err := o.c.Data(msg)
+	if err != nil || !rep.Positive() {
+		return r.outboundRefusal(rep, err)
 	}
 	return rep
-}
-
-func mailOptions(env *smtpd.Envelope) *smtp.MailOptions {
-	opts := &smtp.MailOptions{Size: env.Mail.Size, UTF8: env.Mail.SMTPUTF8, EnvelopeID: env.Mail.EnvID, Return: smtp.DSNReturn(env.Mail.Ret)}
-	switch env.Mail.Body {
-	case "7BIT":
-		opts.Body = smtp.Body7Bit
-	case "8BITMIME", "BINARYMIME":
-		opts.Body = smtp.Body8BitMIME
-	}
-	return opts
-}
-
-func rcptOptions(p smtpd.RcptParams) *smtp.RcptOptions {
-	ro := &smtp.RcptOptions{}
-	if n := p.Notify; n != "" {
-		for _, v := range strings.Split(n, ",") {
-			ro.Notify = append(ro.Notify, smtp.DSNNotify(v))
-		}
-	}
-	if o := p.ORcpt; o != "" {
-		if typ, addr, ok := strings.Cut(o, ";"); ok {
-			ro.OriginalRecipientType, ro.OriginalRecipient = smtp.DSNAddressType(strings.ToUpper(typ)), addr
-		}
-	}
-	return ro
 }
 
 // dnsRouted reports whether a connector looks up the recipient domain's
@@ -306,7 +257,7 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 	add := func(h string, a netip.Addr) {
 		a = a.Unmap()
 		pt := port
-		if a.IsLoopback() && p.PortMap != nil {
+		if p.PortMap != nil && state.ListensAt(org.ReceiveConnectors(), a, port) {
 			pt = p.PortMap(port)
 		}
 		out = append(out, target{host: h, addr: netip.AddrPortFrom(a, uint16(pt))})
@@ -378,22 +329,18 @@ func (p *OutboundProxy) dial(org *Org, c *state.SendConnector, tg target) (_ *ou
 	if dt <= 0 {
 		dt = 30 * time.Second
 	}
-	d := net.Dialer{Timeout: dt}
-	raw, err := d.Dial("tcp", tg.addr.String())
+	cl, err := smtpclient.Dial(context.Background(), tg.addr.String(), smtpclient.Options{DialTimeout: dt, Timeout: timeout})
 	if err != nil {
-		code := 10060 // WSAETIMEDOUT
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			code = 10061 // WSAECONNREFUSED
-		}
-		return nil, replies.Reply{Code: 421, Enhanced: "4.4.1", Text: fmt.Sprintf(`Error encountered while communicating with primary target IP address: "Failed to connect. Winsock error code: %d, Win32 error code: %d."`+failoverText+" The last endpoint attempted was %s", code, code, tg.addr)}, false
+		return nil, replies.Reply{Code: 421, Enhanced: "4.4.1", Text: smtpclient.ConnectFailure(err) + " The last endpoint attempted was " + tg.addr.String()}, false
 	}
-	log.SetEndpoints(tcpAddrPort(raw.LocalAddr()), tg.addr)
+	log.SetEndpoints(cl.LocalAddr(), tg.addr)
 	log.Connect()
+	cl.SetHook(smtpclient.ProtocolLog(log))
 	ctx := p.Context
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	stop := context.AfterFunc(ctx, func() { raw.SetDeadline(time.Now()) })
+	stop := context.AfterFunc(ctx, func() { cl.Conn().SetDeadline(time.Now()) })
 	helo := c.Fqdn
 	if helo == "" {
 		helo = org.Fqdn
@@ -410,24 +357,24 @@ func (p *OutboundProxy) dial(org *Org, c *state.SendConnector, tg target) (_ *ou
 	}
 	fail := func(rep replies.Reply, permanent bool, reason string) (*outboundSession, replies.Reply, bool) {
 		stop()
-		raw.Close()
+		cl.Close()
 		log.Disconnect(reason)
 		return nil, rep, permanent
 	}
-	cl, lc, tlsOn, err := startSession(raw, log, helo, tlsCfg, timeout)
-	if err != nil {
+	if err := cl.Start(helo, tlsCfg); err != nil {
 		return fail(sessionFailure(err))
 	}
-	o := &outboundSession{raw: raw, c: cl, lc: lc, log: log, reason: "Local", stop: stop}
+	tlsOn := cl.TLS() != nil
+	o := &outboundSession{c: cl, log: log, reason: "Local", stop: stop}
 	if c.RequireTLS && !tlsOn {
 		o.close()
-		return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 STARTTLS is required to send mail."` + failoverText}, false
+		return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 STARTTLS is required to send mail."` + replies.FailoverText}, false
 	}
 	switch c.SmartHostAuthMechanism {
 	case "BasicAuth", "BasicAuthRequireTLS":
 		if c.SmartHostAuthMechanism == "BasicAuthRequireTLS" && !tlsOn {
 			o.close()
-			return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + failoverText}, false
+			return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + replies.FailoverText}, false
 		}
 		user := c.AuthUser
 		if user == "" {
@@ -439,10 +386,7 @@ func (p *OutboundProxy) dial(org *Org, c *state.SendConnector, tg target) (_ *ou
 		} else {
 			mech = sasl.NewPlainClient("", user, c.AuthPassword)
 		}
-		lc.setHidden(true)
-		err := cl.Auth(mech)
-		lc.setHidden(false)
-		if err != nil {
+		if err := cl.Auth(mech); err != nil {
 			o.close()
 			rep, _, _ := sessionFailure(err)
 			return nil, rep, false
@@ -454,19 +398,11 @@ func (p *OutboundProxy) dial(org *Org, c *state.SendConnector, tg target) (_ *ou
 // sessionFailure turns a failure while a session starts into the reply
 // for the hub, whether it is permanent, and the disconnect reason.
 func sessionFailure(err error) (replies.Reply, bool, string) {
-	if rep, ok := asReply(err); ok {
-		if rep.Permanent() && rep.Code != 535 && rep.Code != 530 {
-			return rep, true, "Remote"
-		}
-		text := rep.Line(true)
-		if !strings.HasSuffix(text, ".") {
-			text += "."
-		}
-		return replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "` + text + `"` + failoverText}, false, "Remote"
+	var rep replies.Reply
+	if errors.As(err, &rep) && rep.Permanent() && rep.Code != 535 && rep.Code != 530 {
+		return rep, true, "Remote"
 	}
-	text := "421 4.4.2 Connection dropped."
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
-		text = "421 4.4.2 Connection dropped due to SocketError."
-	}
-	return replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "` + text + `"` + failoverText}, false, "Remote"
+	rep = replies.NextHopResponded(smtpclient.SessionFailure(err))
+	rep.Code = 421
+	return rep, false, "Remote"
 }

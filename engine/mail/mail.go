@@ -34,6 +34,9 @@ type Submission struct {
 	Data             []byte
 	// Direction: "Originating" when submitted by an authenticated user, else "Incoming".
 	Direction string
+	// BodyType is MAIL FROM's BODY= ("7BIT", "8BITMIME", "BINARYMIME"),
+	// empty when the client gave none.
+	BodyType string
 }
 
 // Receipt is what the Transport service returns once a submission is

@@ -38,6 +38,26 @@ func (r Reply) Line(enhanced bool) string {
 	return b.String()
 }
 
+// Lines renders the reply as the lines of a multi-line reply when its text
+// holds several ("\n" between them, as a client reads one): "550-5.7.1 a",
+// "550 5.7.1 b". A one-line text gives one line, the same as Line.
+func (r Reply) Lines(enhanced bool) []string {
+	if !strings.Contains(r.Text, "\n") {
+		return []string{r.Line(enhanced)}
+	}
+	texts := strings.Split(r.Text, "\n")
+	out := make([]string, len(texts))
+	for i, t := range texts {
+		l := r
+		l.Text = t
+		out[i] = l.Line(enhanced)
+		if i < len(texts)-1 {
+			out[i] = out[i][:3] + "-" + out[i][4:]
+		}
+	}
+	return out
+}
+
 // Permanent reports a 5xx reply; Transient a 4xx one.
 func (r Reply) Permanent() bool { return r.Code >= 500 }
 func (r Reply) Transient() bool { return r.Code >= 400 && r.Code < 500 }
@@ -192,6 +212,22 @@ var (
 	Internal          = Reply{421, "4.3.2", "Service not available"}                         // a panic in a session
 	CannotAchieveAuth = Reply{451, "5.7.3", "Cannot achieve Exchange Server authentication"} // as quoted in KB 979175
 )
+
+// FailoverText ends Exchange's text for a delivery that found no other
+// host to try (KB 979175; seen in queues' LastError).
+const FailoverText = " Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts."
+
+// NextHopResponded is Exchange's temporary reply when the next hop refused
+// a session: `451 4.4.0 Primary target IP address responded with: "451
+// 5.7.3 Cannot achieve Exchange Server authentication." Attempted
+// failover ...`. The sender keeps the message and tries again.
+func NextHopResponded(r Reply) Reply {
+	text := strings.ReplaceAll(r.String(), "\n", " ")
+	if !strings.HasSuffix(text, ".") {
+		text += "."
+	}
+	return Reply{451, "4.4.0", `Primary target IP address responded with: "` + text + `"` + FailoverText}
+}
 
 // ChunkReceived answers a BDAT chunk that is not the last one, as
 // Exchange 2013 transport code does (SmtpResponse.BdatChunkReceived).

@@ -1,6 +1,7 @@
 package replies
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,5 +74,20 @@ func TestBanner(t *testing.T) {
 	want := "220 mail1.fabrikam.com Microsoft ESMTP MAIL Service ready at Fri, 5 Aug 2016 16:24:41 -0700"
 	if got := Banner("mail1.fabrikam.com", tm); got != want {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestLines(t *testing.T) {
+	for _, tt := range []struct {
+		r    Reply
+		want []string
+	}{
+		{Reply{250, "2.1.0", "Sender OK"}, []string{"250 2.1.0 Sender OK"}},
+		{Reply{550, "5.7.1", "Refused\nfor policy\nreasons"}, []string{"550-5.7.1 Refused", "550-5.7.1 for policy", "550 5.7.1 reasons"}},
+		{Reply{550, "", "a\nb"}, []string{"550-a", "550 b"}},
+	} {
+		if got := tt.r.Lines(true); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("%+v: %q", tt.r, got)
+		}
 	}
 }

@@ -203,13 +203,15 @@ func NewSession(conn net.Conn, cfg Config, h Handler, log *protolog.Session, log
 	s := &Session{cfg: cfg, h: h, logger: logger, log: log, conn: conn}
 	s.br = bufio.NewReaderSize(conn, 4096)
 	s.bw = bufio.NewWriterSize(deadlineWriter{s}, 4096)
-	s.st.Local = addrPort(conn.LocalAddr())
-	s.st.Remote = addrPort(conn.RemoteAddr())
+	s.st.Local = AddrPort(conn.LocalAddr())
+	s.st.Remote = AddrPort(conn.RemoteAddr())
 	s.st.Log = log
 	return s
 }
 
-func addrPort(a net.Addr) netip.AddrPort {
+// AddrPort converts a net.Addr (a TCP one, or any whose String is
+// "ip:port") into an unmapped netip.AddrPort; the zero value otherwise.
+func AddrPort(a net.Addr) netip.AddrPort {
 	if a == nil {
 		return netip.AddrPort{}
 	}
@@ -218,7 +220,7 @@ func addrPort(a net.Addr) netip.AddrPort {
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // ClientIP is the remote address as text ("192.0.2.1", "::1").
@@ -523,6 +525,10 @@ func (s *Session) sleep(d time.Duration) {
 
 // reply logs r and queues it for sending.
 func (s *Session) reply(r replies.Reply) {
+	if lines := r.Lines(s.cfg.EnhancedStatusCodes); len(lines) > 1 {
+		s.sendLines(lines)
+		return
+	}
 	s.sendLine(r.Line(s.cfg.EnhancedStatusCodes))
 }
 

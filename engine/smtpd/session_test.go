@@ -101,7 +101,7 @@ func startServer(t *testing.T, cfg Config) *server {
 			if err != nil {
 				return
 			}
-			ls := srv.log.Session(`EX01\Test`, protolog.LevelVerbose, addrPort(c.LocalAddr()), addrPort(c.RemoteAddr()))
+			ls := srv.log.Session(`EX01\Test`, protolog.LevelVerbose, AddrPort(c.LocalAddr()), AddrPort(c.RemoteAddr()))
 			s := NewSession(c, srv.cfg, srv.h, ls, srv)
 			srv.mu.Lock()
 			srv.sess = append(srv.sess, s)

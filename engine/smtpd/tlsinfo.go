@@ -17,15 +17,7 @@ import (
 // algorithm CALG_SHA_256 with strength 0 bits and key exchange algorithm
 // CALG_ECDH_EPHEM with strength 256 bits".
 func TLSNegotiationText(cs tls.ConnectionState) string {
-	proto := "SP_PROT_TLS1_2_SERVER"
-	switch cs.Version {
-	case tls.VersionTLS13:
-		proto = "SP_PROT_TLS1_3_SERVER"
-	case tls.VersionTLS11:
-		proto = "SP_PROT_TLS1_1_SERVER"
-	case tls.VersionTLS10:
-		proto = "SP_PROT_TLS1_0_SERVER"
-	}
+	proto := "SP_PROT_" + TLSVersionName(cs.Version) + "_SERVER"
 	name := tls.CipherSuiteName(cs.CipherSuite)
 	bulk, bulkBits := "CALG_AES_128", 128
 	switch {

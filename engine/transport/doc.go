@@ -19,14 +19,15 @@
 // counts the interrupted attempt and sends a message that took
 // PoisonThreshold service crashes (or recovered panics) to the Poison queue.
 //
-// Outbound delivery uses the go-smtp client. A connector with
-// DNSRoutingEnabled looks up MX records of the recipient domain (tests never
-// do: they use smart hosts on 127.0.0.1); one with smart hosts connects to
-// each host on the connector's Port. Ports of this server (a smart host
-// that names this server, localhost or a loopback address, and the
-// Outbound Proxy Frontend on 717 when FrontendProxyEnabled is set) go
-// through Config.PortMap so a lab with a port offset still works. The
-// session is written to the Hub SmtpSend protocol log.
+// Outbound delivery uses engine/smtpclient, with BDAT when the next hop
+// offers CHUNKING. A connector with DNSRoutingEnabled looks up MX records
+// of the recipient domain (tests never do: they use smart hosts on
+// 127.0.0.1); one with smart hosts connects to each host on the
+// connector's Port. A port one of this server's receive connectors is
+// bound to, on an address it listens on (and the Outbound Proxy Frontend
+// on 717 when FrontendProxyEnabled is set), goes through Config.PortMap so
+// a lab with a port offset still works; any other port is used as given.
+// The session is written to the Hub SmtpSend protocol log.
 //
 // With FrontendProxyEnabled the hub connects to this server's Outbound
 // Proxy Frontend instead of the destination, pins the organisation's

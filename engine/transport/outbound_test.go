@@ -179,7 +179,7 @@ func TestOutboundRetryThenDelivered(t *testing.T) {
 		t.Fatal("no SmtpSend log")
 	}
 	b, _ := os.ReadFile(logs[0])
-	for _, want := range []string{",To Internet,", ",<,220 sink.fabrikam.com ESMTP Service Ready,", ",>,EHLO EX01.contoso.com,", ",>,MAIL FROM:<chris@contoso.com>", ",>,DATA,", ",-,,Local"} {
+	for _, want := range []string{",To Internet,", ",<,220 sink.fabrikam.com ESMTP Service Ready,", ",>,EHLO EX01.contoso.com,", ",>,MAIL FROM:<chris@contoso.com>", ",>,BDAT ", ",-,,Local"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("SmtpSend log lacks %q:\n%s", want, b)
 		}

@@ -6,28 +6,22 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/netip"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"exsh/engine/protolog"
+	"exsh/engine/replies"
+	"exsh/engine/smtpclient"
 	"exsh/engine/transport/tracking"
 	"exsh/state"
 	"exsh/state/boltdb"
 )
-
-const failoverText = " Attempted failover to alternate host, but that did not succeed. Either there are no alternate hosts, or delivery failed to all alternate hosts."
 
 // target is one host a send connector delivers to.
 type target struct {
@@ -419,10 +413,21 @@ func (t *Transport) lookupIP(ctx context.Context, name string) ([]netip.Addr, er
 	return net.DefaultResolver.LookupNetIP(ctx, "ip", name)
 }
 
+// target is one address to deliver to. A port this server's receive
+// connectors are bound to, on an address it listens on, is translated to
+// the port it really listens on (-PortOffset); any other port, such as a
+// sink's on another loopback port, is used as given.
 func (t *Transport) target(host string, a netip.Addr, port int) target {
 	a = a.Unmap()
-	if a.IsLoopback() {
+	var conns []*state.ReceiveConnector
+	_ = t.st.View(func(tx state.Tx) error {
+		conns, _ = tx.ReceiveConnectors()
+		return nil
+	})
+	if state.ListensAt(conns, a, port) {
 		port = t.cfg.PortMap(port)
+	} else if t.cfg.HostPort != nil {
+		port = t.cfg.HostPort(a, port)
 	}
 	return target{host: host, addr: netip.AddrPortFrom(a, uint16(port)).String(), ip: a.String()}
 }
@@ -458,118 +463,25 @@ func (t *Transport) sendBatch(c *state.SendConnector, qr *state.QueueRecord, bat
 	return nil, last
 }
 
-var replyRE = regexp.MustCompile(`^\d{3}[ -]`)
-
-// sendLogWriter turns go-smtp's debug stream into SmtpSend protocol log
-// lines: replies (which start with three digits) are "<", commands ">".
-// The message body and AUTH exchanges are not logged.
-type sendLogWriter struct {
-	mu       sync.Mutex
-	s        *protolog.Session
-	buf      []byte
-	multi    []string // lines of a multi-line reply so far
-	inData   bool     // between DATA's 354 and the final "."
-	dataSent bool     // DATA command seen, waiting for 354
-	inAuth   bool
-
-	skipReplies  int // replies already logged before go-smtp took over
-	skipCommands int
-}
-
-func (w *sendLogWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, b...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			break
-		}
-		line := strings.TrimRight(string(w.buf[:i]), "\r")
-		w.buf = w.buf[i+1:]
-		w.line(line)
-	}
-	return len(b), nil
-}
-
-func (w *sendLogWriter) line(line string) {
-	if w.inData {
-		if line == "." {
-			w.inData = false
-		}
-		return
-	}
-	if replyRE.MatchString(line) {
-		if line[3] == '-' {
-			w.multi = append(w.multi, line)
-			return
-		}
-		if len(w.multi) > 0 {
-			line = protolog.CollapseReply(append(w.multi, line))
-			w.multi = nil
-		}
-		if w.skipReplies > 0 {
-			w.skipReplies--
-			return
-		}
-		if w.inAuth && strings.HasPrefix(line, "334") {
-			line = "334 <authentication response>"
-		}
-		w.s.Recv(line)
-		switch {
-		case w.dataSent && strings.HasPrefix(line, "354"):
-			w.dataSent, w.inData = false, true
-		case w.inAuth && line[0] != '3':
-			w.inAuth = false
-		}
-		return
-	}
-	if w.skipCommands > 0 {
-		w.skipCommands--
-		return
-	}
-	if w.inAuth {
-		w.s.Send("<authentication data>")
-		return
-	}
-	up := strings.ToUpper(line)
-	if f := strings.Fields(line); len(f) > 2 && strings.HasPrefix(up, "AUTH ") {
-		line = f[0] + " " + f[1] // never log the initial response
-	}
-	w.s.Send(line)
-	switch {
-	case up == "DATA":
-		w.dataSent = true
-	case strings.HasPrefix(up, "AUTH "):
-		w.inAuth = true
-	}
-}
-
 // sendTo runs one SMTP session with one host.
 func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg target, batch []*state.QueuedMessage, datas map[int64][]byte) ([]*msgResult, *sendError) {
 	remote, _ := netip.ParseAddrPort(tg.addr)
 	sess := t.sendLog.Session(c.Name, protolog.ParseLevel(c.ProtocolLoggingLevel), netip.AddrPort{}, remote)
 	sess.Info("", "attempting to connect")
-	d := net.Dialer{Timeout: t.cfg.DialTimeout}
-	nc, err := d.DialContext(ctx, "tcp", tg.addr)
-	if err != nil {
-		code := 10060 // WSAETIMEDOUT
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			code = 10061 // WSAECONNREFUSED
-		}
-		return nil, &sendError{status: fmt.Sprintf(`441 4.4.1 Error encountered while communicating with primary target IP address: "Failed to connect. Winsock error code: %d, Win32 error code: %d."`+failoverText, code, code)}
-	}
-	if la, err := netip.ParseAddrPort(nc.LocalAddr().String()); err == nil {
-		sess.SetEndpoints(la, remote)
-	}
-	sess.Connect()
-	// Abort the session when Stop gives up waiting.
-	stopWatch := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Now()) })
-	defer stopWatch()
 	inactivity := c.ConnectionInactivityTimeOut
 	if inactivity <= 0 {
 		inactivity = 10 * time.Minute
 	}
+	cl, err := smtpclient.Dial(ctx, tg.addr, smtpclient.Options{DialTimeout: t.cfg.DialTimeout, Timeout: inactivity})
+	if err != nil {
+		return nil, &sendError{status: "441 4.4.1 " + smtpclient.ConnectFailure(err)}
+	}
+	sess.SetEndpoints(cl.LocalAddr(), remote)
+	sess.Connect()
+	// Abort the session when Stop gives up waiting.
+	stopWatch := context.AfterFunc(ctx, func() { cl.Conn().SetDeadline(time.Now()) })
+	defer stopWatch()
+	cl.SetHook(smtpclient.ProtocolLog(sess))
 	helo := c.Fqdn
 	if helo == "" {
 		helo = t.cfg.Fqdn
@@ -594,30 +506,26 @@ func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg targe
 	}
 	reason := "Local"
 	defer func() { sess.Disconnect(reason) }()
-	nc.SetDeadline(time.Now().Add(inactivity))
-	cl, tlsOn, err := openSession(nc, helo, tlsCfg, sess)
-	if err != nil {
-		nc.Close()
+	if err := cl.Start(helo, tlsCfg); err != nil {
+		cl.Close()
 		reason = "Remote"
 		return nil, connFailure(err)
 	}
-	nc.SetDeadline(time.Time{})
 	defer cl.Close()
-	cl.CommandTimeout = inactivity
-	cl.SubmissionTimeout = inactivity
+	tlsOn := cl.TLS() != nil
 	if proxied {
 		if err := t.authToFrontend(cl, tlsOn); err != nil {
 			return nil, err
 		}
 	} else if c.RequireTLS && !tlsOn {
-		return nil, &sendError{status: `451 4.4.0 Primary target IP address responded with: "451 5.7.3 STARTTLS is required to send mail."` + failoverText}
+		return nil, &sendError{status: `451 4.4.0 Primary target IP address responded with: "451 5.7.3 STARTTLS is required to send mail."` + replies.FailoverText}
 	}
 	switch auth := c.SmartHostAuthMechanism; {
 	case proxied:
 		// Logged on as the server above.
 	case auth == "BasicAuth" || auth == "BasicAuthRequireTLS":
 		if c.SmartHostAuthMechanism == "BasicAuthRequireTLS" && !tlsOn {
-			return nil, &sendError{status: `451 4.4.0 Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + failoverText}
+			return nil, &sendError{status: `451 4.4.0 Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + replies.FailoverText}
 		}
 		user := c.AuthUser
 		if user == "" {
@@ -695,19 +603,20 @@ func (t *Transport) ownTLSConfig() *tls.Config {
 
 // cannotAuthenticate is the queue's LastError when the Front End does not
 // take the server's logon (exchange-transport.md §3.6, KB 979175).
-const cannotAuthenticate = `451 4.4.0 Primary target IP address responded with: "451 5.7.3 Cannot achieve Exchange Server authentication."` + failoverText
+var cannotAuthenticate = replies.NextHopResponded(replies.CannotAchieveAuth).String()
 
 // authToFrontend logs on to Outbound Proxy Frontend as this server (AUTH
 // PLAIN inside TLS with Config.Credential). Without a credential, TLS or
 // an offered PLAIN the session cannot go on: the Front End would refuse
 // the mail as anonymous, and the message must wait, not bounce.
-func (t *Transport) authToFrontend(cl *smtp.Client, tlsOn bool) *sendError {
+func (t *Transport) authToFrontend(cl *smtpclient.Client, tlsOn bool) *sendError {
 	cred := t.cfg.Credential
 	if !cred.Valid() || !tlsOn || !cl.SupportsAuth("PLAIN") {
 		return &sendError{status: cannotAuthenticate}
 	}
 	if err := cl.Auth(sasl.NewPlainClient("", cred.Account, cred.Secret)); err != nil {
-		if _, ok := smtpErr(err); ok {
+		var rep replies.Reply
+		if errors.As(err, &rep) {
 			return &sendError{status: cannotAuthenticate}
 		}
 		return connFailure(err)
@@ -718,106 +627,91 @@ func (t *Transport) authToFrontend(cl *smtp.Client, tlsOn bool) *sendError {
 // sendOne sends one message. It returns an error only when the connection
 // failed (a 421 reply means the server is closing it); refusals are
 // recorded per recipient in res.
-func (t *Transport) sendOne(cl *smtp.Client, m *state.QueuedMessage, data []byte, res *msgResult) error {
+func (t *Transport) sendOne(cl *smtpclient.Client, m *state.QueuedMessage, data []byte, res *msgResult) error {
 	var pending []state.QueuedRecipient
+	var addrs []string
+	var rp []smtpclient.RcptParams
 	for _, r := range m.Recipients {
 		if r.Status != state.RecipientDone && r.Status != state.RecipientFailed {
 			pending = append(pending, r)
+			addrs = append(addrs, r.Address)
+			p := smtpclient.RcptParams{}
+			if r.OriginalAddress != "" {
+				p.ORcpt = "rfc822;" + r.OriginalAddress
+			}
+			rp = append(rp, p)
 		}
 	}
-	if err := cl.Mail(m.Sender, &smtp.MailOptions{Size: int64(len(data))}); err != nil {
-		if se, ok := smtpErr(err); ok && se.Code != 421 {
-			for _, r := range pending {
-				res.rcpts = append(res.rcpts, rcptResult{rcpt: r, permanent: !se.Temporary(), status: replyText(se)})
-			}
-			return cl.Reset()
-		}
+	out, err := cl.Send(m.Sender, smtpclient.MailParams{Body: m.BodyType, Size: int64(len(data))}, addrs, rp, data)
+	if err != nil {
 		return err
 	}
-	var accepted []state.QueuedRecipient
-	for _, r := range pending {
-		var opts *smtp.RcptOptions
-		if r.OriginalAddress != "" {
-			opts = &smtp.RcptOptions{OriginalRecipientType: smtp.DSNAddressTypeRFC822, OriginalRecipient: r.OriginalAddress}
+	refuse := func(rs []state.QueuedRecipient, rep replies.Reply) error {
+		if rep.ClosesConnection() {
+			return rep
 		}
-		if err := cl.Rcpt(r.Address, opts); err != nil {
-			if se, ok := smtpErr(err); ok && se.Code != 421 {
-				res.rcpts = append(res.rcpts, rcptResult{rcpt: r, permanent: !se.Temporary(), status: replyText(se)})
-				continue
-			}
+		for _, r := range rs {
+			res.rcpts = append(res.rcpts, rcptResult{rcpt: r, permanent: rep.Permanent(), status: statusText(rep)})
+		}
+		return nil
+	}
+	if out.Mail.Code != 250 {
+		if err := refuse(pending, out.Mail); err != nil {
 			return err
 		}
-		accepted = append(accepted, r)
+		return reset(cl)
+	}
+	var accepted []state.QueuedRecipient
+	for i, r := range pending {
+		if rep := out.Rcpts[i]; rep.Positive() {
+			accepted = append(accepted, r)
+		} else if rep.Code != 0 {
+			if err := refuse([]state.QueuedRecipient{r}, rep); err != nil {
+				return err
+			}
+		}
 	}
 	if len(accepted) == 0 {
-		return cl.Reset()
+		return reset(cl)
 	}
-	w, err := cl.Data()
-	if err != nil {
-		if se, ok := smtpErr(err); ok && se.Code != 421 {
-			for _, r := range accepted {
-				res.rcpts = append(res.rcpts, rcptResult{rcpt: r, permanent: !se.Temporary(), status: replyText(se)})
-			}
-			return cl.Reset()
+	if !out.Data.Positive() {
+		if err := refuse(accepted, out.Data); err != nil {
+			return err
 		}
-		return err
-	}
-	if _, err := io.Copy(w, bytes.NewReader(data)); err != nil {
-		return err
-	}
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		if se, ok := smtpErr(err); ok && se.Code != 421 {
-			for _, r := range accepted {
-				res.rcpts = append(res.rcpts, rcptResult{rcpt: r, permanent: !se.Temporary(), status: replyText(se)})
-			}
-			return nil
+		if cl.InTransaction() {
+			// DATA or a BDAT chunk was refused before the content ended.
+			return reset(cl)
 		}
-		return err
+		return nil
 	}
-	status := "250 " + resp.StatusText
+	status := statusText(out.Data)
 	for _, r := range accepted {
 		res.rcpts = append(res.rcpts, rcptResult{rcpt: r, delivered: true, status: status})
 	}
 	return nil
 }
 
-func smtpErr(err error) (*smtp.SMTPError, bool) {
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		return se, true
+// reset ends a transaction that sent no content.
+func reset(cl *smtpclient.Client) error {
+	rep, err := cl.Reset()
+	if err == nil && rep.ClosesConnection() {
+		return rep
 	}
-	return nil, false
+	return err
 }
 
-// replyText renders a server reply as "550 5.1.1 text".
-func replyText(se *smtp.SMTPError) string {
-	msg := strings.ReplaceAll(se.Message, "\n", " ")
-	if se.EnhancedCode != (smtp.EnhancedCode{}) && se.EnhancedCode != smtp.NoEnhancedCode {
-		return fmt.Sprintf("%d %d.%d.%d %s", se.Code, se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2], msg)
-	}
-	return fmt.Sprintf("%d %s", se.Code, msg)
+// statusText renders a server reply as "550 5.1.1 text" on one line.
+func statusText(r replies.Reply) string {
+	return strings.ReplaceAll(r.String(), "\n", " ")
 }
 
 // connFailure turns a failure during the session setup into Exchange's
 // queue LastError text. A 5xx reply there fails every recipient.
 func connFailure(err error) *sendError {
-	if se, ok := smtpErr(err); ok {
-		text := replyText(se)
-		if !se.Temporary() && se.Code >= 500 && se.Code != 535 && se.Code != 530 {
-			return &sendError{permanent: true, status: text}
-		}
-		if !strings.HasSuffix(text, ".") {
-			text += "."
-		}
-		return &sendError{status: `451 4.4.0 Primary target IP address responded with: "` + text + `"` + failoverText}
+	rep := smtpclient.SessionFailure(err)
+	var r replies.Reply
+	if errors.As(err, &r) && rep.Permanent() && rep.Code != 535 && rep.Code != 530 {
+		return &sendError{permanent: true, status: statusText(rep)}
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
-		return &sendError{status: `451 4.4.0 Primary target IP address responded with: "421 4.4.2 Connection dropped due to SocketError."` + failoverText}
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return &sendError{status: `451 4.4.0 Primary target IP address responded with: "421 4.4.2 Connection dropped due to ConnectionReset."` + failoverText}
-	}
-	return &sendError{status: `451 4.4.0 Primary target IP address responded with: "421 4.4.2 Connection dropped."` + failoverText}
+	return &sendError{status: replies.NextHopResponded(rep).String()}
 }

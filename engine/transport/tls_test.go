@@ -72,9 +72,17 @@ func TestSTARTTLSAndBasicAuthRequireTLS(t *testing.T) {
 	if got := s.got()[0]; got.Auth != "relay@fabrikam.com" {
 		t.Errorf("authenticated as %q", got.Auth)
 	}
-	logs, _ := filepath.Glob(filepath.Join(e.dir, "TransportRoles", "Logs", "Hub", "ProtocolLog", "SmtpSend", "SEND*.LOG"))
-	b, _ := os.ReadFile(logs[0])
-	log := string(b)
+	// The session's lines reach the file when it ends.
+	var log string
+	e.waitFor("the session's end in the SmtpSend log", func() bool {
+		logs, _ := filepath.Glob(filepath.Join(e.dir, "TransportRoles", "Logs", "Hub", "ProtocolLog", "SmtpSend", "SEND*.LOG"))
+		if len(logs) == 0 {
+			return false
+		}
+		b, _ := os.ReadFile(logs[0])
+		log = string(b)
+		return strings.Contains(log, ",-,,")
+	})
 	for _, want := range []string{",>,STARTTLS,", ",<,220 2.0.0 Ready to start TLS,", "TLS protocol SP_PROT_TLS1_3_CLIENT negotiation succeeded", ",>,AUTH PLAIN", ",>,MAIL FROM:<chris@contoso.com>"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("SmtpSend log lacks %q:\n%s", want, log)

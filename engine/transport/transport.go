@@ -53,6 +53,10 @@ type Config struct {
 	// LookupNetIP resolves a host name (an MX host, a smart host given by
 	// name) to addresses; nil uses net.DefaultResolver.
 	LookupNetIP func(ctx context.Context, host string) ([]netip.Addr, error)
+	// HostPort is the port a simulated outside host (a lab's receiver)
+	// really listens on for a configured port such as 25; nil, or an
+	// address that is no such host, keeps the port as configured.
+	HostPort func(a netip.Addr, port int) int
 	// SendLog is the Hub SmtpSend protocol log; nil opens one in the
 	// default folder of DataPath.
 	SendLog *protolog.Log
@@ -445,6 +449,7 @@ func (t *Transport) Submit(sub *mail.Submission) (*mail.Receipt, error) {
 		AuthAs:           "Anonymous",
 		Directionality:   sub.Direction,
 		Priority:         "Normal",
+		BodyType:         sub.BodyType,
 	}
 	if m.Directionality == "" {
 		m.Directionality = "Incoming"
