@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"exsh/labs"
 	"exsh/shell/interp"
 	"exsh/shell/object"
+	"exsh/shell/remote"
 	"exsh/state/boltdb"
 )
 
@@ -357,4 +359,61 @@ func TestREPLLab(t *testing.T) {
 	p.waitFor(`^\[PS\] /[^\n]*> ?$`, 10*time.Second)
 	p.line("exit")
 	p.waitFor(shellRE, 10*time.Second)
+}
+
+// Shells attached to a serving process see its lab: one starts it, the
+// other sees its hosts and its prompt.
+func TestAttachedShellsShareTheLab(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	h := newHost(dir, &options{portOffset: nextLabOffset(), hasPortOffset: true}, io.Discard)
+	h.deps.PasswordCost = 4
+	h.labs.SetAfterSetup(fastTarpit)
+	t.Cleanup(h.close)
+	l, err := remote.Listen(remote.SocketPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &remote.Server{Name: "EX01", DataPath: dir, NewSession: h.remoteSession}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		srv.Serve(l)
+	}()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-served
+	})
+	ctx := context.Background()
+	run := func(script string) string {
+		t.Helper()
+		c, err := remote.Dial(ctx, remote.SocketPath(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var out, errOut bytes.Buffer
+		res, err := c.Run(ctx, &remote.RunRequest{Script: script}, &out, &errOut)
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("%s: %v %+v %s", script, err, res, errOut.String())
+		}
+		return out.String()
+	}
+	if got := labPrompt(dir); got != "" {
+		t.Errorf("prompt before the lab: %q", got)
+	}
+	run("Start-Lab scanner-relay | Out-Null")
+	if got := run("(Get-LabHost Scanner).LastResult; (Get-Lab scanner-relay).Status; $exinstall"); !strings.Contains(got, "550 5.7.54") ||
+		!strings.Contains(got, "InProgress") || !strings.Contains(got, filepath.Join("Labs", "Current")) {
+		t.Errorf("the other shell sees:\n%s", got)
+	}
+	if got := promptFor(dir, "/home/ana"); got != "[PS] [lab: scanner-relay] /home/ana> " {
+		t.Errorf("prompt in the lab: %q", got)
+	}
+	run("Stop-Lab | Out-Null")
+	if got := promptFor(dir, "/home/ana"); got != "[PS] /home/ana> " {
+		t.Errorf("prompt after the lab: %q", got)
+	}
 }
