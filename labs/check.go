@@ -164,6 +164,7 @@ func (r *Runner) test(call *interp.Call, only int) ([]*TaskResult, error) {
 	if only < 0 || only > len(lab.Tasks) {
 		return nil, fmt.Errorf("the lab %s has %d task(s); -Task must be 1 to %d", lab.Name, len(lab.Tasks), len(lab.Tasks))
 	}
+	r.cfg.Settle()
 	env := &checkEnv{call: call, net: n, runner: r, lab: lab}
 	env.invoke = func(script string) ([]any, error) {
 		sb, err := interp.NewScriptBlock(script)

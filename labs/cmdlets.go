@@ -434,6 +434,7 @@ func (r *Runner) invokeHost(c *interp.Call) error {
 			o.Password = cr.Password.Plain
 		}
 	}
+	r.cfg.Settle()
 	res := n.send(c.Ctx, h, o)
 	r.saveResults()
 	out := object.New(HostResultTyp).Add("Host", res.Host).Add("Stage", res.Stage).Add("Code", res.Code).

@@ -22,14 +22,16 @@
 // # Network
 //
 // Each lab host has its own loopback address (127.0.0.x, never
-// 127.0.0.1, which is the server). Senders speak real SMTP from their
-// address to the organisation's connectors at Exchange's ports, mapped
-// through the port offset, once when the lab starts and then on their
+// 127.0.0.1, which is the server). Senders speak real SMTP (the engine's
+// own client, engine/smtpclient) from their address to the
+// organisation's connectors at Exchange's ports, mapped through the port
+// offset, once when the lab starts and then on their
 // bounded schedule (at most once every 30 seconds) or on demand
 // (Invoke-LabHost). Receivers are real SMTP servers (go-smtp) on port 25
 // (+ offset) of their address that record what they get (Get-LabMail).
 // The lab [DNS] answers MX and A lookups for the receivers' domains with
-// their loopback addresses and nothing else, so a DNS-routed send
+// their loopback addresses and nothing else, and tells the engine which
+// port a receiver listens on ([DNS.HostPort]), so a DNS-routed send
 // connector delivers inside a lab; outside a lab the engine has no
 // resolver at all. Every lab also has the built-in host Stranger
 // (127.0.0.99), a machine nobody registered, from which the guards probe.

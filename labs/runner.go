@@ -45,6 +45,10 @@ type Config struct {
 	// Warn receives problems that belong to no command (a lab that cannot
 	// be resumed after a restart).
 	Warn io.Writer
+	// Settle makes the running engine take up the latest configuration
+	// (a connector created a moment ago); the runner calls it before the
+	// hosts probe. nil means changes apply by themselves.
+	Settle func()
 	// AfterSetup is a script run after every lab's setup, before its
 	// hosts start: a classroom (or a test) can adjust every lab, such as
 	// shortening Exchange's 5-second tarpit.
@@ -108,6 +112,9 @@ func NewRunner(cfg Config) *Runner {
 	}
 	if cfg.Warn == nil {
 		cfg.Warn = io.Discard
+	}
+	if cfg.Settle == nil {
+		cfg.Settle = func() {}
 	}
 	return &Runner{cfg: cfg}
 }

@@ -53,7 +53,7 @@ func newHost(dataPath string, opts *options, warn io.Writer) *host {
 	h := &host{dataPath: dataPath, opts: opts, warn: warn, engineLog: slog.LevelError}
 	h.deps = &cmdlets.Deps{Store: &lazyStore{h: h}, DataPath: dataPath}
 	table := all.New(h.deps, all.Options{PortMap: h.portMap})
-	h.labs = labs.NewRunner(labs.Config{DataPath: dataPath, Env: h, PortMap: h.portMap, Warn: warn})
+	h.labs = labs.NewRunner(labs.Config{DataPath: dataPath, Env: h, PortMap: h.portMap, Warn: warn, Settle: h.settle})
 	for _, c := range h.labs.Cmdlets() {
 		if c.Name != "Get-Lab" {
 			table.Exchange = append(table.Exchange, c)

@@ -98,3 +98,11 @@ func labPrompt(dataPath string) string {
 	}
 	return ""
 }
+
+// settle makes the listeners match the organisation now, so that a lab
+// host's probe meets the connector the student has just changed.
+func (h *host) settle() {
+	if e := h.engine(); e != nil {
+		e.receive.Reload()
+	}
+}
