@@ -154,6 +154,9 @@ func guardNothingLost(e *checkEnv) error {
 	return nil
 }
 
+// childScope calls the script block it is given in a child scope.
+var childScope, _ = interp.NewScriptBlock("& $args[0]")
+
 // test runs the checks of the lab in progress (one task when only > 0)
 // and its guards, in the caller's session.
 func (r *Runner) test(call *interp.Call, only int) ([]*TaskResult, error) {
@@ -198,8 +201,10 @@ func runCheck(e *checkEnv, num int, t *Task) *TaskResult {
 		e.runner.mu.Unlock()
 		err = guardFuncs[strings.ToLower(t.Builtin)](e)
 	} else {
+		// & runs the check in a scope of its own: its variables do not
+		// land in the student's session.
 		var out []any
-		out, err = e.call.InvokeScript(t.Check, nil)
+		out, err = e.call.InvokeScript(childScope, nil, t.Check)
 		if err == nil {
 			for _, v := range out {
 				if b, ok := v.(bool); ok && !b {
