@@ -491,13 +491,19 @@ func (d *DNS) HostPort(a netip.Addr, port int) int {
 	return port
 }
 
-// answers reports whether receiver h takes mail for domain.
+// answers reports whether receiver h takes mail for domain: its own
+// domains, or any domain for the Internet's catch-all host ("*"), which
+// also relays as a smart host would.
 func (d *DNS) answers(h *HostSpec, domain string) bool {
 	if !h.Receiver {
 		return false
 	}
-	owner := d.owner(domain)
-	return owner == h
+	for _, dom := range h.Domains {
+		if dom == "*" {
+			return true
+		}
+	}
+	return d.owner(domain) == h
 }
 
 // owner is the receiver that answers for domain: the one that names it

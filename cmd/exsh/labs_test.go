@@ -36,6 +36,30 @@ var wrongFixes = map[string][]string{
 	"partner-connector": {`Set-ReceiveConnector 'Internet Hygiene' -PermissionGroups AnonymousUsers`, openRelay},
 }
 
+// otherSolutions are other correct fixes a real admin might choose: each
+// must pass as the lab's own solution does.
+var otherSolutions = map[string][]string{
+	"scanner-relay": {
+		// An externally secured connector: the device is trusted like a server.
+		`New-ReceiveConnector -Name 'Scanner' -TransportRole FrontendTransport -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 127.0.0.50 -PermissionGroups ExchangeServers -AuthMechanism ExternalAuthoritative | Out-Null`,
+	},
+	"lock-default-frontend": {
+		// René's question solved with permissions...
+		`Get-ReceiveConnector 'Default Frontend EX01' | Remove-ADPermission -User 'NT AUTHORITY\ANONYMOUS LOGON' -ExtendedRights 'ms-Exch-SMTP-Submit' -Confirm:$false`,
+		// ... or with RemoteIPRanges: Default Frontend only for this server.
+		`Set-ReceiveConnector 'Default Frontend EX01' -RemoteIPRanges 127.0.0.1`,
+	},
+	"appliance-only": {
+		// A connector for the Internet's addresses without permissions.
+		`New-ReceiveConnector -Name 'Internet' -TransportRole FrontendTransport -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 127.0.0.64-127.0.0.255 -PermissionGroups None | Out-Null`,
+	},
+	"internet-send-connector": {
+		// A send connector through the Internet's relay as a smart host.
+		`New-SendConnector -Name 'Via relay' -AddressSpaces '*' -SmartHosts 127.0.0.80 -DNSRoutingEnabled $false | Out-Null
+Retry-Queue -Identity 'EX01\Unreachable' -Resubmit $true`,
+	},
+}
+
 // fastTarpit removes Exchange's 5 s tarpit from every connector so that
 // refused probes answer at once; the guards do not look at it.
 const fastTarpit = `Get-ReceiveConnector | Set-ReceiveConnector -TarpitInterval 00:00:00 -WarningAction SilentlyContinue`
@@ -187,6 +211,18 @@ func proveLab(t *testing.T, lab *labs.Lab, start string) {
 	st := l.get("(Get-Lab " + lab.Name + ").Status")
 	if st != "Passed" {
 		t.Errorf("Get-Lab status after passing: %q", st)
+	}
+
+	for _, other := range otherSolutions[lab.Name] {
+		l.run("Reset-Lab")
+		l.run(other + "\n" + fastTarpit)
+		rows = l.test()
+		for _, o := range rows {
+			if !rowPassed(o) {
+				t.Errorf("the other solution\n%s\nfails:\n%s", other, rowText(rows))
+				break
+			}
+		}
 	}
 
 	fixes := wrongFixes[lab.Name]

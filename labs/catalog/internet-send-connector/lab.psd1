@@ -30,7 +30,7 @@ Tailspin Toys without asking her to send it again.
             Check = {
                 $r = Invoke-LabHost AnaPC -Subject 'Outbound check'
                 if (-not $r.Accepted) { throw "Ana cannot send: $($r.Code) $($r.Reply)" }
-                if (-not (Get-LabMail -Host Tailspin -Subject 'Outbound check' -Wait)) { throw 'New mail to tailspintoys.com does not arrive: look at Get-Queue and Get-SendConnector' }
+                if (-not (Get-LabMail -Subject 'Outbound check' -Wait)) { throw 'New mail to tailspintoys.com does not leave the organisation: look at Get-Queue and Get-SendConnector' }
             }
         }
         @{
@@ -40,7 +40,7 @@ Tailspin Toys without asking her to send it again.
                 'Retry-Queue -Identity EX01\Unreachable -Resubmit $true sends them through the categorizer again.'
             )
             Check = {
-                if (-not (Get-LabMail -Host Tailspin -Subject 'Quote 2031' -Wait)) { throw 'Ana''s quote has not reached Tailspin Toys: where is it? (Get-Queue, Get-Message)' }
+                if (-not (Get-LabMail -Subject 'Quote 2031' -Wait)) { throw 'Ana''s quote has not left the organisation: where is it? (Get-Queue, Get-Message)' }
             }
         }
     )
