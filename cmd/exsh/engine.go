@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 
 	"exsh/engine"
@@ -64,7 +65,9 @@ func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(
 		Logger:     logger,
 	}
 	var lookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	var hostPort func(netip.Addr, int) int
 	if dns != nil {
+		hostPort = dns.HostPort
 		lookupMX, tc.LookupMX, tc.LookupNetIP, tc.HostPort = dns.LookupMX, dns.LookupMX, dns.LookupNetIP, dns.HostPort
 	}
 	t, err := transport.New(st, tc)
@@ -84,6 +87,7 @@ func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(
 		Logger:     logger,
 		Credential: cred,
 		LookupMX:   lookupMX,
+		HostPort:   hostPort,
 	})
 	if err == nil {
 		err = svc.Start(ctx)

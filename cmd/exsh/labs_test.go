@@ -54,6 +54,8 @@ var otherSolutions = map[string][]string{
 		`New-ReceiveConnector -Name 'Internet' -TransportRole FrontendTransport -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 127.0.0.64-127.0.0.255 -PermissionGroups None | Out-Null`,
 	},
 	"internet-send-connector": {
+		// Outbound mail proxied through the Front End.
+		"New-SendConnector -Name 'Internet' -Usage Internet -AddressSpaces '*' -FrontendProxyEnabled $true | Out-Null\nRetry-Queue -Identity 'EX01\\Unreachable' -Resubmit $true",
 		// A send connector through the Internet's relay as a smart host.
 		`New-SendConnector -Name 'Via relay' -AddressSpaces '*' -SmartHosts 127.0.0.80 -DNSRoutingEnabled $false | Out-Null
 Retry-Queue -Identity 'EX01\Unreachable' -Resubmit $true`,
@@ -451,5 +453,27 @@ func TestAttachedShellsShareTheLab(t *testing.T) {
 	run("Stop-Lab | Out-Null")
 	if got := promptFor(dir, "/home/ana"); got != "[PS] /home/ana> " {
 		t.Errorf("prompt after the lab: %q", got)
+	}
+}
+
+// Outside a lab exsh makes no DNS lookup: mail for a DNS-routed send
+// connector waits in Retry, and the queue says to use smart hosts.
+func TestNoDNSOutsideALab(t *testing.T) {
+	t.Parallel()
+	l := newLabHost(t, t.TempDir(), nextLabOffset())
+	defer l.h.close()
+	l.run(`New-SendConnector -Name 'Internet' -Usage Internet -AddressSpaces '*' | Out-Null
+New-AcceptedDomain -Name 'Fabrikam' -DomainName fabrikam.com -DomainType InternalRelay | Out-Null
+Send-MailMessage -SmtpServer EX01 -Port 25 -From a@contoso.com -To b@fabrikam.com -Subject 'Nowhere to go'`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := l.get(`"$(Get-Queue | Where-Object { $_.NextHopDomain -eq 'fabrikam.com' } | ForEach-Object { $_.Status + ' ' + $_.LastError })"`)
+		if strings.HasPrefix(got, "Retry 451 4.4.0 DNS query failed. exsh makes no DNS lookups: give the send connector smart hosts") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue: %q", got)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

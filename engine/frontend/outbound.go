@@ -47,6 +47,9 @@ type OutboundProxy struct {
 	// LookupMX resolves MX records for connectors with DNS routing; nil
 	// makes no lookup (the destination is then unreachable: 451 4.4.0).
 	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	// HostPort is the port a simulated outside host (a lab's receiver)
+	// really listens on for a configured port; nil keeps it.
+	HostPort func(a netip.Addr, port int) int
 	// DialTimeout bounds each TCP connect; 0 means 30 seconds.
 	DialTimeout time.Duration
 	// Context ends with the engine: open destination sessions are then
@@ -259,6 +262,8 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 		pt := port
 		if p.PortMap != nil && state.ListensAt(org.ReceiveConnectors(), a, port) {
 			pt = p.PortMap(port)
+		} else if p.HostPort != nil {
+			pt = p.HostPort(a, port)
 		}
 		out = append(out, target{host: h, addr: netip.AddrPortFrom(a, uint16(pt))})
 	}
