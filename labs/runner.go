@@ -187,14 +187,18 @@ func (r *Runner) save() error {
 
 // Resume is called when the binary opens the data path: when a lab is in
 // progress it returns the lab's data path and DNS to open instead of the
-// user's, and start, which starts the lab's hosts once the engine runs.
-// Without a lab in progress it returns the user's data path.
-func (r *Runner) Resume() (dataPath string, dns *DNS, start func()) {
+// user's, listen, which starts the lab's receivers (call it once the
+// store is open, before the engine starts, so that mail queued for them
+// before a restart finds them there), and start, which starts the
+// senders' schedules once the engine runs. Without a lab in progress it
+// returns the user's data path.
+func (r *Runner) Resume() (dataPath string, dns *DNS, listen, start func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.load()
+	none := func() {}
 	if r.saved.Active == "" {
-		return r.cfg.DataPath, nil, func() {}
+		return r.cfg.DataPath, nil, none, none
 	}
 	lab, err := r.find(r.saved.Active, r.saved.Path)
 	if err == nil {
@@ -206,7 +210,7 @@ func (r *Runner) Resume() (dataPath string, dns *DNS, start func()) {
 		fmt.Fprintf(r.cfg.Warn, "WARNING: the lab %s cannot be resumed (%v); your own organisation is back\n", r.saved.Active, err)
 		r.saved.Active, r.saved.Path = "", ""
 		r.save()
-		return r.cfg.DataPath, nil, func() {}
+		return r.cfg.DataPath, nil, none, none
 	}
 	r.lab = lab
 	r.net = newNetwork(lab, r.cfg.PortMap)
@@ -215,12 +219,12 @@ func (r *Runner) Resume() (dataPath string, dns *DNS, start func()) {
 		n.last[k] = v
 	}
 	n.loadMail(r.mailFile())
-	// The receivers listen before the engine starts: mail queued for them
-	// before the restart finds them there.
-	if err := n.listenAll(); err != nil {
-		fmt.Fprintf(r.cfg.Warn, "WARNING: the lab's hosts did not start: %v\n", err)
+	listen = func() {
+		if err := n.listenAll(); err != nil {
+			fmt.Fprintf(r.cfg.Warn, "WARNING: the lab's hosts did not start: %v\n", err)
+		}
 	}
-	return r.LabDataPath(), n.dns, func() { n.schedule(false) }
+	return r.LabDataPath(), n.dns, listen, func() { n.schedule(false) }
 }
 
 // Close stops the running lab's hosts (the process is ending; the lab

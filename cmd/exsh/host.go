@@ -172,8 +172,8 @@ func (h *host) ensureOpen() error {
 
 func (h *host) open() error {
 	// A lab in progress runs on its own data path (package labs).
-	dataPath, dns, start := h.labs.Resume()
-	if err := h.openAt(dataPath, dns); err != nil {
+	dataPath, dns, listen, start := h.labs.Resume()
+	if err := h.openAt(dataPath, dns, listen); err != nil {
 		return err
 	}
 	start()

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"exsh/labs"
+	"exsh/state"
 	"exsh/state/boltdb"
 	"exsh/state/setup"
 )
@@ -38,13 +40,14 @@ func (h *host) Switch(dataPath string, dns *labs.DNS, prepare func() error) erro
 			return err
 		}
 	}
-	h.openErr = h.openAt(dataPath, dns)
+	h.openErr = h.openAt(dataPath, dns, nil)
 	return h.openErr
 }
 
-// openAt opens the store at dataPath and starts the engine; h.mu is held.
-// A lab's organisation is always EX01 in contoso.com, as its story says.
-func (h *host) openAt(dataPath string, dns *labs.DNS) error {
+// openAt opens the store at dataPath and starts the engine, running
+// beforeEngine (when not nil) between the two; h.mu is held. A lab's
+// organisation is always EX01 in contoso.com, as its story says.
+func (h *host) openAt(dataPath string, dns *labs.DNS, beforeEngine func()) error {
 	var st *boltdb.Store
 	var err error
 	so := setup.Options{ServerName: h.opts.serverName, Domain: h.opts.domain, DataPath: dataPath}
@@ -52,9 +55,7 @@ func (h *host) openAt(dataPath string, dns *labs.DNS) error {
 		st, err = openStore(dataPath)
 	} else {
 		so.ServerName, so.Domain = "", ""
-		if err = os.MkdirAll(dataPath, 0o700); err == nil {
-			st, err = boltdb.OpenDataPath(dataPath, boltdb.Options{Timeout: openTimeout})
-		}
+		st, err = h.openLabStore(dataPath)
 	}
 	if err != nil {
 		return err
@@ -66,6 +67,9 @@ func (h *host) openAt(dataPath string, dns *labs.DNS) error {
 	h.st = st
 	h.active = dataPath
 	h.deps.DataPath = dataPath
+	if beforeEngine != nil {
+		beforeEngine()
+	}
 	eng, err := startEngine(st, dataPath, h.opts, h.portMap, h.warn, h.engineLog, dns)
 	if err != nil {
 		// The organisation is still usable; say why no mail flows.
@@ -75,6 +79,28 @@ func (h *host) openAt(dataPath string, dns *labs.DNS) error {
 		h.deps.Engine = eng.service()
 	}
 	return nil
+}
+
+// openLabStore opens a lab's store as openStore opens the user's: it
+// waits a while for another process that holds it, and gives up with
+// errServed when a server starts answering on the user's data path.
+func (h *host) openLabStore(dataPath string) (*boltdb.Store, error) {
+	if err := os.MkdirAll(dataPath, 0o700); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(openTimeout)
+	for {
+		st, err := boltdb.OpenDataPath(dataPath, boltdb.Options{Timeout: 200 * time.Millisecond})
+		if err == nil || !errors.Is(err, state.ErrLocked) {
+			return st, err
+		}
+		if served(h.dataPath) {
+			return nil, errServed
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the lab in progress on %s is in use by another exsh process that does not accept management sessions; try again when it has finished: %w", h.dataPath, state.ErrLocked)
+		}
+	}
 }
 
 // activeDataPath is the data path of the organisation in use: the user's,
