@@ -263,16 +263,25 @@ func (r *Runner) record(lab *Lab, res []*TaskResult, only int) {
 	r.save()
 }
 
+// Hint is one hint Get-LabHint shows.
+type Hint struct {
+	Task      int    // the task's number
+	TaskTitle string // its title
+	Number    int    // which hint (1-based)
+	Of        int    // how many the task has
+	Again     bool   // the hints ran out: this is the last one again
+	Text      string
+}
+
 // hint returns the next hint of a task (the first task not passed when
-// task is 0): its number, the hint's number, how many there are, whether
-// they ran out, and the text.
-func (r *Runner) hint(task int) (num, n, of int, again bool, text string, title string, err error) {
+// task is 0).
+func (r *Runner) hint(task int) (*Hint, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.load()
 	lab := r.lab
 	if lab == nil {
-		return 0, 0, 0, false, "", "", ErrNoLab
+		return nil, ErrNoLab
 	}
 	if task == 0 {
 		task = 1
@@ -284,21 +293,22 @@ func (r *Runner) hint(task int) (num, n, of int, again bool, text string, title 
 		}
 	}
 	if task < 1 || task > len(lab.Tasks) {
-		return 0, 0, 0, false, "", "", fmt.Errorf("the lab %s has %d task(s); -Task must be 1 to %d", lab.Name, len(lab.Tasks), len(lab.Tasks))
+		return nil, fmt.Errorf("the lab %s has %d task(s); -Task must be 1 to %d", lab.Name, len(lab.Tasks), len(lab.Tasks))
 	}
 	t := lab.Tasks[task-1]
 	if r.saved.Hints == nil {
 		r.saved.Hints = map[int]int{}
 	}
-	shown := r.saved.Hints[task]
-	if shown < len(t.Hints) {
-		shown++
-		r.saved.Hints[task] = shown
+	h := &Hint{Task: task, TaskTitle: t.Title, Of: len(t.Hints), Number: r.saved.Hints[task]}
+	if h.Number < h.Of {
+		h.Number++
+		r.saved.Hints[task] = h.Number
 		r.save()
 	} else {
-		again = true
+		h.Again = true
 	}
-	return task, shown, len(t.Hints), again, t.Hints[shown-1], t.Title, nil
+	h.Text = t.Hints[h.Number-1]
+	return h, nil
 }
 
 // passed reports whether the lab in progress passed.

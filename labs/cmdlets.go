@@ -317,15 +317,15 @@ func (r *Runner) testLab(c *interp.Call) error {
 }
 
 func (r *Runner) getHint(c *interp.Call) error {
-	task, n, of, again, text, title, err := r.hint(c.Int("Task", 0))
+	h, err := r.hint(c.Int("Task", 0))
 	if err != nil {
 		return errRecord("GetLabHintFailed", "InvalidOperation", err)
 	}
-	head := fmt.Sprintf("Hint %d of %d for task %d (%s):", n, of, task, title)
-	if again {
-		head = fmt.Sprintf("No more hints for task %d; the last one again (%d of %d):", task, n, of)
+	head := fmt.Sprintf("Hint %d of %d for task %d (%s):", h.Number, h.Of, h.Task, h.TaskTitle)
+	if h.Again {
+		head = fmt.Sprintf("No more hints for task %d; the last one again (%d of %d):", h.Task, h.Number, h.Of)
 	}
-	return c.WriteObject(head + "\n" + text)
+	return c.WriteObject(head + "\n" + h.Text)
 }
 
 func (r *Runner) showSolution(c *interp.Call) error {
