@@ -60,9 +60,12 @@ type Options struct {
 	// filled in at Start (CONTOSO\EX01$).
 	Credential mail.ServerCredential
 	// LookupMX resolves MX records when the Front End proxies outbound
-	// mail for a send connector with DNS routing; nil uses
-	// net.DefaultResolver.
+	// mail for a send connector with DNS routing; nil makes no lookup.
 	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	// HostPort is the port a simulated outside host (a lab's receiver)
+	// really listens on for a configured port; nil keeps ports as
+	// configured.
+	HostPort func(a netip.Addr, port int) int
 	// Logger receives operational messages; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock for banners and Received: headers; nil: time.Now.
@@ -175,7 +178,7 @@ func New(st state.Store, opts Options) (*Service, error) {
 		perSource: map[string]map[string]int{},
 	}
 	s.proxy = &frontend.Proxy{HubAddr: s.hubAddr, Credential: s.cred, Now: opts.Now}
-	s.outbound = &frontend.OutboundProxy{PortMap: s.ListenPort, LookupMX: opts.LookupMX}
+	s.outbound = &frontend.OutboundProxy{PortMap: s.ListenPort, LookupMX: opts.LookupMX, HostPort: opts.HostPort}
 	s.rates = &frontend.RateLimiter{}
 	return s, nil
 }

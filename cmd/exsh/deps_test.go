@@ -6,9 +6,21 @@ import (
 	"testing"
 )
 
+// smtpClientSide says whether an engine package is one an SMTP client
+// needs (the client, its replies, the protocol's parsing and logs), which
+// the labs' simulated hosts use without knowing the engine.
+func smtpClientSide(pkg string) bool {
+	switch pkg {
+	case "exsh/engine/smtpclient", "exsh/engine/replies", "exsh/engine/smtpd", "exsh/engine/protolog":
+		return true
+	}
+	return false
+}
+
 // TestImportRules checks the dependency direction of SPEC section 5:
 // the shell knows no Exchange object, the engine knows no shell, the EAC is
-// a face over the cmdlet table that only cmd wires, and only state/boltdb
+// a face over the cmdlet table, labs use only the shell and an SMTP
+// client, only the binary wires those two in, and only state/boltdb
 // touches bbolt.
 func TestImportRules(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
@@ -39,6 +51,11 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s depends on %s: only cmd wires the EAC", pkg, dep)
 			case under(pkg, "exsh/eac") && under(dep, "exsh/engine"):
 				t.Errorf("%s depends on %s: the EAC reaches the engine through the cmdlets (and the session-end reports cmd hands it)", pkg, dep)
+			case !under(pkg, "exsh/labs") && !under(pkg, "exsh/cmd") && under(dep, "exsh/labs"):
+				t.Errorf("%s depends on %s: only the binary wires the labs in", pkg, dep)
+			case under(pkg, "exsh/labs") && (under(dep, "exsh/state") || under(dep, "exsh/cmdlets") ||
+				under(dep, "exsh/engine") && !smtpClientSide(dep)):
+				t.Errorf("%s depends on %s: labs drive the organisation through the cmdlets and SMTP, as a student does", pkg, dep)
 			}
 		}
 	}

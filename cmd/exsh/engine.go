@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -12,20 +14,30 @@ import (
 	"exsh/cmdlets/mail"
 	"exsh/engine"
 	"exsh/engine/transport"
+	"exsh/labs"
 	"exsh/state/boltdb"
 )
 
 // startEngine starts this server's transport engine (engine.NewServer:
 // the Transport service, then the listeners of the receive connectors).
 // portMap turns a binding's port into the port to listen on (-PortOffset).
-func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(int) int, warn io.Writer, level slog.Level) (*engine.Service, error) {
+// dns is a lab's DNS; nil makes no DNS lookup at all.
+func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(int) int, warn io.Writer, level slog.Level, dns *labs.DNS) (*engine.Service, error) {
 	logger := slog.New(slog.NewTextHandler(warn, &slog.HandlerOptions{Level: level}))
-	svc, err := engine.NewServer(st, engine.Options{
+	eo := engine.Options{
 		DataPath:  dataPath,
 		PortMap:   portMap,
 		ListenAll: opts.listenAll,
 		Logger:    logger,
-	}, transport.Config{})
+	}
+	var tc transport.Config
+	if dns != nil {
+		var lookupMX func(ctx context.Context, domain string) ([]*net.MX, error) = dns.LookupMX
+		var hostPort func(netip.Addr, int) int = dns.HostPort
+		eo.LookupMX, eo.HostPort = lookupMX, hostPort
+		tc.LookupMX, tc.LookupNetIP, tc.HostPort = dns.LookupMX, dns.LookupNetIP, dns.HostPort
+	}
+	svc, err := engine.NewServer(st, eo, tc)
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +64,11 @@ func wireEngine(d *cmdlets.Deps, svc *engine.Service) {
 			d.Tracking = log
 		}
 	}
+}
+
+// unwireEngine takes the engine away from the cmdlets (it is stopping).
+func unwireEngine(d *cmdlets.Deps) {
+	d.Ports, d.Queues, d.Submitter, d.Tracking = nil, nil, nil, nil
 }
 
 // endpointLines are the startup banner's lines, one per connector with

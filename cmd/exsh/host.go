@@ -14,11 +14,11 @@ import (
 	"exsh/cmdlets/all"
 	"exsh/eac"
 	"exsh/engine"
+	"exsh/labs"
 	"exsh/shell/interp"
 	"exsh/shell/remote"
 	"exsh/state"
 	"exsh/state/boltdb"
-	"exsh/state/setup"
 )
 
 // host is what one data path needs in this process: the command table,
@@ -46,14 +46,24 @@ type host struct {
 	openErr error
 	st      *boltdb.Store
 	eng     *engine.Service
+	active  string // the data path open: the user's or a lab's
 
-	web *eac.Server // the Exchange admin center, when this process serves it
+	labs *labs.Runner
+	web  *eac.Server // the Exchange admin center, when this process serves it
 }
 
 func newHost(dataPath string, opts *options, warn io.Writer) *host {
 	h := &host{dataPath: dataPath, opts: opts, warn: warn, engineLog: slog.LevelError}
 	h.deps = &cmdlets.Deps{Store: &lazyStore{h: h}, DataPath: dataPath}
 	table := all.New(h.deps, all.Options{PortMap: h.portMap})
+	h.labs = labs.NewRunner(labs.Config{DataPath: dataPath, Env: h, PortMap: h.portMap, Warn: warn, Settle: h.settle})
+	for _, c := range h.labs.Cmdlets() {
+		if c.Name != "Get-Lab" {
+			table.Exchange = append(table.Exchange, c)
+		} else {
+			table.Language = append(table.Language, c)
+		}
+	}
 	for _, c := range table.Exchange {
 		h.guard(c)
 	}
@@ -165,24 +175,12 @@ func (h *host) ensureOpen() error {
 }
 
 func (h *host) open() error {
-	st, err := openStore(h.dataPath)
-	if err != nil {
+	// A lab in progress runs on its own data path (package labs).
+	dataPath, dns, listen, start := h.labs.Resume()
+	if err := h.openAt(dataPath, dns, listen); err != nil {
 		return err
 	}
-	if err := setup.Run(st, setup.Options{ServerName: h.opts.serverName, Domain: h.opts.domain, DataPath: h.dataPath}); err != nil {
-		st.Close()
-		return fmt.Errorf("cannot set up the data path %s: %w", h.dataPath, err)
-	}
-	h.st = st
-	wireStore(h.deps, st)
-	eng, err := startEngine(st, h.dataPath, h.opts, h.portMap, h.warn, h.engineLog)
-	if err != nil {
-		// The organisation is still usable; say why no mail flows.
-		fmt.Fprintf(h.warn, "WARNING: the transport engine did not start: %v\n", err)
-	} else {
-		h.eng = eng
-		wireEngine(h.deps, eng)
-	}
+	start()
 	return nil
 }
 
@@ -221,6 +219,10 @@ func (h *host) close() {
 		}
 		cancel()
 	}
+	// A lab's hosts stop after the engine, which may be sending to them.
+	h.labs.Close()
+	// A lab's hosts stop after the engine, which may be sending to them.
+	h.labs.Close()
 	if st != nil {
 		st.Close()
 	}

@@ -168,10 +168,16 @@ func outputWidth(w io.Writer) int {
 	return 120
 }
 
-// promptText is the Exchange Management Shell prompt for a location.
-func promptText(location string) string {
+// promptFor is the Exchange Management Shell prompt for a location; a
+// lab in progress on the data path shows, as
+// "[PS] [lab: scanner-relay] /home/ana> ".
+func promptFor(dataPath, location string) string {
+	lab := ""
+	if dataPath != "" {
+		lab = labPrompt(dataPath)
+	}
 	if location == "" {
 		location, _ = os.Getwd()
 	}
-	return "[PS] " + location + "> "
+	return "[PS] " + lab + location + "> "
 }

@@ -257,7 +257,7 @@ func (p *program) interactiveLocal(ctx context.Context, in *os.File, h *host) in
 	code, err := repl.Run(ctx, repl.Config{
 		In:     in,
 		Out:    p.stdout,
-		Prompt: func() string { return promptText(sessionLocation(sess)) },
+		Prompt: func() string { return promptFor(p.dataPath, sessionLocation(sess)) },
 		Execute: func(ctx context.Context, src string) (int, bool) {
 			setSessionWidth(sess, outputWidth(p.stdout))
 			ask.reset()
@@ -294,7 +294,7 @@ func (p *program) interactiveRemote(ctx context.Context, in *os.File, c *remote.
 	code, err := repl.Run(ctx, repl.Config{
 		In:     in,
 		Out:    p.stdout,
-		Prompt: func() string { return promptText(location) },
+		Prompt: func() string { return promptFor(p.dataPath, location) },
 		Execute: func(ctx context.Context, src string) (int, bool) {
 			ask.reset()
 			res, err := c.Run(ctx, &remote.RunRequest{Script: src, Width: outputWidth(p.stdout), Terminal: isTerminal(p.stdout), Interactive: true, Dir: workDir()}, p.stdout, p.stderr)

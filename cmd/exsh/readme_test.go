@@ -12,6 +12,7 @@ import (
 
 	"exsh/cmdlets"
 	"exsh/cmdlets/all"
+	"exsh/labs"
 	"exsh/shell/interp"
 )
 
@@ -26,7 +27,8 @@ const (
 // per module, one line per cmdlet with its aliases and synopsis.
 func cmdletList() string {
 	table := all.New(&cmdlets.Deps{}, all.Options{})
-	sess := interp.NewSession(interp.Config{Stdout: io.Discard, Stderr: io.Discard, Commands: table.All()})
+	cmds := append(table.All(), labs.NewRunner(labs.Config{}).Cmdlets()...)
+	sess := interp.NewSession(interp.Config{Stdout: io.Discard, Stderr: io.Discard, Commands: cmds})
 	byModule := map[string][]*interp.CmdletInfo{}
 	for _, c := range sess.Commands() {
 		m := c.Module

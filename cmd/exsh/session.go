@@ -26,7 +26,7 @@ func (h *host) newSession(stdout, stderr io.Writer, width int, vars map[string]a
 // newSessionConfirm is newSession with a way to ask for -Confirm; nil
 // accepts every action (no one to ask).
 func (h *host) newSessionConfirm(stdout, stderr io.Writer, width int, vars map[string]any, confirm func(string) bool) *interp.Session {
-	v := map[string]any{"exinstall": exinstall(h.dataPath)}
+	v := map[string]any{"exinstall": exinstall(h.activeDataPath())}
 	maps.Copy(v, vars)
 	return interp.NewSession(interp.Config{
 		Stdout:    stdout,

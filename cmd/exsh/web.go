@@ -30,7 +30,8 @@ func (h *host) startEAC() *eac.Server {
 		NewSession: func(stdout, stderr io.Writer) *interp.Session {
 			return h.newSession(stdout, stderr, 120, nil)
 		},
-		Store:    st,
+		// The store the cmdlets see: a lab's while one runs.
+		Store:    h.deps.Store,
 		ErrorLog: log.New(io.Discard, "", 0),
 	})
 	if err == nil {
@@ -45,11 +46,17 @@ func (h *host) startEAC() *eac.Server {
 		return nil
 	}
 	if eng := h.engine(); eng != nil {
-		eng.OnSessionEnd(func(e engine.SessionEnd) {
-			srv.SessionEnded(eac.SessionEvent{Time: e.Time, Connector: e.Connector, Identity: e.Identity, Remote: e.Remote, Accepted: e.Accepted, Refusal: e.Refusal})
-		})
+		h.hookEAC(srv, eng)
 	}
 	return srv
+}
+
+// hookEAC gives the EAC's mail flow map the engine's session ends; an
+// engine started later (a lab's) is hooked in turn.
+func (h *host) hookEAC(srv *eac.Server, eng *engine.Service) {
+	eng.OnSessionEnd(func(e engine.SessionEnd) {
+		srv.SessionEnded(eac.SessionEvent{Time: e.Time, Connector: e.Connector, Identity: e.Identity, Remote: e.Remote, Accepted: e.Accepted, Refusal: e.Refusal})
+	})
 }
 
 // eacLine is the startup line that says where the EAC is.

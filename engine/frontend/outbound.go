@@ -45,8 +45,11 @@ type OutboundProxy struct {
 	// listens on; nil keeps ports unchanged. Other ports are used as given.
 	PortMap func(port int) int
 	// LookupMX resolves MX records for connectors with DNS routing; nil
-	// uses net.DefaultResolver.
+	// makes no lookup (the destination is then unreachable: 451 4.4.0).
 	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	// HostPort is the port a simulated outside host (a lab's receiver)
+	// really listens on for a configured port; nil keeps it.
+	HostPort func(a netip.Addr, port int) int
 	// DialTimeout bounds each TCP connect; 0 means 30 seconds.
 	DialTimeout time.Duration
 	// Context ends with the engine: open destination sessions are then
@@ -232,7 +235,8 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 	} else {
 		lookup := p.LookupMX
 		if lookup == nil {
-			lookup = net.DefaultResolver.LookupMX
+			// No resolver was given: exsh never asks the real DNS.
+			return nil, &replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "DNS query failed. exsh makes no DNS lookups: give the send connector smart hosts"}
 		}
 		mxs, err := lookup(ctx, domain)
 		var dnsErr *net.DNSError
@@ -258,6 +262,8 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 		pt := port
 		if p.PortMap != nil && state.ListensAt(org.ReceiveConnectors(), a, port) {
 			pt = p.PortMap(port)
+		} else if p.HostPort != nil {
+			pt = p.HostPort(a, port)
 		}
 		out = append(out, target{host: h, addr: netip.AddrPortFrom(a, uint16(pt))})
 	}

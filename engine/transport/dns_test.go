@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 
 	"exsh/state"
@@ -40,6 +41,34 @@ func TestDNSRoutingUsesMX(t *testing.T) {
 		return false
 	})
 	if q.DeliveryType != state.DeliveryDnsConnector || q.LastError != "451 4.4.0 DNS query failed" {
+		t.Errorf("queue %+v", q)
+	}
+}
+
+// Without a resolver a DNS-routed connector makes no lookup at all: its
+// queue waits in Retry with a LastError that says to use smart hosts.
+func TestNoResolverNoLookup(t *testing.T) {
+	e := newEnv(t)
+	e.stopTransport()
+	e.tr = e.newTransport()
+	e.tr.cfg.LookupMX = nil
+	if err := e.tr.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.addSendConnector("To Internet", []string{"SMTP:*;1"}, nil, 25, nil)
+	e.submit("chris@contoso.com", []string{"user@fabrikam.com"}, "no dns")
+	var q QueueInfo
+	e.waitFor("retry", func() bool {
+		qs, _ := e.tr.Queues()
+		for _, x := range qs {
+			if x.NextHopDomain == "fabrikam.com" && x.Status == "Retry" {
+				q = x
+				return true
+			}
+		}
+		return false
+	})
+	if q.LastError != NoDNSStatus || !strings.Contains(q.LastError, "smart hosts") {
 		t.Errorf("queue %+v", q)
 	}
 }

@@ -71,7 +71,8 @@ func (t *Transport) targets(ctx context.Context, c *state.SendConnector, qr *sta
 	} else {
 		lookup := t.cfg.LookupMX
 		if lookup == nil {
-			lookup = net.DefaultResolver.LookupMX
+			// No resolver was given: exsh never asks the real DNS.
+			return nil, &sendError{status: NoDNSStatus}
 		}
 		mxs, err := lookup(ctx, qr.NextHopDomain)
 		var dnsErr *net.DNSError
@@ -79,7 +80,7 @@ func (t *Transport) targets(ctx context.Context, c *state.SendConnector, qr *sta
 		case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 			if len(mxs) == 0 {
 				// No MX: the domain itself (implicit MX), if it exists.
-				if _, err := net.DefaultResolver.LookupHost(ctx, qr.NextHopDomain); err != nil {
+				if _, err := t.lookupIP(ctx, qr.NextHopDomain); err != nil {
 					return nil, &sendError{permanent: true, status: "554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain"}
 				}
 				hosts = []string{qr.NextHopDomain}
@@ -107,7 +108,7 @@ func (t *Transport) targets(ctx context.Context, c *state.SendConnector, qr *sta
 			out = append(out, t.target(h, netip.MustParseAddr("127.0.0.1"), port))
 			continue
 		}
-		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+		ips, err := t.lookupIP(ctx, name)
 		if err != nil || len(ips) == 0 {
 			continue
 		}
@@ -119,6 +120,19 @@ func (t *Transport) targets(ctx context.Context, c *state.SendConnector, qr *sta
 		return nil, &sendError{status: "451 4.4.0 DNS query failed"}
 	}
 	return out, nil
+}
+
+// NoDNSStatus is a DNS-routed queue's LastError when the Transport has
+// no resolver: exsh makes no DNS lookups of its own.
+const NoDNSStatus = "451 4.4.0 DNS query failed. exsh makes no DNS lookups: give the send connector smart hosts (Set-SendConnector -SmartHosts <host> -DNSRoutingEnabled $false); inside a lab, the lab's DNS answers"
+
+// lookupIP resolves a host name with Config.LookupNetIP, or the system's
+// resolver when none is set.
+func (t *Transport) lookupIP(ctx context.Context, name string) ([]netip.Addr, error) {
+	if t.cfg.LookupNetIP != nil {
+		return t.cfg.LookupNetIP(ctx, name)
+	}
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", name)
 }
 
 // target is one address to deliver to. A port this server's receive
@@ -134,6 +148,8 @@ func (t *Transport) target(host string, a netip.Addr, port int) target {
 	})
 	if state.ListensAt(conns, a, port) {
 		port = t.cfg.PortMap(port)
+	} else if t.cfg.HostPort != nil {
+		port = t.cfg.HostPort(a, port)
 	}
 	return target{host: host, addr: netip.AddrPortFrom(a, uint16(port)).String(), ip: a.String()}
 }

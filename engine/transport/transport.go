@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -45,9 +46,16 @@ type Config struct {
 	Logger *slog.Logger
 
 	// LookupMX resolves MX records for send connectors that use DNS
-	// routing; nil uses net.DefaultResolver. Connectors with smart hosts
-	// never look anything up.
+	// routing; nil makes no lookup at all: such a queue waits in Retry
+	// with NoDNSStatus. Connectors with smart hosts never look MX up.
 	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	// LookupNetIP resolves a host name (an MX host, a smart host given by
+	// name) to addresses; nil uses net.DefaultResolver.
+	LookupNetIP func(ctx context.Context, host string) ([]netip.Addr, error)
+	// HostPort is the port a simulated outside host (a lab's receiver)
+	// really listens on for a configured port such as 25; nil, or an
+	// address that is no such host, keeps the port as configured.
+	HostPort func(a netip.Addr, port int) int
 	// SendLog is the Hub SmtpSend protocol log; nil opens one in the
 	// default folder of DataPath.
 	SendLog *protolog.Log

@@ -1,0 +1,1 @@
+New-SendConnector -Name 'Internet' -Usage Internet -AddressSpaces '*' | Out-Null
