@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"path/filepath"
 	"fmt"
 	"strings"
 	"sync"
@@ -26,6 +27,9 @@ type function struct {
 	types map[string]string
 	// closure is the captured scope of a GetNewClosure() block.
 	closure *scope
+	// script is the file of a script file's body ("" otherwise): it sets
+	// $PSScriptRoot and $PSCommandPath.
+	script string
 }
 
 // fnState is one call of a function, kept in Call.State.
@@ -309,6 +313,10 @@ func (fn *function) begin(c *Call) error {
 		sc = newScope(fn.closure)
 	case !rt.dot:
 		sc = newScope(caller.sc)
+	}
+	if fn.script != "" {
+		sc.set("PSCommandPath", fn.script)
+		sc.set("PSScriptRoot", filepath.Dir(fn.script))
 	}
 	if caller.callDepth >= maxCallDepth {
 		r := runtimeError("InvalidOperation", "ScriptCallDepthException", "CallDepthOverflow", "The script failed due to call depth overflow.")

@@ -289,6 +289,13 @@ func (f *frame) resolveCommand(c *syntax.Command) (*CmdletInfo, bool, error) {
 	if info := f.s.lookupCommand(f.sc, name); info != nil {
 		return info, false, nil
 	}
+	if path, ok := f.scriptFile(name); ok {
+		info, err := f.s.scriptFileInfo(path)
+		if err != nil {
+			return nil, false, err
+		}
+		return info, c.Invoke == ".", nil
+	}
 	rec := &ErrorRecord{
 		Message: fmt.Sprintf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. "+
 			"Check the spelling of the name, or if a path was included, verify that the path is correct and try again.", name),
