@@ -1,8 +1,8 @@
 package interp
 
 import (
-	"path/filepath"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 
