@@ -79,7 +79,7 @@ func (r *Runner) Cmdlets() []*interp.CmdletInfo {
 				Help: "The lab's name; wildcards are allowed."}},
 			Examples: []interp.Example{{Code: "Get-Lab", Remarks: "Lists every lab."}, {Code: "Get-Lab *relay*"},
 				{Code: "(Get-Lab | Where-Object Active).Tasks", Remarks: "The tasks of the lab in progress, with the last Test-Lab's outcome."}},
-			End:      r.getLab,
+			End: r.getLab,
 		},
 		{
 			Name:     "Start-Lab",
