@@ -26,8 +26,9 @@ type labsView struct {
 
 // currentLab is the lab in progress.
 type currentLab struct {
-	Name, Title, Level, Status, Progress, Story string
-	Done, Total                                 int // tasks passed at the last Test-Lab, of all
+	Name, Title, Level, Status, Progress string
+	Story                                []storyPara
+	Done, Total                          int // tasks passed at the last Test-Lab, of all
 	Percent                                     int
 	LastTest                                    string // when Test-Lab last ran ("" never)
 	Tasks, Guards                               []checkRow
@@ -39,6 +40,45 @@ type currentLab struct {
 type checkRow struct {
 	Num, Title, Message, Time string
 	State                     string // passed, failed, untested
+}
+
+// storyPara is a paragraph of a lab's story: prose, or (indented in the
+// story) a device's display or a command, kept as it is.
+type storyPara struct {
+	Text string
+	Code bool
+}
+
+// paragraphs reflows a story written for an 80-column terminal: lines
+// of a paragraph join, blank lines part paragraphs, indented lines stay.
+func paragraphs(story string) []storyPara {
+	var out []storyPara
+	var lines []string
+	code := false
+	flush := func() {
+		if len(lines) > 0 {
+			if code {
+				out = append(out, storyPara{Text: strings.Join(lines, "\n"), Code: true})
+			} else {
+				out = append(out, storyPara{Text: strings.Join(lines, " ")})
+			}
+		}
+		lines, code = nil, false
+	}
+	for _, l := range strings.Split(strings.ReplaceAll(story, "\r\n", "\n"), "\n") {
+		indented := strings.HasPrefix(l, "  ") || strings.HasPrefix(l, "\t")
+		switch {
+		case strings.TrimSpace(l) == "":
+			flush()
+			continue
+		case len(lines) > 0 && indented != code:
+			flush()
+		}
+		code = indented
+		lines = append(lines, strings.TrimSpace(l))
+	}
+	flush()
+	return out
 }
 
 // hostRow is a line of Get-LabHost.
@@ -121,7 +161,7 @@ func mustGet(o objectView, name string) any {
 // hosts.
 func (s *Server) currentLab(r *http.Request, o objectView) *currentLab {
 	c := &currentLab{Name: o.P("Name"), Title: o.P("Title"), Level: o.P("Level"), Status: o.P("Status"), Progress: o.P("Progress"),
-		Story: strings.TrimSpace(o.P("Story"))}
+		Story: paragraphs(o.P("Story"))}
 	c.Tasks, c.Done = checkRows(mustGet(o, "Tasks"))
 	c.Guards, _ = checkRows(mustGet(o, "Guards"))
 	c.Total = len(c.Tasks)
@@ -163,7 +203,17 @@ func (s *Server) labConfirm(w http.ResponseWriter, r *http.Request, u *userSessi
 		http.Error(w, "400 Bad Request: unknown action", http.StatusBadRequest)
 		return
 	}
-	s.render(w, "labconfirm", &confirmView{Title: a.title, Message: strings.Replace(a.confirm, "%s", name, 1), Action: action, Name: name,
+	msg := strings.Replace(a.confirm, "%s", name, 1)
+	if action == "start" {
+		// Starting a lab leaves the one in progress.
+		objs, _ := s.get(r.Context(), cmd("Get-Lab"))
+		for _, o := range objs {
+			if propBool(o, "Active") && !strings.EqualFold(prop(o, "Name"), name) {
+				msg += " The lab '" + prop(o, "Name") + "' in progress is left."
+			}
+		}
+	}
+	s.render(w, "labconfirm", &confirmView{Title: a.title, Message: msg, Action: action, Name: name,
 		Submit: strings.ToLower(a.label), Cancel: "/ecp/labs?sel=" + url.QueryEscape(name), Token: u.Token()})
 }
 
