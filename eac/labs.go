@@ -29,11 +29,11 @@ type currentLab struct {
 	Name, Title, Level, Status, Progress string
 	Story                                []storyPara
 	Done, Total                          int // tasks passed at the last Test-Lab, of all
-	Percent                                     int
-	LastTest                                    string // when Test-Lab last ran ("" never)
-	Tasks, Guards                               []checkRow
-	Hosts                                       []hostRow
-	HostsError                                  string
+	Percent                              int
+	LastTest                             string // when Test-Lab last ran ("" never)
+	Tasks, Guards                        []checkRow
+	Hosts                                []hostRow
+	HostsError                           string
 }
 
 // checkRow is a task or guard with its last Test-Lab outcome.
