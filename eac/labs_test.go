@@ -1,8 +1,12 @@
 package eac
 
 import (
+	"net/http"
 	"reflect"
+	"strings"
 	"testing"
+
+	"exsh/state/setup"
 )
 
 // A story written for a terminal reflows into paragraphs; indented lines
@@ -21,5 +25,26 @@ func TestStoryParagraphs(t *testing.T) {
 		if got := paragraphs(c.story); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("paragraphs(%q) = %#v, want %#v", c.story, got, c.want)
 		}
+	}
+}
+
+// Without the lab cmdlets in the table there is no labs page, and the
+// feature pane does not offer one.
+func TestNoLabsWithoutLabCmdlets(t *testing.T) {
+	l := newLab(t)
+	c := l.client(t)
+	if _, token := l.signIn(t, c, `CONTOSO\Administrator`, setup.DefaultAdministratorPassword); token == "" {
+		t.Fatal("cannot sign in")
+	}
+	if page := l.get(t, c, "/ecp/queues/queues"); strings.Contains(page, `href="/ecp/labs"`) {
+		t.Error("the feature pane offers labs without the lab cmdlets")
+	}
+	res, err := c.Get(l.url + "/ecp/labs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /ecp/labs without the lab cmdlets: %s", res.Status)
 	}
 }
