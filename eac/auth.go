@@ -30,6 +30,9 @@ type userSession struct {
 	mu      sync.Mutex
 	seen    time.Time
 	log     []LoggedCommand
+	// lab says the session signed in against a training lab's
+	// organisation; it lasts only while a lab is in progress.
+	lab bool
 }
 
 // LoggedCommand is one line of Show command logging.
@@ -79,8 +82,8 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (s *sessions) create(user, display string) *userSession {
-	u := &userSession{id: randomToken(), User: user, Display: display, token: randomToken(), seen: s.now()}
+func (s *sessions) create(user, display string, lab bool) *userSession {
+	u := &userSession{id: randomToken(), User: user, Display: display, token: randomToken(), seen: s.now(), lab: lab}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, o := range s.byID {
@@ -165,7 +168,7 @@ func templateURLEscape(s string) string { return url.QueryEscape(s) }
 // logonPage is Exchange's forms-based sign-in page. A pre-sign-in cookie
 // and the same value in the form guard the sign-in against forgery.
 func (s *Server) logonPage(w http.ResponseWriter, r *http.Request) {
-	if s.sess.fromRequest(r) != nil {
+	if s.session(r) != nil {
 		http.Redirect(w, r, safeReturn(r.URL.Query().Get("url")), http.StatusSeeOther)
 		return
 	}
@@ -188,6 +191,10 @@ func (s *Server) logon(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "403 Forbidden: the sign-in form is missing its anti-forgery token. Reload the page and try again.", http.StatusForbidden)
 		return
 	}
+	// Asked before the accounts are: a lab that ends meanwhile leaves a
+	// session that ends early, never a lab's account in the user's
+	// organisation.
+	inLab := s.cfg.InLab()
 	account, display, err := s.checkAdmin(user, password)
 	if err != nil {
 		// A failed sign-in waits as a failed SMTP AUTH does
@@ -202,7 +209,7 @@ func (s *Server) logon(w http.ResponseWriter, r *http.Request) {
 		s.render(w, "logon", logonData{URL: ret, User: user, Canary: canary, Error: errBadLogon})
 		return
 	}
-	u := s.sess.create(account, display)
+	u := s.sess.create(account, display, inLab)
 	setCookie(w, preAuthCookie, "", -1)
 	setCookie(w, sessionCookie, u.id, 0)
 	http.Redirect(w, r, ret, http.StatusSeeOther)

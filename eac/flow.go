@@ -369,7 +369,7 @@ func (s *Server) data(ctx context.Context) *flowData {
 }
 
 func (s *Server) mapPage(w http.ResponseWriter, r *http.Request, u *userSession) {
-	p := newPage(u, "mailflowmap", "", "mail flow map", s.model(r.Context()))
+	p := s.newPage(u, "mailflowmap", "", "mail flow map", s.model(r.Context()))
 	s.render(w, "map", p)
 }
 
@@ -418,7 +418,7 @@ func (s *Server) waitChange(ctx context.Context, w http.ResponseWriter, rc *http
 		case <-s.done:
 			return false
 		case <-keepAlive:
-			if !s.sess.alive(u) {
+			if !s.alive(u) {
 				return false
 			}
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
@@ -427,7 +427,7 @@ func (s *Server) waitChange(ctx context.Context, w http.ResponseWriter, rc *http
 		case <-wake:
 			// Let a burst of sessions settle into one update.
 			time.Sleep(100 * time.Millisecond)
-			return s.sess.alive(u)
+			return s.alive(u)
 		}
 	}
 }

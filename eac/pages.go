@@ -19,13 +19,14 @@ type navItem struct {
 }
 
 // features is the EAC's feature pane: Exchange's names, with exsh's own
-// queues and mail flow map.
+// queues, mail flow map and labs (when the cmdlet table has the labs).
 var features = []struct{ key, label, href string }{
 	{"recipients", "recipients", "/ecp/recipients/mailboxes"},
 	{"mailflow", "mail flow", "/ecp/mailflow/receiveconnectors"},
 	{"servers", "servers", "/ecp/servers/servers"},
 	{"queues", "queues", "/ecp/queues/queues"},
 	{"mailflowmap", "mail flow map", "/ecp/mailflowmap"},
+	{"labs", "labs", "/ecp/labs"},
 }
 
 // featureTabs are each feature's tabs.
@@ -58,9 +59,12 @@ type page struct {
 	Data     any
 }
 
-func newPage(u *userSession, feature, tab, title string, data any) *page {
+func (s *Server) newPage(u *userSession, feature, tab, title string, data any) *page {
 	p := &page{Title: title, User: u, Data: data}
 	for _, f := range features {
+		if f.key == "labs" && !s.hasLabs {
+			continue
+		}
 		p.Features = append(p.Features, navItem{Label: f.label, Href: f.href, Active: f.key == feature})
 	}
 	for _, t := range featureTabs[feature] {
@@ -196,7 +200,7 @@ func (s *Server) receiveConnectors(w http.ResponseWriter, r *http.Request, u *us
 			{Label: "FQDN", Value: rc.Fqdn},
 		}
 	}
-	s.render(w, "list", newPage(u, "mailflow", "receiveconnectors", "receive connectors", v))
+	s.render(w, "list", s.newPage(u, "mailflow", "receiveconnectors", "receive connectors", v))
 }
 
 // receiveFields are the receive connector dialog's controls, tab by tab

@@ -45,6 +45,13 @@ type Config struct {
 	// MapInterval is how often the mail flow map looks for queue changes
 	// between SMTP sessions (1 second when 0).
 	MapInterval time.Duration
+	// InLab reports whether a training lab's organisation is the one in
+	// use (Start-Lab switched the store under the cmdlets). A session
+	// signed in during a lab, against the lab organisation's accounts,
+	// ends when the user's own organisation is back; one signed in
+	// against the user's own organisation stays signed in across labs.
+	// nil means never.
+	InLab func() bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// ErrorLog receives server errors; nil discards them.
@@ -62,6 +69,9 @@ type Server struct {
 	done   chan struct{}
 	closed sync.Once
 	url    string
+	// hasLabs says whether the cmdlet table has the labs (Get-Lab): the
+	// feature pane then lists "labs".
+	hasLabs bool
 }
 
 // New prepares the EAC; nothing listens until Serve.
@@ -84,7 +94,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ErrorLog == nil {
 		cfg.ErrorLog = log.New(io.Discard, "", 0)
 	}
+	if cfg.InLab == nil {
+		cfg.InLab = func() bool { return false }
+	}
 	s := &Server{cfg: cfg, done: make(chan struct{})}
+	for _, c := range cfg.NewSession(io.Discard, io.Discard).Commands() {
+		s.hasLabs = s.hasLabs || strings.EqualFold(c.Name, "Get-Lab")
+	}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -177,6 +193,12 @@ func (s *Server) parseTemplates() error {
 		"add":   func(a, b int) int { return a + b },
 		"sub":   func(a, b int) int { return a - b },
 		"div":   func(a, b int) int { return a / b },
+		"checkTable": func(id, heading string, rows []checkRow) any {
+			return struct {
+				ID, Heading string
+				Rows        []checkRow
+			}{id, heading, rows}
+		},
 		"queueActions": func() []action {
 			return []action{{Key: "retry", Label: "Retry Queue"}, {Key: "suspend", Label: "Suspend"}, {Key: "resume", Label: "Resume"}}
 		},
@@ -283,6 +305,13 @@ func (s *Server) routes() {
 	page("GET /ecp/mailflowmap/data", s.mapData)
 	page("GET /ecp/mailflowmap/events", s.mapEvents)
 
+	if s.hasLabs {
+		page("GET /ecp/labs", s.labsPage)
+		page("GET /ecp/labs/confirm", s.labConfirm)
+		page("POST /ecp/labs/action", s.labAction)
+		page("POST /ecp/labs/test", s.labTest)
+	}
+
 	// Anything else under /ecp/ needs a session too, then is not found.
 	page("/ecp/", func(w http.ResponseWriter, r *http.Request, u *userSession) { http.NotFound(w, r) })
 	m.HandleFunc("/", s.open(http.NotFound))
@@ -304,7 +333,7 @@ func (s *Server) open(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, u *userSession)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
-		u := s.sess.fromRequest(r)
+		u := s.session(r)
 		if u == nil {
 			if r.Method == http.MethodGet && r.Header.Get("Accept") != "text/event-stream" && !strings.HasSuffix(r.URL.Path, "/data") && !strings.HasSuffix(r.URL.Path, "/events") {
 				http.Redirect(w, r, "/ecp/auth/logon.aspx?url="+templateURLEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -321,6 +350,29 @@ func (s *Server) auth(h func(w http.ResponseWriter, r *http.Request, u *userSess
 		}
 		h(w, r, u)
 	}
+}
+
+// session returns the request's live session, or nil. A session signed
+// in against a lab organisation's accounts ends once the lab has gone:
+// the lab's Administrator, whose password every lab shares, must not
+// administer the user's own organisation.
+func (s *Server) session(r *http.Request) *userSession {
+	u := s.sess.fromRequest(r)
+	if u != nil && u.lab && !s.cfg.InLab() {
+		s.sess.end(u)
+		return nil
+	}
+	return u
+}
+
+// alive is sessions.alive for a live view, which also ends with the lab
+// its session signed in to.
+func (s *Server) alive(u *userSession) bool {
+	if u.lab && !s.cfg.InLab() {
+		s.sess.end(u)
+		return false
+	}
+	return s.sess.alive(u)
 }
 
 // render executes a page template. Data pages get the session's user and

@@ -193,7 +193,7 @@ func (s *Server) simpleList(w http.ResponseWriter, r *http.Request, u *userSessi
 	if v.Selected != nil {
 		v.Details = k.details(byID[strings.ToLower(v.Selected.ID)])
 	}
-	s.render(w, "list", newPage(u, k.feature, k.tab, k.heading, v))
+	s.render(w, "list", s.newPage(u, k.feature, k.tab, k.heading, v))
 }
 
 func (s *Server) findOne(r *http.Request, get, id string) (*object.PSObject, error) {

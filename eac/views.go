@@ -29,7 +29,7 @@ func (s *Server) readOnlyList(w http.ResponseWriter, r *http.Request, u *userSes
 	if v.Selected != nil {
 		v.Details = details(byID[strings.ToLower(v.Selected.ID)])
 	}
-	s.render(w, "list", newPage(u, feature, tab, tab, v))
+	s.render(w, "list", s.newPage(u, feature, tab, tab, v))
 }
 
 func (s *Server) servers(w http.ResponseWriter, r *http.Request, u *userSession) {
@@ -104,7 +104,7 @@ func (s *Server) queues(w http.ResponseWriter, r *http.Request, u *userSession) 
 			{Label: "Status", Value: o.P("Status")}, {Label: "Message count", Value: o.P("MessageCount")}, {Label: "Last error", Value: o.P("LastError")},
 			{Label: "Next retry time", Value: o.P("NextRetryTime")}}
 	}
-	p := newPage(u, "queues", "queues", "queues", v)
+	p := s.newPage(u, "queues", "queues", "queues", v)
 	p.Error = r.URL.Query().Get("error")
 	s.render(w, "queues", p)
 }
@@ -155,7 +155,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, u *userSession
 			{Label: "Recipients", Lines: o.L("Recipients")}, {Label: "Status", Value: o.P("Status")}, {Label: "Received", Value: o.P("DateReceived")},
 			{Label: "Last error", Value: o.P("LastError")}}
 	}
-	p := newPage(u, "queues", "messages", "messages", v)
+	p := s.newPage(u, "queues", "messages", "messages", v)
 	p.Error = r.URL.Query().Get("error")
 	s.render(w, "messages", p)
 }
@@ -230,5 +230,5 @@ func (s *Server) deliveryReports(w http.ResponseWriter, r *http.Request, u *user
 			v.Rows = append(v.Rows, []string{ts, ov.P("EventId"), ov.P("Source"), ov.P("Sender"), strings.Join(ov.L("Recipients"), ", "), ov.P("MessageSubject"), strings.Join(ov.L("RecipientStatus"), ", ")})
 		}
 	}
-	s.render(w, "reports", newPage(u, "mailflow", "deliveryreports", "delivery reports", v))
+	s.render(w, "reports", s.newPage(u, "mailflow", "deliveryreports", "delivery reports", v))
 }

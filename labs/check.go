@@ -16,6 +16,7 @@ type TaskResult struct {
 	Title   string
 	Passed  bool
 	Message string
+	time    time.Time // when the check ended
 }
 
 // checkEnv is what a built-in guard runs with.
@@ -224,6 +225,7 @@ func runCheck(e *checkEnv, num int, t *Task) *TaskResult {
 	} else {
 		res.Message = "Done"
 	}
+	res.time = time.Now()
 	return res
 }
 
@@ -237,8 +239,12 @@ func (r *Runner) record(lab *Lab, res []*TaskResult, only int) {
 	if r.saved.Passed == nil {
 		r.saved.Passed = map[int]bool{}
 	}
+	if r.saved.Results == nil {
+		r.saved.Results = map[int]*checkResult{}
+	}
 	all := true
 	for _, t := range res {
+		r.saved.Results[t.Task] = &checkResult{Passed: t.Passed, Message: t.Message, Time: t.time}
 		if t.Task <= len(lab.Tasks) {
 			r.saved.Passed[t.Task] = t.Passed
 		}

@@ -71,11 +71,15 @@ func (r *Runner) Cmdlets() []*interp.CmdletInfo {
 			Name:     "Get-Lab",
 			Synopsis: "Lists the training labs.",
 			Description: "Get-Lab lists the built-in labs and the trainers' labs found through $env:EXSH_LABS, with each lab's status " +
-				"(NotStarted, InProgress, Passed) and progress (tasks passed at the last Test-Lab).",
+				"(NotStarted, InProgress, Passed) and progress (tasks passed at the last Test-Lab). Each lab also has its Story, " +
+				"Active ($true for the lab in progress), and its Tasks and Guards as Test-Lab's rows (Task, Title, Passed, Message, Time): for the lab in progress they hold " +
+				"the last Test-Lab's outcome without running the checks again, and LastTestTime says when it ran " +
+				"(Passed, Time and LastTestTime are $null until Test-Lab runs).",
 			Params: []*interp.ParamInfo{{Name: "Name", Kind: interp.KindString, Position: 0, Complete: labName,
 				Help: "The lab's name; wildcards are allowed."}},
-			Examples: []interp.Example{{Code: "Get-Lab", Remarks: "Lists every lab."}, {Code: "Get-Lab *relay*"}},
-			End:      r.getLab,
+			Examples: []interp.Example{{Code: "Get-Lab", Remarks: "Lists every lab."}, {Code: "Get-Lab *relay*"},
+				{Code: "(Get-Lab | Where-Object Active).Tasks", Remarks: "The tasks of the lab in progress, with the last Test-Lab's outcome."}},
+			End: r.getLab,
 		},
 		{
 			Name:     "Start-Lab",
@@ -201,8 +205,9 @@ func (r *Runner) getLab(c *interp.Call) error {
 		}
 	}
 	type row struct {
-		l  *Lab
-		st labStatus
+		l       *Lab
+		st      labStatus
+		results map[int]checkResult // the last Test-Lab's, for the lab in progress
 	}
 	var rows []row
 	for _, l := range labs {
@@ -216,10 +221,17 @@ func (r *Runner) getLab(c *interp.Call) error {
 				st.Progress = fmt.Sprintf("0/%d", len(l.Tasks))
 			}
 		}
-		if l.Name == active && st.Status == NotStarted {
-			st.Status = InProgress
+		var results map[int]checkResult
+		if l.Name == active {
+			if st.Status == NotStarted {
+				st.Status = InProgress
+			}
+			results = map[int]checkResult{}
+			for n, res := range r.saved.Results {
+				results[n] = *res
+			}
 		}
-		rows = append(rows, row{l, st})
+		rows = append(rows, row{l, st, results})
 	}
 	r.mu.Unlock()
 	if pattern != "" && len(rows) == 0 && !strings.ContainsAny(pattern, "*?[") {
@@ -233,12 +245,45 @@ func (r *Runner) getLab(c *interp.Call) error {
 		o := object.New(LabType).
 			Add("Name", rw.l.Name).Add("Title", rw.l.Title).Add("Level", rw.l.Level).
 			Add("Status", rw.st.Status).Add("Progress", rw.st.Progress).
-			Add("Teaches", rw.l.Teaches).Add("Source", rw.l.Source)
+			Add("Teaches", rw.l.Teaches).Add("Source", rw.l.Source).Add("Story", rw.l.Story).
+			Add("Active", rw.results != nil)
+		tasks, guards, last := checkList(rw.l, rw.results)
+		o.Add("Tasks", tasks).Add("Guards", guards).Add("LastTestTime", last)
 		if err := c.WriteObject(o); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkList is Get-Lab's Tasks and Guards: one object per task and
+// guard, shaped as Test-Lab's rows, with the last Test-Lab's outcome and
+// its Time for the lab in progress (Passed and Time are $null for a check
+// not run since the lab started), and when the last Test-Lab ran.
+func checkList(l *Lab, results map[int]checkResult) (tasks, guards []any, last any) {
+	var lastTime time.Time
+	item := func(num int, t *Task) *object.PSObject {
+		o := object.New(TaskType).Add("Task", num).Add("Title", t.Title)
+		res, ok := results[num]
+		if !ok {
+			return o.Add("Passed", nil).Add("Message", "").Add("Time", nil)
+		}
+		if res.Time.After(lastTime) {
+			lastTime = res.Time
+		}
+		return o.Add("Passed", res.Passed).Add("Message", res.Message).Add("Time", res.Time)
+	}
+	tasks, guards = []any{}, []any{}
+	for i, t := range l.Tasks {
+		tasks = append(tasks, item(i+1, t))
+	}
+	for i, g := range l.Guards {
+		guards = append(guards, item(len(l.Tasks)+i+1, g))
+	}
+	if !lastTime.IsZero() {
+		last = lastTime
+	}
+	return tasks, guards, last
 }
 
 // exinstallOf is $exinstall for a data path (with a trailing separator).

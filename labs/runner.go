@@ -78,12 +78,22 @@ type savedState struct {
 	// Passed says which of the active lab's tasks passed at the last
 	// Test-Lab.
 	Passed map[int]bool `json:",omitempty"`
+	// Results is the last Test-Lab outcome of each of the active lab's
+	// tasks and guards, by number (Get-Lab shows them).
+	Results map[int]*checkResult `json:",omitempty"`
 	// Baseline is the default connectors' settings right after setup.
 	Baseline map[string]string `json:",omitempty"`
 	// Last is each host's last SMTP outcome, by lower-case name.
 	Last map[string]*Result `json:",omitempty"`
 	// Labs is every lab's status and progress, by name.
 	Labs map[string]*labStatus `json:",omitempty"`
+}
+
+// checkResult is one task's or guard's outcome at the last Test-Lab.
+type checkResult struct {
+	Passed  bool
+	Message string
+	Time    time.Time
 }
 
 type labStatus struct {
@@ -426,7 +436,7 @@ func (r *Runner) start(ctx context.Context, lab *Lab, path string, cmds []*inter
 	// a crash half-way leaves a lab to resume or give up, never the
 	// user's organisation replaced by an unrecorded one.
 	r.saved.Active, r.saved.Path, r.saved.Started = lab.Name, path, time.Now().UTC()
-	r.saved.Hints, r.saved.Passed, r.saved.Baseline, r.saved.Last = nil, nil, nil, nil
+	r.saved.Hints, r.saved.Passed, r.saved.Results, r.saved.Baseline, r.saved.Last = nil, nil, nil, nil, nil
 	if err := r.save(); err != nil {
 		return fmt.Errorf("cannot record the lab: %w", err)
 	}
@@ -491,7 +501,7 @@ func (r *Runner) stop() error {
 	} else {
 		st.Status = InProgress
 	}
-	r.saved.Active, r.saved.Path, r.saved.Hints, r.saved.Passed, r.saved.Baseline, r.saved.Last = "", "", nil, nil, nil, nil
+	r.saved.Active, r.saved.Path, r.saved.Hints, r.saved.Passed, r.saved.Results, r.saved.Baseline, r.saved.Last = "", "", nil, nil, nil, nil, nil
 	return r.save()
 }
 

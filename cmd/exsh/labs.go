@@ -122,6 +122,13 @@ func (h *host) activeDataPath() string {
 	return h.dataPath
 }
 
+// inLab says whether the organisation in use is a lab's.
+func (h *host) inLab() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.active != "" && h.active != h.dataPath
+}
+
 // labPrompt is the prompt's lab part: "[lab: scanner-relay] ", or "".
 func labPrompt(dataPath string) string {
 	if lab := labs.ActiveLab(dataPath); lab != "" {

@@ -31,7 +31,11 @@ func (h *host) startEAC() *eac.Server {
 			return h.newSession(stdout, stderr, 120, nil)
 		},
 		// The store the cmdlets see: a lab's while one runs.
-		Store:    h.deps.Store,
+		Store: h.deps.Store,
+		// Signing in during a lab checks the lab organisation's accounts
+		// (its Administrator has the default password); such a session
+		// ends with the lab.
+		InLab:    h.inLab,
 		ErrorLog: log.New(io.Discard, "", 0),
 	})
 	if err == nil {
