@@ -107,11 +107,13 @@ type Service struct {
 	opts Options
 	// tr is the Transport service a Service made by NewServer runs; nil
 	// for a receive side alone.
-	tr    *transport.Transport
-	log   *slog.Logger
-	cred  frontend.ServerCredential
-	org   atomic.Pointer[frontend.Org]
-	proxy *frontend.Proxy
+	tr   *transport.Transport
+	log  *slog.Logger
+	cred frontend.ServerCredential
+	org  atomic.Pointer[frontend.Org]
+	// orgGen is the store generation org was loaded at (see fresh).
+	orgGen atomic.Uint64
+	proxy  *frontend.Proxy
 	// outbound relays what the hub proxies through the Front End.
 	outbound *frontend.OutboundProxy
 	rates    *frontend.RateLimiter
@@ -351,10 +353,12 @@ func (s *Service) startReceive() error {
 	s.outbound.Context = s.ctx
 	s.mu.Unlock()
 
+	gen := s.generation()
 	org, err := frontend.Load(s.st, s.opts.ServerName)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
+	s.orgGen.Store(gen)
 	if s.cred.Account == "" {
 		s.cred.Account = mail.ServerAccount(org.NetBIOS(), org.Server.Name)
 	}
@@ -462,15 +466,36 @@ func (s *Service) Reload() {
 	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	gen := s.generation()
 	org, err := frontend.Load(s.st, s.opts.ServerName)
 	if err != nil {
 		s.log.Error("reloading the organisation", "err", err)
 		return
 	}
 	s.org.Store(org)
+	s.orgGen.Store(gen)
 	s.loadComponentStates(org)
 	s.applyLogSettings(org)
 	s.reconcile()
+}
+
+// generation is the store's count of committed changes, or 0 for a store
+// that does not count them.
+func (s *Service) generation() uint64 {
+	if g, ok := s.st.(interface{ Generation() uint64 }); ok {
+		return g.Generation()
+	}
+	return 0
+}
+
+// fresh is the organisation as committed now: a session that starts right
+// after a cmdlet returned meets the change, without waiting for the
+// reload that follows every change.
+func (s *Service) fresh() *frontend.Org {
+	if gen := s.generation(); gen != 0 && gen != s.orgGen.Load() {
+		s.Reload()
+	}
+	return s.org.Load()
 }
 
 // reconcile makes the listeners match the enabled connectors' bindings.
@@ -621,7 +646,7 @@ func (s *Service) accept(l *listener) {
 // serve runs one connection: pick the connector, check connection
 // limits, run the SMTP session.
 func (s *Service) serve(l *listener, conn net.Conn) {
-	org := s.org.Load()
+	org := s.fresh()
 	local, remote := smtpd.AddrPort(conn.LocalAddr()), smtpd.AddrPort(conn.RemoteAddr())
 	bindingLocal := netip.AddrPortFrom(local.Addr().WithZone(""), uint16(l.bindingPort))
 	c := org.Select(l.role, bindingLocal, remote)
