@@ -21,7 +21,6 @@ import (
 	"exsh/engine/smtpd"
 	"exsh/engine/transport"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // Errors of the Service lifecycle.
@@ -193,7 +192,7 @@ func New(st state.Store, opts Options) (*Service, error) {
 // when both are empty), DataPath, PortMap (or PortOffset), Logger,
 // LookupMX, Now and Credential (made with [NewServerCredential] when opts
 // has none either).
-func NewServer(st *boltdb.Store, opts Options, tc transport.Config) (*Service, error) {
+func NewServer(st state.ServerStore, opts Options, tc transport.Config) (*Service, error) {
 	if st == nil {
 		return nil, errors.New("engine: no store")
 	}

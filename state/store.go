@@ -72,6 +72,13 @@ type Store interface {
 	// changes queue up for it until it reads them.
 	Subscribe() (changes <-chan Change, cancel func())
 
+	// Generation changes whenever a change to the organisation commits,
+	// before the call that made it returns (and, for a change made
+	// elsewhere, before it is sent to subscribers). A reader can keep
+	// what it derived from the organisation for as long as Generation is
+	// what it was before the reading began.
+	Generation() uint64
+
 	// Path is the store's file name.
 	Path() string
 

@@ -19,7 +19,7 @@ var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 func queueCount(t *testing.T, st *boltdb.Store, n int64) int64 {
 	t.Helper()
 	var c int64
-	err := st.QueueView(func(q *boltdb.QueueTx) error {
+	err := st.QueueView(func(q state.QueueTx) error {
 		r, err := q.Queue(n)
 		if err != nil {
 			return err
@@ -51,7 +51,7 @@ func TestQueueCountersCopiesAndData(t *testing.T) {
 	}
 	// Bifurcate into a new delivery queue and Unreachable, then drop the original.
 	var dq *state.QueueRecord
-	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := st.QueueUpdate(func(q state.QueueTx) error {
 		var err error
 		dq, err = q.EnsureQueue(&state.QueueRecord{DeliveryType: state.DeliveryToMailbox, NextHopDomain: "mailbox database 1", NextHopConnector: state.NewGuid()})
 		if err != nil {
@@ -78,7 +78,7 @@ func TestQueueCountersCopiesAndData(t *testing.T) {
 	if c := queueCount(t, st, state.QueueSubmission); c != 0 {
 		t.Errorf("submission count %d", c)
 	}
-	st.QueueView(func(q *boltdb.QueueTx) error {
+	st.QueueView(func(q state.QueueTx) error {
 		copies, _ := q.Copies(m.InternalId)
 		if len(copies) != 2 {
 			t.Errorf("copies %v", copies)
@@ -89,7 +89,7 @@ func TestQueueCountersCopiesAndData(t *testing.T) {
 		return nil
 	})
 	// Moving Unreachable's copy back to Submission, then removing both copies, frees the data.
-	err = st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err = st.QueueUpdate(func(q state.QueueTx) error {
 		c, err := q.Message(state.QueueUnreachable, m.InternalId)
 		if err != nil {
 			return err
@@ -108,7 +108,7 @@ func TestQueueCountersCopiesAndData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.QueueView(func(q *boltdb.QueueTx) error {
+	st.QueueView(func(q state.QueueTx) error {
 		if _, err := q.Data(m.InternalId); !errors.Is(err, state.ErrNotFound) {
 			t.Errorf("data after the last copy: %v", err)
 		}
@@ -119,7 +119,7 @@ func TestQueueCountersCopiesAndData(t *testing.T) {
 			t.Errorf("queue %d count %d", n, c)
 		}
 	}
-	if err := st.QueueUpdate(func(q *boltdb.QueueTx) error { return q.DeleteQueue(dq.Number) }); err != nil {
+	if err := st.QueueUpdate(func(q state.QueueTx) error { return q.DeleteQueue(dq.Number) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -129,7 +129,7 @@ func TestMergeIntoExistingCopy(t *testing.T) {
 	st.InitQueues(t0)
 	m := &state.QueuedMessage{Queue: state.QueueSubmission, Recipients: []state.QueuedRecipient{{Address: "a@x"}}}
 	st.Enqueue(m, []byte("raw"))
-	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := st.QueueUpdate(func(q state.QueueTx) error {
 		again := *m
 		again.Recipients = []state.QueuedRecipient{{Address: "A@x"}, {Address: "b@x"}}
 		return q.AddMessage(&again, nil)
@@ -137,7 +137,7 @@ func TestMergeIntoExistingCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.QueueView(func(q *boltdb.QueueTx) error {
+	st.QueueView(func(q state.QueueTx) error {
 		got, _ := q.Message(state.QueueSubmission, m.InternalId)
 		if len(got.Recipients) != 2 {
 			t.Errorf("merged recipients %+v", got.Recipients)
@@ -193,7 +193,7 @@ func TestMailboxItems(t *testing.T) {
 	st := statetest.MustOpen(t)
 	st.InitQueues(t0)
 	a, b := state.NewGuid(), state.NewGuid()
-	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := st.QueueUpdate(func(q state.QueueTx) error {
 		for _, mb := range []string{a, b, a} {
 			if err := q.Deliver(&state.MailboxItem{Mailbox: mb, Subject: "s"}, []byte("data")); err != nil {
 				return err
@@ -204,7 +204,7 @@ func TestMailboxItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.QueueView(func(q *boltdb.QueueTx) error {
+	st.QueueView(func(q state.QueueTx) error {
 		items, _ := q.MailboxItems(a)
 		if len(items) != 2 || items[0].Size != 4 {
 			t.Errorf("items %+v", items)
@@ -234,7 +234,7 @@ func TestEnqueueInsert(t *testing.T) {
 	want := "Subject: s\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n"
 	check := func(when string) {
 		t.Helper()
-		err := st.QueueView(func(q *boltdb.QueueTx) error {
+		err := st.QueueView(func(q state.QueueTx) error {
 			d, err := q.Data(m.InternalId)
 			if err != nil {
 				return err
@@ -253,7 +253,7 @@ func TestEnqueueInsert(t *testing.T) {
 		}
 	}
 	check("queued")
-	if err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	if err := st.QueueUpdate(func(q state.QueueTx) error {
 		c, err := q.Message(state.QueueSubmission, m.InternalId)
 		if err != nil {
 			return err
@@ -263,12 +263,12 @@ func TestEnqueueInsert(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("moved")
-	if err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	if err := st.QueueUpdate(func(q state.QueueTx) error {
 		return q.RemoveMessage(state.QueuePoison, m.InternalId)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.QueueView(func(q *boltdb.QueueTx) error {
+	if err := st.QueueView(func(q state.QueueTx) error {
 		if _, _, err := q.DataParts(m.InternalId); !errors.Is(err, state.ErrNotFound) {
 			t.Errorf("after the last copy went: %v", err)
 		}
@@ -302,7 +302,7 @@ func TestDeliverShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := state.NewGuid(), state.NewGuid()
-	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := st.QueueUpdate(func(q state.QueueTx) error {
 		_, stored, err := q.DataParts(m.InternalId)
 		if err != nil {
 			return err
@@ -327,7 +327,7 @@ func TestDeliverShared(t *testing.T) {
 		t.Helper()
 		var items []*state.MailboxItem
 		var data []string
-		if err := st.QueueView(func(q *boltdb.QueueTx) error {
+		if err := st.QueueView(func(q state.QueueTx) error {
 			var err error
 			if items, err = q.MailboxItems(mb); err != nil {
 				return err
@@ -352,7 +352,7 @@ func TestDeliverShared(t *testing.T) {
 	storedBytes := func() bool {
 		t.Helper()
 		var ok bool
-		st.QueueView(func(q *boltdb.QueueTx) error {
+		st.QueueView(func(q state.QueueTx) error {
 			_, _, err := q.DataParts(m.InternalId)
 			ok = err == nil
 			return nil
@@ -364,7 +364,7 @@ func TestDeliverShared(t *testing.T) {
 	}
 	del := func(mb string, id int64) {
 		t.Helper()
-		if err := st.QueueUpdate(func(q *boltdb.QueueTx) error { return q.DeleteMailboxItem(mb, id) }); err != nil {
+		if err := st.QueueUpdate(func(q state.QueueTx) error { return q.DeleteMailboxItem(mb, id) }); err != nil {
 			t.Fatal(err)
 		}
 	}
