@@ -45,6 +45,17 @@ var (
 	// newer exsh with a schema this build does not know.
 	ErrSchemaVersion = errors.New("store schema is newer than this exsh")
 
+	// ErrConflict is returned by an Update of an organisation shared by
+	// several servers when other changes kept changing what it read, so
+	// it could not be applied without losing one of them. Nothing of it
+	// is kept; running it again is safe.
+	ErrConflict = errors.New("the objects were changed by another administrator at the same time")
+
+	// ErrUnavailable is returned by an Update of an organisation shared by
+	// several servers when a majority of them cannot be reached in time.
+	// Reads go on working.
+	ErrUnavailable = errors.New("the organisation's majority of servers cannot be reached")
+
 	// ErrClosed is returned by every operation on a closed store.
 	ErrClosed = errors.New("store is closed")
 
