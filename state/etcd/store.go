@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"exsh/state"
@@ -28,9 +29,18 @@ const DefaultTimeout = 10 * time.Second
 // conflicting with before it gives up with state.ErrConflict.
 const maxAttempts = 20
 
+// maxChangeBytes bounds what one change writes: etcd refuses requests
+// past 1.5 MiB (embed.DefaultMaxRequestBytes), compares included.
+const maxChangeBytes = 1 << 20
+
 // maxPointReads is how many single keys of one bucket a change's commit
 // checks one by one; past it, the whole bucket is checked.
 const maxPointReads = 16
+
+// allKinds are the kinds of record a resynchronisation announces.
+var allKinds = []string{state.KindOrganization, state.KindExchangeServer, state.KindReceiveConnector, state.KindSendConnector,
+	state.KindAcceptedDomain, state.KindRecipient, state.KindADPermission, state.KindTransportService,
+	state.KindMailboxDatabase, state.KindCertificate, state.KindTransportConfig, state.KindComponentState}
 
 // Options configure Open. The zero value is ready to use.
 type Options struct {
@@ -77,7 +87,7 @@ func Open(local *boltdb.Store, cli *clientv3.Client, opts Options) (*Store, erro
 	s := &Store{local: local, cli: cli, opts: opts, ctx: ctx, cancel: cancel, done: make(chan struct{}), advanced: make(chan struct{})}
 	local.SetReplicated(true)
 	rctx, rcancel := context.WithTimeout(ctx, opts.Timeout)
-	rev, err := s.resync(rctx)
+	rev, err := s.resync(rctx, false)
 	rcancel()
 	if err != nil {
 		cancel()
@@ -183,6 +193,9 @@ func (s *Store) requestError(what string, ctx context.Context, err error) error 
 	if s.closed.Load() || s.ctx.Err() != nil {
 		return state.ErrClosed
 	}
+	if e := rpctypes.Error(err); errors.Is(e, rpctypes.ErrRequestTooLarge) || errors.Is(e, rpctypes.ErrTooManyOps) {
+		return fmt.Errorf("%s: the change is too large for one commit (%v): %w", what, err, state.ErrInvalid)
+	}
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: no answer within %v: %w", what, s.opts.Timeout, state.ErrUnavailable)
 	}
@@ -277,12 +290,21 @@ func (s *Store) writes(r *boltdb.Rehearsal) ([]clientv3.Op, error) {
 	if len(ops) > maxTxnOps {
 		return nil, fmt.Errorf("the change writes %d keys, more than the %d one change may: %w", len(ops), maxTxnOps, state.ErrInvalid)
 	}
+	size := len(changes)
+	for _, op := range r.Ops {
+		size += len(s.opts.Prefix) + len(op.Bucket) + len(op.Key) + len(op.Value) + 16
+	}
+	if size > maxChangeBytes {
+		return nil, fmt.Errorf("the change writes %d KiB, more than the %d KiB one change may: %w", size>>10, maxChangeBytes>>10, state.ErrInvalid)
+	}
 	return ops, nil
 }
 
 // resync replaces the replica with the organisation in etcd and returns
-// the revision it was read at.
-func (s *Store) resync(ctx context.Context) (int64, error) {
+// the revision it was read at. With announce, subscribers are told that
+// every kind of record may have changed (what changed while the watch
+// was lost is not known).
+func (s *Store) resync(ctx context.Context, announce bool) (int64, error) {
 	var (
 		rev int64
 		ops []boltdb.Op
@@ -312,7 +334,13 @@ func (s *Store) resync(ctx context.Context) (int64, error) {
 		}
 		start = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
-	if err := s.local.ApplyReplicated(rev, true, ops, nil); err != nil {
+	var changes []state.Change
+	if announce {
+		for _, kind := range allKinds {
+			changes = append(changes, state.Change{Kind: kind, Op: state.OpPut})
+		}
+	}
+	if err := s.local.ApplyReplicated(rev, true, ops, changes); err != nil {
 		return 0, err
 	}
 	return rev, nil
@@ -335,7 +363,7 @@ func (s *Store) watch(from int64) {
 		}
 		for {
 			rctx, cancel := context.WithTimeout(s.ctx, s.opts.Timeout)
-			rev, err := s.resync(rctx)
+			rev, err := s.resync(rctx, true)
 			cancel()
 			if err == nil {
 				s.advance(rev)

@@ -67,6 +67,11 @@ var prefixes atomic.Int64
 // data path, keyed under prefix, checked and closed at cleanup.
 func openOn(t testing.TB, m *etcd.Member, prefix string) *etcd.Store {
 	t.Helper()
+	return openWith(t, m, etcd.Options{Prefix: prefix})
+}
+
+func openWith(t testing.TB, m *etcd.Member, opts etcd.Options) *etcd.Store {
+	t.Helper()
 	local, err := boltdb.Open(filepath.Join(t.TempDir(), boltdb.FileName), boltdb.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +81,7 @@ func openOn(t testing.TB, m *etcd.Member, prefix string) *etcd.Store {
 		local.Close()
 		t.Fatal(err)
 	}
-	st, err := etcd.Open(local, cli, etcd.Options{Prefix: prefix})
+	st, err := etcd.Open(local, cli, opts)
 	if err != nil {
 		cli.Close()
 		local.Close()
@@ -289,5 +294,55 @@ func TestReopenResynchronises(t *testing.T) {
 	}
 	if err := st.Check(); err != nil {
 		t.Error(err)
+	}
+}
+
+// A change larger than one etcd request may carry is refused as invalid
+// and changes nothing.
+func TestChangeTooLarge(t *testing.T) {
+	m := startMembers(t, 1)[0]
+	st := openOn(t, m, newPrefix())
+	big := make([]byte, 2<<20)
+	err := st.Update(func(tx state.Tx) error {
+		b, err := tx.Bucket("lab.big", true)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), big)
+	})
+	if !errors.Is(err, state.ErrInvalid) {
+		t.Fatalf("a 2 MiB change: %v", err)
+	}
+	if err := st.View(func(tx state.Tx) error {
+		_, err := tx.Bucket("lab.big", false)
+		return err
+	}); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("the refused change left its bucket: %v", err)
+	}
+}
+
+// Without a majority of the members a change fails within the timeout
+// with state.ErrUnavailable, and the organisation can still be read.
+func TestNoMajority(t *testing.T) {
+	members := startMembers(t, 2)
+	st := openWith(t, members[0], etcd.Options{Prefix: newPrefix(), Timeout: time.Second})
+	setUp(t, st)
+	members[1].Close()
+	start := time.Now()
+	err := st.Update(func(tx state.Tx) error {
+		return tx.PutAcceptedDomain(&state.AcceptedDomain{Name: "Fabrikam", DomainName: "fabrikam.com", DomainType: "Authoritative"})
+	})
+	if !errors.Is(err, state.ErrUnavailable) {
+		t.Fatalf("a change without a majority: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("the change failed after %v, want about the 1 s timeout", d)
+	}
+	t.Logf("without a majority: %v after %v", err, time.Since(start))
+	if err := st.View(func(tx state.Tx) error {
+		_, err := tx.ReceiveConnectorByName("EX01", "Default EX01")
+		return err
+	}); err != nil {
+		t.Errorf("reading without a majority: %v", err)
 	}
 }
