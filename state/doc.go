@@ -22,6 +22,8 @@
 // [QueueTx]; the transport engine and the cmdlets use only these
 // interfaces ([ServerStore] is both), and only cmd/exsh and the test
 // helpers choose an implementation. state/boltdb implements them all in one
-// bbolt file; state/setup writes a new organisation's defaults;
-// state/statetest opens stores for tests.
+// bbolt file; state/etcd keeps the organisation of several servers in etcd,
+// replicated into each server's bbolt file beside its own queues. Both pass
+// the suite in state/storetest. state/setup writes a new organisation's
+// defaults; state/statetest opens stores for tests.
 package state

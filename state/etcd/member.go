@@ -71,6 +71,10 @@ func StartMember(mc MemberConfig) (*Member, error) {
 		cfg.ClusterState = embed.ClusterStateFlagExisting
 	}
 	cfg.MaxTxnOps = maxTxnOps
+	// Keep an hour of history: a server's watch that falls further behind
+	// (or a server down longer) copies the organisation again.
+	cfg.AutoCompactionMode = "periodic"
+	cfg.AutoCompactionRetention = "1h"
 	lg := mc.Logger
 	if lg == nil {
 		lg = zap.NewNop()

@@ -75,7 +75,7 @@ var _ state.ServerStore = (*Store)(nil)
 // opts.Prefix and returns the store that reads it there and changes it
 // through etcd. local's organisation is replaced by etcd's; from then on
 // only the returned store changes it. The store owns local and cli and
-// closes them.
+// closes them; when Open fails they are left to the caller.
 func Open(local *boltdb.Store, cli *clientv3.Client, opts Options) (*Store, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
