@@ -346,3 +346,66 @@ func TestNoMajority(t *testing.T) {
 		t.Errorf("reading without a majority: %v", err)
 	}
 }
+
+// A change that another server's changes keep overtaking is refused with
+// state.ErrConflict after a bounded number of attempts: nothing of it is
+// kept, and every change that overtook it is.
+func TestConflictRefused(t *testing.T) {
+	m := startMembers(t, 1)[0]
+	prefix := newPrefix()
+	ex01 := openOn(t, m, prefix)
+	setUp(t, ex01)
+	ex02 := openOn(t, m, prefix)
+	edit := func(st state.Store, value string) error {
+		return st.Update(func(tx state.Tx) error {
+			rc, err := tx.ReceiveConnectorByName("EX01", "Default EX01")
+			if err != nil {
+				return err
+			}
+			rc.RemoteIPRanges = append(rc.RemoteIPRanges, value)
+			return tx.PutReceiveConnector(rc)
+		})
+	}
+	runs := 0
+	err := ex01.Update(func(tx state.Tx) error {
+		runs++
+		rc, err := tx.ReceiveConnectorByName("EX01", "Default EX01")
+		if err != nil {
+			return err
+		}
+		// Another server changes the connector after this change read it.
+		if err := edit(ex02, fmt.Sprintf("10.2.%d.0/24", runs)); err != nil {
+			return err
+		}
+		rc.RemoteIPRanges = append(rc.RemoteIPRanges, "10.1.0.0/24")
+		return tx.PutReceiveConnector(rc)
+	})
+	if !errors.Is(err, state.ErrConflict) {
+		t.Fatalf("an always overtaken change: %v", err)
+	}
+	if runs < 2 {
+		t.Errorf("the change ran %d times", runs)
+	}
+	view := func(st *etcd.Store) []string {
+		var ranges []string
+		if err := st.View(func(tx state.Tx) error {
+			rc, err := tx.ReceiveConnectorByName("EX01", "Default EX01")
+			if err == nil {
+				ranges = rc.RemoteIPRanges
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ranges
+	}
+	got := strings.Join(view(ex01), ",")
+	if strings.Contains(got, "10.1.0.0/24") {
+		t.Errorf("the refused change was kept: %s", got)
+	}
+	for i := 1; i <= runs; i++ {
+		if r := fmt.Sprintf("10.2.%d.0/24", i); !strings.Contains(got+",", r+",") {
+			t.Errorf("the overtaking change adding %s is missing: %s", r, got)
+		}
+	}
+}
