@@ -74,7 +74,9 @@ type Store interface {
 	// Update runs fn in a read-write transaction. If fn returns an error
 	// (or panics) nothing it did is kept; otherwise all of it is committed
 	// at once, and after the commit one Change per object changed is sent
-	// to every subscriber.
+	// to every subscriber. A store shared by several servers (state/etcd)
+	// runs fn again when another server's change overtook it, so fn must
+	// start afresh each time and keep nothing from an earlier run.
 	Update(fn func(tx Tx) error) error
 
 	// Subscribe returns a channel that receives the changes of every later
