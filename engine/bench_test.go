@@ -135,7 +135,7 @@ func mailboxGuid(b *testing.B, st *boltdb.Store, addr string) string {
 
 func mailboxCount(b *testing.B, st *boltdb.Store, guid string) int {
 	var n int
-	if err := st.QueueView(func(q *boltdb.QueueTx) error {
+	if err := st.QueueView(func(q state.QueueTx) error {
 		items, err := q.MailboxItems(guid)
 		n = len(items)
 		return err

@@ -61,7 +61,7 @@ func mailbox(t *testing.T, st *boltdb.Store, addr string) []string {
 		t.Fatal(err)
 	}
 	var out []string
-	err := st.QueueView(func(q *boltdb.QueueTx) error {
+	err := st.QueueView(func(q state.QueueTx) error {
 		items, err := q.MailboxItems(guid)
 		if err != nil {
 			return err

@@ -21,7 +21,6 @@ import (
 	"exsh/engine/smtpd"
 	"exsh/engine/transport"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // Errors of the Service lifecycle.
@@ -198,7 +197,7 @@ func New(st state.Store, opts Options) (*Service, error) {
 // when both are empty), DataPath, PortMap (or PortOffset), Logger,
 // LookupMX, Now and Credential (made with [NewServerCredential] when opts
 // has none either).
-func NewServer(st *boltdb.Store, opts Options, tc transport.Config) (*Service, error) {
+func NewServer(st state.ServerStore, opts Options, tc transport.Config) (*Service, error) {
 	if st == nil {
 		return nil, errors.New("engine: no store")
 	}
@@ -479,14 +478,9 @@ func (s *Service) Reload() {
 	s.reconcile()
 }
 
-// generation is the store's count of committed changes, or 0 for a store
-// that does not count them.
-func (s *Service) generation() uint64 {
-	if g, ok := s.st.(interface{ Generation() uint64 }); ok {
-		return g.Generation()
-	}
-	return 0
-}
+// generation is the store's count of committed changes to the
+// organisation.
+func (s *Service) generation() uint64 { return s.st.Generation() }
 
 // fresh is the organisation as committed now: a session that starts right
 // after a cmdlet returned meets the change, without waiting for the

@@ -18,6 +18,12 @@
 // sentinels in store.go wrapped with the object's name; match them with
 // errors.Is.
 //
-// The implementation lives in state/boltdb; state/setup writes a new
-// organisation's defaults; state/statetest opens stores for tests.
+// A server's own queues and mailboxes are kept behind [QueueStore] and
+// [QueueTx]; the transport engine and the cmdlets use only these
+// interfaces ([ServerStore] is both), and only cmd/exsh and the test
+// helpers choose an implementation. state/boltdb implements them all in one
+// bbolt file; state/etcd keeps the organisation of several servers in etcd,
+// replicated into each server's bbolt file beside its own queues. Both pass
+// the suite in state/storetest. state/setup writes a new organisation's
+// defaults; state/statetest opens stores for tests.
 package state

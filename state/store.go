@@ -45,6 +45,17 @@ var (
 	// newer exsh with a schema this build does not know.
 	ErrSchemaVersion = errors.New("store schema is newer than this exsh")
 
+	// ErrConflict is returned by an Update of an organisation shared by
+	// several servers when other changes kept changing what it read, so
+	// it could not be applied without losing one of them. Nothing of it
+	// is kept; running it again is safe.
+	ErrConflict = errors.New("the objects were changed by another administrator at the same time")
+
+	// ErrUnavailable is returned by an Update of an organisation shared by
+	// several servers when a majority of them cannot be reached in time.
+	// Reads go on working.
+	ErrUnavailable = errors.New("the organisation's majority of servers cannot be reached")
+
 	// ErrClosed is returned by every operation on a closed store.
 	ErrClosed = errors.New("store is closed")
 
@@ -63,7 +74,9 @@ type Store interface {
 	// Update runs fn in a read-write transaction. If fn returns an error
 	// (or panics) nothing it did is kept; otherwise all of it is committed
 	// at once, and after the commit one Change per object changed is sent
-	// to every subscriber.
+	// to every subscriber. A store shared by several servers (state/etcd)
+	// runs fn again when another server's change overtook it, so fn must
+	// start afresh each time and keep nothing from an earlier run.
 	Update(fn func(tx Tx) error) error
 
 	// Subscribe returns a channel that receives the changes of every later
@@ -71,6 +84,13 @@ type Store interface {
 	// it. A slow subscriber never blocks writers and never misses a change:
 	// changes queue up for it until it reads them.
 	Subscribe() (changes <-chan Change, cancel func())
+
+	// Generation changes whenever a change to the organisation commits,
+	// before the call that made it returns (and, for a change made
+	// elsewhere, before it is sent to subscribers). A reader can keep
+	// what it derived from the organisation for as long as Generation is
+	// what it was before the reading began.
+	Generation() uint64
 
 	// Path is the store's file name.
 	Path() string

@@ -20,8 +20,10 @@ func smtpClientSide(pkg string) bool {
 // TestImportRules checks the dependency direction of SPEC section 5:
 // the shell knows no Exchange object, the engine knows no shell, the EAC is
 // a face over the cmdlet table, labs use only the shell and an SMTP
-// client, only the binary wires those two in, and only state/boltdb
-// touches bbolt.
+// client, only the binary wires those two in, only cmd and the test
+// helpers choose a store backend (state/boltdb, state/etcd): everything
+// else works on the interfaces in state, only state/boltdb touches bbolt
+// and only state/etcd touches etcd.
 func TestImportRules(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go command not available")
@@ -63,16 +65,35 @@ func TestImportRules(t *testing.T) {
 		t.Fatal("go list found no packages")
 	}
 
-	// Only state/boltdb imports bbolt directly.
+	// Direct imports (test files aside: tests pick the backend they run
+	// on).
 	out, err = exec.Command("go", "list", "-e", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "exsh/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
+	backends := []string{"exsh/state/boltdb", "exsh/state/etcd"}
+	// choosers may open a backend: the binary, and the helpers that open
+	// stores for tests.
+	choosers := []string{"exsh/cmd", "exsh/state/statetest", "exsh/engine/enginetest"}
+	isAny := func(pkg string, roots []string) bool {
+		for _, r := range roots {
+			if under(pkg, r) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)
+		pkg := fields[0]
 		for _, imp := range fields[1:] {
-			if under(imp, "go.etcd.io/bbolt") && fields[0] != "exsh/state/boltdb" {
-				t.Errorf("%s imports %s: only exsh/state/boltdb may", fields[0], imp)
+			switch {
+			case under(imp, "go.etcd.io/bbolt") && pkg != "exsh/state/boltdb":
+				t.Errorf("%s imports %s: only exsh/state/boltdb may", pkg, imp)
+			case under(imp, "go.etcd.io/etcd") && pkg != "exsh/state/etcd":
+				t.Errorf("%s imports %s: only exsh/state/etcd may", pkg, imp)
+			case isAny(imp, backends) && !isAny(pkg, backends) && !isAny(pkg, choosers):
+				t.Errorf("%s imports %s: a store backend is chosen only by %s; use the interfaces in exsh/state", pkg, imp, strings.Join(choosers, ", "))
 			}
 		}
 	}

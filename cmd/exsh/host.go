@@ -267,6 +267,14 @@ func (l *lazyStore) Subscribe() (<-chan state.Change, func()) {
 	return st.Subscribe()
 }
 
+// Generation is the open store's generation; 0 before it is opened.
+func (l *lazyStore) Generation() uint64 {
+	if st := l.h.store(); st != nil {
+		return st.Generation()
+	}
+	return 0
+}
+
 func (l *lazyStore) Path() string {
 	if st := l.h.store(); st != nil {
 		return st.Path()

@@ -17,7 +17,6 @@ import (
 	"exsh/shell/interp"
 	"exsh/shell/object"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // MailboxMessageType is the type name of Get-MailboxMessage's objects.
@@ -37,12 +36,12 @@ func init() {
 // StoreMailboxes reads the mailboxes in a store directly (the store's
 // queue and mailbox buckets): what cmd/exsh gives the cmdlets as
 // Deps.Mailboxes once the data path is open.
-func StoreMailboxes(st *boltdb.Store) cmdlets.MailboxReader { return storeReader{st} }
+func StoreMailboxes(st state.QueueStore) cmdlets.MailboxReader { return storeReader{st} }
 
-type storeReader struct{ st *boltdb.Store }
+type storeReader struct{ st state.QueueStore }
 
 func (s storeReader) MailboxItems(mailbox string) (out []*state.MailboxItem, err error) {
-	err = s.st.QueueView(func(q *boltdb.QueueTx) error {
+	err = s.st.QueueView(func(q state.QueueTx) error {
 		out, err = q.MailboxItems(mailbox)
 		return err
 	})
@@ -50,7 +49,7 @@ func (s storeReader) MailboxItems(mailbox string) (out []*state.MailboxItem, err
 }
 
 func (s storeReader) MailboxItemData(mailbox string, id int64) (out []byte, err error) {
-	err = s.st.QueueView(func(q *boltdb.QueueTx) error {
+	err = s.st.QueueView(func(q state.QueueTx) error {
 		out, err = q.MailboxItemData(mailbox, id)
 		return err
 	})

@@ -65,7 +65,7 @@ func TestGetMailboxMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 27, 9, 0, 2, 0, time.UTC)
-	err = st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err = st.QueueUpdate(func(q state.QueueTx) error {
 		if err := q.Deliver(&state.MailboxItem{Mailbox: chris.Guid, ReceivedTime: t0, From: "michelle@contoso.com", Subject: "Grüße", MessageId: "<m1@EX01.contoso.com>"}, []byte(plainMsg)); err != nil {
 			return err
 		}

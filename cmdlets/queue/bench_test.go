@@ -77,7 +77,7 @@ func fillSuspendedQueue(b *testing.B, st *boltdb.Store, n int) {
 	b.Helper()
 	now := time.Now().UTC()
 	var number int64
-	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := st.QueueUpdate(func(q state.QueueTx) error {
 		qr, err := q.EnsureQueue(&state.QueueRecord{
 			DeliveryType: state.DeliveryDnsConnector, NextHopDomain: "fabrikam.com",
 			NextHopConnector: "00000000-0000-0000-0000-000000000000", NextHopCategory: "External",
@@ -96,7 +96,7 @@ func fillSuspendedQueue(b *testing.B, st *boltdb.Store, n int) {
 	data := []byte("From: chris@contoso.com\r\nTo: bob@fabrikam.com\r\nSubject: queued\r\n\r\n" + strings.Repeat("x", 200) + "\r\n")
 	const batch = 5000
 	for start := 0; start < n; start += batch {
-		err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		err := st.QueueUpdate(func(q state.QueueTx) error {
 			for i := start; i < min(start+batch, n); i++ {
 				m := &state.QueuedMessage{
 					Queue:            number,

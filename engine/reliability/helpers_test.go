@@ -299,7 +299,7 @@ func deliveredSeqs(t testing.TB, dir string, mailboxes []string) map[string]map[
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = st.QueueView(func(q *boltdb.QueueTx) error {
+		err = st.QueueView(func(q state.QueueTx) error {
 			items, err := q.MailboxItems(guid)
 			if err != nil {
 				return err
@@ -475,7 +475,7 @@ func tempDirOn(t testing.TB, base, name string) string {
 // shows, and what the drain loops poll) with the messages really in it.
 func checkQueueCounts(t testing.TB, st *boltdb.Store) {
 	t.Helper()
-	err := st.QueueView(func(q *boltdb.QueueTx) error {
+	err := st.QueueView(func(q state.QueueTx) error {
 		qs, err := q.Queues()
 		if err != nil {
 			return err

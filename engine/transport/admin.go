@@ -11,7 +11,6 @@ import (
 
 	"exsh/engine/transport/tracking"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // Errors of the administration API. Each is wrapped with the identity it
@@ -183,7 +182,7 @@ func (t *Transport) queueInfo(qr *state.QueueRecord, now time.Time) QueueInfo {
 // queue is hidden while empty. It reads the maintained counters only.
 func (t *Transport) Queues() ([]QueueInfo, error) {
 	var recs []*state.QueueRecord
-	err := t.st.QueueView(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueView(func(q state.QueueTx) error {
 		var err error
 		recs, err = q.Queues()
 		return err
@@ -244,7 +243,7 @@ func (t *Transport) ResolveQueues(identity string) ([]QueueInfo, error) {
 
 func (t *Transport) allQueues() ([]*state.QueueRecord, error) {
 	var recs []*state.QueueRecord
-	err := t.st.QueueView(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueView(func(q state.QueueTx) error {
 		var err error
 		recs, err = q.Queues()
 		return err
@@ -326,7 +325,7 @@ func (t *Transport) parseMessageIdentity(identity string) (string, int64, error)
 }
 
 // resolveMessages finds the copies an identity names.
-func (t *Transport) resolveMessages(q *boltdb.QueueTx, identity string) ([]*state.QueuedMessage, error) {
+func (t *Transport) resolveMessages(q state.QueueTx, identity string) ([]*state.QueuedMessage, error) {
 	queueName, id, err := t.parseMessageIdentity(identity)
 	if err != nil {
 		return nil, err
@@ -434,7 +433,7 @@ func (t *Transport) Messages(f MessageFilter) ([]MessageInfo, error) {
 	}
 	now := t.now()
 	var out []MessageInfo
-	err := t.st.QueueView(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueView(func(q state.QueueTx) error {
 		out = nil
 		if f.Identity != "" {
 			ms, err := t.resolveMessages(q, f.Identity)
@@ -460,7 +459,7 @@ func (t *Transport) Messages(f MessageFilter) ([]MessageInfo, error) {
 		for _, r := range recs {
 			err := q.ForEachMessage(r.Number, 0, func(m *state.QueuedMessage) error {
 				if limit > 0 && len(out) >= limit {
-					return boltdb.ErrStopWalk
+					return state.ErrStopWalk
 				}
 				out = append(out, t.messageInfo(m, f.IncludeRecipientInfo, now))
 				return nil
@@ -477,9 +476,9 @@ func (t *Transport) Messages(f MessageFilter) ([]MessageInfo, error) {
 	return out, err
 }
 
-func (t *Transport) updateQueues(identity string, fn func(q *boltdb.QueueTx, r *state.QueueRecord) error) ([]int64, error) {
+func (t *Transport) updateQueues(identity string, fn func(q state.QueueTx, r *state.QueueRecord) error) ([]int64, error) {
 	var touched []int64
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueUpdate(func(q state.QueueTx) error {
 		touched = nil
 		all, err := q.Queues()
 		if err != nil {
@@ -503,7 +502,7 @@ func (t *Transport) updateQueues(identity string, fn func(q *boltdb.QueueTx, r *
 // SuspendQueue suspends the queues an identity names (Suspend-Queue): new
 // messages still enter, in-flight ones finish, nothing else leaves.
 func (t *Transport) SuspendQueue(identity string) error {
-	_, err := t.updateQueues(identity, func(q *boltdb.QueueTx, r *state.QueueRecord) error {
+	_, err := t.updateQueues(identity, func(q state.QueueTx, r *state.QueueRecord) error {
 		r.Suspended = true
 		return q.PutQueue(r)
 	})
@@ -512,7 +511,7 @@ func (t *Transport) SuspendQueue(identity string) error {
 
 // ResumeQueue resumes suspended queues (Resume-Queue).
 func (t *Transport) ResumeQueue(identity string) error {
-	ns, err := t.updateQueues(identity, func(q *boltdb.QueueTx, r *state.QueueRecord) error {
+	ns, err := t.updateQueues(identity, func(q state.QueueTx, r *state.QueueRecord) error {
 		r.Suspended = false
 		return q.PutQueue(r)
 	})
@@ -529,7 +528,7 @@ func (t *Transport) ResumeQueue(identity string) error {
 func (t *Transport) RetryQueue(identity string, resubmit bool) error {
 	now := t.now()
 	var resub []int64
-	ns, err := t.updateQueues(identity, func(q *boltdb.QueueTx, r *state.QueueRecord) error {
+	ns, err := t.updateQueues(identity, func(q state.QueueTx, r *state.QueueRecord) error {
 		switch {
 		case r.Number == state.QueueUnreachable && !resubmit:
 			return fmt.Errorf("%s: the Unreachable queue can only be retried with -Resubmit $true: %w", t.queueIdentity(r.Number), ErrInvalidOperation)
@@ -580,7 +579,7 @@ func (t *Transport) RetryQueue(identity string, resubmit bool) error {
 // is left alone.
 func (t *Transport) resubmitQueue(n int64, explicit bool) error {
 	moved := 0
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueUpdate(func(q state.QueueTx) error {
 		moved = 0
 		qr, err := q.Queue(n)
 		if err != nil {
@@ -638,7 +637,7 @@ func (t *Transport) resubmitQueue(n int64, explicit bool) error {
 }
 
 // oneMessage resolves an identity that must name exactly one copy.
-func (t *Transport) oneMessage(q *boltdb.QueueTx, identity string) (*state.QueuedMessage, error) {
+func (t *Transport) oneMessage(q state.QueueTx, identity string) (*state.QueuedMessage, error) {
 	ms, err := t.resolveMessages(q, identity)
 	if err != nil {
 		return nil, err
@@ -652,7 +651,7 @@ func (t *Transport) oneMessage(q *boltdb.QueueTx, identity string) (*state.Queue
 // SuspendMessage suspends one message (Suspend-Message). A message being
 // delivered becomes PendingSuspend and is suspended when the attempt ends.
 func (t *Transport) SuspendMessage(identity string) error {
-	return t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	return t.st.QueueUpdate(func(q state.QueueTx) error {
 		m, err := t.oneMessage(q, identity)
 		if err != nil {
 			return err
@@ -677,7 +676,7 @@ func (t *Transport) SuspendMessage(identity string) error {
 // the Poison queue is resubmitted to the categorizer.
 func (t *Transport) ResumeMessage(identity string) error {
 	var kick int64
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueUpdate(func(q state.QueueTx) error {
 		m, err := t.oneMessage(q, identity)
 		if err != nil {
 			return err
@@ -713,7 +712,7 @@ func (t *Transport) ResumeMessage(identity string) error {
 func (t *Transport) RemoveMessage(identity string, withNDR bool) error {
 	now := t.now()
 	var after []func()
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueUpdate(func(q state.QueueTx) error {
 		after = nil
 		m, err := t.oneMessage(q, identity)
 		if err != nil {
@@ -765,7 +764,7 @@ func (t *Transport) RemoveMessage(identity string, withNDR bool) error {
 // are); it can't be exported from the Submission queue. It stays queued.
 func (t *Transport) ExportMessage(identity string) ([]byte, error) {
 	var data []byte
-	err := t.st.QueueView(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueView(func(q state.QueueTx) error {
 		m, err := t.oneMessage(q, identity)
 		if err != nil {
 			return err
@@ -786,7 +785,7 @@ func (t *Transport) ExportMessage(identity string) ([]byte, error) {
 // address (any proxy address).
 func (t *Transport) MailboxItems(address string) ([]*state.MailboxItem, error) {
 	var items []*state.MailboxItem
-	err := t.st.QueueView(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueView(func(q state.QueueTx) error {
 		rec, err := q.Org().RecipientByAddress(address)
 		if err != nil {
 			return err
@@ -800,7 +799,7 @@ func (t *Transport) MailboxItems(address string) ([]*state.MailboxItem, error) {
 // MailboxItemData returns a delivered message as stored.
 func (t *Transport) MailboxItemData(item *state.MailboxItem) ([]byte, error) {
 	var data []byte
-	err := t.st.QueueView(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueView(func(q state.QueueTx) error {
 		var err error
 		data, err = q.MailboxItemData(item.Mailbox, item.Id)
 		return err

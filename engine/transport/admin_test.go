@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 func TestPoisonAfterRepeatedCrashes(t *testing.T) {
@@ -70,7 +69,7 @@ func TestPoisonAfterRepeatedCrashes(t *testing.T) {
 
 func (e *env) crashCount(id int64) int {
 	n := -1
-	e.st.QueueView(func(q *boltdb.QueueTx) error {
+	e.st.QueueView(func(q state.QueueTx) error {
 		if m, err := q.Message(state.QueueSubmission, id); err == nil {
 			n = m.CrashCount
 		}
@@ -88,7 +87,7 @@ func TestActiveAtCrashIsRetriedOrPoisoned(t *testing.T) {
 		e.stopTransport()
 		e.tr = e.newTransport()
 		r := e.submit("x@fabrikam.com", []string{"michelle@contoso.com"}, "crash")
-		err := e.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		err := e.st.QueueUpdate(func(q state.QueueTx) error {
 			m, err := q.Message(state.QueueSubmission, r.InternalID)
 			if err != nil {
 				return err

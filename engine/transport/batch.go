@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // A stage is what the Transport service does with the messages of one
@@ -54,16 +53,16 @@ type batch struct {
 type processor[P any] interface {
 	// begin starts a run of the transaction. The store may run the
 	// transaction more than once: every run starts afresh.
-	begin(q *boltdb.QueueTx) error
+	begin(q state.QueueTx) error
 	// plan decides what to do with m, as read again in this transaction.
 	// It writes nothing to the store; a panic in it is a message that
 	// breaks the stage, and that message is retried as crashed.
-	plan(q *boltdb.QueueTx, m *state.QueuedMessage) (P, error)
+	plan(q state.QueueTx, m *state.QueuedMessage) (P, error)
 	// apply writes what plan decided. after collects what runs once the
 	// transaction is on disk (tracking events, kicks, rates).
-	apply(q *boltdb.QueueTx, m *state.QueuedMessage, p P, after *[]func()) error
+	apply(q state.QueueTx, m *state.QueuedMessage, p P, after *[]func()) error
 	// end finishes a run after the last message.
-	end(q *boltdb.QueueTx) error
+	end(q state.QueueTx) error
 	// failed is called when the transaction cannot be committed: it says
 	// what the batch's messages wait with (LastError) and until when.
 	failed(err error) (lastError string, retry time.Time)
@@ -82,7 +81,7 @@ type processor[P any] interface {
 func runBatch[P any](t *Transport, b batch, p processor[P]) bool {
 	var after []func()
 	var broken []*state.QueuedMessage
-	err := t.st.QueueBatch(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueBatch(func(q state.QueueTx) error {
 		after, broken = nil, nil
 		if err := p.begin(q); err != nil {
 			return err
@@ -135,7 +134,7 @@ func runBatch[P any](t *Transport, b batch, p processor[P]) bool {
 }
 
 // planSafely runs p.plan, turning a panic into !ok.
-func planSafely[P any](t *Transport, stage string, p processor[P], q *boltdb.QueueTx, m *state.QueuedMessage) (plan P, ok bool, err error) {
+func planSafely[P any](t *Transport, stage string, p processor[P], q state.QueueTx, m *state.QueuedMessage) (plan P, ok bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			t.log.Error(stage+" panic", "message", m.InternalId, "panic", fmt.Sprint(r))
@@ -150,7 +149,7 @@ func planSafely[P any](t *Transport, stage string, p processor[P], q *boltdb.Que
 // settlePending completes an administrator's action that waited for m to
 // be out of a stage's hands (Remove-Message or Suspend-Message on an Active
 // message). It reports whether m was handled.
-func settlePending(q *boltdb.QueueTx, m *state.QueuedMessage) (bool, error) {
+func settlePending(q state.QueueTx, m *state.QueuedMessage) (bool, error) {
 	switch m.Status {
 	case state.MessagePendingRemove:
 		return true, q.RemoveMessage(m.Queue, m.InternalId)
@@ -178,7 +177,7 @@ func (t *Transport) releaseForRetry(batch []*state.QueuedMessage, why string, ne
 // administrator's action that waited for the attempt to end (Suspend-Message,
 // Remove-Message on a claimed message) takes effect now.
 func (t *Transport) giveBack(claimed []*state.QueuedMessage, set func(m *state.QueuedMessage)) error {
-	return t.st.QueueBatch(func(q *boltdb.QueueTx) error {
+	return t.st.QueueBatch(func(q state.QueueTx) error {
 		for _, c := range claimed {
 			m, err := q.Message(c.Queue, c.InternalId)
 			if err != nil {
@@ -206,7 +205,7 @@ func (t *Transport) giveBack(claimed []*state.QueuedMessage, set func(m *state.Q
 }
 
 // touchQueue records activity on a queue (it is not idle).
-func (t *Transport) touchQueue(q *boltdb.QueueTx, n int64, now time.Time) error {
+func (t *Transport) touchQueue(q state.QueueTx, n int64, now time.Time) error {
 	qr, err := q.Queue(n)
 	if err != nil {
 		return err
@@ -219,7 +218,7 @@ func (t *Transport) touchQueue(q *boltdb.QueueTx, n int64, now time.Time) error 
 // delivery attempt.
 func (t *Transport) setQueueRetry(n int64, lastError string, next time.Time) {
 	now := t.now()
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueUpdate(func(q state.QueueTx) error {
 		qr, err := q.Queue(n)
 		if err != nil {
 			return nil
@@ -241,7 +240,7 @@ func (t *Transport) setQueueRetry(n int64, lastError string, next time.Time) {
 // clearQueueRetry ends a queue's Retry state after a successful attempt.
 func (t *Transport) clearQueueRetry(n int64) {
 	var needs bool
-	_ = t.st.QueueView(func(q *boltdb.QueueTx) error {
+	_ = t.st.QueueView(func(q state.QueueTx) error {
 		qr, err := q.Queue(n)
 		needs = err == nil && (qr.LastError != "" || qr.RetryCount != 0)
 		return nil
@@ -249,7 +248,7 @@ func (t *Transport) clearQueueRetry(n int64) {
 	if !needs {
 		return
 	}
-	_ = t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	_ = t.st.QueueUpdate(func(q state.QueueTx) error {
 		qr, err := q.Queue(n)
 		if err != nil {
 			return nil
@@ -264,5 +263,5 @@ func (t *Transport) clearQueueRetry(n int64) {
 // or after the commit.
 type quiet struct{}
 
-func (quiet) end(*boltdb.QueueTx) error { return nil }
-func (quiet) committed()                {}
+func (quiet) end(state.QueueTx) error { return nil }
+func (quiet) committed()              {}

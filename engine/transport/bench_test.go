@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // benchSubmit measures Submit with 20 concurrent submitters on a store
@@ -56,7 +55,7 @@ func bigQueue(b *testing.B) *env {
 	e.tr = e.newTransport()
 	data := []byte("Subject: bulk\r\n\r\n" + strings.Repeat("x", 1000))
 	for chunk := 0; chunk < 10; chunk++ {
-		err := e.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+		err := e.st.QueueUpdate(func(q state.QueueTx) error {
 			for i := 0; i < 10000; i++ {
 				m := &state.QueuedMessage{Queue: state.QueueUnreachable, Subject: fmt.Sprint("bulk ", i), Status: state.MessageReady,
 					Sender: "chris@contoso.com", FromAddress: "chris@contoso.com", Size: int64(len(data)), DateReceived: epoch,

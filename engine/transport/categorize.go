@@ -9,7 +9,6 @@ import (
 
 	"exsh/engine/transport/tracking"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // Recipient status texts the categorizer gives.
@@ -226,17 +225,17 @@ func (t *Transport) categorize(claimed []*state.QueuedMessage, next *nextClaim) 
 	(&categorizer{t: t}).work(nil, claimed, next)
 }
 
-func (c *categorizer) begin(q *boltdb.QueueTx) error {
+func (c *categorizer) begin(q state.QueueTx) error {
 	rt, err := c.routing(q.Org())
 	c.rt = rt
 	return err
 }
 
-func (c *categorizer) plan(_ *boltdb.QueueTx, m *state.QueuedMessage) ([]routeResult, error) {
+func (c *categorizer) plan(_ state.QueueTx, m *state.QueuedMessage) ([]routeResult, error) {
 	return planRoutes(c.rt, m), nil
 }
 
-func (c *categorizer) apply(q *boltdb.QueueTx, m *state.QueuedMessage, results []routeResult, after *[]func()) error {
+func (c *categorizer) apply(q state.QueueTx, m *state.QueuedMessage, results []routeResult, after *[]func()) error {
 	return c.applyRoutes(q, m, results, after)
 }
 
@@ -269,7 +268,7 @@ func planRoutes(rt *routing, m *state.QueuedMessage) (results []routeResult) {
 // applyRoutes writes the outcome of categorizing m: its copies in the
 // delivery queues, the NDR for the recipients that failed, and its removal
 // from Submission.
-func (c *categorizer) applyRoutes(q *boltdb.QueueTx, m *state.QueuedMessage, results []routeResult, after *[]func()) error {
+func (c *categorizer) applyRoutes(q state.QueueTx, m *state.QueuedMessage, results []routeResult, after *[]func()) error {
 	t, now := c.t, c.now
 	type group struct {
 		queue *state.QueueRecord

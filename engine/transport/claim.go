@@ -5,7 +5,6 @@ import (
 
 	"exsh/engine/transport/tracking"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // claim marks up to limit due messages of a queue Active and raises their
@@ -19,7 +18,7 @@ import (
 // with other writers (group commit) and checks each message again.
 func (t *Transport) claim(queue int64, limit int, set settings, now time.Time) (batch []*state.QueuedMessage, nextDue time.Time, err error) {
 	var due []*state.QueuedMessage
-	err = t.st.QueueView(func(q *boltdb.QueueTx) error {
+	err = t.st.QueueView(func(q state.QueueTx) error {
 		var err error
 		due, nextDue, err = scanDue(q, queue, limit, now, nil)
 		return err
@@ -28,7 +27,7 @@ func (t *Transport) claim(queue int64, limit int, set settings, now time.Time) (
 		return nil, nextDue, err
 	}
 	var poisoned []*state.QueuedMessage
-	err = t.st.QueueBatch(func(q *boltdb.QueueTx) error {
+	err = t.st.QueueBatch(func(q state.QueueTx) error {
 		var msgs []*state.QueuedMessage
 		for _, d := range due {
 			m, err := q.Message(queue, d.InternalId)
@@ -50,7 +49,7 @@ func (t *Transport) claim(queue int64, limit int, set settings, now time.Time) (
 
 // claimMessages marks msgs Active and raises their CrashCount, or moves
 // those that were interrupted PoisonThreshold times to the Poison queue.
-func claimMessages(q *boltdb.QueueTx, msgs []*state.QueuedMessage, set settings, now time.Time) (batch, poisoned []*state.QueuedMessage, err error) {
+func claimMessages(q state.QueueTx, msgs []*state.QueuedMessage, set settings, now time.Time) (batch, poisoned []*state.QueuedMessage, err error) {
 	for _, m := range msgs {
 		if set.PoisonMessageDetectionEnabled && m.CrashCount >= set.PoisonThreshold {
 			m.Status = state.MessageSuspended
@@ -98,7 +97,7 @@ type nextClaim struct {
 // in claims up to limit due messages of the runner's queue, leaving out
 // the messages of the batch being processed. The transaction may run more
 // than once; every run starts afresh.
-func (c *nextClaim) in(q *boltdb.QueueTx, current []*state.QueuedMessage) error {
+func (c *nextClaim) in(q state.QueueTx, current []*state.QueuedMessage) error {
 	if c == nil {
 		return nil
 	}
@@ -143,7 +142,7 @@ func (t *Transport) releaseNext(r *runner) {
 // scanDue walks a queue in InternalId order for up to limit messages that
 // may be claimed now, leaving out those in skip; nextDue is the earliest
 // retry time among the messages seen that are not due yet.
-func scanDue(q *boltdb.QueueTx, queue int64, limit int, now time.Time, skip map[int64]bool) (due []*state.QueuedMessage, nextDue time.Time, err error) {
+func scanDue(q state.QueueTx, queue int64, limit int, now time.Time, skip map[int64]bool) (due []*state.QueuedMessage, nextDue time.Time, err error) {
 	err = q.ForEachMessage(queue, 0, func(m *state.QueuedMessage) error {
 		if skip[m.InternalId] {
 			return nil
@@ -156,7 +155,7 @@ func scanDue(q *boltdb.QueueTx, queue int64, limit int, now time.Time, skip map[
 		}
 		due = append(due, m)
 		if len(due) >= limit {
-			return boltdb.ErrStopWalk
+			return state.ErrStopWalk
 		}
 		return nil
 	})
@@ -182,7 +181,7 @@ func (t *Transport) crashed(queue int64, claimed []*state.QueuedMessage, why str
 		return
 	}
 	now := t.now()
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueUpdate(func(q state.QueueTx) error {
 		for _, c := range claimed {
 			m, err := q.Message(c.Queue, c.InternalId)
 			if err != nil {

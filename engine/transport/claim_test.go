@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // A runner's next batch is claimed in the transaction that processes the
@@ -24,7 +23,7 @@ func TestNextBatchClaimedWithCurrent(t *testing.T) {
 	}
 	status := func(id int64) (string, int) {
 		var m *state.QueuedMessage
-		err := e.st.QueueView(func(q *boltdb.QueueTx) error {
+		err := e.st.QueueView(func(q state.QueueTx) error {
 			var err error
 			m, err = q.Message(state.QueueSubmission, id)
 			return err
@@ -88,7 +87,7 @@ func TestGiveBackSettlesPendingActions(t *testing.T) {
 	}
 	// Pending actions as Suspend-Message and Remove-Message leave them on
 	// Active messages.
-	err = e.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err = e.st.QueueUpdate(func(q state.QueueTx) error {
 		for i, status := range []string{state.MessagePendingSuspend, state.MessagePendingRemove} {
 			m, err := q.Message(state.QueueSubmission, ids[i])
 			if err != nil {
@@ -106,7 +105,7 @@ func TestGiveBackSettlesPendingActions(t *testing.T) {
 	}
 	r.next = batch
 	tr.releaseNext(r)
-	err = e.st.QueueView(func(q *boltdb.QueueTx) error {
+	err = e.st.QueueView(func(q state.QueueTx) error {
 		if m, err := q.Message(state.QueueSubmission, ids[0]); err != nil || m.Status != state.MessageSuspended {
 			t.Errorf("pending suspend: %+v, %v; want Suspended", m, err)
 		}

@@ -7,7 +7,6 @@ import (
 	"exsh/engine/protolog"
 	"exsh/engine/transport/tracking"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // deliverer is the deliver stage, Mailbox Transport Delivery, for one
@@ -29,12 +28,12 @@ func (d *deliverer) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, 
 	runBatch(d.t, batch{stage: "mailbox delivery", queue: qr.Number, messages: claimed, next: next}, d)
 }
 
-func (d *deliverer) begin(q *boltdb.QueueTx) error {
+func (d *deliverer) begin(q state.QueueTx) error {
 	d.org = q.Org()
 	return nil
 }
 
-func (d *deliverer) plan(q *boltdb.QueueTx, m *state.QueuedMessage) (mailboxPlan, error) {
+func (d *deliverer) plan(q state.QueueTx, m *state.QueuedMessage) (mailboxPlan, error) {
 	// The stored bytes, read in place: the mailbox form is built from them
 	// with one copy.
 	head, body, err := q.DataParts(m.InternalId)
@@ -44,7 +43,7 @@ func (d *deliverer) plan(q *boltdb.QueueTx, m *state.QueuedMessage) (mailboxPlan
 	return d.planMailboxDelivery(m, head, body), nil
 }
 
-func (d *deliverer) apply(q *boltdb.QueueTx, m *state.QueuedMessage, plan mailboxPlan, after *[]func()) error {
+func (d *deliverer) apply(q state.QueueTx, m *state.QueuedMessage, plan mailboxPlan, after *[]func()) error {
 	t, now := d.t, d.now
 	for i := range plan.items {
 		if err := q.DeliverShared(&plan.items[i], plan.front, m.InternalId, plan.tail); err != nil {
@@ -67,7 +66,7 @@ func (d *deliverer) apply(q *boltdb.QueueTx, m *state.QueuedMessage, plan mailbo
 	return nil
 }
 
-func (d *deliverer) end(*boltdb.QueueTx) error { return nil }
+func (d *deliverer) end(state.QueueTx) error { return nil }
 
 // failed puts the queue into Retry too: the mailbox database is offline.
 func (d *deliverer) failed(error) (string, time.Time) {

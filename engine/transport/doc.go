@@ -10,7 +10,8 @@
 //	 then 250)               route,        ├─► EX01\Unreachable (no send connector)
 //	                         bifurcate)    └─► NDR back into Submission
 //
-// Everything is kept in the organisation's bbolt store (state/boltdb).
+// Everything is kept in the server's queue store (state.QueueStore, in
+// bbolt: state/boltdb).
 // Submit returns only after the message is committed (bbolt Batch: one
 // fsync for all concurrent submitters). Every later step, moving a message
 // between queues and delivering it into a mailbox while removing it from its

@@ -8,7 +8,6 @@ import (
 
 	"exsh/engine/transport/tracking"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // PostmasterLocalPart is the Microsoft Exchange recipient that sends NDRs
@@ -39,7 +38,7 @@ const (
 // failRecipients logs FAIL for the failed recipients of m and, unless m
 // is from the null sender or is itself a DSN, queues an NDR to its sender.
 // The caller removes or rewrites m.
-func (t *Transport) failRecipients(q *boltdb.QueueTx, m *state.QueuedMessage, failed []failure, source string, now time.Time, after *[]func()) error {
+func (t *Transport) failRecipients(q state.QueueTx, m *state.QueuedMessage, failed []failure, source string, now time.Time, after *[]func()) error {
 	if len(failed) == 0 {
 		return nil
 	}
@@ -61,7 +60,7 @@ func (t *Transport) failRecipients(q *boltdb.QueueTx, m *state.QueuedMessage, fa
 // multipart/report) about m to m's sender into the Submission queue, in the
 // caller's transaction, and logs the DSN event after the commit. Nothing is
 // sent for the null sender or about a DSN.
-func (t *Transport) addDSN(q *boltdb.QueueTx, m *state.QueuedMessage, items []failure, kind dsnKind, now time.Time, after *[]func()) error {
+func (t *Transport) addDSN(q state.QueueTx, m *state.QueuedMessage, items []failure, kind dsnKind, now time.Time, after *[]func()) error {
 	if m.Sender == "" || m.IsDSN || len(items) == 0 {
 		return nil
 	}

@@ -375,7 +375,7 @@ func (ss *sinkSession) Reset()        { ss.from, ss.to = "", nil }
 func (ss *sinkSession) Logout() error { return nil }
 
 type (
-	queueTx     = boltdb.QueueTx
+	queueTx     = state.QueueTx
 	smtpConn    = smtp.Conn
 	smtpSession = smtp.Session
 )

@@ -45,7 +45,7 @@ func TestRouteTable(t *testing.T) {
 		{"a@adatum.com", state.DeliverySmartHostConnector, "[127.0.0.1]", "", "To Internet"},
 		{"a@relay.contoso.net", state.DeliverySmartHostConnector, "[127.0.0.1]", "", "To Internet"},
 	}
-	err = e.st.QueueView(func(q *queueTx) error {
+	err = e.st.QueueView(func(q queueTx) error {
 		rt, err := loadRouting(q.Org(), "EX01")
 		if err != nil {
 			return err

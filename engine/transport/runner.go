@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // runner works one queue. Exactly one runner per queue exists while the
@@ -161,7 +160,7 @@ func (t *Transport) runOnce(r *runner, claimed *[]*state.QueuedMessage) (time.Ti
 	now := t.now()
 	set := t.settings()
 	var qr *state.QueueRecord
-	err := t.st.QueueView(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueView(func(q state.QueueTx) error {
 		var err error
 		qr, err = q.Queue(r.number)
 		return err
@@ -221,7 +220,7 @@ func (t *Transport) runOnce(r *runner, claimed *[]*state.QueuedMessage) (time.Ti
 
 func (t *Transport) deleteIdleQueue(n int64) bool {
 	deleted := false
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueUpdate(func(q state.QueueTx) error {
 		qr, err := q.Queue(n)
 		if err != nil || qr.MessageCount != 0 {
 			return err
@@ -237,7 +236,7 @@ func (t *Transport) deleteIdleQueue(n int64) bool {
 // admin actions complete. It returns every queue number.
 func (t *Transport) recoverQueues() ([]int64, error) {
 	var numbers []int64
-	err := t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueUpdate(func(q state.QueueTx) error {
 		numbers = nil
 		queues, err := q.Queues()
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"exsh/engine/transport/tracking"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // sender is the send stage for one batch of a send connector queue: it
@@ -44,7 +43,7 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 		return
 	}
 	datas := map[int64][]byte{}
-	_ = t.st.QueueView(func(q *boltdb.QueueTx) error {
+	_ = t.st.QueueView(func(q state.QueueTx) error {
 		for _, m := range claimed {
 			if d, err := q.Data(m.InternalId); err == nil {
 				datas[m.InternalId] = stripOrgHeaders(d)
@@ -70,7 +69,7 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 	default:
 		// No host took the batch: the queue and its messages wait.
 		qrNow := qr
-		_ = t.st.QueueView(func(q *boltdb.QueueTx) error {
+		_ = t.st.QueueView(func(q state.QueueTx) error {
 			if x, err := q.Queue(qr.Number); err == nil {
 				qrNow = x
 			}
@@ -100,7 +99,7 @@ func (s *sender) tried(claimed []*state.QueuedMessage) batch {
 
 // settleTried is settlePending for a message whose attempt has ended: it
 // no longer counts as interrupted.
-func settleTried(q *boltdb.QueueTx, m *state.QueuedMessage) (bool, error) {
+func settleTried(q state.QueueTx, m *state.QueuedMessage) (bool, error) {
 	if m.Status == state.MessagePendingSuspend {
 		m.CrashCount = 0
 	}
@@ -122,9 +121,9 @@ type sendPlan struct {
 	retry     bool // recipients are left for a later attempt
 }
 
-func (o *sendOutcome) begin(*boltdb.QueueTx) error { return nil }
+func (o *sendOutcome) begin(state.QueueTx) error { return nil }
 
-func (o *sendOutcome) plan(_ *boltdb.QueueTx, m *state.QueuedMessage) (p sendPlan, err error) {
+func (o *sendOutcome) plan(_ state.QueueTx, m *state.QueuedMessage) (p sendPlan, err error) {
 	res := o.results[m.InternalId]
 	if res == nil {
 		return p, nil
@@ -159,7 +158,7 @@ func (o *sendOutcome) plan(_ *boltdb.QueueTx, m *state.QueuedMessage) (p sendPla
 	return p, nil
 }
 
-func (o *sendOutcome) apply(q *boltdb.QueueTx, m *state.QueuedMessage, p sendPlan, after *[]func()) error {
+func (o *sendOutcome) apply(q state.QueueTx, m *state.QueuedMessage, p sendPlan, after *[]func()) error {
 	if p.res == nil {
 		return nil
 	}
@@ -202,7 +201,7 @@ func (o *sendOutcome) apply(q *boltdb.QueueTx, m *state.QueuedMessage, p sendPla
 	return nil
 }
 
-func (o *sendOutcome) end(q *boltdb.QueueTx) error { return o.t.touchQueue(q, o.qr.Number, o.now) }
+func (o *sendOutcome) end(q state.QueueTx) error { return o.t.touchQueue(q, o.qr.Number, o.now) }
 
 // failed: the messages went out but the store cannot record it; they stay
 // queued and are sent again later (SMTP is at-least-once).
@@ -237,13 +236,13 @@ type deferral struct {
 	next      time.Time
 }
 
-func (d *deferral) begin(*boltdb.QueueTx) error { return nil }
+func (d *deferral) begin(state.QueueTx) error { return nil }
 
-func (d *deferral) plan(*boltdb.QueueTx, *state.QueuedMessage) (struct{}, error) {
+func (d *deferral) plan(state.QueueTx, *state.QueuedMessage) (struct{}, error) {
 	return struct{}{}, nil
 }
 
-func (d *deferral) apply(q *boltdb.QueueTx, m *state.QueuedMessage, _ struct{}, after *[]func()) error {
+func (d *deferral) apply(q state.QueueTx, m *state.QueuedMessage, _ struct{}, after *[]func()) error {
 	if done, err := settleTried(q, m); done || err != nil {
 		return err
 	}
@@ -273,19 +272,19 @@ type rerouter struct {
 	t *Transport
 }
 
-func (r *rerouter) begin(*boltdb.QueueTx) error { return nil }
+func (r *rerouter) begin(state.QueueTx) error { return nil }
 
-func (r *rerouter) plan(*boltdb.QueueTx, *state.QueuedMessage) (struct{}, error) {
+func (r *rerouter) plan(state.QueueTx, *state.QueuedMessage) (struct{}, error) {
 	return struct{}{}, nil
 }
 
-func (r *rerouter) apply(q *boltdb.QueueTx, m *state.QueuedMessage, _ struct{}, _ *[]func()) error {
+func (r *rerouter) apply(q state.QueueTx, m *state.QueuedMessage, _ struct{}, _ *[]func()) error {
 	m.Status, m.CrashCount = state.MessageReady, 0
 	m.ResubmitCount++
 	return q.MoveMessage(m, state.QueueSubmission)
 }
 
-func (r *rerouter) end(*boltdb.QueueTx) error { return nil }
+func (r *rerouter) end(state.QueueTx) error { return nil }
 
 func (r *rerouter) failed(error) (string, time.Time) {
 	now := r.t.now()

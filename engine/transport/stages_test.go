@@ -43,7 +43,7 @@ func newSendStageEnv(t *testing.T) *sendStageEnv {
 		t.Fatalf("claim Submission: %d messages, %v", len(sub), err)
 	}
 	e.tr.categorize(sub, nil)
-	err = e.st.QueueView(func(q *queueTx) error {
+	err = e.st.QueueView(func(q queueTx) error {
 		qs, err := q.Queues()
 		for _, qr := range qs {
 			if qr.DeliveryType == state.DeliverySmartHostConnector {
@@ -59,7 +59,7 @@ func newSendStageEnv(t *testing.T) *sendStageEnv {
 	if err != nil || len(e.batch) != 3 {
 		t.Fatalf("claim: %d messages, %v", len(e.batch), err)
 	}
-	err = e.st.QueueUpdate(func(q *queueTx) error {
+	err = e.st.QueueUpdate(func(q queueTx) error {
 		for i, status := range []string{state.MessagePendingSuspend, state.MessagePendingRemove} {
 			m, err := q.Message(e.qr.Number, e.batch[i].InternalId)
 			if err != nil {
@@ -83,7 +83,7 @@ func newSendStageEnv(t *testing.T) *sendStageEnv {
 func (e *sendStageEnv) where(i int) (queue int64, status string, crash int) {
 	id := e.batch[i].InternalId
 	queue, status = -1, "gone"
-	_ = e.st.QueueView(func(q *queueTx) error {
+	_ = e.st.QueueView(func(q queueTx) error {
 		for _, n := range []int64{e.qr.Number, state.QueueSubmission} {
 			if m, err := q.Message(n, id); err == nil {
 				queue, status, crash = n, m.Status, m.CrashCount

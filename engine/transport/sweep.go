@@ -5,7 +5,6 @@ import (
 
 	"exsh/engine/transport/tracking"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // sweep expires messages past ExpirationTime (FAIL and an NDR) and sends
@@ -14,7 +13,7 @@ func (t *Transport) sweep(queue int64, set settings, now time.Time) {
 	// Most sweeps find nothing to do: look in a read-only transaction
 	// first, and write only for the messages found.
 	var due []int64
-	err := t.st.QueueView(func(q *boltdb.QueueTx) error {
+	err := t.st.QueueView(func(q state.QueueTx) error {
 		return q.ForEachMessage(queue, 0, func(m *state.QueuedMessage) error {
 			if sweepAction(m, set, now) != sweepNothing {
 				due = append(due, m.InternalId)
@@ -30,7 +29,7 @@ func (t *Transport) sweep(queue int64, set settings, now time.Time) {
 		return
 	}
 	var after []func()
-	err = t.st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err = t.st.QueueUpdate(func(q state.QueueTx) error {
 		after = nil
 		var expired, delayed, leftover []*state.QueuedMessage
 		for _, id := range due {

@@ -17,7 +17,6 @@ import (
 	"exsh/engine/protolog"
 	"exsh/engine/transport/tracking"
 	"exsh/state"
-	"exsh/state/boltdb"
 )
 
 // Errors returned by the Transport.
@@ -80,7 +79,7 @@ type Config struct {
 
 // Transport is the Transport service. It implements mail.Submitter.
 type Transport struct {
-	st      *boltdb.Store
+	st      state.ServerStore
 	cfg     Config
 	log     *slog.Logger
 	trk     *tracking.Log
@@ -113,7 +112,7 @@ var _ mail.Submitter = (*Transport)(nil)
 // New returns a Transport over the store. It creates the fixed queues if
 // the store has none yet. Nothing runs until Start; Submit already works
 // (messages wait in the Submission queue).
-func New(st *boltdb.Store, cfg Config) (*Transport, error) {
+func New(st state.ServerStore, cfg Config) (*Transport, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -193,7 +192,7 @@ func parseBuild(v string) (string, string, bool) {
 func (t *Transport) Tracking() *tracking.Log { return t.trk }
 
 // Store returns the store the Transport works on.
-func (t *Transport) Store() *boltdb.Store { return t.st }
+func (t *Transport) Store() state.ServerStore { return t.st }
 
 func (t *Transport) now() time.Time { return t.cfg.Now() }
 

@@ -66,33 +66,6 @@ func TestCheckFindsDamage(t *testing.T) {
 	}
 }
 
-// Records handed out are the caller's: changing one changes nothing
-// stored or cached.
-func TestRecordsAreCopies(t *testing.T) {
-	st, err := boltdb.Open(filepath.Join(t.TempDir(), "exsh.db"), boltdb.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := setup.Run(st, setup.Options{DataPath: t.TempDir(), PasswordCost: 4}); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 2; i++ { // second round reads through the cache
-		st.View(func(tx state.Tx) error {
-			rc, err := tx.ReceiveConnectorByName("EX01", "Default Frontend EX01")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rc.Bindings[0] != "[::]:25" {
-				t.Fatalf("round %d: Bindings = %v", i, rc.Bindings)
-			}
-			rc.Bindings[0] = "10.0.0.1:25"
-			rc.Name = "changed"
-			return nil
-		})
-	}
-}
-
 // A wrapped bbolt transaction is a state.Tx, and its changes are
 // published when that transaction commits.
 func TestWrappedTx(t *testing.T) {

@@ -40,7 +40,7 @@ func newLab(t *testing.T) []byte {
 			t.Fatal(err)
 		}
 	}
-	if err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	if err := st.QueueUpdate(func(q state.QueueTx) error {
 		return q.Deliver(&state.MailboxItem{Mailbox: "00000000-0000-0000-0000-000000000001"}, []byte("Subject: hi\r\n\r\nhi\r\n"))
 	}); err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func useStore(st *boltdb.Store) []error {
 		_, err := tx.AcceptedDomains()
 		return err
 	}))
-	add("QueueView", st.QueueView(func(q *boltdb.QueueTx) error {
+	add("QueueView", st.QueueView(func(q state.QueueTx) error {
 		qs, err := q.Queues()
 		if err != nil {
 			return err
@@ -99,7 +99,7 @@ func useStore(st *boltdb.Store) []error {
 		rc := &state.ReceiveConnector{Name: "Damage Test", Server: "EX01"}
 		return tx.PutReceiveConnector(rc)
 	}))
-	add("QueueUpdate", st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	add("QueueUpdate", st.QueueUpdate(func(q state.QueueTx) error {
 		return q.ForEachMessage(state.QueueSubmission, 0, func(m *state.QueuedMessage) error {
 			return q.RemoveMessage(m.Queue, m.InternalId)
 		})
@@ -200,8 +200,8 @@ func TestCallerPanicIsNotDamage(t *testing.T) {
 	for name, run := range map[string]func() error{
 		"View":        func() error { return st.View(func(state.Tx) error { panic("caller bug") }) },
 		"Update":      func() error { return st.Update(func(state.Tx) error { panic("caller bug") }) },
-		"QueueView":   func() error { return st.QueueView(func(*boltdb.QueueTx) error { panic("caller bug") }) },
-		"QueueUpdate": func() error { return st.QueueUpdate(func(*boltdb.QueueTx) error { panic("caller bug") }) },
+		"QueueView":   func() error { return st.QueueView(func(state.QueueTx) error { panic("caller bug") }) },
+		"QueueUpdate": func() error { return st.QueueUpdate(func(state.QueueTx) error { panic("caller bug") }) },
 		"Batch":       func() error { return st.Batch(func(*bolt.Tx) error { panic("caller bug") }) },
 		"index out of range": func() error {
 			return st.View(func(state.Tx) error {

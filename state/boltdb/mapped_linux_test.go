@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"exsh/state"
-	"exsh/state/boltdb"
 	"exsh/state/statetest"
 )
 
@@ -58,7 +57,7 @@ func TestReadBodiesDoNotStayMapped(t *testing.T) {
 		ids = append(ids, m.InternalId)
 	}
 	read := func(ids []int64) (sum int) {
-		if err := st.QueueView(func(q *boltdb.QueueTx) error {
+		if err := st.QueueView(func(q state.QueueTx) error {
 			for _, id := range ids {
 				_, b, err := q.DataParts(id)
 				if err != nil {
@@ -83,7 +82,7 @@ func TestReadBodiesDoNotStayMapped(t *testing.T) {
 		t.Errorf("after 12 MiB of bodies read, %d KiB of the store stay mapped", kb)
 	}
 	// The pages read again are what they were.
-	if err := st.QueueView(func(q *boltdb.QueueTx) error {
+	if err := st.QueueView(func(q state.QueueTx) error {
 		_, b, err := q.DataParts(ids[0])
 		if err == nil && !bytes.Equal(b, body) {
 			t.Error("a body read after the trim differs")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -132,6 +131,12 @@ func (s *Store) InitQueues(now time.Time) error {
 	})
 }
 
+var (
+	_ state.QueueStore  = (*Store)(nil)
+	_ state.ServerStore = (*Store)(nil)
+	_ state.QueueTx     = (*QueueTx)(nil)
+)
+
 const queueZeroGuid = "00000000-0000-0000-0000-000000000000"
 
 // Enqueue stores a new message in queue m.Queue (normally Submission) and
@@ -173,7 +178,7 @@ func (s *Store) EnqueueInsert(m *state.QueuedMessage, data []byte, at int, inser
 // QueueUpdate runs fn in one read-write transaction over the queue and
 // mailbox buckets: everything fn does is committed together or not at all.
 // A damaged page gives an error wrapping state.ErrCorrupt.
-func (s *Store) QueueUpdate(fn func(q *QueueTx) error) error {
+func (s *Store) QueueUpdate(fn func(q state.QueueTx) error) error {
 	return s.queueWrite(s.update, fn)
 }
 
@@ -182,12 +187,12 @@ func (s *Store) QueueUpdate(fn func(q *QueueTx) error) error {
 // (it must start afresh each time, and keep no effect of an earlier run
 // outside the transaction); each caller's changes are committed together
 // or not at all.
-func (s *Store) QueueBatch(fn func(q *QueueTx) error) error {
+func (s *Store) QueueBatch(fn func(q state.QueueTx) error) error {
 	return s.queueWrite(s.batch, fn)
 }
 
 // queueWrite runs fn as a queue transaction through run (update or batch).
-func (s *Store) queueWrite(run func(func(*bolt.Tx) error) error, fn func(q *QueueTx) error) error {
+func (s *Store) queueWrite(run func(func(*bolt.Tx) error) error, fn func(q state.QueueTx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
 	}
@@ -205,7 +210,7 @@ func (s *Store) queueWrite(run func(func(*bolt.Tx) error) error, fn func(q *Queu
 
 // QueueView runs fn in a read-only transaction over the queue and mailbox
 // buckets. A damaged page gives an error wrapping state.ErrCorrupt.
-func (s *Store) QueueView(fn func(q *QueueTx) error) error {
+func (s *Store) QueueView(fn func(q state.QueueTx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
 	}
@@ -215,8 +220,9 @@ func (s *Store) QueueView(fn func(q *QueueTx) error) error {
 	})
 }
 
-// QueueTx is a transaction over the queue and mailbox buckets. Records it
-// returns are decoded copies the caller owns.
+// QueueTx is a transaction over the queue and mailbox buckets, the bbolt
+// implementation of state.QueueTx. Records it returns are decoded copies
+// the caller owns.
 type QueueTx struct {
 	tx *bolt.Tx
 	s  *Store
@@ -496,8 +502,8 @@ func (q *QueueTx) ForEachMessage(queue, after int64, fn func(m *state.QueuedMess
 	return nil
 }
 
-// ErrStopWalk ends a ForEachMessage walk early.
-var ErrStopWalk = errors.New("stop walking the queue")
+// ErrStopWalk ends a ForEachMessage walk early; it is state.ErrStopWalk.
+var ErrStopWalk = state.ErrStopWalk
 
 // Copies lists the queues that hold a copy of message id.
 func (q *QueueTx) Copies(id int64) ([]int64, error) {

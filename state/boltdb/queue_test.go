@@ -20,7 +20,7 @@ var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 func queueCount(t *testing.T, st *boltdb.Store, n int64) int64 {
 	t.Helper()
 	var c int64
-	err := st.QueueView(func(q *boltdb.QueueTx) error {
+	err := st.QueueView(func(q state.QueueTx) error {
 		r, err := q.Queue(n)
 		if err != nil {
 			return err
@@ -52,7 +52,7 @@ func TestQueueCountersCopiesAndData(t *testing.T) {
 	}
 	// Bifurcate into a new delivery queue and Unreachable, then drop the original.
 	var dq *state.QueueRecord
-	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := st.QueueUpdate(func(q state.QueueTx) error {
 		var err error
 		dq, err = q.EnsureQueue(&state.QueueRecord{DeliveryType: state.DeliveryToMailbox, NextHopDomain: "mailbox database 1", NextHopConnector: state.NewGuid()})
 		if err != nil {
@@ -79,7 +79,7 @@ func TestQueueCountersCopiesAndData(t *testing.T) {
 	if c := queueCount(t, st, state.QueueSubmission); c != 0 {
 		t.Errorf("submission count %d", c)
 	}
-	st.QueueView(func(q *boltdb.QueueTx) error {
+	st.QueueView(func(q state.QueueTx) error {
 		copies, _ := q.Copies(m.InternalId)
 		if len(copies) != 2 {
 			t.Errorf("copies %v", copies)
@@ -90,7 +90,7 @@ func TestQueueCountersCopiesAndData(t *testing.T) {
 		return nil
 	})
 	// Moving Unreachable's copy back to Submission, then removing both copies, frees the data.
-	err = st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err = st.QueueUpdate(func(q state.QueueTx) error {
 		c, err := q.Message(state.QueueUnreachable, m.InternalId)
 		if err != nil {
 			return err
@@ -109,7 +109,7 @@ func TestQueueCountersCopiesAndData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.QueueView(func(q *boltdb.QueueTx) error {
+	st.QueueView(func(q state.QueueTx) error {
 		if _, err := q.Data(m.InternalId); !errors.Is(err, state.ErrNotFound) {
 			t.Errorf("data after the last copy: %v", err)
 		}
@@ -120,7 +120,7 @@ func TestQueueCountersCopiesAndData(t *testing.T) {
 			t.Errorf("queue %d count %d", n, c)
 		}
 	}
-	if err := st.QueueUpdate(func(q *boltdb.QueueTx) error { return q.DeleteQueue(dq.Number) }); err != nil {
+	if err := st.QueueUpdate(func(q state.QueueTx) error { return q.DeleteQueue(dq.Number) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -130,7 +130,7 @@ func TestMergeIntoExistingCopy(t *testing.T) {
 	st.InitQueues(t0)
 	m := &state.QueuedMessage{Queue: state.QueueSubmission, Recipients: []state.QueuedRecipient{{Address: "a@x"}}}
 	st.Enqueue(m, []byte("raw"))
-	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := st.QueueUpdate(func(q state.QueueTx) error {
 		again := *m
 		again.Recipients = []state.QueuedRecipient{{Address: "A@x"}, {Address: "b@x"}}
 		return q.AddMessage(&again, nil)
@@ -138,7 +138,7 @@ func TestMergeIntoExistingCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.QueueView(func(q *boltdb.QueueTx) error {
+	st.QueueView(func(q state.QueueTx) error {
 		got, _ := q.Message(state.QueueSubmission, m.InternalId)
 		if len(got.Recipients) != 2 {
 			t.Errorf("merged recipients %+v", got.Recipients)
@@ -194,7 +194,7 @@ func TestMailboxItems(t *testing.T) {
 	st := statetest.MustOpen(t)
 	st.InitQueues(t0)
 	a, b := state.NewGuid(), state.NewGuid()
-	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := st.QueueUpdate(func(q state.QueueTx) error {
 		for _, mb := range []string{a, b, a} {
 			if err := q.Deliver(&state.MailboxItem{Mailbox: mb, Subject: "s"}, []byte("data")); err != nil {
 				return err
@@ -205,7 +205,7 @@ func TestMailboxItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.QueueView(func(q *boltdb.QueueTx) error {
+	st.QueueView(func(q state.QueueTx) error {
 		items, _ := q.MailboxItems(a)
 		if len(items) != 2 || items[0].Size != 4 {
 			t.Errorf("items %+v", items)
@@ -235,7 +235,7 @@ func TestEnqueueInsert(t *testing.T) {
 	want := "Subject: s\r\nMessage-ID: <x@y>\r\n\r\nbody\r\n"
 	check := func(when string) {
 		t.Helper()
-		err := st.QueueView(func(q *boltdb.QueueTx) error {
+		err := st.QueueView(func(q state.QueueTx) error {
 			d, err := q.Data(m.InternalId)
 			if err != nil {
 				return err
@@ -254,7 +254,7 @@ func TestEnqueueInsert(t *testing.T) {
 		}
 	}
 	check("queued")
-	if err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	if err := st.QueueUpdate(func(q state.QueueTx) error {
 		c, err := q.Message(state.QueueSubmission, m.InternalId)
 		if err != nil {
 			return err
@@ -264,12 +264,12 @@ func TestEnqueueInsert(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("moved")
-	if err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	if err := st.QueueUpdate(func(q state.QueueTx) error {
 		return q.RemoveMessage(state.QueuePoison, m.InternalId)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.QueueView(func(q *boltdb.QueueTx) error {
+	if err := st.QueueView(func(q state.QueueTx) error {
 		if _, _, err := q.DataParts(m.InternalId); !errors.Is(err, state.ErrNotFound) {
 			t.Errorf("after the last copy went: %v", err)
 		}
@@ -305,7 +305,7 @@ func TestDeliverShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := state.NewGuid(), state.NewGuid()
-	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := st.QueueUpdate(func(q state.QueueTx) error {
 		_, stored, err := q.DataParts(m.InternalId)
 		if err != nil {
 			return err
@@ -330,7 +330,7 @@ func TestDeliverShared(t *testing.T) {
 		t.Helper()
 		var items []*state.MailboxItem
 		var data []string
-		if err := st.QueueView(func(q *boltdb.QueueTx) error {
+		if err := st.QueueView(func(q state.QueueTx) error {
 			var err error
 			if items, err = q.MailboxItems(mb); err != nil {
 				return err
@@ -355,7 +355,7 @@ func TestDeliverShared(t *testing.T) {
 	storedBytes := func() bool {
 		t.Helper()
 		var ok bool
-		st.QueueView(func(q *boltdb.QueueTx) error {
+		st.QueueView(func(q state.QueueTx) error {
 			_, _, err := q.DataParts(m.InternalId)
 			ok = err == nil
 			return nil
@@ -367,7 +367,7 @@ func TestDeliverShared(t *testing.T) {
 	}
 	del := func(mb string, id int64) {
 		t.Helper()
-		if err := st.QueueUpdate(func(q *boltdb.QueueTx) error { return q.DeleteMailboxItem(mb, id) }); err != nil {
+		if err := st.QueueUpdate(func(q state.QueueTx) error { return q.DeleteMailboxItem(mb, id) }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -400,7 +400,7 @@ func testDeliverSmallCopied(t *testing.T) {
 		t.Fatal(err)
 	}
 	mb := state.NewGuid()
-	err := st.QueueUpdate(func(q *boltdb.QueueTx) error {
+	err := st.QueueUpdate(func(q state.QueueTx) error {
 		_, stored, err := q.DataParts(m.InternalId)
 		if err != nil {
 			return err
@@ -413,7 +413,7 @@ func testDeliverSmallCopied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.QueueView(func(q *boltdb.QueueTx) error {
+	st.QueueView(func(q state.QueueTx) error {
 		if _, _, err := q.DataParts(m.InternalId); err == nil {
 			t.Error("the queued bytes of a small message stayed after its last queue copy")
 		}

@@ -53,6 +53,10 @@ type Store struct {
 
 	closed atomic.Bool
 
+	// replicated marks the organisation buckets as a replica of a shared
+	// organisation (see SetReplicated).
+	replicated atomic.Bool
+
 	// generation counts committed changes to the organisation (see
 	// Generation).
 	generation atomic.Uint64
@@ -240,6 +244,9 @@ func (s *Store) Update(fn func(tx state.Tx) error) error {
 	}
 	if s.opts.ReadOnly {
 		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
+	}
+	if s.replicated.Load() {
+		return fmt.Errorf("store %q: %w", s.path, errReplicated)
 	}
 	return s.update(func(btx *bolt.Tx) error {
 		return fn(s.newTx(btx))

@@ -21,7 +21,8 @@ type tx struct {
 	btx     *bolt.Tx
 	now     time.Time
 	changes []state.Change
-	hooked  bool // OnCommit registered
+	hooked  bool      // OnCommit registered
+	rec     *recorder // set in a rehearsal (see Rehearse)
 }
 
 var _ state.Tx = (*tx)(nil)
@@ -61,15 +62,18 @@ func (t *tx) writable(what, name string) error {
 	if !t.btx.Writable() {
 		return fmt.Errorf("%s %q: %w", what, name, state.ErrReadOnly)
 	}
+	if t.rec == nil && t.s.replicated.Load() {
+		return fmt.Errorf("%s %q: %w", what, name, errReplicated)
+	}
 	return nil
 }
 
-func (t *tx) bucket(name []byte) (*bolt.Bucket, error) {
+func (t *tx) bucket(name []byte) (orgBucket, error) {
 	b := t.btx.Bucket(name)
 	if b == nil {
-		return nil, fmt.Errorf("bucket %q is missing: %w", name, state.ErrCorrupt)
+		return orgBucket{}, fmt.Errorf("bucket %q is missing: %w", name, state.ErrCorrupt)
 	}
-	return b, nil
+	return orgBucket{Bucket: b, rec: t.rec, name: name}, nil
 }
 
 func notFound(what, name string) error {
@@ -100,7 +104,7 @@ func get[T any](t *tx, bucket []byte, key, what, name string) (*T, error) {
 	return decodeRecord[T](t, []byte(key), raw, what, name)
 }
 
-func put(b *bolt.Bucket, key string, v any) error {
+func put(b orgBucket, key string, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -1087,21 +1091,27 @@ func (t *tx) Bucket(name string, create bool) (state.Bucket, error) {
 	if name == "" || isReservedBucket(name) {
 		return nil, fmt.Errorf("bucket %q belongs to the organisation schema: %w", name, state.ErrInvalid)
 	}
+	if t.rec != nil && isEngineBucket(name) {
+		return nil, fmt.Errorf("bucket %q belongs to the transport engine of each server and is not part of the shared organisation: %w", name, state.ErrInvalid)
+	}
 	var b *bolt.Bucket
-	if create && t.btx.Writable() {
+	if create && t.btx.Writable() && (t.rec != nil || !t.s.replicated.Load()) {
 		var err error
 		if b, err = t.btx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return nil, fmt.Errorf("bucket %q: %w", name, err)
 		}
+		t.rec.createBucket(name)
 	} else if b = t.btx.Bucket([]byte(name)); b == nil {
 		return nil, notFound("bucket", name)
 	}
-	return rawBucket{b: b, name: name}, nil
+	refuse := t.rec == nil && t.s.replicated.Load()
+	return rawBucket{b: orgBucket{Bucket: b, rec: t.rec, name: []byte(name)}, name: name, refuse: refuse}, nil
 }
 
 type rawBucket struct {
-	b    *bolt.Bucket
-	name string
+	b      orgBucket
+	name   string
+	refuse bool // the organisation is replicated: local writes are refused
 }
 
 func (r rawBucket) wrap(err error) error {
@@ -1111,10 +1121,23 @@ func (r rawBucket) wrap(err error) error {
 	return err
 }
 
-func (r rawBucket) Get(key []byte) []byte       { return r.b.Get(key) }
-func (r rawBucket) Put(key, value []byte) error { return r.wrap(r.b.Put(key, value)) }
-func (r rawBucket) Delete(key []byte) error     { return r.wrap(r.b.Delete(key)) }
+func (r rawBucket) Get(key []byte) []byte { return r.b.Get(key) }
+func (r rawBucket) Put(key, value []byte) error {
+	if r.refuse {
+		return fmt.Errorf("bucket %q: %w", r.name, errReplicated)
+	}
+	return r.wrap(r.b.Put(key, value))
+}
+func (r rawBucket) Delete(key []byte) error {
+	if r.refuse {
+		return fmt.Errorf("bucket %q: %w", r.name, errReplicated)
+	}
+	return r.wrap(r.b.Delete(key))
+}
 func (r rawBucket) NextSequence() (uint64, error) {
+	if r.refuse {
+		return 0, fmt.Errorf("bucket %q: %w", r.name, errReplicated)
+	}
 	n, err := r.b.NextSequence()
 	return n, r.wrap(err)
 }

@@ -1,0 +1,119 @@
+package etcd
+
+import (
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// Member limits. A Txn holds one operation per key an organisation change
+// reads or writes; setting up an organisation writes a few hundred.
+const (
+	maxTxnOps = 8192
+	// startTimeout bounds how long StartMember waits for the member to
+	// serve (a new single-member cluster is ready in well under a second).
+	startTimeout = 30 * time.Second
+)
+
+// MemberConfig describes one embedded etcd member.
+type MemberConfig struct {
+	// Name is the member's name (the Exchange server's name).
+	Name string
+	// Dir is the member's data directory (inside the server's data path).
+	Dir string
+	// ClientURL and PeerURL are where the member listens for clients and
+	// for the other members ("http://127.0.0.11:2379",
+	// "http://127.0.0.11:2380").
+	ClientURL, PeerURL string
+	// InitialCluster lists the members of a new cluster as
+	// "name=peerURL,..."; empty means this member alone.
+	InitialCluster string
+	// Join is true for a member added to a running cluster.
+	Join bool
+	// Logger receives etcd's own log; nil discards it.
+	Logger *zap.Logger
+}
+
+// Member is an etcd member embedded in this process.
+type Member struct {
+	etcd      *embed.Etcd
+	clientURL string
+	once      sync.Once
+}
+
+// StartMember starts an embedded etcd member and waits until it serves.
+func StartMember(mc MemberConfig) (*Member, error) {
+	cfg := embed.NewConfig()
+	cfg.Name = mc.Name
+	cfg.Dir = mc.Dir
+	curl, err := url.Parse(mc.ClientURL)
+	if err != nil {
+		return nil, fmt.Errorf("etcd member %s: client URL %q: %w", mc.Name, mc.ClientURL, err)
+	}
+	purl, err := url.Parse(mc.PeerURL)
+	if err != nil {
+		return nil, fmt.Errorf("etcd member %s: peer URL %q: %w", mc.Name, mc.PeerURL, err)
+	}
+	cfg.ListenClientUrls = []url.URL{*curl}
+	cfg.AdvertiseClientUrls = []url.URL{*curl}
+	cfg.ListenPeerUrls = []url.URL{*purl}
+	cfg.AdvertisePeerUrls = []url.URL{*purl}
+	cfg.InitialCluster = mc.InitialCluster
+	if cfg.InitialCluster == "" {
+		cfg.InitialCluster = mc.Name + "=" + mc.PeerURL
+	}
+	if mc.Join {
+		cfg.ClusterState = embed.ClusterStateFlagExisting
+	}
+	cfg.MaxTxnOps = maxTxnOps
+	// Keep an hour of history: a server's watch that falls further behind
+	// (or a server down longer) copies the organisation again.
+	cfg.AutoCompactionMode = "periodic"
+	cfg.AutoCompactionRetention = "1h"
+	lg := mc.Logger
+	if lg == nil {
+		lg = zap.NewNop()
+	}
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("etcd member %s: %w", mc.Name, err)
+	}
+	m := &Member{etcd: e, clientURL: curl.String()}
+	select {
+	case <-e.Server.ReadyNotify():
+		return m, nil
+	case err := <-e.Err():
+		m.Close()
+		return nil, fmt.Errorf("etcd member %s: %w", mc.Name, err)
+	case <-time.After(startTimeout):
+		m.Close()
+		return nil, fmt.Errorf("etcd member %s: not ready after %v", mc.Name, startTimeout)
+	}
+}
+
+// ClientURL is where the member serves clients.
+func (m *Member) ClientURL() string { return m.clientURL }
+
+// Client connects a client to this member.
+func (m *Member) Client() (*clientv3.Client, error) {
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   []string{m.clientURL},
+		DialTimeout: 5 * time.Second,
+		Logger:      zap.NewNop(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("etcd client of %s: %w", m.clientURL, err)
+	}
+	return cli, nil
+}
+
+// Close stops the member. It is idempotent (embed's own Close is not).
+func (m *Member) Close() {
+	m.once.Do(m.etcd.Close)
+}
