@@ -610,7 +610,10 @@ func (c *Client) Send(from string, mp MailParams, rcpts []string, rp []RcptParam
 	return res, err
 }
 
-// sendPipelined is Send with MAIL FROM and RCPT TO in one write.
+// sendPipelined is Send with MAIL FROM and RCPT TO in one write; a small
+// message going with BDAT goes in the same write as its one chunk (BDAT
+// may be pipelined, RFC 3030 §4.2): the server reads and drops it when no
+// recipient was accepted.
 func (c *Client) sendPipelined(from string, mp MailParams, rcpts []string, rp []RcptParams, msg []byte) (*Result, error) {
 	res := &Result{}
 	line, refusal, ok := c.mailLine(from, mp)
@@ -636,6 +639,15 @@ func (c *Client) sendPipelined(from string, mp MailParams, rcpts []string, rp []
 		b.WriteString(l)
 		b.WriteString("\r\n")
 	}
+	chunked := c.bdat && len(msg) <= smallChunk && len(msg) <= c.opts.ChunkSize
+	if chunked {
+		line := "BDAT " + strconv.Itoa(len(msg)) + " LAST"
+		c.emit(Event{Kind: Command, Line: line})
+		c.emit(Event{Kind: Content, Data: msg, Chunk: true})
+		b.WriteString(line)
+		b.WriteString("\r\n")
+		b.Write(msg)
+	}
 	c.deadline()
 	if _, err := io.WriteString(c.conn, b.String()); err != nil {
 		return res, err
@@ -660,6 +672,18 @@ func (c *Client) sendPipelined(from string, mp MailParams, rcpts []string, rp []
 		if res.Mail.Code == 250 && res.Rcpts[i].Positive() {
 			res.Accepted++
 		}
+	}
+	if chunked {
+		data, err := c.reply()
+		c.open = false
+		if err != nil || res.Mail.Code != 250 {
+			res.Rcpts = nil
+			return res, err
+		}
+		if res.Accepted > 0 {
+			res.Data = data // else the refusal of a chunk with no recipient
+		}
+		return res, nil
 	}
 	if res.Mail.Code != 250 {
 		res.Rcpts = nil

@@ -628,3 +628,59 @@ func TestPipelining(t *testing.T) {
 		})
 	}
 }
+
+// A small message sent with BDAT goes in the same write as MAIL FROM and
+// RCPT TO; the chunk's reply is the transaction's, and a chunk sent with
+// no accepted recipient is read back as the refusal it gets.
+func TestPipelinedChunk(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		rcpt     string
+		final    replies.Reply
+		accepted int
+	}{
+		{"accepted", "250 2.1.5 OK", replies.Reply{Code: 250, Enhanced: "2.6.0", Text: "Queued"}, 1},
+		{"no recipient", "550 5.1.1 Unknown", replies.Reply{Code: 550, Enhanced: "5.1.1", Text: "Unknown"}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := make(chan string, 1)
+			addr := scripted(t, func(rw *bufio.ReadWriter, _ net.Conn) {
+				say(rw, "220 mx\r\n")
+				rw.ReadString('\n')
+				say(rw, "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n")
+				mail, _ := rw.ReadString('\n')
+				time.Sleep(50 * time.Millisecond)
+				rcpt, _ := rw.ReadString('\n')
+				bdat, _ := rw.ReadString('\n')
+				chunk := make([]byte, 5)
+				io.ReadFull(rw, chunk)
+				got <- mail + rcpt + bdat + string(chunk)
+				say(rw, "250 2.1.0 OK\r\n"+tt.rcpt+"\r\n")
+				if tt.accepted > 0 {
+					say(rw, "250 2.6.0 Queued\r\n")
+				} else {
+					say(rw, "503 5.5.1 No valid recipients\r\n")
+				}
+				rw.ReadString('\n') // RSET or QUIT
+				say(rw, "250 2.0.0 OK\r\n")
+			})
+			c := dial(t, addr, Options{})
+			if err := c.Start("EX01.contoso.com", nil); err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.Send("a@contoso.com", MailParams{}, []string{"b@contoso.com"}, nil, []byte("x\r\ny\r\n")[:5])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := "MAIL FROM:<a@contoso.com>\r\nRCPT TO:<b@contoso.com>\r\nBDAT 5 LAST\r\nx\r\ny\r"; <-got != w {
+				t.Errorf("the server read something else than one pipelined transaction")
+			}
+			if res.Final() != tt.final || res.Accepted != tt.accepted || c.InTransaction() {
+				t.Errorf("final %+v accepted %d open %v", res.Final(), res.Accepted, c.InTransaction())
+			}
+			if _, err := c.Reset(); err != nil {
+				t.Errorf("the session is out of step after the transaction: %v", err)
+			}
+		})
+	}
+}
