@@ -149,6 +149,15 @@ type SendConnector struct {
 	WhenCreated                  time.Time
 }
 
+// SmartHostUser is the user name the connector logs on to its smart hosts
+// with: AuthUser, else the credential's user name.
+func (c *SendConnector) SmartHostUser() string {
+	if c.AuthUser != "" {
+		return c.AuthUser
+	}
+	return c.AuthenticationCredential
+}
+
 // AcceptedDomain is a domain the organisation accepts mail for.
 type AcceptedDomain struct {
 	DomainName         string // "contoso.com" or "*.contoso.com"

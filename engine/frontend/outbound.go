@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-sasl"
 
 	"exsh/engine/protolog"
 	"exsh/engine/replies"
@@ -381,17 +380,7 @@ func (p *OutboundProxy) dial(org *Org, c *state.SendConnector, tg target) (_ *ou
 			o.close()
 			return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + replies.FailoverText}, false
 		}
-		user := c.AuthUser
-		if user == "" {
-			user = c.AuthenticationCredential
-		}
-		var mech sasl.Client
-		if cl.SupportsAuth("LOGIN") {
-			mech = sasl.NewLoginClient(user, c.AuthPassword)
-		} else {
-			mech = sasl.NewPlainClient("", user, c.AuthPassword)
-		}
-		if err := cl.Auth(mech); err != nil {
+		if err := cl.BasicAuth(c.SmartHostUser(), c.AuthPassword); err != nil {
 			o.close()
 			rep, _, _ := sessionFailure(err)
 			return nil, rep, false

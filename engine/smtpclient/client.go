@@ -696,6 +696,16 @@ func (c *Client) sendPipelined(from string, mp MailParams, rcpts []string, rp []
 	return res, err
 }
 
+// BasicAuth logs on with a user name and password as a send connector's
+// basic authentication does: AUTH LOGIN when the server offers it, else
+// AUTH PLAIN.
+func (c *Client) BasicAuth(user, password string) error {
+	if c.SupportsAuth("LOGIN") {
+		return c.Auth(sasl.NewLoginClient(user, password))
+	}
+	return c.Auth(sasl.NewPlainClient("", user, password))
+}
+
 // Result is the outcome of Send: Rcpts is nil when MAIL FROM was
 // refused, Data is zero when no recipient was accepted (and a 421 reply
 // to RCPT TO when the server closed the session there).

@@ -249,17 +249,7 @@ func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg targe
 		if c.SmartHostAuthMechanism == "BasicAuthRequireTLS" && !tlsOn {
 			return nil, &sendError{status: `451 4.4.0 Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + replies.FailoverText}
 		}
-		user := c.AuthUser
-		if user == "" {
-			user = c.AuthenticationCredential
-		}
-		var mech sasl.Client
-		if cl.SupportsAuth("LOGIN") {
-			mech = sasl.NewLoginClient(user, c.AuthPassword)
-		} else {
-			mech = sasl.NewPlainClient("", user, c.AuthPassword)
-		}
-		if err := cl.Auth(mech); err != nil {
+		if err := cl.BasicAuth(c.SmartHostUser(), c.AuthPassword); err != nil {
 			return nil, connFailure(err)
 		}
 	}
