@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-
 	"exsh/engine/protolog"
 	"exsh/engine/replies"
 	"exsh/engine/smtpclient"

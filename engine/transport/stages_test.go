@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"net"
 	"testing"
 
 	"github.com/emersion/go-smtp"
@@ -134,7 +135,26 @@ func TestSendStageSettlesPendingActionsAfterTheOutcome(t *testing.T) {
 // actions take effect.
 func TestSendStageConnectionFailureSettlesPendingActions(t *testing.T) {
 	e := newSendStageEnv(t)
-	e.sink.close()
+	// A host that hangs up at once. (A closed port could be taken by a
+	// listener of a test running alongside.)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	e.conn.Port = ln.Addr().(*net.TCPAddr).Port
+	if err := e.st.Update(func(tx state.Tx) error { return tx.PutSendConnector(e.conn) }); err != nil {
+		t.Fatal(err)
+	}
 	(&sender{t: e.tr}).work(e.qr, e.batch, nil)
 	if _, st, crash := e.where(0); st != state.MessageSuspended || crash != 0 {
 		t.Errorf("pending suspend: %s with CrashCount %d, want Suspended 0", st, crash)
