@@ -22,32 +22,7 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Params:      []*interp.ParamInfo{identityParam(idHelp+" Wildcards are allowed.", false, complete), resultSizeParam(), domainControllerParam()},
 		Examples:    []interp.Example{{Code: "Get-MailContact | Format-Table Name,ExternalEmailAddress", Remarks: "Lists the contacts and where their mail goes."}},
 	}
-	get.Process = func(c *interp.Call) error {
-		var out []*object.PSObject
-		err := view(d, c, func(r *run, tx state.Tx) error {
-			limit, _, err := resultSize(r)
-			if err != nil {
-				return err
-			}
-			rs, err := r.findRecipients(tx, c.Value("Identity"), c.Has("Identity"))
-			if err != nil {
-				return err
-			}
-			for _, rc := range rs {
-				if rc.IsContact() && (limit < 0 || len(out) < limit) {
-					out = append(out, contactObject(rc))
-				}
-			}
-			if len(out) == 0 && c.Has("Identity") && !cmdlets.HasWildcard(cmdlets.IdentityText(c.Value("Identity"))) {
-				return r.task.NotFound(cmdlets.IdentityText(c.Value("Identity")))
-			}
-			return nil
-		})
-		if err != nil {
-			return report(c, err)
-		}
-		return write(c, out)
-	}
+	get.Process = getRecipients(d, (*state.Recipient).IsContact, func(_ state.Tx, rc *state.Recipient) *object.PSObject { return contactObject(rc) })
 
 	newContact := &interp.CmdletInfo{
 		Name:     "New-MailContact",

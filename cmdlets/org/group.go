@@ -76,6 +76,39 @@ type contactView struct {
 	WhenCreated                        time.Time
 }
 
+// getRecipients is the Process of a Get- cmdlet over one kind of
+// recipient: those -Identity names (all without it) that keep selects, at
+// most -ResultSize, made objects by toObject; an -Identity without
+// wildcards that names none of them is Exchange's not-found error.
+func getRecipients(d *cmdlets.Deps, keep func(*state.Recipient) bool, toObject func(state.Tx, *state.Recipient) *object.PSObject) func(*interp.Call) error {
+	return func(c *interp.Call) error {
+		var out []*object.PSObject
+		err := view(d, c, func(r *run, tx state.Tx) error {
+			limit, _, err := resultSize(r)
+			if err != nil {
+				return err
+			}
+			rs, err := r.findRecipients(tx, c.Value("Identity"), c.Has("Identity"))
+			if err != nil {
+				return err
+			}
+			for _, rc := range rs {
+				if keep(rc) && (limit < 0 || len(out) < limit) {
+					out = append(out, toObject(tx, rc))
+				}
+			}
+			if len(out) == 0 && c.Has("Identity") && !cmdlets.HasWildcard(cmdlets.IdentityText(c.Value("Identity"))) {
+				return r.task.NotFound(cmdlets.IdentityText(c.Value("Identity")))
+			}
+			return nil
+		})
+		if err != nil {
+			return report(c, err)
+		}
+		return write(c, out)
+	}
+}
+
 func groupObject(tx state.Tx, g *state.Recipient) *object.PSObject {
 	typ := "Universal"
 	if g.RecipientType == "MailUniversalSecurityGroup" {
@@ -188,32 +221,7 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			{Code: "Get-DistributionGroup Sales | Format-List RequireSenderAuthenticationEnabled,ManagedBy", Remarks: "Shows whether anonymous senders may write to Sales."},
 		},
 	}
-	get.Process = func(c *interp.Call) error {
-		var out []*object.PSObject
-		err := view(d, c, func(r *run, tx state.Tx) error {
-			limit, _, err := resultSize(r)
-			if err != nil {
-				return err
-			}
-			rs, err := r.findRecipients(tx, c.Value("Identity"), c.Has("Identity"))
-			if err != nil {
-				return err
-			}
-			for _, rc := range rs {
-				if rc.IsGroup() && (limit < 0 || len(out) < limit) {
-					out = append(out, groupObject(tx, rc))
-				}
-			}
-			if len(out) == 0 && c.Has("Identity") && !cmdlets.HasWildcard(cmdlets.IdentityText(c.Value("Identity"))) {
-				return r.task.NotFound(cmdlets.IdentityText(c.Value("Identity")))
-			}
-			return nil
-		})
-		if err != nil {
-			return report(c, err)
-		}
-		return write(c, out)
-	}
+	get.Process = getRecipients(d, (*state.Recipient).IsGroup, groupObject)
 
 	newGroup := &interp.CmdletInfo{
 		Name:     "New-DistributionGroup",
