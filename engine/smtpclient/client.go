@@ -742,9 +742,15 @@ func (c *Client) Reset() (replies.Reply, error) {
 // Noop sends NOOP.
 func (c *Client) Noop() (replies.Reply, error) { return c.command("NOOP") }
 
-// Quit sends QUIT, reads the reply and closes the connection.
+// Quit sends QUIT, reads the reply and closes the connection. Once the
+// server has answered, a TLS connection is closed without close_notify
+// (see smtpd.CloseAfterQuit); if it has not, with it.
 func (c *Client) Quit() error {
 	_, err := c.command("QUIT")
-	c.conn.Close()
-	return err
+	if err != nil {
+		c.conn.Close()
+		return err
+	}
+	smtpd.CloseAfterQuit(c.conn)
+	return nil
 }

@@ -684,3 +684,82 @@ func TestPipelinedChunk(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseNotifyOnlyWithoutQuit: once QUIT is answered the client closes
+// the TCP connection without a TLS close_notify alert; Close without QUIT
+// still sends one. The server here speaks TLS 1.2, whose alerts are
+// visible as record type 21.
+func TestCloseNotifyOnlyWithoutQuit(t *testing.T) {
+	const alert = 21
+	cfg := serverTLS(t).Clone()
+	cfg.MaxVersion = tls.VersionTLS12
+	for _, quit := range []bool{true, false} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		types := make(chan []byte, 1)
+		go func() {
+			defer ln.Close()
+			conn, err := ln.Accept()
+			if err != nil {
+				types <- nil
+				return
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(conn, "220 sink\r\n")
+			br := bufio.NewReader(conn)
+			br.ReadString('\n') // EHLO
+			io.WriteString(conn, "250-sink\r\n250 STARTTLS\r\n")
+			br.ReadString('\n') // STARTTLS
+			io.WriteString(conn, "220 go ahead\r\n")
+			var raw bytes.Buffer
+			tc := tls.Server(readCopy{conn, &raw}, cfg)
+			tbr := bufio.NewReader(tc)
+			tbr.ReadString('\n') // EHLO
+			io.WriteString(tc, "250 sink\r\n")
+			if l, _ := tbr.ReadString('\n'); l == "QUIT\r\n" {
+				io.WriteString(tc, "221 bye\r\n")
+			}
+			io.Copy(io.Discard, tbr)
+			var ts []byte
+			for b := raw.Bytes(); len(b) >= 5; {
+				ts = append(ts, b[0])
+				n := 5 + (int(b[3])<<8 | int(b[4]))
+				if n > len(b) {
+					break
+				}
+				b = b[n:]
+			}
+			types <- ts
+		}()
+		c := dial(t, ln.Addr().String(), Options{})
+		if err := c.Start("EX01.contoso.com", &tls.Config{InsecureSkipVerify: true}); err != nil {
+			t.Fatal(err)
+		}
+		if quit {
+			if err := c.Quit(); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			c.Close()
+		}
+		ts := <-types
+		if got := bytes.IndexByte(ts, alert) >= 0; got == quit {
+			t.Errorf("quit %v: records %v, close_notify sent %v", quit, ts, got)
+		}
+	}
+}
+
+// readCopy keeps a copy of everything read from a connection.
+type readCopy struct {
+	net.Conn
+	w io.Writer
+}
+
+func (r readCopy) Read(b []byte) (int, error) {
+	n, err := r.Conn.Read(b)
+	r.w.Write(b[:n])
+	return n, err
+}

@@ -188,6 +188,8 @@ type Session struct {
 	// or BDAT LAST; lastRefusal is the last 4xx or 5xx reply sent.
 	accepted    int
 	lastRefusal string
+	// quit is set once QUIT has been answered: the session ended cleanly.
+	quit bool
 	// loggedPermissions is the last "Set Session Permissions" text.
 	loggedPermissions string
 	protocolErrors    int
@@ -321,7 +323,11 @@ func (s *Session) Serve(ctx context.Context) {
 			reason = "Local"
 		}
 		s.log.Disconnect(reason)
-		s.conn.Close()
+		if s.quit {
+			CloseAfterQuit(s.conn)
+		} else {
+			s.conn.Close()
+		}
 		if c, ok := s.h.(SessionCloser); ok {
 			s.closeHandler(c)
 		}
@@ -645,6 +651,7 @@ func (s *Session) dispatch(ctx context.Context, line string) error {
 	case "QUIT":
 		s.reply(replies.Closing)
 		s.bw.Flush()
+		s.quit = true
 		return errClose
 	case "VRFY":
 		s.reply(replies.VrfyReply)

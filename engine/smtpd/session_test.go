@@ -698,3 +698,62 @@ func TestXtextEncode(t *testing.T) {
 		}
 	}
 }
+
+// recordTypes reads through a TLS 1.2 connection and notes the content
+// type of every record the peer sends (alerts are 21 in clear text).
+type recordTypes struct {
+	net.Conn
+	raw []byte
+}
+
+func (r *recordTypes) Read(b []byte) (int, error) {
+	n, err := r.Conn.Read(b)
+	r.raw = append(r.raw, b[:n]...)
+	return n, err
+}
+
+func (r *recordTypes) types() []byte {
+	var ts []byte
+	for b := r.raw; len(b) >= 5; {
+		ts = append(ts, b[0])
+		n := 5 + (int(b[3])<<8 | int(b[4]))
+		if n > len(b) {
+			break
+		}
+		b = b[n:]
+	}
+	return ts
+}
+
+func TestCloseNotifyOnlyWhenNotQuit(t *testing.T) {
+	const alert = 21
+	for _, quit := range []bool{true, false} {
+		cfg := testConfig()
+		cfg.TLSConfig = selfSigned(t)
+		cfg.InactivityTimeout = 300 * time.Millisecond
+		srv := startServer(t, cfg)
+		c := srv.dial()
+		c.expect("~^220 ")
+		c.send("EHLO x")
+		c.reply()
+		c.do("STARTTLS", "220 2.0.0 SMTP server ready")
+		rt := &recordTypes{Conn: c.c}
+		tc := tls.Client(rt, &tls.Config{InsecureSkipVerify: true})
+		if err := tc.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		c = &client{t: t, c: tc, br: bufio.NewReader(tc)}
+		c.send("EHLO x")
+		c.reply()
+		if quit {
+			c.do("QUIT", "221 2.0.0 Service closing transmission channel")
+		} else {
+			c.expect("451 4.7.0 Timeout waiting for client input")
+		}
+		c.expectClosed()
+		ts := rt.types()
+		if got := bytes.IndexByte(ts, alert) >= 0; got == quit {
+			t.Errorf("quit %v: records %v, close_notify sent %v", quit, ts, got)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -103,4 +104,17 @@ func BuildFromVersion(v string) string {
 		return fmt.Sprintf("%d.%d.%d.%d", major, minor, build, rev)
 	}
 	return "15.2.1118.7"
+}
+
+// CloseAfterQuit closes a connection whose SMTP session has ended with
+// QUIT and its 221 reply. SMTP itself marks that end, so a TLS
+// connection is closed at the TCP level without a close_notify alert:
+// the alert would be one more write (under a 5 second deadline) that
+// the peer, closing too, usually never reads. A session that ends any
+// other way is closed with conn.Close, alert included.
+func CloseAfterQuit(conn net.Conn) error {
+	if tc, ok := conn.(*tls.Conn); ok {
+		return tc.NetConn().Close()
+	}
+	return conn.Close()
 }
