@@ -54,7 +54,8 @@ func (s *Service) hubData(r *frontend.Receive, st *smtpd.State, env *smtpd.Envel
 		sub.Direction = "Originating"
 	}
 	received := smtpd.Received(fromName, fromIP, org.Fqdn, st.Local.Addr(), st.TLS, org.Build, "", now)
-	sub.Data = append([]byte(received), msg...)
+	sub.Data = make([]byte, 0, len(received)+len(msg))
+	sub.Data = append(append(sub.Data, received...), msg...)
 	if s.opts.Submitter == nil {
 		st.Log.Info("", "No Transport service to queue the message")
 		return replies.Resources

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-message/textproto"
@@ -46,9 +47,19 @@ func parseHeader(data []byte) textproto.Header {
 		// A message without a body: add the empty line the parser expects.
 		block = append(append([]byte(nil), block...), "\r\n\r\n"...)
 	}
-	h, _ := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(block)))
+	br := headerReaders.Get().(*bufio.Reader)
+	br.Reset(bytes.NewReader(block))
+	h, _ := textproto.ReadHeader(br)
+	// ReadHeader copies every field out of the reader's buffer, so the
+	// reader can serve the next message.
+	br.Reset(nil)
+	headerReaders.Put(br)
 	return h
 }
+
+// headerReaders recycles parseHeader's readers: every queued and every
+// delivered message has its header parsed.
+var headerReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 
 func decodeWords(s string) string {
 	if out, err := (&mime.WordDecoder{}).DecodeHeader(s); err == nil {

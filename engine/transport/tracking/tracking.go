@@ -440,6 +440,11 @@ func FormatLine(e *Event) string {
 		e.OriginalClientIp, e.OriginalServerIp, e.CustomData, e.TransportTrafficType,
 		e.LogId, e.SchemaVersion,
 	}
+	n := len(fields) + 1
+	for _, f := range fields {
+		n += len(f) + 2
+	}
+	b.Grow(n)
 	for i, f := range fields {
 		if i > 0 {
 			b.WriteByte(',')
