@@ -34,31 +34,43 @@ func SplitHeader(msg []byte) (header, body []byte) {
 
 // fields splits a header section into fields, each with its continuation
 // lines and CRLFs.
+// A field is a slice of header (capacity clipped), unless an empty line
+// separates it from one of its continuation lines: then it is a copy.
 func fields(header []byte) [][]byte {
 	var out [][]byte
-	rest := header
-	for len(rest) > 0 {
+	end := -1 // offset in header where the last field ends, if it is a slice of header
+	for off := 0; off < len(header); {
+		rest := header[off:]
 		i := bytes.IndexByte(rest, '\n')
 		line := rest
 		if i >= 0 {
 			line = rest[:i+1]
 		}
-		rest = rest[len(line):]
+		start := off
+		off += len(line)
 		if len(bytes.TrimRight(line, "\r\n")) == 0 {
 			continue
 		}
 		if (line[0] == ' ' || line[0] == '\t') && len(out) > 0 {
-			out[len(out)-1] = append(out[len(out)-1], line...)
+			last := len(out) - 1
+			if end == start {
+				out[last] = header[start-len(out[last]) : off : off]
+				end = off
+			} else {
+				out[last] = append(out[last][:len(out[last]):len(out[last])], line...)
+				end = -1
+			}
 			continue
 		}
-		out = append(out, append([]byte(nil), line...))
+		out = append(out, header[start:off:off])
+		end = off
 	}
 	return out
 }
 
 func fieldName(f []byte) string {
-	name, _, _ := strings.Cut(string(f), ":")
-	return strings.TrimSpace(name)
+	name, _, _ := bytes.Cut(f, []byte(":"))
+	return string(bytes.TrimSpace(name))
 }
 
 // FilterHeader applies Exchange's header firewall to a message: without
