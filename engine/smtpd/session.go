@@ -707,7 +707,9 @@ func (s *Session) hello(verb, arg string) error {
 		s.sendLine("250 " + first)
 		return nil
 	}
-	lines := []string{first}
+	// Room for every keyword below: the reply is built without growing.
+	lines := make([]string, 1, 12)
+	lines[0] = first
 	switch s.cfg.SizeMode {
 	case "Disabled":
 	case "EnabledWithoutValue":
@@ -746,15 +748,14 @@ func (s *Session) hello(verb, arg string) error {
 	if s.cfg.SMTPUTF8 {
 		lines = append(lines, "SMTPUTF8")
 	}
-	out := make([]string, len(lines))
 	for i, l := range lines {
 		sep := "-"
 		if i == len(lines)-1 {
 			sep = " "
 		}
-		out[i] = "250" + sep + l
+		lines[i] = "250" + sep + l
 	}
-	s.sendLines(out)
+	s.sendLines(lines)
 	return nil
 }
 
