@@ -14,7 +14,7 @@ import (
 	"exsh/state"
 	"exsh/state/boltdb"
 	"exsh/state/etcd"
-	"exsh/state/setup"
+	"exsh/state/statetest"
 	"exsh/state/storetest"
 )
 
@@ -107,14 +107,6 @@ func TestStoreSuite(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) state.Store { return openOn(t, m, newPrefix()) })
 }
 
-func setUp(t testing.TB, st state.Store) {
-	t.Helper()
-	err := setup.Run(st, setup.Options{DataPath: filepath.Dir(st.Path()), Now: func() time.Time { return storetest.Epoch }, PasswordCost: 4})
-	if err != nil {
-		t.Fatalf("setup: %v", err)
-	}
-}
-
 // Two servers, each with its member and its replica: a change made on one
 // is seen and published on the other; concurrent changes of one object
 // made on both all land.
@@ -122,7 +114,7 @@ func TestTwoServers(t *testing.T) {
 	members := startMembers(t, 2)
 	prefix := newPrefix()
 	ex01 := openOn(t, members[0], prefix)
-	setUp(t, ex01)
+	statetest.SetUp(t, ex01)
 	ex02 := openOn(t, members[1], prefix)
 	changes, cancel := ex02.Subscribe()
 	defer cancel()
@@ -228,7 +220,7 @@ func TestReplicaIsReadOnlyLocally(t *testing.T) {
 	m := startMembers(t, 1)[0]
 	prefix := newPrefix()
 	st := openOn(t, m, prefix)
-	setUp(t, st)
+	statetest.SetUp(t, st)
 	err := st.Local().Update(func(tx state.Tx) error {
 		return tx.PutAcceptedDomain(&state.AcceptedDomain{Name: "Local", DomainName: "local.example"})
 	})
@@ -267,7 +259,7 @@ func TestReopenResynchronises(t *testing.T) {
 		return st
 	}
 	st := open()
-	setUp(t, st)
+	statetest.SetUp(t, st)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +318,7 @@ func TestChangeTooLarge(t *testing.T) {
 func TestNoMajority(t *testing.T) {
 	members := startMembers(t, 2)
 	st := openWith(t, members[0], etcd.Options{Prefix: newPrefix(), Timeout: time.Second})
-	setUp(t, st)
+	statetest.SetUp(t, st)
 	members[1].Close()
 	start := time.Now()
 	err := st.Update(func(tx state.Tx) error {
@@ -354,7 +346,7 @@ func TestConflictRefused(t *testing.T) {
 	m := startMembers(t, 1)[0]
 	prefix := newPrefix()
 	ex01 := openOn(t, m, prefix)
-	setUp(t, ex01)
+	statetest.SetUp(t, ex01)
 	ex02 := openOn(t, m, prefix)
 	edit := func(st state.Store, value string) error {
 		return st.Update(func(tx state.Tx) error {
