@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"net/textproto"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,20 +17,10 @@ import (
 	"exsh/engine/enginetest"
 	"exsh/engine/transport"
 	"exsh/state"
-	"exsh/state/boltdb"
 	"exsh/state/etcd"
+	"exsh/state/etcd/etcdtest"
 	"exsh/state/setup"
 )
-
-func freeLoopbackURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "http://" + l.Addr().String()
-}
 
 // The engine runs on the organisation kept in etcd (state/etcd) as it
 // does on a single server's bbolt store: mail is queued and delivered in
@@ -39,24 +28,8 @@ func freeLoopbackURL(t *testing.T) string {
 // effect for the next session.
 func TestNewServerOnEtcd(t *testing.T) {
 	dir := t.TempDir()
-	m, err := etcd.StartMember(etcd.MemberConfig{Name: "EX01", Dir: filepath.Join(dir, "etcd"), ClientURL: freeLoopbackURL(t), PeerURL: freeLoopbackURL(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
-	local, err := boltdb.Open(filepath.Join(dir, boltdb.FileName), boltdb.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := m.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := etcd.Open(local, cli, etcd.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	m := etcdtest.StartMembers(t, 1)[0]
+	st := etcdtest.Open(t, m, dir, etcd.Options{})
 	if err := setup.Run(st, setup.Options{DataPath: dir, PasswordCost: bcrypt.MinCost}); err != nil {
 		t.Fatal(err)
 	}

@@ -213,7 +213,13 @@ func (r *recorder) read(bucket []byte, key []byte, scan, found bool) {
 	if r == nil {
 		return
 	}
-	id := string(bucket) + "\x00" + fmt.Sprint(scan, key == nil) + "\x00" + string(key)
+	kind := "k" // a key; "s" a scan, "q" the sequence
+	if scan {
+		kind = "s"
+	} else if key == nil {
+		kind = "q"
+	}
+	id := string(bucket) + "\x00" + kind + string(key)
 	if r.reads[id] {
 		return
 	}

@@ -3,7 +3,6 @@ package etcd_test
 import (
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,52 +13,10 @@ import (
 	"exsh/state"
 	"exsh/state/boltdb"
 	"exsh/state/etcd"
-	"exsh/state/setup"
+	"exsh/state/etcd/etcdtest"
+	"exsh/state/statetest"
 	"exsh/state/storetest"
 )
-
-// freeURL is an http URL on a free loopback port.
-func freeURL(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "http://" + l.Addr().String()
-}
-
-// startMembers starts a cluster of n members (EX01, EX02, ...) on free
-// loopback ports, each with its data directory in a temporary path.
-func startMembers(t testing.TB, n int) []*etcd.Member {
-	t.Helper()
-	cfgs := make([]etcd.MemberConfig, n)
-	var initial []string
-	for i := range cfgs {
-		name := fmt.Sprintf("EX%02d", i+1)
-		cfgs[i] = etcd.MemberConfig{Name: name, Dir: filepath.Join(t.TempDir(), "etcd"), ClientURL: freeURL(t), PeerURL: freeURL(t)}
-		initial = append(initial, name+"="+cfgs[i].PeerURL)
-	}
-	members := make([]*etcd.Member, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range cfgs {
-		cfgs[i].InitialCluster = strings.Join(initial, ",")
-		wg.Add(1)
-		go func() { // a member is ready only once a majority is up
-			defer wg.Done()
-			members[i], errs[i] = etcd.StartMember(cfgs[i])
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(members[i].Close)
-	}
-	return members
-}
 
 var prefixes atomic.Int64
 
@@ -67,35 +24,7 @@ var prefixes atomic.Int64
 // data path, keyed under prefix, checked and closed at cleanup.
 func openOn(t testing.TB, m *etcd.Member, prefix string) *etcd.Store {
 	t.Helper()
-	return openWith(t, m, etcd.Options{Prefix: prefix})
-}
-
-func openWith(t testing.TB, m *etcd.Member, opts etcd.Options) *etcd.Store {
-	t.Helper()
-	local, err := boltdb.Open(filepath.Join(t.TempDir(), boltdb.FileName), boltdb.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := m.Client()
-	if err != nil {
-		local.Close()
-		t.Fatal(err)
-	}
-	st, err := etcd.Open(local, cli, opts)
-	if err != nil {
-		cli.Close()
-		local.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Check(); err != nil && !errors.Is(err, state.ErrClosed) {
-			t.Errorf("replica %s is inconsistent at cleanup:\n%v", st.Path(), err)
-		}
-		if err := st.Close(); err != nil {
-			t.Errorf("closing store: %v", err)
-		}
-	})
-	return st
+	return etcdtest.Open(t, m, t.TempDir(), etcd.Options{Prefix: prefix})
 }
 
 func newPrefix() string { return fmt.Sprintf("/test%d/", prefixes.Add(1)) }
@@ -103,26 +32,18 @@ func newPrefix() string { return fmt.Sprintf("/test%d/", prefixes.Add(1)) }
 // The etcd store passes the suite every organisation store passes. The
 // tests share one member, each under its own prefix.
 func TestStoreSuite(t *testing.T) {
-	m := startMembers(t, 1)[0]
+	m := etcdtest.StartMembers(t, 1)[0]
 	storetest.Run(t, func(t *testing.T) state.Store { return openOn(t, m, newPrefix()) })
-}
-
-func setUp(t testing.TB, st state.Store) {
-	t.Helper()
-	err := setup.Run(st, setup.Options{DataPath: filepath.Dir(st.Path()), Now: func() time.Time { return storetest.Epoch }, PasswordCost: 4})
-	if err != nil {
-		t.Fatalf("setup: %v", err)
-	}
 }
 
 // Two servers, each with its member and its replica: a change made on one
 // is seen and published on the other; concurrent changes of one object
 // made on both all land.
 func TestTwoServers(t *testing.T) {
-	members := startMembers(t, 2)
+	members := etcdtest.StartMembers(t, 2)
 	prefix := newPrefix()
 	ex01 := openOn(t, members[0], prefix)
-	setUp(t, ex01)
+	statetest.SetUp(t, ex01)
 	ex02 := openOn(t, members[1], prefix)
 	changes, cancel := ex02.Subscribe()
 	defer cancel()
@@ -225,10 +146,10 @@ func TestTwoServers(t *testing.T) {
 // The replica is written only through the shared store: a local write is
 // refused, and a uniqueness rule holds across servers.
 func TestReplicaIsReadOnlyLocally(t *testing.T) {
-	m := startMembers(t, 1)[0]
+	m := etcdtest.StartMembers(t, 1)[0]
 	prefix := newPrefix()
 	st := openOn(t, m, prefix)
-	setUp(t, st)
+	statetest.SetUp(t, st)
 	err := st.Local().Update(func(tx state.Tx) error {
 		return tx.PutAcceptedDomain(&state.AcceptedDomain{Name: "Local", DomainName: "local.example"})
 	})
@@ -248,7 +169,7 @@ func TestReplicaIsReadOnlyLocally(t *testing.T) {
 // A store opened on a member whose organisation has changed since the
 // replica was written starts from etcd's copy.
 func TestReopenResynchronises(t *testing.T) {
-	m := startMembers(t, 1)[0]
+	m := etcdtest.StartMembers(t, 1)[0]
 	prefix := newPrefix()
 	dir := t.TempDir()
 	open := func() *etcd.Store {
@@ -267,7 +188,7 @@ func TestReopenResynchronises(t *testing.T) {
 		return st
 	}
 	st := open()
-	setUp(t, st)
+	statetest.SetUp(t, st)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +221,7 @@ func TestReopenResynchronises(t *testing.T) {
 // A change larger than one etcd request may carry is refused as invalid
 // and changes nothing.
 func TestChangeTooLarge(t *testing.T) {
-	m := startMembers(t, 1)[0]
+	m := etcdtest.StartMembers(t, 1)[0]
 	st := openOn(t, m, newPrefix())
 	big := make([]byte, 2<<20)
 	err := st.Update(func(tx state.Tx) error {
@@ -324,9 +245,9 @@ func TestChangeTooLarge(t *testing.T) {
 // Without a majority of the members a change fails within the timeout
 // with state.ErrUnavailable, and the organisation can still be read.
 func TestNoMajority(t *testing.T) {
-	members := startMembers(t, 2)
-	st := openWith(t, members[0], etcd.Options{Prefix: newPrefix(), Timeout: time.Second})
-	setUp(t, st)
+	members := etcdtest.StartMembers(t, 2)
+	st := etcdtest.Open(t, members[0], t.TempDir(), etcd.Options{Prefix: newPrefix(), Timeout: time.Second})
+	statetest.SetUp(t, st)
 	members[1].Close()
 	start := time.Now()
 	err := st.Update(func(tx state.Tx) error {
@@ -351,10 +272,10 @@ func TestNoMajority(t *testing.T) {
 // state.ErrConflict after a bounded number of attempts: nothing of it is
 // kept, and every change that overtook it is.
 func TestConflictRefused(t *testing.T) {
-	m := startMembers(t, 1)[0]
+	m := etcdtest.StartMembers(t, 1)[0]
 	prefix := newPrefix()
 	ex01 := openOn(t, m, prefix)
-	setUp(t, ex01)
+	statetest.SetUp(t, ex01)
 	ex02 := openOn(t, m, prefix)
 	edit := func(st state.Store, value string) error {
 		return st.Update(func(tx state.Tx) error {

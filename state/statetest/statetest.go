@@ -53,6 +53,15 @@ func MustOpenPath(t testing.TB, path string, opts boltdb.Options) *boltdb.Store 
 func MustOpenSetUp(t testing.TB) *boltdb.Store {
 	t.Helper()
 	st := MustOpen(t)
+	SetUp(t, st)
+	return st
+}
+
+// SetUp runs setup.Run on any store with the default server (EX01,
+// contoso.com), the Epoch clock, the store's directory as data path and
+// the lowest bcrypt cost, and fails the test on error.
+func SetUp(t testing.TB, st state.Store) {
+	t.Helper()
 	err := setup.Run(st, setup.Options{
 		DataPath:     filepath.Dir(st.Path()),
 		Now:          func() time.Time { return Epoch },
@@ -61,7 +70,36 @@ func MustOpenSetUp(t testing.TB) *boltdb.Store {
 	if err != nil {
 		t.Fatalf("setup: %v", err)
 	}
-	return st
+}
+
+// NewConnector is an enabled anonymous Frontend Transport receive
+// connector on server, not yet stored.
+func NewConnector(server, name string) *state.ReceiveConnector {
+	return &state.ReceiveConnector{
+		Name:             name,
+		Server:           server,
+		Enabled:          true,
+		Bindings:         []string{"0.0.0.0:25"},
+		RemoteIPRanges:   []string{"10.0.0.0/8"},
+		PermissionGroups: state.Flags{"AnonymousUsers"},
+		AuthMechanism:    state.Flags{"Tls"},
+		TransportRole:    "FrontendTransport",
+	}
+}
+
+// NewMailbox is a contoso.com user mailbox with alias, not yet stored;
+// extra are further proxy addresses.
+func NewMailbox(name, alias string, extra ...string) *state.Recipient {
+	primary := alias + "@contoso.com"
+	return &state.Recipient{
+		Name:               name,
+		Alias:              alias,
+		UserPrincipalName:  alias + "@contoso.com",
+		SamAccountName:     alias,
+		PrimarySmtpAddress: primary,
+		EmailAddresses:     append([]string{"SMTP:" + primary}, extra...),
+		RecipientType:      "UserMailbox",
+	}
 }
 
 // View runs fn in a read transaction and fails the test on error.

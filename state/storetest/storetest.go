@@ -8,25 +8,19 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"exsh/state"
-	"exsh/state/setup"
+	"exsh/state/statetest"
 )
 
 // Opener opens a new, empty store for one test and arranges for it to be
 // checked and closed at the test's cleanup (closing twice must be
 // harmless: the suite closes some stores itself).
 type Opener func(t *testing.T) state.Store
-
-// Epoch is the clock the suite gives setup.
-var Epoch = time.Date(2026, 1, 12, 9, 30, 0, 0, time.UTC)
 
 // Run runs the suite, each test on a store of its own.
 func Run(t *testing.T, open Opener) {
@@ -53,66 +47,18 @@ func Run(t *testing.T, open Opener) {
 	}
 }
 
-// openSetUp opens a store and runs setup on it (EX01, contoso.com, the
-// Epoch clock, the cheapest password hashing).
+// openSetUp opens a store and runs setup on it (EX01, contoso.com).
 func openSetUp(t *testing.T, open Opener) state.Store {
 	t.Helper()
 	st := open(t)
-	err := setup.Run(st, setup.Options{
-		DataPath:     filepath.Dir(st.Path()),
-		Now:          func() time.Time { return Epoch },
-		PasswordCost: bcrypt.MinCost,
-	})
-	if err != nil {
-		t.Fatalf("setup: %v", err)
-	}
+	statetest.SetUp(t, st)
 	return st
-}
-
-func view(t testing.TB, st state.Store, fn func(tx state.Tx) error) {
-	t.Helper()
-	if err := st.View(fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func update(t testing.TB, st state.Store, fn func(tx state.Tx) error) {
-	t.Helper()
-	if err := st.Update(fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func newConnector(server, name string) *state.ReceiveConnector {
-	return &state.ReceiveConnector{
-		Name:             name,
-		Server:           server,
-		Enabled:          true,
-		Bindings:         []string{"0.0.0.0:25"},
-		RemoteIPRanges:   []string{"10.0.0.0/8"},
-		PermissionGroups: state.Flags{"AnonymousUsers"},
-		AuthMechanism:    state.Flags{"Tls"},
-		TransportRole:    "FrontendTransport",
-	}
-}
-
-func newMailbox(name, alias string, extra ...string) *state.Recipient {
-	primary := alias + "@contoso.com"
-	return &state.Recipient{
-		Name:               name,
-		Alias:              alias,
-		UserPrincipalName:  alias + "@contoso.com",
-		SamAccountName:     alias,
-		PrimarySmtpAddress: primary,
-		EmailAddresses:     append([]string{"SMTP:" + primary}, extra...),
-		RecipientType:      "UserMailbox",
-	}
 }
 
 func testReceiveConnectorCRUD(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
-	rc := newConnector("EX01", "Anonymous Relay")
-	update(t, st, func(tx state.Tx) error { return tx.PutReceiveConnector(rc) })
+	rc := statetest.NewConnector("EX01", "Anonymous Relay")
+	statetest.Update(t, st, func(tx state.Tx) error { return tx.PutReceiveConnector(rc) })
 	if !state.IsGuid(rc.Guid) {
 		t.Fatalf("Put did not assign a Guid: %q", rc.Guid)
 	}
@@ -122,7 +68,7 @@ func testReceiveConnectorCRUD(t *testing.T, open Opener) {
 	if !strings.HasPrefix(rc.DistinguishedName, "CN=Anonymous Relay,CN=SMTP Receive Connectors,CN=Protocols,CN=EX01,") {
 		t.Errorf("DistinguishedName = %q", rc.DistinguishedName)
 	}
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		got, err := tx.ReceiveConnectorByName("ex01", "ANONYMOUS RELAY")
 		if err != nil {
 			return err
@@ -150,11 +96,11 @@ func testReceiveConnectorCRUD(t *testing.T, open Opener) {
 	})
 
 	// Rename: the old name is free again, identity and DN follow.
-	update(t, st, func(tx state.Tx) error {
+	statetest.Update(t, st, func(tx state.Tx) error {
 		rc.Name = "Relay"
 		return tx.PutReceiveConnector(rc)
 	})
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		if _, err := tx.ReceiveConnectorByName("EX01", "Anonymous Relay"); !errors.Is(err, state.ErrNotFound) {
 			t.Errorf("old name after rename: %v", err)
 		}
@@ -169,11 +115,11 @@ func testReceiveConnectorCRUD(t *testing.T, open Opener) {
 	})
 
 	// Delete cascades to the connector's ADPermission entries.
-	update(t, st, func(tx state.Tx) error {
+	statetest.Update(t, st, func(tx state.Tx) error {
 		return tx.PutADPermission(&state.ADPermission{ConnectorGuid: rc.Guid, User: state.PrincipalAnonymous, ExtendedRights: []string{state.RightAcceptAnyRecipient}})
 	})
-	update(t, st, func(tx state.Tx) error { return tx.DeleteReceiveConnector(rc.Guid) })
-	view(t, st, func(tx state.Tx) error {
+	statetest.Update(t, st, func(tx state.Tx) error { return tx.DeleteReceiveConnector(rc.Guid) })
+	statetest.View(t, st, func(tx state.Tx) error {
 		if _, err := tx.ReceiveConnector(rc.Guid); !errors.Is(err, state.ErrNotFound) {
 			t.Errorf("after delete: %v", err)
 		}
@@ -191,8 +137,8 @@ func testReceiveConnectorCRUD(t *testing.T, open Opener) {
 
 func testUniqueness(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
-	update(t, st, func(tx state.Tx) error {
-		if err := tx.PutRecipient(newMailbox("Chris Green", "chris", "smtp:cg@contoso.com")); err != nil {
+	statetest.Update(t, st, func(tx state.Tx) error {
+		if err := tx.PutRecipient(statetest.NewMailbox("Chris Green", "chris", "smtp:cg@contoso.com")); err != nil {
 			return err
 		}
 		if err := tx.PutSendConnector(&state.SendConnector{Name: "To Internet", AddressSpaces: []string{"SMTP:*;1"}}); err != nil {
@@ -206,7 +152,7 @@ func testUniqueness(t *testing.T, open Opener) {
 		msg  string
 	}{
 		{"receive connector name on one server", func(tx state.Tx) error {
-			return tx.PutReceiveConnector(newConnector("EX01", "default frontend ex01"))
+			return tx.PutReceiveConnector(statetest.NewConnector("EX01", "default frontend ex01"))
 		}, `receive connector "EX01\\default frontend ex01": a receive connector with this name already exists`},
 		{"send connector name", func(tx state.Tx) error {
 			return tx.PutSendConnector(&state.SendConnector{Name: "TO INTERNET"})
@@ -218,26 +164,26 @@ func testUniqueness(t *testing.T, open Opener) {
 			return tx.PutAcceptedDomain(&state.AcceptedDomain{Name: "Other", DomainName: "FABRIKAM.com"})
 		}, "the domain name fabrikam.com"},
 		{"recipient proxy address", func(tx state.Tx) error {
-			return tx.PutRecipient(newMailbox("Casey", "casey", "smtp:CG@contoso.com"))
+			return tx.PutRecipient(statetest.NewMailbox("Casey", "casey", "smtp:CG@contoso.com"))
 		}, `the proxy address cg@contoso.com is already used by "Chris Green"`},
 		{"recipient primary address", func(tx state.Tx) error {
-			r := newMailbox("Casey", "casey")
+			r := statetest.NewMailbox("Casey", "casey")
 			r.PrimarySmtpAddress = "Chris@contoso.com"
 			return tx.PutRecipient(r)
 		}, "the proxy address chris@contoso.com"},
-		{"recipient name", func(tx state.Tx) error { return tx.PutRecipient(newMailbox("chris green", "cgreen")) }, "the name chris green"},
+		{"recipient name", func(tx state.Tx) error { return tx.PutRecipient(statetest.NewMailbox("chris green", "cgreen")) }, "the name chris green"},
 		{"recipient alias", func(tx state.Tx) error {
-			r := newMailbox("Chris Two", "chris2")
+			r := statetest.NewMailbox("Chris Two", "chris2")
 			r.Alias = "Chris"
 			return tx.PutRecipient(r)
 		}, "the alias chris"},
 		{"recipient UPN", func(tx state.Tx) error {
-			r := newMailbox("Chris Two", "chris2")
+			r := statetest.NewMailbox("Chris Two", "chris2")
 			r.UserPrincipalName = "chris@contoso.com"
 			return tx.PutRecipient(r)
 		}, "the user principal name chris@contoso.com"},
 		{"recipient SamAccountName", func(tx state.Tx) error {
-			r := newMailbox("Chris Two", "chris2")
+			r := statetest.NewMailbox("Chris Two", "chris2")
 			r.SamAccountName = "CHRIS"
 			return tx.PutRecipient(r)
 		}, "the SamAccountName chris"},
@@ -255,17 +201,17 @@ func testUniqueness(t *testing.T, open Opener) {
 		})
 	}
 	// The same name on another server is fine.
-	update(t, st, func(tx state.Tx) error {
-		return tx.PutReceiveConnector(newConnector("EX02", "Default Frontend EX01"))
+	statetest.Update(t, st, func(tx state.Tx) error {
+		return tx.PutReceiveConnector(statetest.NewConnector("EX02", "Default Frontend EX01"))
 	})
 }
 
 func testRecipientLookups(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
-	chris := newMailbox("Chris Green", "chris", "smtp:c.green@fabrikam.com", "X500:/o=First Organization/cn=chris", "SIP:chris@contoso.com")
+	chris := statetest.NewMailbox("Chris Green", "chris", "smtp:c.green@fabrikam.com", "X500:/o=First Organization/cn=chris", "SIP:chris@contoso.com")
 	chris.UserPrincipalName = "cgreen@contoso.com"
 	chris.SamAccountName = "cgreen"
-	update(t, st, func(tx state.Tx) error { return tx.PutRecipient(chris) })
+	statetest.Update(t, st, func(tx state.Tx) error { return tx.PutRecipient(chris) })
 
 	tests := []struct {
 		how, key string
@@ -293,7 +239,7 @@ func testRecipientLookups(t *testing.T, open Opener) {
 		{"name", "CHRIS", "Chris Green"},
 		{"name", "Nobody", ""},
 	}
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		for _, tt := range tests {
 			var r *state.Recipient
 			var err error
@@ -319,18 +265,18 @@ func testRecipientLookups(t *testing.T, open Opener) {
 	})
 
 	// Changing addresses moves the index entries.
-	update(t, st, func(tx state.Tx) error {
+	statetest.Update(t, st, func(tx state.Tx) error {
 		chris.EmailAddresses = []string{"SMTP:chris@contoso.com"}
 		return tx.PutRecipient(chris)
 	})
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		if _, err := tx.RecipientByAddress("c.green@fabrikam.com"); !errors.Is(err, state.ErrNotFound) {
 			t.Errorf("removed address still resolves: %v", err)
 		}
 		return nil
 	})
-	update(t, st, func(tx state.Tx) error { return tx.DeleteRecipient(chris.Guid) })
-	view(t, st, func(tx state.Tx) error {
+	statetest.Update(t, st, func(tx state.Tx) error { return tx.DeleteRecipient(chris.Guid) })
+	statetest.View(t, st, func(tx state.Tx) error {
 		for _, f := range []func() (*state.Recipient, error){
 			func() (*state.Recipient, error) { return tx.RecipientByAddress("chris@contoso.com") },
 			func() (*state.Recipient, error) { return tx.RecipientByLogin("cgreen") },
@@ -346,10 +292,10 @@ func testRecipientLookups(t *testing.T, open Opener) {
 
 func testAcceptedDomainSingleDefault(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
-	update(t, st, func(tx state.Tx) error {
+	statetest.Update(t, st, func(tx state.Tx) error {
 		return tx.PutAcceptedDomain(&state.AcceptedDomain{Name: "Fabrikam", DomainName: "Fabrikam.COM", DomainType: "Authoritative", Default: true})
 	})
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		all, err := tx.AcceptedDomains()
 		if err != nil {
 			return err
@@ -383,9 +329,9 @@ func testAcceptedDomainSingleDefault(t *testing.T, open Opener) {
 
 func testADPermissionOrderAndMove(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
-	a, b := newConnector("EX01", "A"), newConnector("EX01", "B")
+	a, b := statetest.NewConnector("EX01", "A"), statetest.NewConnector("EX01", "B")
 	var perms []*state.ADPermission
-	update(t, st, func(tx state.Tx) error {
+	statetest.Update(t, st, func(tx state.Tx) error {
 		if err := tx.PutReceiveConnector(a); err != nil {
 			return err
 		}
@@ -404,11 +350,11 @@ func testADPermissionOrderAndMove(t *testing.T, open Opener) {
 	if perms[0].Identity != `EX01\A` || perms[0].AccessRights[0] != "ExtendedRight" {
 		t.Errorf("entry = %+v", perms[0])
 	}
-	update(t, st, func(tx state.Tx) error {
+	statetest.Update(t, st, func(tx state.Tx) error {
 		perms[1].ConnectorGuid = b.Guid
 		return tx.PutADPermission(perms[1])
 	})
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		onA, _ := tx.ADPermissions(a.Guid)
 		onB, _ := tx.ADPermissions(b.Guid)
 		if len(onA) != 2 || onA[0].ExtendedRights[0] != state.RightSubmit || onA[1].ExtendedRights[0] != state.RightAcceptAnySender {
@@ -433,10 +379,10 @@ func testUpdateIsAllOrNothing(t *testing.T, open Opener) {
 	defer cancel()
 	boom := errors.New("boom")
 	err := st.Update(func(tx state.Tx) error {
-		if err := tx.PutReceiveConnector(newConnector("EX01", "Half")); err != nil {
+		if err := tx.PutReceiveConnector(statetest.NewConnector("EX01", "Half")); err != nil {
 			return err
 		}
-		if err := tx.PutRecipient(newMailbox("Half", "half")); err != nil {
+		if err := tx.PutRecipient(statetest.NewMailbox("Half", "half")); err != nil {
 			return err
 		}
 		return boom
@@ -444,7 +390,7 @@ func testUpdateIsAllOrNothing(t *testing.T, open Opener) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("Update = %v", err)
 	}
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		if _, err := tx.ReceiveConnectorByName("EX01", "Half"); !errors.Is(err, state.ErrNotFound) {
 			t.Errorf("connector of a failed Update exists: %v", err)
 		}
@@ -464,17 +410,17 @@ func testSubscribe(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
 	changes, cancel := st.Subscribe()
 	slow, cancelSlow := st.Subscribe() // never read until the end
-	rc := newConnector("EX01", "Watched")
-	update(t, st, func(tx state.Tx) error {
+	rc := statetest.NewConnector("EX01", "Watched")
+	statetest.Update(t, st, func(tx state.Tx) error {
 		if err := tx.PutReceiveConnector(rc); err != nil {
 			return err
 		}
 		rc.Comment = "twice in one transaction: one change"
 		return tx.PutReceiveConnector(rc)
 	})
-	update(t, st, func(tx state.Tx) error { return tx.DeleteReceiveConnector(rc.Guid) })
+	statetest.Update(t, st, func(tx state.Tx) error { return tx.DeleteReceiveConnector(rc.Guid) })
 	for i := 0; i < 200; i++ { // more than any channel buffer
-		update(t, st, func(tx state.Tx) error {
+		statetest.Update(t, st, func(tx state.Tx) error {
 			ts, err := tx.TransportService("hub")
 			if err != nil {
 				return err
@@ -521,8 +467,8 @@ func testSubscribe(t *testing.T, open Opener) {
 
 func testReadOnlyTx(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
-	view(t, st, func(tx state.Tx) error {
-		err := tx.PutReceiveConnector(newConnector("EX01", "X"))
+	statetest.View(t, st, func(tx state.Tx) error {
+		err := tx.PutReceiveConnector(statetest.NewConnector("EX01", "X"))
 		if !errors.Is(err, state.ErrReadOnly) {
 			t.Errorf("Put in View: %v", err)
 		}
@@ -535,7 +481,7 @@ func testReadOnlyTx(t *testing.T, open Opener) {
 
 func testRawBucket(t *testing.T, open Opener) {
 	st := open(t)
-	update(t, st, func(tx state.Tx) error {
+	statetest.Update(t, st, func(tx state.Tx) error {
 		if _, err := tx.Bucket("org.recipients", true); !errors.Is(err, state.ErrInvalid) {
 			t.Errorf("raw access to an organisation bucket: %v", err)
 		}
@@ -549,7 +495,7 @@ func testRawBucket(t *testing.T, open Opener) {
 		}
 		return b.Put([]byte("k"), []byte("v"))
 	})
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		b, err := tx.Bucket("lab.test", false)
 		if err != nil {
 			return err
@@ -585,7 +531,7 @@ func testTransportConfigAndComponentStates(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
 	changes, cancel := st.Subscribe()
 	defer cancel()
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		c, err := tx.TransportConfig()
 		if err != nil {
 			return err
@@ -599,7 +545,7 @@ func testTransportConfigAndComponentStates(t *testing.T, open Opener) {
 		}
 		return err
 	})
-	update(t, st, func(tx state.Tx) error {
+	statetest.Update(t, st, func(tx state.Tx) error {
 		c, _ := tx.TransportConfig()
 		c.MaxSendSize = state.Unlimited
 		if err := tx.PutTransportConfig(c); err != nil {
@@ -614,7 +560,7 @@ func testTransportConfigAndComponentStates(t *testing.T, open Opener) {
 		// Another server's states are kept apart.
 		return tx.PutServerComponentState(&state.ServerComponentState{Server: "EX02", Component: "HubTransport"})
 	})
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		c, _ := tx.TransportConfig()
 		if c.MaxSendSize != state.Unlimited {
 			t.Errorf("MaxSendSize %v after Put", c.MaxSendSize)
@@ -646,7 +592,7 @@ func testTransportConfigAndComponentStates(t *testing.T, open Opener) {
 func testRecordsAreCopies(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
 	for i := 0; i < 2; i++ { // the second round reads through any cache
-		view(t, st, func(tx state.Tx) error {
+		statetest.View(t, st, func(tx state.Tx) error {
 			rc, err := tx.ReceiveConnectorByName("EX01", "Default Frontend EX01")
 			if err != nil {
 				return err
@@ -693,7 +639,7 @@ func testConcurrentUpdates(t *testing.T, open Opener) {
 	for err := range errs {
 		t.Errorf("concurrent Update: %v", err)
 	}
-	view(t, st, func(tx state.Tx) error {
+	statetest.View(t, st, func(tx state.Tx) error {
 		rc, err := tx.ReceiveConnectorByName("EX01", "Default Frontend EX01")
 		if err != nil {
 			return err
