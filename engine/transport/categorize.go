@@ -84,6 +84,16 @@ type routeResult struct {
 // send connector with the most specific address space (then lowest cost,
 // then name), or to Unreachable.
 func (rt *routing) route(r state.QueuedRecipient, size int64) routeResult {
+	rec, err := rt.org.RecipientByAddress(r.Address)
+	if err != nil {
+		rec = nil
+	}
+	return rt.routeRecipient(r, rec, size)
+}
+
+// routeRecipient is route for a recipient already looked up: rec is the
+// organisation's recipient at r's address, or nil when there is none.
+func (rt *routing) routeRecipient(r state.QueuedRecipient, rec *state.Recipient, size int64) routeResult {
 	res := routeResult{rcpt: r}
 	res.rcpt.Status = state.RecipientReady
 	res.rcpt.LastError = ""
@@ -92,7 +102,7 @@ func (rt *routing) route(r state.QueuedRecipient, size int64) routeResult {
 	}
 	domain := state.AddressDomain(r.Address)
 	res.rcpt.Domain = domain
-	if rec, err := rt.org.RecipientByAddress(r.Address); err == nil {
+	if rec != nil {
 		if !rec.HasMailbox() {
 			res.fail = statusRecipNotFound
 			return res
@@ -249,11 +259,12 @@ func planRoutes(rt *routing, m *state.QueuedMessage) (results []routeResult) {
 		(*hook)(m)
 	}
 	seen := map[string]bool{}
+	limit := rt.messageLimit(m)
 	for _, r := range m.Recipients {
 		if r.Status == state.RecipientDone || r.Status == state.RecipientFailed {
 			continue
 		}
-		for _, res := range rt.resolve(m, r) {
+		for _, res := range rt.resolve(m, r, limit) {
 			key := strings.ToLower(res.rcpt.Address)
 			if seen[key] {
 				continue // the same mailbox twice: one delivery

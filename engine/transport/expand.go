@@ -21,14 +21,16 @@ const maxExpansionDepth = 64
 // resolve turns one envelope recipient into the recipients the categorizer
 // routes: the organisation's limits first, then a distribution group
 // expanded into its members (nested groups too, each group once), a mail
-// contact into its external address, anything else as route does.
-func (rt *routing) resolve(m *state.QueuedMessage, r state.QueuedRecipient) []routeResult {
-	if status := rt.messageLimit(m); status != "" {
-		return []routeResult{failed(r, status)}
+// contact into its external address, anything else as route does. limit
+// is m's messageLimit, worked out once per message. The recipient is
+// looked up once.
+func (rt *routing) resolve(m *state.QueuedMessage, r state.QueuedRecipient, limit string) []routeResult {
+	if limit != "" {
+		return []routeResult{failed(r, limit)}
 	}
 	rec, err := rt.org.RecipientByAddress(r.Address)
 	if err != nil {
-		return []routeResult{rt.route(r, m.Size)}
+		return []routeResult{rt.routeRecipient(r, nil, m.Size)}
 	}
 	switch {
 	case rec.IsGroup():
@@ -40,7 +42,7 @@ func (rt *routing) resolve(m *state.QueuedMessage, r state.QueuedRecipient) []ro
 			return []routeResult{failed(r, status)}
 		}
 	}
-	return []routeResult{rt.route(r, m.Size)}
+	return []routeResult{rt.routeRecipient(r, rec, m.Size)}
 }
 
 // failed is a recipient that the categorizer NDRs with status.
@@ -100,7 +102,7 @@ func (rt *routing) expandMembers(m *state.QueuedMessage, group *state.Recipient,
 			res.group = groupAddr
 			*out = append(*out, res)
 		default:
-			res := rt.route(r, m.Size)
+			res := rt.routeRecipient(r, member, m.Size)
 			if status := rt.receiveLimit(m, member); status != "" && member.HasMailbox() {
 				res = failed(r, status)
 			}
