@@ -6,6 +6,7 @@ import (
 
 	"exsh/state"
 	"exsh/state/statetest"
+	"exsh/state/storetest"
 )
 
 // fill adds n recipients, batch per transaction.
@@ -15,7 +16,7 @@ func fillRecipients(b *testing.B, st state.Store, n int) {
 	for start := 0; start < n; start += batch {
 		err := st.Update(func(tx state.Tx) error {
 			for i := start; i < min(start+batch, n); i++ {
-				r := newMailbox(fmt.Sprintf("User %06d", i), fmt.Sprintf("user%06d", i), fmt.Sprintf("smtp:u%06d@fabrikam.com", i))
+				r := storetest.NewMailbox(fmt.Sprintf("User %06d", i), fmt.Sprintf("user%06d", i), fmt.Sprintf("smtp:u%06d@fabrikam.com", i))
 				r.PasswordHash = "$2a$04$not.a.real.hash"
 				if err := tx.PutRecipient(r); err != nil {
 					return err
@@ -76,7 +77,7 @@ func benchmarkReceiveConnectors(b *testing.B, cold bool) {
 	const n = 10_000
 	err := st.Update(func(tx state.Tx) error {
 		for i := 0; i < n; i++ {
-			rc := newConnector(fmt.Sprintf("EX%02d", i%10), fmt.Sprintf("Connector %05d", i))
+			rc := storetest.NewConnector(fmt.Sprintf("EX%02d", i%10), fmt.Sprintf("Connector %05d", i))
 			if err := tx.PutReceiveConnector(rc); err != nil {
 				return err
 			}
@@ -111,7 +112,7 @@ func benchmarkReceiveConnectors(b *testing.B, cold bool) {
 // commit is not included: NoSync).
 func BenchmarkPutReceiveConnector(b *testing.B) {
 	st := statetest.MustOpenSetUp(b)
-	rc := newConnector("EX01", "Bench")
+	rc := storetest.NewConnector("EX01", "Bench")
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

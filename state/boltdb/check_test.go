@@ -11,6 +11,7 @@ import (
 	"exsh/state"
 	"exsh/state/boltdb"
 	"exsh/state/setup"
+	"exsh/state/storetest"
 )
 
 // Check finds each kind of damage a bug or a hand edit could leave.
@@ -80,7 +81,7 @@ func TestWrappedTx(t *testing.T) {
 		if _, err := btx.CreateBucketIfNotExists([]byte("queue.test")); err != nil {
 			return err
 		}
-		return st.Tx(btx).PutReceiveConnector(newConnector("EX01", "From batch"))
+		return st.Tx(btx).PutReceiveConnector(storetest.NewConnector("EX01", "From batch"))
 	})
 	if err != nil {
 		t.Fatal(err)

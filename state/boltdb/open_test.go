@@ -20,6 +20,7 @@ import (
 	"exsh/state"
 	"exsh/state/boltdb"
 	"exsh/state/statetest"
+	"exsh/state/storetest"
 )
 
 func TestOpenCreatesDataPath(t *testing.T) {
@@ -185,7 +186,7 @@ func TestOpenReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	statetest.Update(t, st, func(tx state.Tx) error {
-		return tx.PutReceiveConnector(newConnector("EX01", "Kept"))
+		return tx.PutReceiveConnector(storetest.NewConnector("EX01", "Kept"))
 	})
 	st.Close()
 	ro, err := boltdb.Open(path, boltdb.Options{ReadOnly: true})
@@ -247,7 +248,7 @@ func TestCrashChild(t *testing.T) {
 		err := st.Update(func(tx state.Tx) error {
 			rc, err := tx.ReceiveConnectorByName("EX01", "Counter")
 			if errors.Is(err, state.ErrNotFound) {
-				rc = newConnector("EX01", "Counter")
+				rc = storetest.NewConnector("EX01", "Counter")
 			} else if err != nil {
 				return err
 			}
@@ -255,7 +256,7 @@ func TestCrashChild(t *testing.T) {
 			if err := tx.PutReceiveConnector(rc); err != nil {
 				return err
 			}
-			if err := tx.PutRecipient(newMailbox(fmt.Sprintf("User %d", i), fmt.Sprintf("user%d", i))); err != nil {
+			if err := tx.PutRecipient(storetest.NewMailbox(fmt.Sprintf("User %d", i), fmt.Sprintf("user%d", i))); err != nil {
 				return err
 			}
 			if err := tx.PutADPermission(&state.ADPermission{ConnectorGuid: rc.Guid, User: fmt.Sprintf(`CONTOSO\user%d`, i), ExtendedRights: []string{state.RightSubmit}}); err != nil {
@@ -361,7 +362,7 @@ func TestReadersWhileWriting(t *testing.T) {
 	const conns = 20
 	statetest.Update(t, st, func(tx state.Tx) error {
 		for i := 0; i < conns; i++ {
-			rc := newConnector("EX01", fmt.Sprintf("Load %02d", i))
+			rc := storetest.NewConnector("EX01", fmt.Sprintf("Load %02d", i))
 			rc.Comment = "0"
 			if err := tx.PutReceiveConnector(rc); err != nil {
 				return err
@@ -476,7 +477,7 @@ func TestOpenMigrates(t *testing.T) {
 	}
 	st := statetest.MustOpenPath(t, path, boltdb.Options{NoSync: true})
 	statetest.Update(t, st, func(tx state.Tx) error {
-		return tx.PutReceiveConnector(newConnector("EX01", "After migration"))
+		return tx.PutReceiveConnector(storetest.NewConnector("EX01", "After migration"))
 	})
 	db = st.DB()
 	db.View(func(tx *bolt.Tx) error {

@@ -12,33 +12,6 @@ import (
 	"exsh/state/storetest"
 )
 
-func newConnector(server, name string) *state.ReceiveConnector {
-	return &state.ReceiveConnector{
-		Name:             name,
-		Server:           server,
-		Enabled:          true,
-		Bindings:         []string{"0.0.0.0:25"},
-		RemoteIPRanges:   []string{"10.0.0.0/8"},
-		PermissionGroups: state.Flags{"AnonymousUsers"},
-		AuthMechanism:    state.Flags{"Tls"},
-		TransportRole:    "FrontendTransport",
-	}
-}
-
-func newMailbox(name, alias string, extra ...string) *state.Recipient {
-	primary := alias + "@contoso.com"
-	return &state.Recipient{
-		Name:               name,
-		Alias:              alias,
-		UserPrincipalName:  alias + "@contoso.com",
-		SamAccountName:     alias,
-		PrimarySmtpAddress: primary,
-		EmailAddresses:     append([]string{"SMTP:" + primary}, extra...),
-		RecipientType:      "UserMailbox",
-	}
-}
-
-// The bbolt store passes the suite every organisation store passes.
 func TestStoreSuite(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) state.Store { return statetest.MustOpen(t) })
 }

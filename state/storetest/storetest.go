@@ -83,7 +83,8 @@ func update(t testing.TB, st state.Store, fn func(tx state.Tx) error) {
 	}
 }
 
-func newConnector(server, name string) *state.ReceiveConnector {
+// NewConnector is a Frontend Transport receive connector for tests.
+func NewConnector(server, name string) *state.ReceiveConnector {
 	return &state.ReceiveConnector{
 		Name:             name,
 		Server:           server,
@@ -96,7 +97,9 @@ func newConnector(server, name string) *state.ReceiveConnector {
 	}
 }
 
-func newMailbox(name, alias string, extra ...string) *state.Recipient {
+// NewMailbox is a user mailbox alias@contoso.com with extra proxy
+// addresses, for tests.
+func NewMailbox(name, alias string, extra ...string) *state.Recipient {
 	primary := alias + "@contoso.com"
 	return &state.Recipient{
 		Name:               name,
@@ -111,7 +114,7 @@ func newMailbox(name, alias string, extra ...string) *state.Recipient {
 
 func testReceiveConnectorCRUD(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
-	rc := newConnector("EX01", "Anonymous Relay")
+	rc := NewConnector("EX01", "Anonymous Relay")
 	update(t, st, func(tx state.Tx) error { return tx.PutReceiveConnector(rc) })
 	if !state.IsGuid(rc.Guid) {
 		t.Fatalf("Put did not assign a Guid: %q", rc.Guid)
@@ -192,7 +195,7 @@ func testReceiveConnectorCRUD(t *testing.T, open Opener) {
 func testUniqueness(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
 	update(t, st, func(tx state.Tx) error {
-		if err := tx.PutRecipient(newMailbox("Chris Green", "chris", "smtp:cg@contoso.com")); err != nil {
+		if err := tx.PutRecipient(NewMailbox("Chris Green", "chris", "smtp:cg@contoso.com")); err != nil {
 			return err
 		}
 		if err := tx.PutSendConnector(&state.SendConnector{Name: "To Internet", AddressSpaces: []string{"SMTP:*;1"}}); err != nil {
@@ -206,7 +209,7 @@ func testUniqueness(t *testing.T, open Opener) {
 		msg  string
 	}{
 		{"receive connector name on one server", func(tx state.Tx) error {
-			return tx.PutReceiveConnector(newConnector("EX01", "default frontend ex01"))
+			return tx.PutReceiveConnector(NewConnector("EX01", "default frontend ex01"))
 		}, `receive connector "EX01\\default frontend ex01": a receive connector with this name already exists`},
 		{"send connector name", func(tx state.Tx) error {
 			return tx.PutSendConnector(&state.SendConnector{Name: "TO INTERNET"})
@@ -218,26 +221,26 @@ func testUniqueness(t *testing.T, open Opener) {
 			return tx.PutAcceptedDomain(&state.AcceptedDomain{Name: "Other", DomainName: "FABRIKAM.com"})
 		}, "the domain name fabrikam.com"},
 		{"recipient proxy address", func(tx state.Tx) error {
-			return tx.PutRecipient(newMailbox("Casey", "casey", "smtp:CG@contoso.com"))
+			return tx.PutRecipient(NewMailbox("Casey", "casey", "smtp:CG@contoso.com"))
 		}, `the proxy address cg@contoso.com is already used by "Chris Green"`},
 		{"recipient primary address", func(tx state.Tx) error {
-			r := newMailbox("Casey", "casey")
+			r := NewMailbox("Casey", "casey")
 			r.PrimarySmtpAddress = "Chris@contoso.com"
 			return tx.PutRecipient(r)
 		}, "the proxy address chris@contoso.com"},
-		{"recipient name", func(tx state.Tx) error { return tx.PutRecipient(newMailbox("chris green", "cgreen")) }, "the name chris green"},
+		{"recipient name", func(tx state.Tx) error { return tx.PutRecipient(NewMailbox("chris green", "cgreen")) }, "the name chris green"},
 		{"recipient alias", func(tx state.Tx) error {
-			r := newMailbox("Chris Two", "chris2")
+			r := NewMailbox("Chris Two", "chris2")
 			r.Alias = "Chris"
 			return tx.PutRecipient(r)
 		}, "the alias chris"},
 		{"recipient UPN", func(tx state.Tx) error {
-			r := newMailbox("Chris Two", "chris2")
+			r := NewMailbox("Chris Two", "chris2")
 			r.UserPrincipalName = "chris@contoso.com"
 			return tx.PutRecipient(r)
 		}, "the user principal name chris@contoso.com"},
 		{"recipient SamAccountName", func(tx state.Tx) error {
-			r := newMailbox("Chris Two", "chris2")
+			r := NewMailbox("Chris Two", "chris2")
 			r.SamAccountName = "CHRIS"
 			return tx.PutRecipient(r)
 		}, "the SamAccountName chris"},
@@ -256,13 +259,13 @@ func testUniqueness(t *testing.T, open Opener) {
 	}
 	// The same name on another server is fine.
 	update(t, st, func(tx state.Tx) error {
-		return tx.PutReceiveConnector(newConnector("EX02", "Default Frontend EX01"))
+		return tx.PutReceiveConnector(NewConnector("EX02", "Default Frontend EX01"))
 	})
 }
 
 func testRecipientLookups(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
-	chris := newMailbox("Chris Green", "chris", "smtp:c.green@fabrikam.com", "X500:/o=First Organization/cn=chris", "SIP:chris@contoso.com")
+	chris := NewMailbox("Chris Green", "chris", "smtp:c.green@fabrikam.com", "X500:/o=First Organization/cn=chris", "SIP:chris@contoso.com")
 	chris.UserPrincipalName = "cgreen@contoso.com"
 	chris.SamAccountName = "cgreen"
 	update(t, st, func(tx state.Tx) error { return tx.PutRecipient(chris) })
@@ -383,7 +386,7 @@ func testAcceptedDomainSingleDefault(t *testing.T, open Opener) {
 
 func testADPermissionOrderAndMove(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
-	a, b := newConnector("EX01", "A"), newConnector("EX01", "B")
+	a, b := NewConnector("EX01", "A"), NewConnector("EX01", "B")
 	var perms []*state.ADPermission
 	update(t, st, func(tx state.Tx) error {
 		if err := tx.PutReceiveConnector(a); err != nil {
@@ -433,10 +436,10 @@ func testUpdateIsAllOrNothing(t *testing.T, open Opener) {
 	defer cancel()
 	boom := errors.New("boom")
 	err := st.Update(func(tx state.Tx) error {
-		if err := tx.PutReceiveConnector(newConnector("EX01", "Half")); err != nil {
+		if err := tx.PutReceiveConnector(NewConnector("EX01", "Half")); err != nil {
 			return err
 		}
-		if err := tx.PutRecipient(newMailbox("Half", "half")); err != nil {
+		if err := tx.PutRecipient(NewMailbox("Half", "half")); err != nil {
 			return err
 		}
 		return boom
@@ -464,7 +467,7 @@ func testSubscribe(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
 	changes, cancel := st.Subscribe()
 	slow, cancelSlow := st.Subscribe() // never read until the end
-	rc := newConnector("EX01", "Watched")
+	rc := NewConnector("EX01", "Watched")
 	update(t, st, func(tx state.Tx) error {
 		if err := tx.PutReceiveConnector(rc); err != nil {
 			return err
@@ -522,7 +525,7 @@ func testSubscribe(t *testing.T, open Opener) {
 func testReadOnlyTx(t *testing.T, open Opener) {
 	st := openSetUp(t, open)
 	view(t, st, func(tx state.Tx) error {
-		err := tx.PutReceiveConnector(newConnector("EX01", "X"))
+		err := tx.PutReceiveConnector(NewConnector("EX01", "X"))
 		if !errors.Is(err, state.ErrReadOnly) {
 			t.Errorf("Put in View: %v", err)
 		}
