@@ -75,6 +75,9 @@ type routeResult struct {
 	fail    string // recipient status when the recipient is NDR'd
 	changed bool   // the address was rewritten to the primary address (RESOLVE)
 	group   string // the distribution group this recipient was expanded from
+	// nested marks a group expanded inside group: it is tracked as a
+	// member of its parent and is neither delivered nor NDR'd.
+	nested bool
 }
 
 // route resolves and routes one recipient as the categorizer does: a

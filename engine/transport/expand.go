@@ -94,7 +94,7 @@ func (rt *routing) expandMembers(m *state.QueuedMessage, group *state.Recipient,
 			if depth < maxExpansionDepth {
 				// The nested group itself is expanded: its EXPAND event
 				// names it, and its members follow.
-				*out = append(*out, routeResult{rcpt: r, group: groupAddr, fail: expandedMarker})
+				*out = append(*out, routeResult{rcpt: r, group: groupAddr, nested: true})
 				rt.expandMembers(m, member, visited, depth+1, out)
 			}
 		case member.IsContact():
@@ -111,10 +111,6 @@ func (rt *routing) expandMembers(m *state.QueuedMessage, group *state.Recipient,
 		}
 	}
 }
-
-// expandedMarker marks a nested group in the expansion results: it is
-// tracked as a member of its parent and is neither delivered nor NDR'd.
-const expandedMarker = "\x00expanded"
 
 // routeContact routes a mail contact to its external address.
 func (rt *routing) routeContact(r state.QueuedRecipient, contact *state.Recipient, size int64) routeResult {
@@ -154,7 +150,7 @@ func (t *Transport) trackExpansions(m *state.QueuedMessage, results []routeResul
 	members := map[string][]string{}
 	kept := results[:0:0]
 	for _, res := range results {
-		if res.fail != expandedMarker {
+		if !res.nested {
 			kept = append(kept, res)
 		}
 		if res.group == "" {
