@@ -218,10 +218,12 @@ type failure struct {
 // the recipients that fail, and removes the message from Submission, all
 // in one transaction.
 type categorizer struct {
-	quiet
 	t   *Transport
 	now time.Time
 	rt  *routing // the organisation as of the transaction's run
+	// touched is the delivery queues this run added to; their activity
+	// is recorded once, at the end.
+	touched map[int64]bool
 }
 
 // batchSize: the categorizer takes up to 100 messages per transaction.
@@ -241,7 +243,17 @@ func (t *Transport) categorize(claimed []*state.QueuedMessage, next *nextClaim) 
 func (c *categorizer) begin(q state.QueueTx) error {
 	rt, err := c.routing(q.Org())
 	c.rt = rt
+	c.touched = map[int64]bool{}
 	return err
+}
+
+func (c *categorizer) end(q state.QueueTx) error {
+	for n := range c.touched {
+		if err := c.t.touchQueue(q, n, c.now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *categorizer) plan(_ state.QueueTx, m *state.QueuedMessage) ([]routeResult, error) {
@@ -251,6 +263,8 @@ func (c *categorizer) plan(_ state.QueueTx, m *state.QueuedMessage) ([]routeResu
 func (c *categorizer) apply(q state.QueueTx, m *state.QueuedMessage, results []routeResult, after *[]func()) error {
 	return c.applyRoutes(q, m, results, after)
 }
+
+func (c *categorizer) committed() {}
 
 func (c *categorizer) failed(error) (string, time.Time) {
 	return "451 4.3.1 Insufficient system resources", c.now.Add(time.Minute)
@@ -366,9 +380,7 @@ func (c *categorizer) applyRoutes(q state.QueueTx, m *state.QueuedMessage, resul
 		if err := q.AddMessage(&cp, nil); err != nil {
 			return err
 		}
-		if err := t.touchQueue(q, qr.Number, now); err != nil {
-			return err
-		}
+		c.touched[qr.Number] = true
 		n := qr.Number
 		*after = append(*after, func() {
 			t.rates.incoming(n, now)
