@@ -75,6 +75,9 @@ type routeResult struct {
 	fail    string // recipient status when the recipient is NDR'd
 	changed bool   // the address was rewritten to the primary address (RESOLVE)
 	group   string // the distribution group this recipient was expanded from
+	// nested marks a group expanded inside group: it is tracked as a
+	// member of its parent and is neither delivered nor NDR'd.
+	nested bool
 }
 
 // route resolves and routes one recipient as the categorizer does: a
@@ -84,6 +87,16 @@ type routeResult struct {
 // send connector with the most specific address space (then lowest cost,
 // then name), or to Unreachable.
 func (rt *routing) route(r state.QueuedRecipient, size int64) routeResult {
+	rec, err := rt.org.RecipientByAddress(r.Address)
+	if err != nil {
+		rec = nil
+	}
+	return rt.routeRecipient(r, rec, size)
+}
+
+// routeRecipient is route for a recipient already looked up: rec is the
+// organisation's recipient at r's address, or nil when there is none.
+func (rt *routing) routeRecipient(r state.QueuedRecipient, rec *state.Recipient, size int64) routeResult {
 	res := routeResult{rcpt: r}
 	res.rcpt.Status = state.RecipientReady
 	res.rcpt.LastError = ""
@@ -92,7 +105,7 @@ func (rt *routing) route(r state.QueuedRecipient, size int64) routeResult {
 	}
 	domain := state.AddressDomain(r.Address)
 	res.rcpt.Domain = domain
-	if rec, err := rt.org.RecipientByAddress(r.Address); err == nil {
+	if rec != nil {
 		if !rec.HasMailbox() {
 			res.fail = statusRecipNotFound
 			return res
@@ -205,10 +218,12 @@ type failure struct {
 // the recipients that fail, and removes the message from Submission, all
 // in one transaction.
 type categorizer struct {
-	quiet
 	t   *Transport
 	now time.Time
 	rt  *routing // the organisation as of the transaction's run
+	// touched is the delivery queues this run added to; their activity
+	// is recorded once, at the end.
+	touched map[int64]bool
 }
 
 // batchSize: the categorizer takes up to 100 messages per transaction.
@@ -228,7 +243,17 @@ func (t *Transport) categorize(claimed []*state.QueuedMessage, next *nextClaim) 
 func (c *categorizer) begin(q state.QueueTx) error {
 	rt, err := c.routing(q.Org())
 	c.rt = rt
+	c.touched = map[int64]bool{}
 	return err
+}
+
+func (c *categorizer) end(q state.QueueTx) error {
+	for n := range c.touched {
+		if err := c.t.touchQueue(q, n, c.now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *categorizer) plan(_ state.QueueTx, m *state.QueuedMessage) ([]routeResult, error) {
@@ -238,6 +263,8 @@ func (c *categorizer) plan(_ state.QueueTx, m *state.QueuedMessage) ([]routeResu
 func (c *categorizer) apply(q state.QueueTx, m *state.QueuedMessage, results []routeResult, after *[]func()) error {
 	return c.applyRoutes(q, m, results, after)
 }
+
+func (c *categorizer) committed() {}
 
 func (c *categorizer) failed(error) (string, time.Time) {
 	return "451 4.3.1 Insufficient system resources", c.now.Add(time.Minute)
@@ -249,11 +276,12 @@ func planRoutes(rt *routing, m *state.QueuedMessage) (results []routeResult) {
 		(*hook)(m)
 	}
 	seen := map[string]bool{}
+	limit := rt.messageLimit(m)
 	for _, r := range m.Recipients {
 		if r.Status == state.RecipientDone || r.Status == state.RecipientFailed {
 			continue
 		}
-		for _, res := range rt.resolve(m, r) {
+		for _, res := range rt.resolve(m, r, limit) {
 			key := strings.ToLower(res.rcpt.Address)
 			if seen[key] {
 				continue // the same mailbox twice: one delivery
@@ -352,9 +380,7 @@ func (c *categorizer) applyRoutes(q state.QueueTx, m *state.QueuedMessage, resul
 		if err := q.AddMessage(&cp, nil); err != nil {
 			return err
 		}
-		if err := t.touchQueue(q, qr.Number, now); err != nil {
-			return err
-		}
+		c.touched[qr.Number] = true
 		n := qr.Number
 		*after = append(*after, func() {
 			t.rates.incoming(n, now)

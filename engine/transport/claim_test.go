@@ -87,22 +87,7 @@ func TestGiveBackSettlesPendingActions(t *testing.T) {
 	}
 	// Pending actions as Suspend-Message and Remove-Message leave them on
 	// Active messages.
-	err = e.st.QueueUpdate(func(q state.QueueTx) error {
-		for i, status := range []string{state.MessagePendingSuspend, state.MessagePendingRemove} {
-			m, err := q.Message(state.QueueSubmission, ids[i])
-			if err != nil {
-				return err
-			}
-			m.Status = status
-			if err := q.PutMessage(m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	markPending(t, e, state.QueueSubmission, ids[0], ids[1])
 	r.next = batch
 	tr.releaseNext(r)
 	err = e.st.QueueView(func(q state.QueueTx) error {

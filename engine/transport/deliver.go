@@ -56,9 +56,6 @@ func (d *deliverer) apply(q state.QueueTx, m *state.QueuedMessage, plan mailboxP
 	if err := q.RemoveMessage(m.Queue, m.InternalId); err != nil {
 		return err
 	}
-	if err := t.touchQueue(q, m.Queue, now); err != nil {
-		return err
-	}
 	*after = append(*after, func() {
 		t.rates.outgoing(m.Queue, now, 1)
 		d.trackMailboxDelivery(m, plan)
@@ -66,7 +63,8 @@ func (d *deliverer) apply(q state.QueueTx, m *state.QueuedMessage, plan mailboxP
 	return nil
 }
 
-func (d *deliverer) end(state.QueueTx) error { return nil }
+// end records the queue's activity once per batch, as the send stage does.
+func (d *deliverer) end(q state.QueueTx) error { return d.t.touchQueue(q, d.qr.Number, d.now) }
 
 // failed puts the queue into Retry too: the mailbox database is offline.
 func (d *deliverer) failed(error) (string, time.Time) {

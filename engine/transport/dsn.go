@@ -72,10 +72,6 @@ func (t *Transport) addDSN(q state.QueueTx, m *state.QueuedMessage, items []fail
 	}
 	set := settingsTx(org)
 	data, msgID := t.buildDSN(m, orig, items, kind, postmaster, now, set)
-	subject := "Undeliverable: " + m.Subject
-	if kind == dsnDelay {
-		subject = "Delivery delayed:" + m.Subject
-	}
 	d := &state.QueuedMessage{
 		Queue:            state.QueueSubmission,
 		MessageId:        msgID,
@@ -83,7 +79,7 @@ func (t *Transport) addDSN(q state.QueueTx, m *state.QueuedMessage, items []fail
 		Sender:           "",
 		FromAddress:      postmaster,
 		Recipients:       []state.QueuedRecipient{{Address: m.Sender, OriginalAddress: m.Sender, Status: state.RecipientReady, Domain: state.AddressDomain(m.Sender)}},
-		Subject:          subject,
+		Subject:          dsnSubject(kind, m.Subject),
 		Size:             int64(len(data)),
 		DateReceived:     now,
 		ExpirationTime:   now.Add(set.MessageExpirationTimeout),
@@ -115,6 +111,15 @@ func (t *Transport) addDSN(q state.QueueTx, m *state.QueuedMessage, items []fail
 		t.kick(state.QueueSubmission)
 	})
 	return nil
+}
+
+// dsnSubject is the subject of a DSN about a message with subject s:
+// "Undeliverable: s" for an NDR, "Delivery delayed:s" for a delay DSN.
+func dsnSubject(kind dsnKind, s string) string {
+	if kind == dsnDelay {
+		return "Delivery delayed:" + s
+	}
+	return "Undeliverable: " + s
 }
 
 // userText is the human-readable explanation Exchange puts under each
@@ -150,10 +155,7 @@ func (t *Transport) buildDSN(m *state.QueuedMessage, orig []byte, items []failur
 	msgID := "<" + state.NewGuid() + "@" + t.cfg.Fqdn + ">"
 	var b bytes.Buffer
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...); b.WriteString("\r\n") }
-	subject := "Undeliverable: " + m.Subject
-	if kind == dsnDelay {
-		subject = "Delivery delayed:" + m.Subject
-	}
+	subject := dsnSubject(kind, m.Subject)
 	w("From: Microsoft Outlook <%s>", postmaster)
 	w("To: <%s>", m.Sender)
 	w("Date: %s", exchangeDate(now))

@@ -21,14 +21,16 @@ const maxExpansionDepth = 64
 // resolve turns one envelope recipient into the recipients the categorizer
 // routes: the organisation's limits first, then a distribution group
 // expanded into its members (nested groups too, each group once), a mail
-// contact into its external address, anything else as route does.
-func (rt *routing) resolve(m *state.QueuedMessage, r state.QueuedRecipient) []routeResult {
-	if status := rt.messageLimit(m); status != "" {
-		return []routeResult{failed(r, status)}
+// contact into its external address, anything else as route does. limit
+// is m's messageLimit, worked out once per message. The recipient is
+// looked up once.
+func (rt *routing) resolve(m *state.QueuedMessage, r state.QueuedRecipient, limit string) []routeResult {
+	if limit != "" {
+		return []routeResult{failed(r, limit)}
 	}
 	rec, err := rt.org.RecipientByAddress(r.Address)
 	if err != nil {
-		return []routeResult{rt.route(r, m.Size)}
+		return []routeResult{rt.routeRecipient(r, nil, m.Size)}
 	}
 	switch {
 	case rec.IsGroup():
@@ -40,7 +42,7 @@ func (rt *routing) resolve(m *state.QueuedMessage, r state.QueuedRecipient) []ro
 			return []routeResult{failed(r, status)}
 		}
 	}
-	return []routeResult{rt.route(r, m.Size)}
+	return []routeResult{rt.routeRecipient(r, rec, m.Size)}
 }
 
 // failed is a recipient that the categorizer NDRs with status.
@@ -92,7 +94,7 @@ func (rt *routing) expandMembers(m *state.QueuedMessage, group *state.Recipient,
 			if depth < maxExpansionDepth {
 				// The nested group itself is expanded: its EXPAND event
 				// names it, and its members follow.
-				*out = append(*out, routeResult{rcpt: r, group: groupAddr, fail: expandedMarker})
+				*out = append(*out, routeResult{rcpt: r, group: groupAddr, nested: true})
 				rt.expandMembers(m, member, visited, depth+1, out)
 			}
 		case member.IsContact():
@@ -100,7 +102,7 @@ func (rt *routing) expandMembers(m *state.QueuedMessage, group *state.Recipient,
 			res.group = groupAddr
 			*out = append(*out, res)
 		default:
-			res := rt.route(r, m.Size)
+			res := rt.routeRecipient(r, member, m.Size)
 			if status := rt.receiveLimit(m, member); status != "" && member.HasMailbox() {
 				res = failed(r, status)
 			}
@@ -109,10 +111,6 @@ func (rt *routing) expandMembers(m *state.QueuedMessage, group *state.Recipient,
 		}
 	}
 }
-
-// expandedMarker marks a nested group in the expansion results: it is
-// tracked as a member of its parent and is neither delivered nor NDR'd.
-const expandedMarker = "\x00expanded"
 
 // routeContact routes a mail contact to its external address.
 func (rt *routing) routeContact(r state.QueuedRecipient, contact *state.Recipient, size int64) routeResult {
@@ -152,7 +150,7 @@ func (t *Transport) trackExpansions(m *state.QueuedMessage, results []routeResul
 	members := map[string][]string{}
 	kept := results[:0:0]
 	for _, res := range results {
-		if res.fail != expandedMarker {
+		if !res.nested {
 			kept = append(kept, res)
 		}
 		if res.group == "" {

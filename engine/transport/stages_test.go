@@ -60,9 +60,18 @@ func newSendStageEnv(t *testing.T) *sendStageEnv {
 	if err != nil || len(e.batch) != 3 {
 		t.Fatalf("claim: %d messages, %v", len(e.batch), err)
 	}
-	err = e.st.QueueUpdate(func(q queueTx) error {
-		for i, status := range []string{state.MessagePendingSuspend, state.MessagePendingRemove} {
-			m, err := q.Message(e.qr.Number, e.batch[i].InternalId)
+	markPending(t, e.env, e.qr.Number, e.batch[0].InternalId, e.batch[1].InternalId)
+	return e
+}
+
+// markPending leaves the pending actions of Suspend-Message (on the
+// message suspend) and Remove-Message (on remove), as they are left on
+// Active messages.
+func markPending(t *testing.T, e *env, queue, suspend, remove int64) {
+	t.Helper()
+	err := e.st.QueueUpdate(func(q queueTx) error {
+		for id, status := range map[int64]string{suspend: state.MessagePendingSuspend, remove: state.MessagePendingRemove} {
+			m, err := q.Message(queue, id)
 			if err != nil {
 				return err
 			}
@@ -76,7 +85,6 @@ func newSendStageEnv(t *testing.T) *sendStageEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e
 }
 
 // where says where message i of the batch is now: its queue and status,

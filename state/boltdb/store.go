@@ -61,8 +61,8 @@ type Store struct {
 	// Generation).
 	generation atomic.Uint64
 
-	connectors   connectorCache
-	recipients   recipientCache
+	connectors   recordCache[state.ReceiveConnector, *state.ReceiveConnector]
+	recipients   recordCache[state.Recipient, *state.Recipient]
 	messages     messageCache
 	queueRecords queueRecordCache
 	mapped       mappedReads

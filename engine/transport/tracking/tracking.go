@@ -647,10 +647,6 @@ func readFile(path string) ([]Event, error) {
 			continue
 		}
 		rcpts, status := splitList(rec[12]), splitStatus(rec[13])
-		if len(rcpts) <= 1 && rec[13] != "" {
-			// A status text may itself hold ';' (RESOLVER.ADR.ExRecipNotFound; not found).
-			status = []string{rec[13]}
-		}
 		total, _ := strconv.ParseInt(rec[14], 10, 64)
 		count, _ := strconv.Atoi(rec[15])
 		out = append(out, Event{
