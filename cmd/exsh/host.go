@@ -221,8 +221,6 @@ func (h *host) close() {
 	}
 	// A lab's hosts stop after the engine, which may be sending to them.
 	h.labs.Close()
-	// A lab's hosts stop after the engine, which may be sending to them.
-	h.labs.Close()
 	if st != nil {
 		st.Close()
 	}
