@@ -242,13 +242,7 @@ func (s *Server) labAction(w http.ResponseWriter, r *http.Request, u *userSessio
 // labTest runs Test-Lab; the page then shows the outcome it stored. A
 // failing check is the outcome, not an error of the action.
 func (s *Server) labTest(w http.ResponseWriter, r *http.Request, u *userSession) {
-	c := cmd("Test-Lab")
-	out, err := s.invoke(r.Context(), c.String())
-	lc := LoggedCommand{Time: s.cfg.Now(), Command: c.Shown(), Status: "Completed"}
-	if err != nil {
-		lc.Status, lc.Error = "Failed", err.Error()
-	}
-	u.record(lc)
+	out, err := s.changeOut(r.Context(), u, cmd("Test-Lab"))
 	target := "/ecp/labs?tested=1"
 	if err != nil && len(out) == 0 {
 		target = "/ecp/labs?error=" + url.QueryEscape(err.Error())

@@ -165,13 +165,19 @@ func (s *Server) get(ctx context.Context, c *command) ([]*object.PSObject, error
 // change runs a command line that changes the organisation, on behalf of
 // the signed-in user, and records it for Show command logging.
 func (s *Server) change(ctx context.Context, u *userSession, c *command) error {
-	_, err := s.invoke(ctx, c.String())
+	_, err := s.changeOut(ctx, u, c)
+	return err
+}
+
+// changeOut is change for a command whose output the page shows.
+func (s *Server) changeOut(ctx context.Context, u *userSession, c *command) ([]any, error) {
+	out, err := s.invoke(ctx, c.String())
 	lc := LoggedCommand{Time: s.cfg.Now(), Command: c.Shown(), Status: "Completed"}
 	if err != nil {
 		lc.Status, lc.Error = "Failed", err.Error()
 	}
 	u.record(lc)
-	return err
+	return out, err
 }
 
 // prop reads a property of a shell object as text ("" when absent).

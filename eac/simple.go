@@ -179,20 +179,9 @@ func mbText(o *object.PSObject, name string) string {
 
 func (s *Server) simpleList(w http.ResponseWriter, r *http.Request, u *userSession, k *simpleKind) {
 	v := &listView{Base: k.path, Heading: k.heading, Columns: k.columns, CanNew: true, CanEdit: true, CanDelete: true}
-	objs, err := s.get(r.Context(), cmd(k.get))
-	if err != nil {
-		v.Error = err.Error()
-	}
-	byID := map[string]*object.PSObject{}
-	for _, o := range objs {
-		id := prop(o, k.id)
-		byID[strings.ToLower(id)] = o
-		v.Rows = append(v.Rows, listRow{ID: id, Cells: k.cells(o), Href: rowHref(k.path, "", id)})
-	}
-	v.selectRow(r.URL.Query().Get("sel"))
-	if v.Selected != nil {
-		v.Details = k.details(byID[strings.ToLower(v.Selected.ID)])
-	}
+	s.fillList(r, v, cmd(k.get), func(o objectView) string { return o.P(k.id) },
+		func(o objectView) []string { return k.cells(o.o) },
+		func(o objectView) []detail { return k.details(o.o) })
 	s.render(w, "list", s.newPage(u, k.feature, k.tab, k.heading, v))
 }
 

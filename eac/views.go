@@ -11,6 +11,14 @@ import (
 
 func (s *Server) readOnlyList(w http.ResponseWriter, r *http.Request, u *userSession, feature, tab, base string, c *command, columns []string, cells func(o objectView) []string, details func(o objectView) []detail) {
 	v := &listView{Base: base, Heading: tab, Columns: columns}
+	s.fillList(r, v, c, func(o objectView) string { return orDefault(o.P("Identity"), o.P("Thumbprint")) }, cells, details)
+	s.render(w, "list", s.newPage(u, feature, tab, tab, v))
+}
+
+// fillList runs c and fills v with one row per object (identified by
+// id), selects the row named by ?sel= (else the first) and shows its
+// details.
+func (s *Server) fillList(r *http.Request, v *listView, c *command, id func(o objectView) string, cells func(o objectView) []string, details func(o objectView) []detail) {
 	objs, err := s.get(r.Context(), c)
 	if err != nil {
 		v.Error = err.Error()
@@ -18,19 +26,17 @@ func (s *Server) readOnlyList(w http.ResponseWriter, r *http.Request, u *userSes
 	byID := map[string]objectView{}
 	for _, o := range objs {
 		ov := objectView{o}
-		id := ov.P("Identity")
-		if id == "" {
-			id = ov.P("Thumbprint")
-		}
-		byID[strings.ToLower(id)] = ov
-		v.Rows = append(v.Rows, listRow{ID: id, Cells: cells(ov), Href: rowHref(base, "", id)})
+		key := id(ov)
+		byID[strings.ToLower(key)] = ov
+		v.Rows = append(v.Rows, listRow{ID: key, Cells: cells(ov), Href: rowHref(v.Base, "", key)})
 	}
 	v.selectRow(r.URL.Query().Get("sel"))
 	if v.Selected != nil {
 		v.Details = details(byID[strings.ToLower(v.Selected.ID)])
 	}
-	s.render(w, "list", s.newPage(u, feature, tab, tab, v))
 }
+
+func identity(o objectView) string { return o.P("Identity") }
 
 func (s *Server) servers(w http.ResponseWriter, r *http.Request, u *userSession) {
 	s.readOnlyList(w, r, u, "servers", "servers", "/ecp/servers/servers", cmd("Get-ExchangeServer"),
@@ -85,25 +91,15 @@ func (s *Server) certificates(w http.ResponseWriter, r *http.Request, u *userSes
 
 func (s *Server) queues(w http.ResponseWriter, r *http.Request, u *userSession) {
 	v := &listView{Base: "/ecp/queues/queues", Heading: "queues", Columns: []string{"NEXT HOP DOMAIN", "DELIVERY TYPE", "STATUS", "MESSAGE COUNT", "NEXT RETRY TIME", "LAST ERROR"}}
-	objs, err := s.get(r.Context(), cmd("Get-Queue"))
-	if err != nil {
-		v.Error = err.Error()
-	}
-	byID := map[string]objectView{}
-	for _, o := range objs {
-		ov := objectView{o}
-		id := ov.P("Identity")
-		byID[strings.ToLower(id)] = ov
-		v.Rows = append(v.Rows, listRow{ID: id, Cells: []string{ov.P("NextHopDomain"), ov.P("DeliveryType"), ov.P("Status"), ov.P("MessageCount"), ov.P("NextRetryTime"), ov.P("LastError")},
-			Href: rowHref(v.Base, "", id)})
-	}
-	v.selectRow(r.URL.Query().Get("sel"))
-	if v.Selected != nil {
-		o := byID[strings.ToLower(v.Selected.ID)]
-		v.Details = []detail{{Value: o.P("Identity")}, {Label: "Next hop domain", Value: o.P("NextHopDomain")}, {Label: "Delivery type", Value: o.P("DeliveryType")},
-			{Label: "Status", Value: o.P("Status")}, {Label: "Message count", Value: o.P("MessageCount")}, {Label: "Last error", Value: o.P("LastError")},
-			{Label: "Next retry time", Value: o.P("NextRetryTime")}}
-	}
+	s.fillList(r, v, cmd("Get-Queue"), identity,
+		func(o objectView) []string {
+			return []string{o.P("NextHopDomain"), o.P("DeliveryType"), o.P("Status"), o.P("MessageCount"), o.P("NextRetryTime"), o.P("LastError")}
+		},
+		func(o objectView) []detail {
+			return []detail{{Value: o.P("Identity")}, {Label: "Next hop domain", Value: o.P("NextHopDomain")}, {Label: "Delivery type", Value: o.P("DeliveryType")},
+				{Label: "Status", Value: o.P("Status")}, {Label: "Message count", Value: o.P("MessageCount")}, {Label: "Last error", Value: o.P("LastError")},
+				{Label: "Next retry time", Value: o.P("NextRetryTime")}}
+		})
 	p := s.newPage(u, "queues", "queues", "queues", v)
 	p.Error = r.URL.Query().Get("error")
 	s.render(w, "queues", p)
@@ -136,25 +132,15 @@ func (s *Server) queueAction(w http.ResponseWriter, r *http.Request, u *userSess
 
 func (s *Server) messages(w http.ResponseWriter, r *http.Request, u *userSession) {
 	v := &listView{Base: "/ecp/queues/messages", Heading: "messages", Columns: []string{"FROM ADDRESS", "SUBJECT", "STATUS", "SIZE (KB)", "QUEUE", "LAST ERROR"}}
-	objs, err := s.get(r.Context(), cmd("Get-Message").Raw("-IncludeRecipientInfo"))
-	if err != nil {
-		v.Error = err.Error()
-	}
-	byID := map[string]objectView{}
-	for _, o := range objs {
-		ov := objectView{o}
-		id := ov.P("Identity")
-		byID[strings.ToLower(id)] = ov
-		v.Rows = append(v.Rows, listRow{ID: id, Cells: []string{ov.P("FromAddress"), ov.P("Subject"), ov.P("Status"), ov.P("Size"), ov.P("Queue"), ov.P("LastError")},
-			Href: rowHref(v.Base, "", id)})
-	}
-	v.selectRow(r.URL.Query().Get("sel"))
-	if v.Selected != nil {
-		o := byID[strings.ToLower(v.Selected.ID)]
-		v.Details = []detail{{Value: o.P("Subject")}, {Label: "Identity", Value: o.P("Identity")}, {Label: "From", Value: o.P("FromAddress")},
-			{Label: "Recipients", Lines: o.L("Recipients")}, {Label: "Status", Value: o.P("Status")}, {Label: "Received", Value: o.P("DateReceived")},
-			{Label: "Last error", Value: o.P("LastError")}}
-	}
+	s.fillList(r, v, cmd("Get-Message").Raw("-IncludeRecipientInfo"), identity,
+		func(o objectView) []string {
+			return []string{o.P("FromAddress"), o.P("Subject"), o.P("Status"), o.P("Size"), o.P("Queue"), o.P("LastError")}
+		},
+		func(o objectView) []detail {
+			return []detail{{Value: o.P("Subject")}, {Label: "Identity", Value: o.P("Identity")}, {Label: "From", Value: o.P("FromAddress")},
+				{Label: "Recipients", Lines: o.L("Recipients")}, {Label: "Status", Value: o.P("Status")}, {Label: "Received", Value: o.P("DateReceived")},
+				{Label: "Last error", Value: o.P("LastError")}}
+		})
 	p := s.newPage(u, "queues", "messages", "messages", v)
 	p.Error = r.URL.Query().Get("error")
 	s.render(w, "messages", p)

@@ -212,7 +212,7 @@ func (r *Runner) Resume() (dataPath string, dns *DNS, listen, start func()) {
 	}
 	lab, err := r.find(r.saved.Active, r.saved.Path)
 	if err == nil {
-		if _, serr := os.Stat(filepath.Join(r.LabDataPath())); serr != nil {
+		if _, serr := os.Stat(r.LabDataPath()); serr != nil {
 			err = serr
 		}
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/netip"
 	"sort"
 	"strings"
 
@@ -32,10 +30,9 @@ func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(
 	}
 	var tc transport.Config
 	if dns != nil {
-		var lookupMX func(ctx context.Context, domain string) ([]*net.MX, error) = dns.LookupMX
-		var hostPort func(netip.Addr, int) int = dns.HostPort
-		eo.LookupMX, eo.HostPort = lookupMX, hostPort
-		tc.LookupMX, tc.LookupNetIP, tc.HostPort = dns.LookupMX, dns.LookupNetIP, dns.HostPort
+		// engine.NewServer hands LookupMX on to the Transport service.
+		eo.LookupMX, eo.HostPort = dns.LookupMX, dns.HostPort
+		tc.LookupNetIP, tc.HostPort = dns.LookupNetIP, dns.HostPort
 	}
 	svc, err := engine.NewServer(st, eo, tc)
 	if err != nil {

@@ -206,8 +206,11 @@ func (h *host) engine() *engine.Service {
 	return h.eng
 }
 
-// close stops the engine and closes the store.
+// close stops the EAC and the engine and closes the store.
 func (h *host) close() {
+	if h.web != nil {
+		h.web.Close()
+	}
 	h.mu.Lock()
 	eng, st := h.eng, h.st
 	h.eng, h.st = nil, nil
@@ -219,8 +222,6 @@ func (h *host) close() {
 		}
 		cancel()
 	}
-	// A lab's hosts stop after the engine, which may be sending to them.
-	h.labs.Close()
 	// A lab's hosts stop after the engine, which may be sending to them.
 	h.labs.Close()
 	if st != nil {

@@ -408,22 +408,7 @@ func TestAttachedShellsShareTheLab(t *testing.T) {
 	h.deps.PasswordCost = 4
 	h.labs.SetAfterSetup(fastTarpit)
 	t.Cleanup(h.close)
-	l, err := remote.Listen(remote.SocketPath(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &remote.Server{Name: "EX01", DataPath: dir, NewSession: h.remoteSession}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(l)
-	}()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-served
-	})
+	serveHost(t, h, dir)
 	ctx := context.Background()
 	run := func(script string) string {
 		t.Helper()

@@ -126,12 +126,7 @@ func (p *program) own() (*host, func(), error) {
 		// The data path is served here alone; others get a clear "in use".
 		fmt.Fprintf(p.stderr, "WARNING: other exsh processes cannot attach: %v\n", err)
 		h.web = h.startEAC()
-		return h, func() {
-			if h.web != nil {
-				h.web.Close()
-			}
-			h.close()
-		}, nil
+		return h, h.close, nil
 	}
 	if err != nil {
 		h.close()
@@ -140,8 +135,7 @@ func (p *program) own() (*host, func(), error) {
 		}
 		return nil, nil, fmt.Errorf("cannot accept management sessions: %w", err)
 	}
-	web := h.startEAC()
-	h.web = web
+	h.web = h.startEAC()
 	srv := &remote.Server{
 		Name:       h.serverName(),
 		DataPath:   p.dataPath,
@@ -158,9 +152,6 @@ func (p *program) own() (*host, func(), error) {
 		defer cancel()
 		srv.Shutdown(ctx)
 		<-served
-		if web != nil {
-			web.Close()
-		}
 		h.close()
 	}
 	return h, shutdown, nil

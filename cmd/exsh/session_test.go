@@ -105,6 +105,13 @@ func serveAttach(t *testing.T, dir string) {
 	t.Helper()
 	h := newHost(dir, &options{}, io.Discard)
 	t.Cleanup(h.close)
+	serveHost(t, h, dir)
+}
+
+// serveHost serves h's management sessions on dir's socket until the
+// test ends.
+func serveHost(t *testing.T, h *host, dir string) {
+	t.Helper()
 	l, err := remote.Listen(remote.SocketPath(dir))
 	if err != nil {
 		t.Fatal(err)
