@@ -24,17 +24,9 @@ var (
 	contactTypeNames = []string{MailContactType, "Microsoft.Exchange.Data.Directory.Management.MailEnabledOrgPerson", "Microsoft.Exchange.Data.Directory.ADObject", "System.Object"}
 )
 
-// groupView is a distribution group as Get-DistributionGroup shows it.
-type groupView struct {
-	GroupType                          string
-	SamAccountName                     string
-	BypassNestedModerationEnabled      bool
-	ManagedBy                          []string
-	MemberJoinRestriction              string
-	MemberDepartRestriction            string
-	ReportToManagerEnabled             bool
-	ReportToOriginatorEnabled          bool
-	SendOofMessageToOriginatorEnabled  bool
+// mailRecipientView holds the properties that Get-DistributionGroup and
+// Get-MailContact share, after each one's own.
+type mailRecipientView struct {
 	Alias                              string
 	DisplayName                        string
 	EmailAddresses                     []string
@@ -54,26 +46,33 @@ type groupView struct {
 	WhenCreated                        time.Time
 }
 
+func newMailRecipientView(rc *state.Recipient) mailRecipientView {
+	return mailRecipientView{
+		Alias: rc.Alias, DisplayName: rc.DisplayName, EmailAddresses: rc.EmailAddresses, MaxSendSize: "Unlimited", MaxReceiveSize: "Unlimited",
+		PrimarySmtpAddress: rc.PrimarySmtpAddress, RecipientType: rc.RecipientType, RecipientTypeDetails: rc.RecipientTypeDetails,
+		RequireSenderAuthenticationEnabled: rc.RequireSenderAuthenticationEnabled, Name: rc.Name, DistinguishedName: rc.DistinguishedName,
+		Identity: rc.Identity, Guid: rc.Guid, OrganizationalUnit: rc.OrganizationalUnit, WhenChanged: rc.WhenChanged, WhenCreated: rc.WhenCreated,
+	}
+}
+
+// groupView is a distribution group as Get-DistributionGroup shows it.
+type groupView struct {
+	GroupType                         string
+	SamAccountName                    string
+	BypassNestedModerationEnabled     bool
+	ManagedBy                         []string
+	MemberJoinRestriction             string
+	MemberDepartRestriction           string
+	ReportToManagerEnabled            bool
+	ReportToOriginatorEnabled         bool
+	SendOofMessageToOriginatorEnabled bool
+	mailRecipientView
+}
+
 // contactView is a mail contact as Get-MailContact shows it.
 type contactView struct {
-	ExternalEmailAddress               string
-	Alias                              string
-	DisplayName                        string
-	EmailAddresses                     []string
-	HiddenFromAddressListsEnabled      bool
-	MaxSendSize                        string
-	MaxReceiveSize                     string
-	PrimarySmtpAddress                 string
-	RecipientType                      string
-	RecipientTypeDetails               string
-	RequireSenderAuthenticationEnabled bool
-	Name                               string
-	DistinguishedName                  string
-	Identity                           string
-	Guid                               string
-	OrganizationalUnit                 string
-	WhenChanged                        time.Time
-	WhenCreated                        time.Time
+	ExternalEmailAddress string
+	mailRecipientView
 }
 
 // getRecipients is the Process of a Get- cmdlet over one kind of
@@ -117,10 +116,7 @@ func groupObject(tx state.Tx, g *state.Recipient) *object.PSObject {
 	v := &groupView{
 		GroupType: typ, SamAccountName: g.SamAccountName, ManagedBy: recipientNames(tx, g.ManagedBy),
 		MemberJoinRestriction: "Closed", MemberDepartRestriction: "Closed", ReportToOriginatorEnabled: true,
-		Alias: g.Alias, DisplayName: g.DisplayName, EmailAddresses: g.EmailAddresses, MaxSendSize: "Unlimited", MaxReceiveSize: "Unlimited",
-		PrimarySmtpAddress: g.PrimarySmtpAddress, RecipientType: g.RecipientType, RecipientTypeDetails: g.RecipientTypeDetails,
-		RequireSenderAuthenticationEnabled: g.RequireSenderAuthenticationEnabled, Name: g.Name, DistinguishedName: g.DistinguishedName,
-		Identity: g.Identity, Guid: g.Guid, OrganizationalUnit: g.OrganizationalUnit, WhenChanged: g.WhenChanged, WhenCreated: g.WhenCreated,
+		mailRecipientView: newMailRecipientView(g),
 	}
 	o := cmdlets.ToObject(groupTypeNames, v)
 	o.StringProperty = "Name"
@@ -128,14 +124,7 @@ func groupObject(tx state.Tx, g *state.Recipient) *object.PSObject {
 }
 
 func contactObject(ct *state.Recipient) *object.PSObject {
-	v := &contactView{
-		ExternalEmailAddress: ct.ExternalEmailAddress, Alias: ct.Alias, DisplayName: ct.DisplayName, EmailAddresses: ct.EmailAddresses,
-		MaxSendSize: "Unlimited", MaxReceiveSize: "Unlimited", PrimarySmtpAddress: ct.PrimarySmtpAddress,
-		RecipientType: ct.RecipientType, RecipientTypeDetails: ct.RecipientTypeDetails,
-		RequireSenderAuthenticationEnabled: ct.RequireSenderAuthenticationEnabled, Name: ct.Name,
-		DistinguishedName: ct.DistinguishedName, Identity: ct.Identity, Guid: ct.Guid, OrganizationalUnit: ct.OrganizationalUnit,
-		WhenChanged: ct.WhenChanged, WhenCreated: ct.WhenCreated,
-	}
+	v := &contactView{ExternalEmailAddress: ct.ExternalEmailAddress, mailRecipientView: newMailRecipientView(ct)}
 	o := cmdlets.ToObject(contactTypeNames, v)
 	o.StringProperty = "Name"
 	return o
