@@ -145,23 +145,31 @@ func recipientNames(tx state.Tx, guids []string) []string {
 // recipientOf resolves the identity in parameter param to exactly one
 // recipient that keep accepts.
 func (r *run) recipientOf(tx state.Tx, param string, keep func(*state.Recipient) bool) (*state.Recipient, error) {
-	arg := r.c.Value(param)
+	return r.recipientArg(tx, r.c.Value(param), keep)
+}
+
+// recipientArg resolves an identity argument to exactly one recipient that
+// keep (nil: any) accepts; the others are not found.
+func (r *run) recipientArg(tx state.Tx, arg any, keep func(*state.Recipient) bool) (*state.Recipient, error) {
 	text := cmdlets.IdentityText(arg)
 	rs, err := r.findRecipients(tx, arg, true)
 	if err != nil {
 		return nil, err
 	}
-	var kept []*state.Recipient
-	for _, rc := range rs {
-		if keep == nil || keep(rc) {
-			kept = append(kept, rc)
+	if keep != nil {
+		var kept []*state.Recipient
+		for _, rc := range rs {
+			if keep(rc) {
+				kept = append(kept, rc)
+			}
 		}
+		rs = kept
 	}
-	switch len(kept) {
+	switch len(rs) {
 	case 0:
 		return nil, r.task.NotFound(text)
 	case 1:
-		return kept[0], nil
+		return rs[0], nil
 	}
 	return nil, r.task.Ambiguous(text)
 }
@@ -515,17 +523,7 @@ func uniqueSamAccountName(tx state.Tx, alias string) (string, error) {
 
 // recipientByText resolves an identity given as text to one recipient.
 func (r *run) recipientByText(tx state.Tx, text string) (*state.Recipient, error) {
-	rs, err := r.findRecipients(tx, text, true)
-	if err != nil {
-		return nil, err
-	}
-	switch len(rs) {
-	case 0:
-		return nil, r.task.NotFound(text)
-	case 1:
-		return rs[0], nil
-	}
-	return nil, r.task.Ambiguous(text)
+	return r.recipientArg(tx, text, nil)
 }
 
 // memberByText resolves a would-be group member; it must be mail-enabled.

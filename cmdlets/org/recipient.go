@@ -211,28 +211,11 @@ func (r *run) findRecipients(tx state.Tx, arg any, given bool) ([]*state.Recipie
 // recipient resolves -Identity to one recipient; wantMailbox limits it to
 // mailboxes (Set-/Remove-Mailbox) and reports others as not found.
 func (r *run) recipient(tx state.Tx, wantMailbox bool) (*state.Recipient, error) {
-	arg := r.c.Value("Identity")
-	text := cmdlets.IdentityText(arg)
-	rs, err := r.findRecipients(tx, arg, true)
-	if err != nil {
-		return nil, err
-	}
+	var keep func(*state.Recipient) bool
 	if wantMailbox {
-		var keep []*state.Recipient
-		for _, rc := range rs {
-			if rc.HasMailbox() {
-				keep = append(keep, rc)
-			}
-		}
-		rs = keep
+		keep = (*state.Recipient).HasMailbox
 	}
-	switch len(rs) {
-	case 0:
-		return nil, r.task.NotFound(text)
-	case 1:
-		return rs[0], nil
-	}
-	return nil, r.task.Ambiguous(text)
+	return r.recipientOf(tx, "Identity", keep)
 }
 
 var aliasRE = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~]+(\\.[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~]+)*$")
