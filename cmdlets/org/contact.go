@@ -108,20 +108,6 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), domainControllerParam()},
 		Examples:              []interp.Example{{Code: "Remove-MailContact \"Chris Ashton\" -Confirm:$false", Remarks: "Removes the contact."}},
 	}
-	removeContact.Process = func(c *interp.Call) error {
-		return report(c, update(d, c, func(r *run, tx state.Tx) error {
-			ct, err := r.recipientOf(tx, "Identity", isContact)
-			if err != nil {
-				return err
-			}
-			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Removing mail contact \"%s\".", ct.Identity)) {
-				return errSkip
-			}
-			if err := removeFromGroups(tx, ct.Guid); err != nil {
-				return err
-			}
-			return tx.DeleteRecipient(ct.Guid)
-		}))
-	}
+	removeContact.Process = removeRecipient(d, isContact, "Removing mail contact \"%s\".")
 	return []*interp.CmdletInfo{get, newContact, removeContact}
 }

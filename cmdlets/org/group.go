@@ -384,21 +384,7 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), domainControllerParam()},
 		Examples:              []interp.Example{{Code: "Remove-DistributionGroup Sales -Confirm:$false", Remarks: "Removes the Sales group."}},
 	}
-	removeGroup.Process = func(c *interp.Call) error {
-		return report(c, update(d, c, func(r *run, tx state.Tx) error {
-			g, err := r.recipientOf(tx, "Identity", isGroup)
-			if err != nil {
-				return err
-			}
-			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Removing distribution group \"%s\".", g.Identity)) {
-				return errSkip
-			}
-			if err := removeFromGroups(tx, g.Guid); err != nil {
-				return err
-			}
-			return tx.DeleteRecipient(g.Guid)
-		}))
-	}
+	removeGroup.Process = removeRecipient(d, isGroup, "Removing distribution group \"%s\".")
 
 	getMembers := &interp.CmdletInfo{
 		Name:        "Get-DistributionGroupMember",
@@ -606,6 +592,28 @@ func removeGuid(list []string, g string) []string {
 		}
 	}
 	return out
+}
+
+// removeRecipient is the Process of a Remove- cmdlet over one kind of
+// recipient: it resolves -Identity to one recipient that keep accepts,
+// asks with action (its %s is the identity), takes the recipient out of
+// every group and permission, and deletes it.
+func removeRecipient(d *cmdlets.Deps, keep func(*state.Recipient) bool, action string) func(*interp.Call) error {
+	return func(c *interp.Call) error {
+		return report(c, update(d, c, func(r *run, tx state.Tx) error {
+			rc, err := r.recipientOf(tx, "Identity", keep)
+			if err != nil {
+				return err
+			}
+			if !cmdlets.ShouldProcess(c, fmt.Sprintf(action, rc.Identity)) {
+				return errSkip
+			}
+			if err := removeFromGroups(tx, rc.Guid); err != nil {
+				return err
+			}
+			return tx.DeleteRecipient(rc.Guid)
+		}))
+	}
 }
 
 // removeFromGroups takes a recipient that is being removed out of every

@@ -144,21 +144,8 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), named("Permanent", interp.KindBool, "Accepted for compatibility; the lab always removes the mailbox at once."), domainControllerParam()},
 		Examples:              []interp.Example{{Code: "Remove-Mailbox bob -Confirm:$false", Remarks: "Removes Bob's account and mailbox."}},
 	}
-	removeMB.Process = func(c *interp.Call) error {
-		return report(c, update(d, c, func(r *run, tx state.Tx) error {
-			rc, err := r.recipient(tx, true)
-			if err != nil {
-				return err
-			}
-			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Removing the mailbox \"%s\" will remove the Active Directory user object and mark the mailbox and the archive (if present) in the database for removal.", rc.Identity)) {
-				return errSkip
-			}
-			if err := removeFromGroups(tx, rc.Guid); err != nil {
-				return err
-			}
-			return tx.DeleteRecipient(rc.Guid)
-		}))
-	}
+	removeMB.Process = removeRecipient(d, (*state.Recipient).HasMailbox,
+		"Removing the mailbox \"%s\" will remove the Active Directory user object and mark the mailbox and the archive (if present) in the database for removal.")
 
 	enableMB := &interp.CmdletInfo{
 		Name:                  "Enable-Mailbox",
