@@ -63,11 +63,9 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			ct.ExternalEmailAddress = "SMTP:" + addr
 			primary := addr
 			if c.Has("PrimarySmtpAddress") {
-				p, err := canonProxy(c.String("PrimarySmtpAddress"))
-				if err != nil {
-					return r.task.InvalidArgument("%s", err.Error())
+				if primary, err = r.primarySmtpArg(); err != nil {
+					return err
 				}
-				_, primary, _ = strings.Cut(p, ":")
 			}
 			ct.EmailAddresses = setPrimary(nil, primary)
 			if !strings.EqualFold(primary, addr) {

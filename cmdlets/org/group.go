@@ -350,11 +350,10 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 				return err
 			}
 			if c.Has("PrimarySmtpAddress") {
-				p, err := canonProxy(c.String("PrimarySmtpAddress"))
+				addr, err := r.primarySmtpArg()
 				if err != nil {
-					return r.task.InvalidArgument("%s", err.Error())
+					return err
 				}
-				_, addr, _ := strings.Cut(p, ":")
 				g.EmailAddresses = setPrimary(g.EmailAddresses, addr)
 			}
 			if !changed(before, *g) {
@@ -565,11 +564,9 @@ func (r *run) newMailRecipient(tx state.Tx, recipientType string) (*state.Recipi
 	}
 	primary := alias + "@" + domain
 	if c.Has("PrimarySmtpAddress") {
-		p, err := canonProxy(c.String("PrimarySmtpAddress"))
-		if err != nil {
-			return nil, r.task.InvalidArgument("%s", err.Error())
+		if primary, err = r.primarySmtpArg(); err != nil {
+			return nil, err
 		}
-		_, primary, _ = strings.Cut(p, ":")
 	}
 	rc.EmailAddresses = setPrimary(rc.EmailAddresses, primary)
 	return rc, nil

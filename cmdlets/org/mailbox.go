@@ -232,11 +232,10 @@ func (r *run) mailboxPlacement(tx state.Tx, rc *state.Recipient, alias string) e
 	rc.MaxSendSize, rc.MaxReceiveSize = mb.MaxSendSize, mb.MaxReceiveSize
 	primary := alias + "@" + domain
 	if r.c.Has("PrimarySmtpAddress") {
-		p, err := canonProxy(r.c.String("PrimarySmtpAddress"))
-		if err != nil {
-			return r.task.InvalidArgument("%s", err.Error())
+		var err error
+		if primary, err = r.primarySmtpArg(); err != nil {
+			return err
 		}
-		_, primary, _ = strings.Cut(p, ":")
 	}
 	rc.EmailAddresses = setPrimary(rc.EmailAddresses, primary)
 	return nil
@@ -383,11 +382,10 @@ func setRecipient(d *cmdlets.Deps, c *interp.Call, mailbox bool) error {
 				return err
 			}
 			if c.Has("PrimarySmtpAddress") {
-				p, err := canonProxy(c.String("PrimarySmtpAddress"))
+				addr, err := r.primarySmtpArg()
 				if err != nil {
-					return r.task.InvalidArgument("%s", err.Error())
+					return err
 				}
-				_, addr, _ := strings.Cut(p, ":")
 				rc.EmailAddresses = setPrimary(rc.EmailAddresses, addr)
 			} else if c.Has("EmailAddresses") && primaryOf(rc.EmailAddresses) == "" && before.PrimarySmtpAddress != "" {
 				// Removing the primary address without naming a new one.

@@ -267,9 +267,27 @@ func canonProxy(s string) (string, error) {
 		return prefix + ":" + addr, nil // X500:, SIP:, ... kept as given
 	}
 	if !smtpRE.MatchString(addr) {
-		return "", textf("The email address \"%s\" isn't correct. Please use this format: user name, the @ sign, followed by the domain name. For example, tonysmith@contoso.com or tony.smith@contoso.com.", addr)
+		return "", badEmailAddress(addr)
 	}
 	return prefix + ":" + addr, nil
+}
+
+func badEmailAddress(addr string) error {
+	return textf("The email address \"%s\" isn't correct. Please use this format: user name, the @ sign, followed by the domain name. For example, tonysmith@contoso.com or tony.smith@contoso.com.", addr)
+}
+
+// primarySmtpArg reads -PrimarySmtpAddress: an SMTP address, with or
+// without its smtp: prefix; another address type is refused.
+func (r *run) primarySmtpArg() (string, error) {
+	p, err := canonProxy(r.c.String("PrimarySmtpAddress"))
+	if err == nil && !strings.EqualFold(p[:min(len(p), 5)], "smtp:") {
+		err = badEmailAddress(strings.TrimSpace(r.c.String("PrimarySmtpAddress")))
+	}
+	if err != nil {
+		return "", r.task.InvalidArgument("%s", err.Error())
+	}
+	_, addr, _ := strings.Cut(p, ":")
+	return addr, nil
 }
 
 // proxyKey compares proxy addresses without their primary/secondary case.
