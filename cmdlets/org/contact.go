@@ -77,9 +77,8 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			}
 			for _, a := range ct.EmailAddresses {
 				_, v, _ := strings.Cut(a, ":")
-				if other, err := tx.RecipientByAddress(v); err == nil {
-					return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonProxyAddress,
-						"The proxy address \"SMTP:%s\" is already being used by the proxy addresses or LegacyExchangeDN of \"%s\". Please choose another proxy address.", v, other.Name)
+				if err := r.addressFree(tx, ct, v); err != nil {
+					return err
 				}
 			}
 			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Creating mail contact \"%s\" with external email address \"%s\" in organizational unit \"%s\".", ct.Name, ct.ExternalEmailAddress, ct.OrganizationalUnit)) {

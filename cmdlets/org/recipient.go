@@ -349,15 +349,24 @@ func (r *run) checkAddresses(tx state.Tx, rc *state.Recipient) error {
 		if ad == nil || ad.DomainType == "ExternalRelay" {
 			return r.task.Invalid("The email address \"%s\" isn't correct. The domain \"%s\" isn't an accepted domain of the organisation, or it's an ExternalRelay domain.", addr, state.AddressDomain(addr))
 		}
-		if other, err := tx.RecipientByAddress(addr); err == nil && other.Guid != rc.Guid {
-			return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonProxyAddress,
-				"The proxy address \"SMTP:%s\" is already being used by the proxy addresses or LegacyExchangeDN of \"%s\". Please choose another proxy address.", addr, other.Name)
+		if err := r.addressFree(tx, rc, addr); err != nil {
+			return err
 		}
 	}
 	if rc.HasMailbox() && primaries != 1 {
 		return r.task.Invalid("The EmailAddresses property must contain exactly one primary SMTP address (prefix \"SMTP:\"); it contains %d.", primaries)
 	}
 	rc.PrimarySmtpAddress = primaryOf(rc.EmailAddresses)
+	return nil
+}
+
+// addressFree fails when another recipient than rc has the SMTP address
+// addr.
+func (r *run) addressFree(tx state.Tx, rc *state.Recipient, addr string) error {
+	if other, err := tx.RecipientByAddress(addr); err == nil && other.Guid != rc.Guid {
+		return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonProxyAddress,
+			"The proxy address \"SMTP:%s\" is already being used by the proxy addresses or LegacyExchangeDN of \"%s\". Please choose another proxy address.", addr, other.Name)
+	}
 	return nil
 }
 
