@@ -14,6 +14,13 @@ var fieldTypes = map[string]map[string]func(string) any{
 	"ReceiveConnector": {"Bindings": IPBinding, "RemoteIPRanges": IPRange},
 	"SendConnector":    {"AddressSpaces": AddressSpace},
 	"Recipient":        {"EmailAddresses": ProxyAddress, "ProhibitSendQuota": unlimitedSizeText},
+	// Get-DistributionGroup's and Get-MailContact's views.
+	"groupView":   mailRecipientFields,
+	"contactView": mailRecipientFields,
+}
+
+var mailRecipientFields = map[string]func(string) any{
+	"EmailAddresses": ProxyAddress, "MaxSendSize": unlimitedSizeText, "MaxReceiveSize": unlimitedSizeText,
 }
 
 // unlimitedSizeText reads a quota kept as its text ("Unlimited", "2 GB

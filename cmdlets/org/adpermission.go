@@ -66,17 +66,14 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 				out, err = r.getRecipientADPermission(tx, mb)
 				return err
 			}
-			rc, aces, err := r.connectorACEs(tx, c.Value("Identity"))
+			_, aces, err := r.connectorACEs(tx, c.Value("Identity"))
 			if err != nil {
 				return err
 			}
-			user := ""
-			if c.Has("User") {
-				if user, err = r.principal(tx, c.String("User")); err != nil {
-					return err
-				}
+			user, err := r.userFilter(tx)
+			if err != nil {
+				return err
 			}
-			_ = rc
 			for _, a := range aces {
 				if user != "" && !strings.EqualFold(a.User, user) {
 					continue
@@ -310,6 +307,15 @@ func (r *run) principal(tx state.Tx, s string) (string, error) {
 		return r.site.NetBIOSDomain + `\` + rc.SamAccountName, nil
 	}
 	return "", r.task.NotFound(s)
+}
+
+// userFilter is the principal a Get- cmdlet's -User names, or "" without
+// -User (every entry).
+func (r *run) userFilter(tx state.Tx) (string, error) {
+	if !r.c.Has("User") {
+		return "", nil
+	}
+	return r.principal(tx, r.c.String("User"))
 }
 
 func principalCompleter(d *cmdlets.Deps) func(context.Context, string) []string {

@@ -54,9 +54,9 @@ func componentStateCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	get.Process = func(c *interp.Call) error {
 		var out []*object.PSObject
 		err := view(d, c, func(r *run, tx state.Tx) error {
-			srv, err := tx.Server(cmdlets.IdentityText(c.Value("Identity")))
+			srv, err := r.server(tx, cmdlets.IdentityText(c.Value("Identity")))
 			if err != nil {
-				return r.task.NotFound(cmdlets.IdentityText(c.Value("Identity")))
+				return err
 			}
 			states, err := tx.ServerComponentStates(srv.Name)
 			if err != nil {
@@ -73,12 +73,7 @@ func componentStateCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 				if want != "" && comp != want {
 					continue
 				}
-				var own *state.ServerComponentState
-				for _, s := range states {
-					if strings.EqualFold(s.Component, comp) {
-						own = s
-					}
-				}
+				own := componentRecord(states, comp)
 				out = append(out, cmdlets.ToObject(componentStateTypeNames, &componentStateView{
 					Server: srv.Fqdn, Component: comp, State: state.EffectiveComponentState(states, comp),
 					LocalStates: requesterLines(own), RemoteStates: requesterLines(own), Identity: srv.Fqdn, IsValid: true, ObjectState: "New",
@@ -113,9 +108,9 @@ func componentStateCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	}
 	set.Process = func(c *interp.Call) error {
 		return report(c, update(d, c, func(r *run, tx state.Tx) error {
-			srv, err := tx.Server(cmdlets.IdentityText(c.Value("Identity")))
+			srv, err := r.server(tx, cmdlets.IdentityText(c.Value("Identity")))
 			if err != nil {
-				return r.task.NotFound(cmdlets.IdentityText(c.Value("Identity")))
+				return err
 			}
 			comp, ok := state.CanonicalComponent(c.String("Component"))
 			if !ok {
@@ -127,11 +122,9 @@ func componentStateCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			if err != nil {
 				return err
 			}
-			rec := &state.ServerComponentState{Server: srv.Name, Component: comp}
-			for _, s := range states {
-				if strings.EqualFold(s.Component, comp) {
-					rec = s
-				}
+			rec := componentRecord(states, comp)
+			if rec == nil {
+				rec = &state.ServerComponentState{Server: srv.Name, Component: comp}
 			}
 			if rec.Requesters == nil {
 				rec.Requesters = map[string]state.ComponentRequest{}
@@ -144,6 +137,17 @@ func componentStateCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		}))
 	}
 	return []*interp.CmdletInfo{get, set}
+}
+
+// componentRecord is the stored state of component comp among states, or
+// nil when no requester has set one.
+func componentRecord(states []*state.ServerComponentState, comp string) *state.ServerComponentState {
+	for _, s := range states {
+		if strings.EqualFold(s.Component, comp) {
+			return s
+		}
+	}
+	return nil
 }
 
 func (r *run) badComponent(name string) error {

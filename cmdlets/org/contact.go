@@ -63,11 +63,9 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			ct.ExternalEmailAddress = "SMTP:" + addr
 			primary := addr
 			if c.Has("PrimarySmtpAddress") {
-				p, err := canonProxy(c.String("PrimarySmtpAddress"))
-				if err != nil {
-					return r.task.InvalidArgument("%s", err.Error())
+				if primary, err = r.primarySmtpArg(); err != nil {
+					return err
 				}
-				_, primary, _ = strings.Cut(p, ":")
 			}
 			ct.EmailAddresses = setPrimary(nil, primary)
 			if !strings.EqualFold(primary, addr) {
@@ -79,9 +77,8 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			}
 			for _, a := range ct.EmailAddresses {
 				_, v, _ := strings.Cut(a, ":")
-				if other, err := tx.RecipientByAddress(v); err == nil {
-					return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonProxyAddress,
-						"The proxy address \"SMTP:%s\" is already being used by the proxy addresses or LegacyExchangeDN of \"%s\". Please choose another proxy address.", v, other.Name)
+				if err := r.addressFree(tx, ct, v); err != nil {
+					return err
 				}
 			}
 			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Creating mail contact \"%s\" with external email address \"%s\" in organizational unit \"%s\".", ct.Name, ct.ExternalEmailAddress, ct.OrganizationalUnit)) {
@@ -108,20 +105,6 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), domainControllerParam()},
 		Examples:              []interp.Example{{Code: "Remove-MailContact \"Chris Ashton\" -Confirm:$false", Remarks: "Removes the contact."}},
 	}
-	removeContact.Process = func(c *interp.Call) error {
-		return report(c, update(d, c, func(r *run, tx state.Tx) error {
-			ct, err := r.recipientOf(tx, "Identity", isContact)
-			if err != nil {
-				return err
-			}
-			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Removing mail contact \"%s\".", ct.Identity)) {
-				return errSkip
-			}
-			if err := removeFromGroups(tx, ct.Guid); err != nil {
-				return err
-			}
-			return tx.DeleteRecipient(ct.Guid)
-		}))
-	}
+	removeContact.Process = removeRecipient(d, isContact, "Removing mail contact \"%s\".")
 	return []*interp.CmdletInfo{get, newContact, removeContact}
 }

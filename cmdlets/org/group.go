@@ -24,17 +24,9 @@ var (
 	contactTypeNames = []string{MailContactType, "Microsoft.Exchange.Data.Directory.Management.MailEnabledOrgPerson", "Microsoft.Exchange.Data.Directory.ADObject", "System.Object"}
 )
 
-// groupView is a distribution group as Get-DistributionGroup shows it.
-type groupView struct {
-	GroupType                          string
-	SamAccountName                     string
-	BypassNestedModerationEnabled      bool
-	ManagedBy                          []string
-	MemberJoinRestriction              string
-	MemberDepartRestriction            string
-	ReportToManagerEnabled             bool
-	ReportToOriginatorEnabled          bool
-	SendOofMessageToOriginatorEnabled  bool
+// mailRecipientView holds the properties that Get-DistributionGroup and
+// Get-MailContact share, after each one's own.
+type mailRecipientView struct {
 	Alias                              string
 	DisplayName                        string
 	EmailAddresses                     []string
@@ -54,26 +46,33 @@ type groupView struct {
 	WhenCreated                        time.Time
 }
 
+func newMailRecipientView(rc *state.Recipient) mailRecipientView {
+	return mailRecipientView{
+		Alias: rc.Alias, DisplayName: rc.DisplayName, EmailAddresses: rc.EmailAddresses, MaxSendSize: "Unlimited", MaxReceiveSize: "Unlimited",
+		PrimarySmtpAddress: rc.PrimarySmtpAddress, RecipientType: rc.RecipientType, RecipientTypeDetails: rc.RecipientTypeDetails,
+		RequireSenderAuthenticationEnabled: rc.RequireSenderAuthenticationEnabled, Name: rc.Name, DistinguishedName: rc.DistinguishedName,
+		Identity: rc.Identity, Guid: rc.Guid, OrganizationalUnit: rc.OrganizationalUnit, WhenChanged: rc.WhenChanged, WhenCreated: rc.WhenCreated,
+	}
+}
+
+// groupView is a distribution group as Get-DistributionGroup shows it.
+type groupView struct {
+	GroupType                         string
+	SamAccountName                    string
+	BypassNestedModerationEnabled     bool
+	ManagedBy                         []string
+	MemberJoinRestriction             string
+	MemberDepartRestriction           string
+	ReportToManagerEnabled            bool
+	ReportToOriginatorEnabled         bool
+	SendOofMessageToOriginatorEnabled bool
+	mailRecipientView
+}
+
 // contactView is a mail contact as Get-MailContact shows it.
 type contactView struct {
-	ExternalEmailAddress               string
-	Alias                              string
-	DisplayName                        string
-	EmailAddresses                     []string
-	HiddenFromAddressListsEnabled      bool
-	MaxSendSize                        string
-	MaxReceiveSize                     string
-	PrimarySmtpAddress                 string
-	RecipientType                      string
-	RecipientTypeDetails               string
-	RequireSenderAuthenticationEnabled bool
-	Name                               string
-	DistinguishedName                  string
-	Identity                           string
-	Guid                               string
-	OrganizationalUnit                 string
-	WhenChanged                        time.Time
-	WhenCreated                        time.Time
+	ExternalEmailAddress string
+	mailRecipientView
 }
 
 // getRecipients is the Process of a Get- cmdlet over one kind of
@@ -117,10 +116,7 @@ func groupObject(tx state.Tx, g *state.Recipient) *object.PSObject {
 	v := &groupView{
 		GroupType: typ, SamAccountName: g.SamAccountName, ManagedBy: recipientNames(tx, g.ManagedBy),
 		MemberJoinRestriction: "Closed", MemberDepartRestriction: "Closed", ReportToOriginatorEnabled: true,
-		Alias: g.Alias, DisplayName: g.DisplayName, EmailAddresses: g.EmailAddresses, MaxSendSize: "Unlimited", MaxReceiveSize: "Unlimited",
-		PrimarySmtpAddress: g.PrimarySmtpAddress, RecipientType: g.RecipientType, RecipientTypeDetails: g.RecipientTypeDetails,
-		RequireSenderAuthenticationEnabled: g.RequireSenderAuthenticationEnabled, Name: g.Name, DistinguishedName: g.DistinguishedName,
-		Identity: g.Identity, Guid: g.Guid, OrganizationalUnit: g.OrganizationalUnit, WhenChanged: g.WhenChanged, WhenCreated: g.WhenCreated,
+		mailRecipientView: newMailRecipientView(g),
 	}
 	o := cmdlets.ToObject(groupTypeNames, v)
 	o.StringProperty = "Name"
@@ -128,14 +124,7 @@ func groupObject(tx state.Tx, g *state.Recipient) *object.PSObject {
 }
 
 func contactObject(ct *state.Recipient) *object.PSObject {
-	v := &contactView{
-		ExternalEmailAddress: ct.ExternalEmailAddress, Alias: ct.Alias, DisplayName: ct.DisplayName, EmailAddresses: ct.EmailAddresses,
-		MaxSendSize: "Unlimited", MaxReceiveSize: "Unlimited", PrimarySmtpAddress: ct.PrimarySmtpAddress,
-		RecipientType: ct.RecipientType, RecipientTypeDetails: ct.RecipientTypeDetails,
-		RequireSenderAuthenticationEnabled: ct.RequireSenderAuthenticationEnabled, Name: ct.Name,
-		DistinguishedName: ct.DistinguishedName, Identity: ct.Identity, Guid: ct.Guid, OrganizationalUnit: ct.OrganizationalUnit,
-		WhenChanged: ct.WhenChanged, WhenCreated: ct.WhenCreated,
-	}
+	v := &contactView{ExternalEmailAddress: ct.ExternalEmailAddress, mailRecipientView: newMailRecipientView(ct)}
 	o := cmdlets.ToObject(contactTypeNames, v)
 	o.StringProperty = "Name"
 	return o
@@ -156,23 +145,31 @@ func recipientNames(tx state.Tx, guids []string) []string {
 // recipientOf resolves the identity in parameter param to exactly one
 // recipient that keep accepts.
 func (r *run) recipientOf(tx state.Tx, param string, keep func(*state.Recipient) bool) (*state.Recipient, error) {
-	arg := r.c.Value(param)
+	return r.recipientArg(tx, r.c.Value(param), keep)
+}
+
+// recipientArg resolves an identity argument to exactly one recipient that
+// keep (nil: any) accepts; the others are not found.
+func (r *run) recipientArg(tx state.Tx, arg any, keep func(*state.Recipient) bool) (*state.Recipient, error) {
 	text := cmdlets.IdentityText(arg)
 	rs, err := r.findRecipients(tx, arg, true)
 	if err != nil {
 		return nil, err
 	}
-	var kept []*state.Recipient
-	for _, rc := range rs {
-		if keep == nil || keep(rc) {
-			kept = append(kept, rc)
+	if keep != nil {
+		var kept []*state.Recipient
+		for _, rc := range rs {
+			if keep(rc) {
+				kept = append(kept, rc)
+			}
 		}
+		rs = kept
 	}
-	switch len(kept) {
+	switch len(rs) {
 	case 0:
 		return nil, r.task.NotFound(text)
 	case 1:
-		return kept[0], nil
+		return rs[0], nil
 	}
 	return nil, r.task.Ambiguous(text)
 }
@@ -353,11 +350,10 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 				return err
 			}
 			if c.Has("PrimarySmtpAddress") {
-				p, err := canonProxy(c.String("PrimarySmtpAddress"))
+				addr, err := r.primarySmtpArg()
 				if err != nil {
-					return r.task.InvalidArgument("%s", err.Error())
+					return err
 				}
-				_, addr, _ := strings.Cut(p, ":")
 				g.EmailAddresses = setPrimary(g.EmailAddresses, addr)
 			}
 			if !changed(before, *g) {
@@ -387,21 +383,7 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), domainControllerParam()},
 		Examples:              []interp.Example{{Code: "Remove-DistributionGroup Sales -Confirm:$false", Remarks: "Removes the Sales group."}},
 	}
-	removeGroup.Process = func(c *interp.Call) error {
-		return report(c, update(d, c, func(r *run, tx state.Tx) error {
-			g, err := r.recipientOf(tx, "Identity", isGroup)
-			if err != nil {
-				return err
-			}
-			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Removing distribution group \"%s\".", g.Identity)) {
-				return errSkip
-			}
-			if err := removeFromGroups(tx, g.Guid); err != nil {
-				return err
-			}
-			return tx.DeleteRecipient(g.Guid)
-		}))
-	}
+	removeGroup.Process = removeRecipient(d, isGroup, "Removing distribution group \"%s\".")
 
 	getMembers := &interp.CmdletInfo{
 		Name:        "Get-DistributionGroupMember",
@@ -526,17 +508,7 @@ func uniqueSamAccountName(tx state.Tx, alias string) (string, error) {
 
 // recipientByText resolves an identity given as text to one recipient.
 func (r *run) recipientByText(tx state.Tx, text string) (*state.Recipient, error) {
-	rs, err := r.findRecipients(tx, text, true)
-	if err != nil {
-		return nil, err
-	}
-	switch len(rs) {
-	case 0:
-		return nil, r.task.NotFound(text)
-	case 1:
-		return rs[0], nil
-	}
-	return nil, r.task.Ambiguous(text)
+	return r.recipientArg(tx, text, nil)
 }
 
 // memberByText resolves a would-be group member; it must be mail-enabled.
@@ -592,11 +564,9 @@ func (r *run) newMailRecipient(tx state.Tx, recipientType string) (*state.Recipi
 	}
 	primary := alias + "@" + domain
 	if c.Has("PrimarySmtpAddress") {
-		p, err := canonProxy(c.String("PrimarySmtpAddress"))
-		if err != nil {
-			return nil, r.task.InvalidArgument("%s", err.Error())
+		if primary, err = r.primarySmtpArg(); err != nil {
+			return nil, err
 		}
-		_, primary, _ = strings.Cut(p, ":")
 	}
 	rc.EmailAddresses = setPrimary(rc.EmailAddresses, primary)
 	return rc, nil
@@ -619,6 +589,28 @@ func removeGuid(list []string, g string) []string {
 		}
 	}
 	return out
+}
+
+// removeRecipient is the Process of a Remove- cmdlet over one kind of
+// recipient: it resolves -Identity to one recipient that keep accepts,
+// asks with action (its %s is the identity), takes the recipient out of
+// every group and permission, and deletes it.
+func removeRecipient(d *cmdlets.Deps, keep func(*state.Recipient) bool, action string) func(*interp.Call) error {
+	return func(c *interp.Call) error {
+		return report(c, update(d, c, func(r *run, tx state.Tx) error {
+			rc, err := r.recipientOf(tx, "Identity", keep)
+			if err != nil {
+				return err
+			}
+			if !cmdlets.ShouldProcess(c, fmt.Sprintf(action, rc.Identity)) {
+				return errSkip
+			}
+			if err := removeFromGroups(tx, rc.Guid); err != nil {
+				return err
+			}
+			return tx.DeleteRecipient(rc.Guid)
+		}))
+	}
 }
 
 // removeFromGroups takes a recipient that is being removed out of every

@@ -144,21 +144,8 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Params:                []*interp.ParamInfo{identityParam(idHelp, true, complete), named("Permanent", interp.KindBool, "Accepted for compatibility; the lab always removes the mailbox at once."), domainControllerParam()},
 		Examples:              []interp.Example{{Code: "Remove-Mailbox bob -Confirm:$false", Remarks: "Removes Bob's account and mailbox."}},
 	}
-	removeMB.Process = func(c *interp.Call) error {
-		return report(c, update(d, c, func(r *run, tx state.Tx) error {
-			rc, err := r.recipient(tx, true)
-			if err != nil {
-				return err
-			}
-			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Removing the mailbox \"%s\" will remove the Active Directory user object and mark the mailbox and the archive (if present) in the database for removal.", rc.Identity)) {
-				return errSkip
-			}
-			if err := removeFromGroups(tx, rc.Guid); err != nil {
-				return err
-			}
-			return tx.DeleteRecipient(rc.Guid)
-		}))
-	}
+	removeMB.Process = removeRecipient(d, (*state.Recipient).HasMailbox,
+		"Removing the mailbox \"%s\" will remove the Active Directory user object and mark the mailbox and the archive (if present) in the database for removal.")
 
 	enableMB := &interp.CmdletInfo{
 		Name:                  "Enable-Mailbox",
@@ -245,11 +232,10 @@ func (r *run) mailboxPlacement(tx state.Tx, rc *state.Recipient, alias string) e
 	rc.MaxSendSize, rc.MaxReceiveSize = mb.MaxSendSize, mb.MaxReceiveSize
 	primary := alias + "@" + domain
 	if r.c.Has("PrimarySmtpAddress") {
-		p, err := canonProxy(r.c.String("PrimarySmtpAddress"))
-		if err != nil {
-			return r.task.InvalidArgument("%s", err.Error())
+		var err error
+		if primary, err = r.primarySmtpArg(); err != nil {
+			return err
 		}
-		_, primary, _ = strings.Cut(p, ":")
 	}
 	rc.EmailAddresses = setPrimary(rc.EmailAddresses, primary)
 	return nil
@@ -396,11 +382,10 @@ func setRecipient(d *cmdlets.Deps, c *interp.Call, mailbox bool) error {
 				return err
 			}
 			if c.Has("PrimarySmtpAddress") {
-				p, err := canonProxy(c.String("PrimarySmtpAddress"))
+				addr, err := r.primarySmtpArg()
 				if err != nil {
-					return r.task.InvalidArgument("%s", err.Error())
+					return err
 				}
-				_, addr, _ := strings.Cut(p, ":")
 				rc.EmailAddresses = setPrimary(rc.EmailAddresses, addr)
 			} else if c.Has("EmailAddresses") && primaryOf(rc.EmailAddresses) == "" && before.PrimarySmtpAddress != "" {
 				// Removing the primary address without naming a new one.

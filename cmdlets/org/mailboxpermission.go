@@ -63,11 +63,9 @@ func mailboxPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			if err != nil {
 				return err
 			}
-			user := ""
-			if c.Has("User") {
-				if user, err = r.principal(tx, c.String("User")); err != nil {
-					return err
-				}
+			user, err := r.userFilter(tx)
+			if err != nil {
+				return err
 			}
 			for _, v := range r.mailboxACEs(tx, mb) {
 				if user == "" || strings.EqualFold(v.User, user) {

@@ -211,28 +211,11 @@ func (r *run) findRecipients(tx state.Tx, arg any, given bool) ([]*state.Recipie
 // recipient resolves -Identity to one recipient; wantMailbox limits it to
 // mailboxes (Set-/Remove-Mailbox) and reports others as not found.
 func (r *run) recipient(tx state.Tx, wantMailbox bool) (*state.Recipient, error) {
-	arg := r.c.Value("Identity")
-	text := cmdlets.IdentityText(arg)
-	rs, err := r.findRecipients(tx, arg, true)
-	if err != nil {
-		return nil, err
-	}
+	var keep func(*state.Recipient) bool
 	if wantMailbox {
-		var keep []*state.Recipient
-		for _, rc := range rs {
-			if rc.HasMailbox() {
-				keep = append(keep, rc)
-			}
-		}
-		rs = keep
+		keep = (*state.Recipient).HasMailbox
 	}
-	switch len(rs) {
-	case 0:
-		return nil, r.task.NotFound(text)
-	case 1:
-		return rs[0], nil
-	}
-	return nil, r.task.Ambiguous(text)
+	return r.recipientOf(tx, "Identity", keep)
 }
 
 var aliasRE = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~]+(\\.[A-Za-z0-9!#$%&'*+\\-/=?^_`{|}~]+)*$")
@@ -284,9 +267,27 @@ func canonProxy(s string) (string, error) {
 		return prefix + ":" + addr, nil // X500:, SIP:, ... kept as given
 	}
 	if !smtpRE.MatchString(addr) {
-		return "", textf("The email address \"%s\" isn't correct. Please use this format: user name, the @ sign, followed by the domain name. For example, tonysmith@contoso.com or tony.smith@contoso.com.", addr)
+		return "", badEmailAddress(addr)
 	}
 	return prefix + ":" + addr, nil
+}
+
+func badEmailAddress(addr string) error {
+	return textf("The email address \"%s\" isn't correct. Please use this format: user name, the @ sign, followed by the domain name. For example, tonysmith@contoso.com or tony.smith@contoso.com.", addr)
+}
+
+// primarySmtpArg reads -PrimarySmtpAddress: an SMTP address, with or
+// without its smtp: prefix; another address type is refused.
+func (r *run) primarySmtpArg() (string, error) {
+	p, err := canonProxy(r.c.String("PrimarySmtpAddress"))
+	if err == nil && !strings.EqualFold(p[:min(len(p), 5)], "smtp:") {
+		err = badEmailAddress(strings.TrimSpace(r.c.String("PrimarySmtpAddress")))
+	}
+	if err != nil {
+		return "", r.task.InvalidArgument("%s", err.Error())
+	}
+	_, addr, _ := strings.Cut(p, ":")
+	return addr, nil
 }
 
 // proxyKey compares proxy addresses without their primary/secondary case.
@@ -348,15 +349,24 @@ func (r *run) checkAddresses(tx state.Tx, rc *state.Recipient) error {
 		if ad == nil || ad.DomainType == "ExternalRelay" {
 			return r.task.Invalid("The email address \"%s\" isn't correct. The domain \"%s\" isn't an accepted domain of the organisation, or it's an ExternalRelay domain.", addr, state.AddressDomain(addr))
 		}
-		if other, err := tx.RecipientByAddress(addr); err == nil && other.Guid != rc.Guid {
-			return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonProxyAddress,
-				"The proxy address \"SMTP:%s\" is already being used by the proxy addresses or LegacyExchangeDN of \"%s\". Please choose another proxy address.", addr, other.Name)
+		if err := r.addressFree(tx, rc, addr); err != nil {
+			return err
 		}
 	}
 	if rc.HasMailbox() && primaries != 1 {
 		return r.task.Invalid("The EmailAddresses property must contain exactly one primary SMTP address (prefix \"SMTP:\"); it contains %d.", primaries)
 	}
 	rc.PrimarySmtpAddress = primaryOf(rc.EmailAddresses)
+	return nil
+}
+
+// addressFree fails when another recipient than rc has the SMTP address
+// addr.
+func (r *run) addressFree(tx state.Tx, rc *state.Recipient, addr string) error {
+	if other, err := tx.RecipientByAddress(addr); err == nil && other.Guid != rc.Guid {
+		return r.task.Errorf(cmdlets.CategoryNotSpecified, cmdlets.ReasonProxyAddress,
+			"The proxy address \"SMTP:%s\" is already being used by the proxy addresses or LegacyExchangeDN of \"%s\". Please choose another proxy address.", addr, other.Name)
+	}
 	return nil
 }
 
