@@ -371,13 +371,13 @@ func (p *OutboundProxy) dial(org *Org, c *state.SendConnector, tg target) (_ *ou
 	o := &outboundSession{c: cl, log: log, reason: "Local", stop: stop}
 	if c.RequireTLS && !tlsOn {
 		o.close()
-		return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 STARTTLS is required to send mail."` + replies.FailoverText}, false
+		return nil, nextHopRefused(replies.TLSRequiredToSend), false
 	}
 	switch c.SmartHostAuthMechanism {
 	case "BasicAuth", "BasicAuthRequireTLS":
 		if c.SmartHostAuthMechanism == "BasicAuthRequireTLS" && !tlsOn {
 			o.close()
-			return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + replies.FailoverText}, false
+			return nil, nextHopRefused(replies.TLSRequiredToAuth), false
 		}
 		if err := cl.BasicAuth(c.SmartHostUser(), c.AuthPassword); err != nil {
 			o.close()
@@ -395,7 +395,13 @@ func sessionFailure(err error) (replies.Reply, bool, string) {
 	if errors.As(err, &rep) && rep.Permanent() && rep.Code != 535 && rep.Code != 530 {
 		return rep, true, "Remote"
 	}
-	rep = replies.NextHopResponded(smtpclient.SessionFailure(err))
+	return nextHopRefused(smtpclient.SessionFailure(err)), false, "Remote"
+}
+
+// nextHopRefused is NextHopResponded as the proxy answers the hub: with
+// 421, which ends the hub's session as the one to the next hop ended.
+func nextHopRefused(r replies.Reply) replies.Reply {
+	rep := replies.NextHopResponded(r)
 	rep.Code = 421
-	return rep, false, "Remote"
+	return rep
 }

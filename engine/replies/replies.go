@@ -211,6 +211,11 @@ var (
 	LocalError        = Reply{451, "4.7.0", "Temporary server error. Please try again later"}
 	Internal          = Reply{421, "4.3.2", "Service not available"}                         // a panic in a session
 	CannotAchieveAuth = Reply{451, "5.7.3", "Cannot achieve Exchange Server authentication"} // as quoted in KB 979175
+	// A send connector refuses a session with its next hop that does not
+	// meet its TLS rules: RequireTLS, and BasicAuthRequireTLS before AUTH.
+	// The message waits with NextHopResponded of these.
+	TLSRequiredToSend = Reply{451, "5.7.3", "STARTTLS is required to send mail"}
+	TLSRequiredToAuth = Reply{451, "5.7.3", "Must issue a STARTTLS command first"}
 )
 
 // FailoverText ends Exchange's text for a delivery that found no other
