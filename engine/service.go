@@ -704,7 +704,7 @@ func (s *Service) reportSessionEnd(c *frontend.Connector, binding, remote netip.
 		return
 	}
 	accepted, refusal := sess.Summary()
-	bind := netip.AddrPortFrom(binding.Addr(), binding.Port()).String()
+	bind := binding.String()
 	for _, b := range c.Rec.Bindings {
 		if ap, err := state.ParseBinding(b); err == nil && ap.Port() == binding.Port() {
 			bind = state.FormatBinding(ap)
