@@ -14,6 +14,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -423,6 +424,24 @@ func TestMultiLineRepliesAndHeloFallback(t *testing.T) {
 		"C: MAIL FROM:<a@contoso.com>|S: 550-5.7.1 Refused|S: 550-5.7.1 for policy|S: 550 5.7.1 reasons|C: QUIT|S: 221 2.0.0 Bye"
 	if got := strings.Join(lines, "|"); got != want {
 		t.Errorf("transcript\n got %s\nwant %s", got, want)
+	}
+}
+
+// A failure that is not a reply stands for a 421 4.4.2 named after the
+// way the connection broke.
+func TestSessionFailureNamesTheCause(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{io.EOF, "Connection dropped due to SocketError"},
+		{os.ErrDeadlineExceeded, "Connection dropped due to TimedOut"},
+		{errors.New("tls: bad record MAC"), "Connection dropped"},
+		{replies.Reply{Code: 554, Enhanced: "5.7.1", Text: "Refused"}, "Refused"},
+	} {
+		if got := SessionFailure(tt.err); got.Text != tt.want {
+			t.Errorf("%v: %+v, want %q", tt.err, got, tt.want)
+		}
 	}
 }
 
