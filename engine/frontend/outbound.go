@@ -45,6 +45,9 @@ type OutboundProxy struct {
 	// LookupMX resolves MX records for connectors with DNS routing; nil
 	// makes no lookup (the destination is then unreachable: 451 4.4.0).
 	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	// LookupNetIP resolves a host name (an MX host, a smart host given by
+	// name, a domain without MX); nil uses the system's resolver.
+	LookupNetIP func(ctx context.Context, host string) ([]netip.Addr, error)
 	// HostPort is the port a simulated outside host (a lab's receiver)
 	// really listens on for a configured port; nil keeps it.
 	HostPort func(a netip.Addr, port int) int
@@ -240,7 +243,7 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 		var dnsErr *net.DNSError
 		switch {
 		case errors.As(err, &dnsErr) && dnsErr.IsNotFound && len(mxs) == 0:
-			if _, err := net.DefaultResolver.LookupHost(ctx, domain); err != nil {
+			if _, err := p.lookupIP(ctx, domain); err != nil {
 				return nil, &replies.Reply{Code: 554, Enhanced: "5.4.4", Text: "SMTPSEND.DNS.NonExistentDomain; nonexistent domain"}
 			}
 		case err != nil:
@@ -276,7 +279,7 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 			add(h, netip.MustParseAddr("127.0.0.1"))
 			continue
 		}
-		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+		ips, err := p.lookupIP(ctx, name)
 		if err != nil {
 			continue
 		}
@@ -288,6 +291,15 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 		return nil, &replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "DNS query failed"}
 	}
 	return out, nil
+}
+
+// lookupIP resolves a host name with LookupNetIP, or the system's
+// resolver when none is set.
+func (p *OutboundProxy) lookupIP(ctx context.Context, name string) ([]netip.Addr, error) {
+	if p.LookupNetIP != nil {
+		return p.LookupNetIP(ctx, name)
+	}
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", name)
 }
 
 // open connects to the connector's destination, trying each address in
