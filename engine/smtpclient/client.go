@@ -237,8 +237,12 @@ func ParseReply(lines []string) (replies.Reply, error) {
 			return replies.Reply{}, fmt.Errorf("reply %q changes code", l)
 		}
 		if p.Enhanced != r.Enhanced {
-			// A line without the first line's enhanced code keeps it as text.
-			p.Text = strings.TrimPrefix(l[3:], l[3:4])
+			// A line without the first line's enhanced code keeps it as
+			// text (a bare "250" has none).
+			p.Text = ""
+			if len(l) > 4 {
+				p.Text = l[4:]
+			}
 		}
 		texts = append(texts, p.Text)
 	}

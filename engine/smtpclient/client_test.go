@@ -82,6 +82,8 @@ func TestParseReply(t *testing.T) {
 		{[]string{"550-5.1.1 first", "550 5.1.1 second"}, replies.Reply{Code: 550, Enhanced: "5.1.1", Text: "first\nsecond"}, false},
 		{[]string{"250-EX01 Hello", "250-SIZE 100", "250 CHUNKING"}, replies.Reply{Code: 250, Text: "EX01 Hello\nSIZE 100\nCHUNKING"}, false},
 		{[]string{"451 4.4.0 Primary target IP address responded with: \"x\""}, replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "Primary target IP address responded with: \"x\""}, false},
+		{[]string{"250-2.0.0 ok", "250"}, replies.Reply{Code: 250, Enhanced: "2.0.0", Text: "ok\n"}, false},
+		{[]string{"250-2.0.0 ok", "250 more"}, replies.Reply{Code: 250, Enhanced: "2.0.0", Text: "ok\nmore"}, false},
 		{[]string{"250-a", "251 b"}, replies.Reply{}, true},
 		{[]string{"abc"}, replies.Reply{}, true},
 		{[]string{"999 nope"}, replies.Reply{}, true},
