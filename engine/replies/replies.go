@@ -47,13 +47,24 @@ func (r Reply) Lines(enhanced bool) []string {
 	}
 	texts := strings.Split(r.Text, "\n")
 	out := make([]string, len(texts))
+	code := strconv.Itoa(r.Code)
 	for i, t := range texts {
-		l := r
-		l.Text = t
-		out[i] = l.Line(enhanced)
-		if i < len(texts)-1 {
-			out[i] = out[i][:3] + "-" + out[i][4:]
+		sep := "-"
+		if i == len(texts)-1 {
+			sep = " "
 		}
+		// As Line, with "-" after the code of every line but the last.
+		l := code
+		if enhanced && r.Enhanced != "" {
+			l += sep + r.Enhanced
+			sep = " "
+		}
+		if t != "" {
+			l += sep + t
+		} else if sep == "-" {
+			l += sep
+		}
+		out[i] = l
 	}
 	return out
 }
