@@ -84,7 +84,6 @@ func (o *outboundSession) close() {
 var (
 	outboundNoConnector = replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "A matching connector cannot be found to route the external recipient"}
 	outboundOtherHop    = replies.Reply{Code: 452, Enhanced: "4.5.3", Text: "Recipient has a different next hop; send it in another transaction"}
-	outboundDropped     = replies.Reply{Code: 421, Enhanced: "4.4.2", Text: "Connection dropped due to SocketError"}
 	outboundNoSession   = replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "No outbound proxy session to the destination"}
 )
 
@@ -177,7 +176,7 @@ func (r *Receive) outboundRcpt(st *smtpd.State, env *smtpd.Envelope, to string, 
 // smtpd closes after a 421, the hub's session).
 func (r *Receive) outboundRefusal(rep replies.Reply, rerr error) replies.Reply {
 	if rerr != nil {
-		rep = outboundDropped
+		rep = smtpclient.SessionFailure(rerr) // 421 4.4.2 Connection dropped ...
 		if r.out != nil {
 			r.out.reason = "Remote"
 		}
