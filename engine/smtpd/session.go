@@ -1151,6 +1151,9 @@ func (s *Session) startTLS(arg string) error {
 // when always is set (connect, AUTH), else only when the session's
 // permissions differ from the ones logged last (after STARTTLS).
 func (s *Session) logPermissions(always bool) {
+	if !s.log.Enabled() {
+		return // the text is built only for the log
+	}
 	p := s.h.Permissions(&s.st)
 	if !always && p == s.loggedPermissions {
 		return
