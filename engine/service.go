@@ -61,6 +61,10 @@ type Options struct {
 	// LookupMX resolves MX records when the Front End proxies outbound
 	// mail for a send connector with DNS routing; nil makes no lookup.
 	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	// LookupNetIP resolves the host names the Front End proxies outbound
+	// mail to (MX hosts, smart hosts given by name); nil uses the
+	// system's resolver.
+	LookupNetIP func(ctx context.Context, host string) ([]netip.Addr, error)
 	// HostPort is the port a simulated outside host (a lab's receiver)
 	// really listens on for a configured port; nil keeps ports as
 	// configured.
@@ -179,7 +183,7 @@ func New(st state.Store, opts Options) (*Service, error) {
 		perSource: map[string]map[string]int{},
 	}
 	s.proxy = &frontend.Proxy{HubAddr: s.hubAddr, Credential: s.cred, Now: opts.Now}
-	s.outbound = &frontend.OutboundProxy{PortMap: s.ListenPort, LookupMX: opts.LookupMX, HostPort: opts.HostPort}
+	s.outbound = &frontend.OutboundProxy{PortMap: s.ListenPort, LookupMX: opts.LookupMX, LookupNetIP: opts.LookupNetIP, HostPort: opts.HostPort}
 	s.rates = &frontend.RateLimiter{}
 	return s, nil
 }
@@ -195,8 +199,9 @@ func New(st state.Store, opts Options) (*Service, error) {
 // Transport service is). tc configures the Transport service; its fields
 // left zero are taken from opts: ServerName (the organisation's server
 // when both are empty), DataPath, PortMap (or PortOffset), Logger,
-// LookupMX, Now and Credential (made with [NewServerCredential] when opts
-// has none either).
+// LookupMX, LookupNetIP, Now and Credential (made with
+// [NewServerCredential] when opts has none either). The Front End resolves
+// host names with tc's LookupNetIP when opts has none.
 func NewServer(st state.ServerStore, opts Options, tc transport.Config) (*Service, error) {
 	if st == nil {
 		return nil, errors.New("engine: no store")
@@ -238,6 +243,13 @@ func NewServer(st state.ServerStore, opts Options, tc transport.Config) (*Servic
 	}
 	if tc.LookupMX == nil {
 		tc.LookupMX = opts.LookupMX
+	}
+	// The Front End's outbound proxy resolves names as the Transport
+	// service does: a lab's DNS answers both.
+	if tc.LookupNetIP == nil {
+		tc.LookupNetIP = opts.LookupNetIP
+	} else if opts.LookupNetIP == nil {
+		opts.LookupNetIP = tc.LookupNetIP
 	}
 	if tc.Now == nil {
 		tc.Now = opts.Now
@@ -704,7 +716,7 @@ func (s *Service) reportSessionEnd(c *frontend.Connector, binding, remote netip.
 		return
 	}
 	accepted, refusal := sess.Summary()
-	bind := netip.AddrPortFrom(binding.Addr(), binding.Port()).String()
+	bind := binding.String()
 	for _, b := range c.Rec.Bindings {
 		if ap, err := state.ParseBinding(b); err == nil && ap.Port() == binding.Port() {
 			bind = state.FormatBinding(ap)

@@ -17,8 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-sasl"
-
 	"exsh/cmdlets"
 	"exsh/engine/replies"
 	"exsh/engine/smtpclient"
@@ -535,18 +533,11 @@ func (s *session) send(ctx context.Context, msg *message) (string, error) {
 		if s.cred.Password != nil {
 			pass = s.cred.Password.Plain
 		}
-		var mech sasl.Client
-		switch {
-		case client.SupportsAuth("LOGIN"):
-			mech = sasl.NewLoginClient(s.cred.UserName, pass)
-		case client.SupportsAuth("PLAIN"):
-			mech = sasl.NewPlainClient("", s.cred.UserName, pass)
-		}
-		if mech != nil {
+		if client.SupportsAuth("LOGIN") || client.SupportsAuth("PLAIN") {
 			// As .NET's SmtpClient, a refused logon is not an error by
 			// itself: the message goes on unauthenticated and the server
 			// decides (5.7.57 on Client Frontend).
-			if err := client.Auth(mech); err != nil {
+			if err := client.BasicAuth(s.cred.UserName, pass); err != nil {
 				var r replies.Reply
 				if !errors.As(err, &r) {
 					return "", wrapCtx(ctx, err)

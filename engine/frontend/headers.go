@@ -84,18 +84,23 @@ func FilterHeader(msg []byte, rights state.Rights) []byte {
 	if routing && org && forest {
 		return msg
 	}
-	return RemoveFields(msg, func(name string) bool {
-		n := strings.ToLower(name)
+	return RemoveFields(msg, func(n string) bool {
 		switch {
-		case !routing && (n == "received" || strings.HasPrefix(n, "resent-")):
+		case !routing && (strings.EqualFold(n, "received") || hasPrefixFold(n, "resent-")):
 			return true
-		case !org && strings.HasPrefix(n, "x-ms-exchange-organization-"):
+		case !org && hasPrefixFold(n, "x-ms-exchange-organization-"):
 			return true
-		case !forest && strings.HasPrefix(n, "x-ms-exchange-forest-"):
+		case !forest && hasPrefixFold(n, "x-ms-exchange-forest-"):
 			return true
 		}
 		return false
 	})
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case, without the
+// copy strings.ToLower makes of every field name of every message.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // RemoveFields drops the header fields for which drop returns true.

@@ -45,6 +45,9 @@ type OutboundProxy struct {
 	// LookupMX resolves MX records for connectors with DNS routing; nil
 	// makes no lookup (the destination is then unreachable: 451 4.4.0).
 	LookupMX func(ctx context.Context, domain string) ([]*net.MX, error)
+	// LookupNetIP resolves a host name (an MX host, a smart host given by
+	// name, a domain without MX); nil uses the system's resolver.
+	LookupNetIP func(ctx context.Context, host string) ([]netip.Addr, error)
 	// HostPort is the port a simulated outside host (a lab's receiver)
 	// really listens on for a configured port; nil keeps it.
 	HostPort func(a netip.Addr, port int) int
@@ -81,7 +84,6 @@ func (o *outboundSession) close() {
 var (
 	outboundNoConnector = replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "A matching connector cannot be found to route the external recipient"}
 	outboundOtherHop    = replies.Reply{Code: 452, Enhanced: "4.5.3", Text: "Recipient has a different next hop; send it in another transaction"}
-	outboundDropped     = replies.Reply{Code: 421, Enhanced: "4.4.2", Text: "Connection dropped due to SocketError"}
 	outboundNoSession   = replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "No outbound proxy session to the destination"}
 )
 
@@ -174,7 +176,7 @@ func (r *Receive) outboundRcpt(st *smtpd.State, env *smtpd.Envelope, to string, 
 // smtpd closes after a 421, the hub's session).
 func (r *Receive) outboundRefusal(rep replies.Reply, rerr error) replies.Reply {
 	if rerr != nil {
-		rep = outboundDropped
+		rep = smtpclient.SessionFailure(rerr) // 421 4.4.2 Connection dropped ...
 		if r.out != nil {
 			r.out.reason = "Remote"
 		}
@@ -240,7 +242,7 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 		var dnsErr *net.DNSError
 		switch {
 		case errors.As(err, &dnsErr) && dnsErr.IsNotFound && len(mxs) == 0:
-			if _, err := net.DefaultResolver.LookupHost(ctx, domain); err != nil {
+			if _, err := p.lookupIP(ctx, domain); err != nil {
 				return nil, &replies.Reply{Code: 554, Enhanced: "5.4.4", Text: "SMTPSEND.DNS.NonExistentDomain; nonexistent domain"}
 			}
 		case err != nil:
@@ -276,7 +278,7 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 			add(h, netip.MustParseAddr("127.0.0.1"))
 			continue
 		}
-		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+		ips, err := p.lookupIP(ctx, name)
 		if err != nil {
 			continue
 		}
@@ -288,6 +290,15 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 		return nil, &replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "DNS query failed"}
 	}
 	return out, nil
+}
+
+// lookupIP resolves a host name with LookupNetIP, or the system's
+// resolver when none is set.
+func (p *OutboundProxy) lookupIP(ctx context.Context, name string) ([]netip.Addr, error) {
+	if p.LookupNetIP != nil {
+		return p.LookupNetIP(ctx, name)
+	}
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", name)
 }
 
 // open connects to the connector's destination, trying each address in
@@ -371,13 +382,13 @@ func (p *OutboundProxy) dial(org *Org, c *state.SendConnector, tg target) (_ *ou
 	o := &outboundSession{c: cl, log: log, reason: "Local", stop: stop}
 	if c.RequireTLS && !tlsOn {
 		o.close()
-		return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 STARTTLS is required to send mail."` + replies.FailoverText}, false
+		return nil, nextHopRefused(replies.TLSRequiredToSend), false
 	}
 	switch c.SmartHostAuthMechanism {
 	case "BasicAuth", "BasicAuthRequireTLS":
 		if c.SmartHostAuthMechanism == "BasicAuthRequireTLS" && !tlsOn {
 			o.close()
-			return nil, replies.Reply{Code: 421, Enhanced: "4.4.0", Text: `Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + replies.FailoverText}, false
+			return nil, nextHopRefused(replies.TLSRequiredToAuth), false
 		}
 		if err := cl.BasicAuth(c.SmartHostUser(), c.AuthPassword); err != nil {
 			o.close()
@@ -395,7 +406,13 @@ func sessionFailure(err error) (replies.Reply, bool, string) {
 	if errors.As(err, &rep) && rep.Permanent() && rep.Code != 535 && rep.Code != 530 {
 		return rep, true, "Remote"
 	}
-	rep = replies.NextHopResponded(smtpclient.SessionFailure(err))
+	return nextHopRefused(smtpclient.SessionFailure(err)), false, "Remote"
+}
+
+// nextHopRefused is NextHopResponded as the proxy answers the hub: with
+// 421, which ends the hub's session as the one to the next hop ended.
+func nextHopRefused(r replies.Reply) replies.Reply {
+	rep := replies.NextHopResponded(r)
 	rep.Code = 421
-	return rep, false, "Remote"
+	return rep
 }

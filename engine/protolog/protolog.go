@@ -327,21 +327,7 @@ func (s *Session) write(event byte, data, context string) {
 		return
 	}
 	now := l.now().UTC()
-	b := now.AppendFormat(l.line[:0], timeLayout)
-	b = append(b, ',')
-	b = appendField(b, s.connector)
-	b = append(b, ',')
-	b = append(b, s.id...)
-	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(s.seq), 10)
-	b = append(b, ',')
-	b = appendField(b, s.local)
-	b = append(b, ',')
-	b = appendField(b, s.remote)
-	b = append(b, ',', event, ',')
-	b = appendField(b, data)
-	b = append(b, ',')
-	b = appendField(b, context)
+	b := appendLine(l.line[:0], now, s.connector, s.id, s.seq, s.local, s.remote, event, data, context)
 	b = append(b, '\r', '\n')
 	l.line = b
 	s.seq++
@@ -381,9 +367,9 @@ func (l *Log) flushLocked() {
 
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
-// writeField writes one CSV field: quoted (with doubled quotes) when it
-// holds a comma, a quote or a line break, as Exchange's logs do.
-// appendField is writeField appending to a byte slice.
+// appendField appends one CSV field: quoted (with doubled quotes) when it
+// holds a comma, a quote or a line break (each line break written as a
+// space), as Exchange's logs do.
 func appendField(b []byte, s string) []byte {
 	if !strings.ContainsAny(s, ",\"\r\n") {
 		return append(b, s...)
@@ -402,42 +388,28 @@ func appendField(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func writeField(b *strings.Builder, s string) {
-	if !strings.ContainsAny(s, ",\"\r\n") {
-		b.WriteString(s)
-		return
-	}
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '"':
-			b.WriteString(`""`)
-		case '\r', '\n':
-			b.WriteByte(' ')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
+// appendLine appends one log line, without its CRLF.
+func appendLine(b []byte, t time.Time, connector, sessionID string, seq int, local, remote string, event byte, data, context string) []byte {
+	b = t.UTC().AppendFormat(b, timeLayout)
+	b = append(b, ',')
+	b = appendField(b, connector)
+	b = append(b, ',')
+	b = append(b, sessionID...)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(seq), 10)
+	b = append(b, ',')
+	b = appendField(b, local)
+	b = append(b, ',')
+	b = appendField(b, remote)
+	b = append(b, ',', event, ',')
+	b = appendField(b, data)
+	b = append(b, ',')
+	return appendField(b, context)
 }
 
 // FormatLine renders one log line without its CRLF (tests, tools).
 func FormatLine(t time.Time, connector, sessionID string, seq int, local, remote string, event byte, data, context string) string {
-	var b strings.Builder
-	b.WriteString(t.UTC().Format(timeLayout))
-	b.WriteByte(',')
-	writeField(&b, connector)
-	fmt.Fprintf(&b, ",%s,%d,", sessionID, seq)
-	writeField(&b, local)
-	b.WriteByte(',')
-	writeField(&b, remote)
-	b.WriteByte(',')
-	b.WriteByte(event)
-	b.WriteByte(',')
-	writeField(&b, data)
-	b.WriteByte(',')
-	writeField(&b, context)
-	return b.String()
+	return string(appendLine(nil, t, connector, sessionID, seq, local, remote, event, data, context))
 }
 
 // writeLocked appends line to the current file, rolling over first when the

@@ -47,13 +47,24 @@ func (r Reply) Lines(enhanced bool) []string {
 	}
 	texts := strings.Split(r.Text, "\n")
 	out := make([]string, len(texts))
+	code := strconv.Itoa(r.Code)
 	for i, t := range texts {
-		l := r
-		l.Text = t
-		out[i] = l.Line(enhanced)
-		if i < len(texts)-1 {
-			out[i] = out[i][:3] + "-" + out[i][4:]
+		sep := "-"
+		if i == len(texts)-1 {
+			sep = " "
 		}
+		// As Line, with "-" after the code of every line but the last.
+		l := code
+		if enhanced && r.Enhanced != "" {
+			l += sep + r.Enhanced
+			sep = " "
+		}
+		if t != "" {
+			l += sep + t
+		} else if sep == "-" {
+			l += sep
+		}
+		out[i] = l
 	}
 	return out
 }
@@ -211,6 +222,11 @@ var (
 	LocalError        = Reply{451, "4.7.0", "Temporary server error. Please try again later"}
 	Internal          = Reply{421, "4.3.2", "Service not available"}                         // a panic in a session
 	CannotAchieveAuth = Reply{451, "5.7.3", "Cannot achieve Exchange Server authentication"} // as quoted in KB 979175
+	// A send connector refuses a session with its next hop that does not
+	// meet its TLS rules: RequireTLS, and BasicAuthRequireTLS before AUTH.
+	// The message waits with NextHopResponded of these.
+	TLSRequiredToSend = Reply{451, "5.7.3", "STARTTLS is required to send mail"}
+	TLSRequiredToAuth = Reply{451, "5.7.3", "Must issue a STARTTLS command first"}
 )
 
 // FailoverText ends Exchange's text for a delivery that found no other

@@ -85,6 +85,8 @@ func TestLines(t *testing.T) {
 		{Reply{250, "2.1.0", "Sender OK"}, []string{"250 2.1.0 Sender OK"}},
 		{Reply{550, "5.7.1", "Refused\nfor policy\nreasons"}, []string{"550-5.7.1 Refused", "550-5.7.1 for policy", "550 5.7.1 reasons"}},
 		{Reply{550, "", "a\nb"}, []string{"550-a", "550 b"}},
+		{Reply{550, "", "\nb"}, []string{"550-", "550 b"}},
+		{Reply{250, "2.0.0", "ok\n"}, []string{"250-2.0.0 ok", "250 2.0.0"}},
 	} {
 		if got := tt.r.Lines(true); strings.Join(got, "|") != strings.Join(tt.want, "|") {
 			t.Errorf("%+v: %q", tt.r, got)

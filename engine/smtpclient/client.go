@@ -237,8 +237,12 @@ func ParseReply(lines []string) (replies.Reply, error) {
 			return replies.Reply{}, fmt.Errorf("reply %q changes code", l)
 		}
 		if p.Enhanced != r.Enhanced {
-			// A line without the first line's enhanced code keeps it as text.
-			p.Text = strings.TrimPrefix(l[3:], l[3:4])
+			// A line without the first line's enhanced code keeps it as
+			// text (a bare "250" has none).
+			p.Text = ""
+			if len(l) > 4 {
+				p.Text = l[4:]
+			}
 		}
 		texts = append(texts, p.Text)
 	}
@@ -630,7 +634,16 @@ func (c *Client) sendPipelined(from string, mp MailParams, rcpts []string, rp []
 		}
 		lines = append(lines, c.rcptLine(to, p))
 	}
+	chunked := c.bdat && len(msg) <= smallChunk && len(msg) <= c.opts.ChunkSize
+	n := 0
+	for _, l := range lines {
+		n += len(l) + 2
+	}
+	if chunked {
+		n += len("BDAT  LAST\r\n") + 20 + len(msg)
+	}
 	var b strings.Builder
+	b.Grow(n) // one write, built without growing
 	for _, l := range lines {
 		if strings.ContainsAny(l, "\r\n") {
 			return res, fmt.Errorf("%w: a command may not contain CR or LF", ErrProtocol)
@@ -639,7 +652,6 @@ func (c *Client) sendPipelined(from string, mp MailParams, rcpts []string, rp []
 		b.WriteString(l)
 		b.WriteString("\r\n")
 	}
-	chunked := c.bdat && len(msg) <= smallChunk && len(msg) <= c.opts.ChunkSize
 	if chunked {
 		line := "BDAT " + strconv.Itoa(len(msg)) + " LAST"
 		c.emit(Event{Kind: Command, Line: line})

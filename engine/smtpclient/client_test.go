@@ -14,6 +14,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -81,6 +82,8 @@ func TestParseReply(t *testing.T) {
 		{[]string{"550-5.1.1 first", "550 5.1.1 second"}, replies.Reply{Code: 550, Enhanced: "5.1.1", Text: "first\nsecond"}, false},
 		{[]string{"250-EX01 Hello", "250-SIZE 100", "250 CHUNKING"}, replies.Reply{Code: 250, Text: "EX01 Hello\nSIZE 100\nCHUNKING"}, false},
 		{[]string{"451 4.4.0 Primary target IP address responded with: \"x\""}, replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "Primary target IP address responded with: \"x\""}, false},
+		{[]string{"250-2.0.0 ok", "250"}, replies.Reply{Code: 250, Enhanced: "2.0.0", Text: "ok\n"}, false},
+		{[]string{"250-2.0.0 ok", "250 more"}, replies.Reply{Code: 250, Enhanced: "2.0.0", Text: "ok\nmore"}, false},
 		{[]string{"250-a", "251 b"}, replies.Reply{}, true},
 		{[]string{"abc"}, replies.Reply{}, true},
 		{[]string{"999 nope"}, replies.Reply{}, true},
@@ -423,6 +426,24 @@ func TestMultiLineRepliesAndHeloFallback(t *testing.T) {
 		"C: MAIL FROM:<a@contoso.com>|S: 550-5.7.1 Refused|S: 550-5.7.1 for policy|S: 550 5.7.1 reasons|C: QUIT|S: 221 2.0.0 Bye"
 	if got := strings.Join(lines, "|"); got != want {
 		t.Errorf("transcript\n got %s\nwant %s", got, want)
+	}
+}
+
+// A failure that is not a reply stands for a 421 4.4.2 named after the
+// way the connection broke.
+func TestSessionFailureNamesTheCause(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{io.EOF, "Connection dropped due to SocketError"},
+		{os.ErrDeadlineExceeded, "Connection dropped due to TimedOut"},
+		{errors.New("tls: bad record MAC"), "Connection dropped"},
+		{replies.Reply{Code: 554, Enhanced: "5.7.1", Text: "Refused"}, "Refused"},
+	} {
+		if got := SessionFailure(tt.err); got.Text != tt.want {
+			t.Errorf("%v: %+v, want %q", tt.err, got, tt.want)
+		}
 	}
 }
 

@@ -37,7 +37,7 @@ func SessionFailure(err error) replies.Reply {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
 		dropped.Text += " due to SocketError"
 	case errors.As(err, &ne) && ne.Timeout():
-		dropped.Text += " due to ConnectionReset"
+		dropped.Text += " due to TimedOut" // .NET's SocketError.TimedOut, as Exchange names it
 	}
 	return dropped
 }

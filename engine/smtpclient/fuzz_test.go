@@ -2,6 +2,8 @@ package smtpclient
 
 import (
 	"bytes"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -62,4 +64,19 @@ func hasBareLF(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// FuzzParseReply checks that no reply a server sends makes the client
+// panic, and that a parsed reply keeps the first line's code.
+func FuzzParseReply(f *testing.F) {
+	for _, s := range []string{"250 ok", "250-2.0.0 ok\n250", "550-5.1.1 a\n550 5.1.1 b", "250-a\n250 b", "220"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lines := strings.Split(s, "\n")
+		r, err := ParseReply(lines)
+		if err == nil && strconv.Itoa(r.Code) != lines[0][:3] {
+			t.Fatalf("%q: code %d", lines, r.Code)
+		}
+	})
 }

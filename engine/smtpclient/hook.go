@@ -118,7 +118,7 @@ func Transcript(out func(string)) Hook {
 				out("S: " + l)
 			}
 		case TLS:
-			out(fmt.Sprintf("=== TLS negotiated: %s, %s", strings.Replace(strings.Replace(smtpd.TLSVersionName(e.TLS.Version), "TLS", "TLS ", 1), "_", ".", 1), tls.CipherSuiteName(e.TLS.CipherSuite)))
+			out(fmt.Sprintf("=== TLS negotiated: %s, %s", tls.VersionName(e.TLS.Version), tls.CipherSuiteName(e.TLS.CipherSuite)))
 		case TLSFailed:
 			out("=== TLS negotiation failed: " + e.Err.Error())
 		case Content:

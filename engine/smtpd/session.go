@@ -586,14 +586,19 @@ func (s *Session) sleep(d time.Duration) {
 
 // reply logs r and queues it for sending.
 func (s *Session) reply(r replies.Reply) {
-	if r.Code >= 400 {
-		s.lastRefusal = r.Line(s.cfg.EnhancedStatusCodes)
-	}
-	if lines := r.Lines(s.cfg.EnhancedStatusCodes); len(lines) > 1 {
+	if strings.Contains(r.Text, "\n") {
+		lines := r.Lines(s.cfg.EnhancedStatusCodes)
+		if r.Code >= 400 {
+			s.lastRefusal = protolog.CollapseReply(lines)
+		}
 		s.sendLines(lines)
 		return
 	}
-	s.sendLine(r.Line(s.cfg.EnhancedStatusCodes))
+	line := r.Line(s.cfg.EnhancedStatusCodes)
+	if r.Code >= 400 {
+		s.lastRefusal = line
+	}
+	s.sendLine(line)
 }
 
 // Summary is what the session did, for the engine's session-end report:
@@ -1146,6 +1151,9 @@ func (s *Session) startTLS(arg string) error {
 // when always is set (connect, AUTH), else only when the session's
 // permissions differ from the ones logged last (after STARTTLS).
 func (s *Session) logPermissions(always bool) {
+	if !s.log.Enabled() {
+		return // the text is built only for the log
+	}
 	p := s.h.Permissions(&s.st)
 	if !always && p == s.loggedPermissions {
 		return
