@@ -92,7 +92,7 @@ func PropertyNames(v any) []string {
 	case string:
 		return []string{"Length"}
 	case time.Time:
-		return []string{"DisplayHint", "DateTime", "Date", "Day", "DayOfWeek", "DayOfYear", "Hour", "Kind", "Millisecond", "Minute", "Month", "Second", "Ticks", "TimeOfDay", "Year"}
+		return object.DateTimeProperties
 	case time.Duration:
 		return PropertyNames(timeSpanObject(x))
 	case *object.Hashtable:
@@ -104,50 +104,7 @@ func PropertyNames(v any) []string {
 	return nil
 }
 
-// ticksSince0001 is the .NET tick count of the Unix epoch.
-const ticksSince0001 = 621355968000000000
-
-func dateMember(t time.Time, name string) (any, bool) {
-	switch strings.ToLower(name) {
-	case "displayhint":
-		return "DateTime", true
-	case "datetime":
-		return t.Format("Monday, January 2, 2006 3:04:05 PM"), true
-	case "date":
-		y, m, d := t.Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, t.Location()), true
-	case "day":
-		return t.Day(), true
-	case "dayofweek":
-		return t.Weekday().String(), true
-	case "dayofyear":
-		return t.YearDay(), true
-	case "hour":
-		return t.Hour(), true
-	case "kind":
-		if t.Location() == time.UTC {
-			return "Utc", true
-		}
-		return "Local", true
-	case "millisecond":
-		return t.Nanosecond() / 1e6, true
-	case "minute":
-		return t.Minute(), true
-	case "month":
-		return int(t.Month()), true
-	case "second":
-		return t.Second(), true
-	case "ticks":
-		_, off := t.Zone()
-		return t.Unix()*1e7 + int64(off)*1e7 + int64(t.Nanosecond()/100) + ticksSince0001, true
-	case "timeofday":
-		y, m, d := t.Date()
-		return t.Sub(time.Date(y, m, d, 0, 0, 0, 0, t.Location())), true
-	case "year":
-		return t.Year(), true
-	}
-	return nil, false
-}
+func dateMember(t time.Time, name string) (any, bool) { return object.DateTimeProperty(t, name) }
 
 // timeSpanObject is a TimeSpan's properties in .NET's order; its default
 // view is a list, as PowerShell shows New-TimeSpan.
