@@ -315,6 +315,11 @@ func (fn *function) begin(c *Call) error {
 		sc = newScope(caller.sc)
 	}
 	if fn.script != "" {
+		if rt.dot {
+			// A dot-sourced script runs in its caller's scope, whose own
+			// $PSScriptRoot and $PSCommandPath come back when it ends.
+			rt.st.closers = append(rt.st.closers, sc.keep("PSCommandPath", "PSScriptRoot"))
+		}
 		sc.set("PSCommandPath", fn.script)
 		sc.set("PSScriptRoot", filepath.Dir(fn.script))
 	}
