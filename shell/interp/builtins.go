@@ -658,14 +658,9 @@ func hasMethod(f *frame, v any, name string) bool {
 		}
 		return true
 	case *object.PSObject:
-		if _, ok := x.Base.(interface {
-			CallMethod(name string, args []any) (any, bool, error)
-		}); ok {
-			// An object that implements its methods in Go ($PSCmdlet)
-			// tells only when called.
-			_, err := f.callMethod(v, name, nil)
-			rec, isRec := err.(*ErrorRecord)
-			return !isRec || rec.FullyQualifiedErrorId != "MethodNotFound"
+		if g, ok := x.Base.(goMethods); ok && g.HasMethod(name) {
+			// An object that implements its methods in Go ($PSCmdlet).
+			return true
 		}
 		if p, ok := x.Get(name); ok {
 			if _, isSB := p.(*ScriptBlock); isSB {

@@ -525,6 +525,19 @@ func newPSCmdlet(c *Call) *object.PSObject {
 
 func (p psCmdlet) String() string { return p.c.Info.Name }
 
+// psCmdletMethods are the methods of $PSCmdlet that CallMethod implements.
+var psCmdletMethods = []string{"ShouldProcess", "ShouldContinue", "WriteError", "ThrowTerminatingError", "WriteObject", "WriteVerbose", "WriteWarning"}
+
+// HasMethod reports whether $PSCmdlet has the method name.
+func (psCmdlet) HasMethod(name string) bool {
+	for _, m := range psCmdletMethods {
+		if strings.EqualFold(m, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // CallMethod implements $PSCmdlet's methods.
 func (p psCmdlet) CallMethod(name string, args []any) (any, bool, error) {
 	str := func(i int) string {
@@ -559,6 +572,9 @@ func (p psCmdlet) CallMethod(name string, args []any) (any, bool, error) {
 		}
 		return nil, true, fmt.Errorf("%s", str(0))
 	case "writeobject":
+		if len(args) != 1 {
+			return nil, true, badArgCount(name, len(args))
+		}
 		return nil, true, p.c.WriteObject(args[0])
 	case "writeverbose":
 		p.c.WriteVerbose(str(0))
