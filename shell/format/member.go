@@ -46,8 +46,7 @@ func Member(v any, name string) (any, bool) {
 	case time.Time:
 		return dateMember(x, name)
 	case time.Duration:
-		o := timeSpanObject(x)
-		return o.Get(name)
+		return object.TimeSpanProperty(x, name)
 	}
 	if object.IsArray(v) {
 		switch strings.ToLower(name) {
@@ -94,7 +93,7 @@ func PropertyNames(v any) []string {
 	case time.Time:
 		return object.DateTimeProperties
 	case time.Duration:
-		return PropertyNames(timeSpanObject(x))
+		return object.TimeSpanProperties
 	case *object.Hashtable:
 		return []string{"IsReadOnly", "IsFixedSize", "IsSynchronized", "Keys", "Values", "SyncRoot", "Count"}
 	}
@@ -109,19 +108,11 @@ func dateMember(t time.Time, name string) (any, bool) { return object.DateTimePr
 // timeSpanObject is a TimeSpan's properties in .NET's order; its default
 // view is a list, as PowerShell shows New-TimeSpan.
 func timeSpanObject(d time.Duration) *object.PSObject {
-	ticks := int64(d / 100)
 	o := object.New("System.TimeSpan", "System.ValueType", "System.Object")
-	o.Add("Days", int(d/(24*time.Hour)))
-	o.Add("Hours", int(d/time.Hour%24))
-	o.Add("Minutes", int(d/time.Minute%60))
-	o.Add("Seconds", int(d/time.Second%60))
-	o.Add("Milliseconds", int(d/time.Millisecond%1000))
-	o.Add("Ticks", ticks)
-	o.Add("TotalDays", float64(ticks)/864e9)
-	o.Add("TotalHours", float64(ticks)/36e9)
-	o.Add("TotalMinutes", float64(ticks)/6e8)
-	o.Add("TotalSeconds", float64(ticks)/1e7)
-	o.Add("TotalMilliseconds", float64(ticks)/1e4)
+	for _, n := range object.TimeSpanProperties {
+		v, _ := object.TimeSpanProperty(d, n)
+		o.Add(n, v)
+	}
 	return o
 }
 

@@ -55,10 +55,6 @@ func timeProp(fn func(t time.Time) any) func(any) any {
 	return func(v any) any { return fn(v.(time.Time)) }
 }
 
-func spanProp(fn func(d time.Duration, ticks int64) any) func(any) any {
-	return func(v any) any { d := v.(time.Duration); return fn(d, int64(d/100)) }
-}
-
 func init() {
 	RegisterType(&DotNetType{
 		Name:   "System.DateTime",
@@ -202,19 +198,7 @@ func init() {
 				return object.FormatValue(c.This, c.String(0)), nil
 			},
 		},
-		Properties: Properties{
-			"Days":              spanProp(func(_ time.Duration, t int64) any { return int(t / 864_000_000_000) }),
-			"Hours":             spanProp(func(_ time.Duration, t int64) any { return int(t / 36_000_000_000 % 24) }),
-			"Minutes":           spanProp(func(_ time.Duration, t int64) any { return int(t / 600_000_000 % 60) }),
-			"Seconds":           spanProp(func(_ time.Duration, t int64) any { return int(t / 10_000_000 % 60) }),
-			"Milliseconds":      spanProp(func(_ time.Duration, t int64) any { return int(t / 10_000 % 1000) }),
-			"Ticks":             spanProp(func(_ time.Duration, t int64) any { return int(t) }),
-			"TotalDays":         spanProp(func(d time.Duration, _ int64) any { return d.Hours() / 24 }),
-			"TotalHours":        spanProp(func(d time.Duration, _ int64) any { return d.Hours() }),
-			"TotalMinutes":      spanProp(func(d time.Duration, _ int64) any { return d.Minutes() }),
-			"TotalSeconds":      spanProp(func(d time.Duration, _ int64) any { return d.Seconds() }),
-			"TotalMilliseconds": spanProp(func(_ time.Duration, t int64) any { return float64(t) / 10_000 }),
-		},
+		Properties: timeSpanProperties(),
 		Static: Methods{
 			"FromDays":         spanFrom(24 * time.Hour),
 			"FromHours":        spanFrom(time.Hour),
@@ -259,6 +243,16 @@ func dateTimeProperties() Properties {
 	ps := Properties{}
 	for _, n := range object.DateTimeProperties {
 		ps[n] = timeProp(func(t time.Time) any { v, _ := object.DateTimeProperty(t, n); return v })
+	}
+	return ps
+}
+
+// timeSpanProperties are TimeSpan's properties, read by
+// [object.TimeSpanProperty] as the formatter reads them.
+func timeSpanProperties() Properties {
+	ps := Properties{}
+	for _, n := range object.TimeSpanProperties {
+		ps[n] = func(v any) any { r, _ := object.TimeSpanProperty(v.(time.Duration), n); return r }
 	}
 	return ps
 }

@@ -69,3 +69,37 @@ func DateTimeProperty(t time.Time, name string) (any, bool) {
 	}
 	return nil, false
 }
+
+// TimeSpanProperties are System.TimeSpan's properties in .NET's order.
+var TimeSpanProperties = []string{"Days", "Hours", "Minutes", "Seconds", "Milliseconds", "Ticks", "TotalDays", "TotalHours", "TotalMinutes", "TotalSeconds", "TotalMilliseconds"}
+
+// TimeSpanProperty returns the named (case-insensitive) property of a
+// TimeSpan; a TimeSpan counts whole ticks of 100 ns.
+func TimeSpanProperty(d time.Duration, name string) (any, bool) {
+	ticks := int64(d / 100)
+	switch strings.ToLower(name) {
+	case "days":
+		return int(ticks / 864_000_000_000), true
+	case "hours":
+		return int(ticks / 36_000_000_000 % 24), true
+	case "minutes":
+		return int(ticks / 600_000_000 % 60), true
+	case "seconds":
+		return int(ticks / 10_000_000 % 60), true
+	case "milliseconds":
+		return int(ticks / 10_000 % 1000), true
+	case "ticks":
+		return ticks, true
+	case "totaldays":
+		return float64(ticks) / 864e9, true
+	case "totalhours":
+		return float64(ticks) / 36e9, true
+	case "totalminutes":
+		return float64(ticks) / 6e8, true
+	case "totalseconds":
+		return float64(ticks) / 1e7, true
+	case "totalmilliseconds":
+		return float64(ticks) / 1e4, true
+	}
+	return nil, false
+}

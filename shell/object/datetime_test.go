@@ -31,3 +31,31 @@ func TestDateTimeProperty(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeSpanProperty(t *testing.T) {
+	d := 26*time.Hour + 3*time.Minute + 4*time.Second + 5*time.Millisecond
+	tests := []struct {
+		name string
+		want any
+	}{
+		{"Days", 1},
+		{"hours", 2},
+		{"Minutes", 3},
+		{"Seconds", 4},
+		{"Milliseconds", 5},
+		{"Ticks", int64(d / 100)},
+		{"TotalSeconds", 93784.005},
+		{"TotalMilliseconds", 93784005.0},
+	}
+	for _, tc := range tests {
+		got, ok := TimeSpanProperty(d, tc.name)
+		if !ok || got != tc.want {
+			t.Errorf("TimeSpanProperty(%s) = %v, %v; want %v", tc.name, got, ok, tc.want)
+		}
+	}
+	for _, n := range TimeSpanProperties {
+		if _, ok := TimeSpanProperty(d, n); !ok {
+			t.Errorf("listed property %s has no value", n)
+		}
+	}
+}
