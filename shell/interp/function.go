@@ -449,9 +449,6 @@ func (fn *function) end(c *Call) error {
 	if fn.filter && !fn.body.Named {
 		return nil
 	}
-	if !fn.body.Named {
-		return fn.run(fr, fn.body.Body)
-	}
 	return fn.run(fr, fn.body.Body)
 }
 

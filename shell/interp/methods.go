@@ -228,7 +228,7 @@ func (f *frame) staticMethod(obj any, name string, args []any) (any, error) {
 func castCall(v any, err error) (any, error) {
 	if err != nil {
 		return nil, runtimeError("NotSpecified", "MethodInvocationException", "FormatException",
-			"Exception calling \"Parse\" with \"1\" argument(s): \"%s\"", strings.TrimSuffix(err.Error(), ""))
+			"Exception calling \"Parse\" with \"1\" argument(s): \"%s\"", err.Error())
 	}
 	return v, nil
 }
