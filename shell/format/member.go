@@ -22,26 +22,8 @@ func Member(v any, name string) (any, bool) {
 			return len([]rune(x)), true
 		}
 	case *object.Hashtable:
-		switch strings.ToLower(name) {
-		case "count":
-			return x.Len(), true
-		case "isreadonly":
-			return false, true
-		case "isfixedsize", "issynchronized":
-			// Public on Hashtable; explicit interface members on an
-			// OrderedDictionary, which PowerShell does not show.
-			if !x.Ordered {
-				return false, true
-			}
-		case "keys":
-			return append([]any(nil), x.Keys()...), true
-		case "values":
-			var vals []any
-			for _, k := range x.Keys() {
-				v, _ := x.Get(k)
-				vals = append(vals, v)
-			}
-			return vals, true
+		if v, ok := x.Property(name); ok {
+			return v, true
 		}
 	case time.Time:
 		return dateMember(x, name)

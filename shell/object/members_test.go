@@ -59,3 +59,23 @@ func TestTimeSpanProperty(t *testing.T) {
 		}
 	}
 }
+
+func TestHashtableProperty(t *testing.T) {
+	h := NewHashtable()
+	h.Set("a", 1)
+	h.Set("b", 2)
+	if v, ok := h.Property("COUNT"); !ok || v != 2 {
+		t.Errorf("Count = %v, %v", v, ok)
+	}
+	if v, _ := h.Property("Values"); len(v.([]any)) != 2 {
+		t.Errorf("Values = %v", v)
+	}
+	if _, ok := h.Property("a"); ok {
+		t.Error("a key is not a property")
+	}
+	o := NewHashtable()
+	o.Ordered = true
+	if _, ok := o.Property("IsFixedSize"); ok {
+		t.Error("an ordered dictionary shows no IsFixedSize")
+	}
+}
