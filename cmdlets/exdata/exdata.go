@@ -30,6 +30,7 @@ import (
 type value interface {
 	fmt.Stringer
 	CallMethod(name string, args []any) (any, bool, error)
+	HasMethod(name string) bool
 }
 
 // newObject makes the shell object for a typed value: type names most
@@ -64,6 +65,16 @@ func Members(v any) (methods []Method, ok bool) {
 		return m.Methods(), true
 	}
 	return nil, true
+}
+
+// hasMethod reports whether ms lists the method name, a value's HasMethod.
+func hasMethod(ms []Method, name string) bool {
+	for _, m := range ms {
+		if is(name, m.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // noMethod is CallMethod's answer for a name the value does not have: the

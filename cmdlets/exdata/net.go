@@ -23,6 +23,9 @@ func (t text) String() string { return string(t) }
 
 func (text) CallMethod(string, []any) (any, bool, error) { return noMethod() }
 
+// HasMethod is false: a text value has only the methods every object has.
+func (text) HasMethod(string) bool { return false }
+
 // addressFamily is System.Net.Sockets.AddressFamily.
 type addressFamily int
 

@@ -35,6 +35,9 @@ var byteSizeMethods = []Method{
 
 func (byteSize) Methods() []Method { return byteSizeMethods }
 
+// HasMethod reports whether a ByteQuantifiedSize has the method name.
+func (byteSize) HasMethod(name string) bool { return hasMethod(byteSizeMethods, name) }
+
 // units are the units of ToBytes(), ToKB() and their kin.
 var units = map[string]int64{"bytes": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40}
 
@@ -141,6 +144,9 @@ var unlimitedMethods = []Method{
 }
 
 func (unlimitedValue) Methods() []Method { return unlimitedMethods }
+
+// HasMethod reports whether an Unlimited value has the method name.
+func (unlimitedValue) HasMethod(name string) bool { return hasMethod(unlimitedMethods, name) }
 
 // CallMethod implements CompareTo(other).
 func (u unlimitedValue) CallMethod(name string, args []any) (any, bool, error) {

@@ -11,6 +11,7 @@ import (
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 )
 
 const (
@@ -348,7 +349,7 @@ func setContent(name string) *interp.CmdletInfo {
 			}
 			for _, p := range paths {
 				targets := []string{p}
-				if !literal && format.HasWildcard(p) {
+				if !literal && wildcard.HasWildcard(p) {
 					targets, _ = expandPath(c, p, false)
 				}
 				for _, t := range targets {
@@ -485,7 +486,7 @@ func emitItem(c *interp.Call, path string, fi os.FileInfo, root string) error {
 	if c.Bool("File") && fi.IsDir() || c.Bool("Directory") && !fi.IsDir() {
 		return nil
 	}
-	if f := c.String("Filter"); f != "" && !format.MatchWildcard(f, name) {
+	if f := c.String("Filter"); f != "" && !wildcard.Match(f, name) {
 		return nil
 	}
 	if inc := strs(c, "Include"); len(inc) > 0 && !excluded(name, inc) {

@@ -8,6 +8,7 @@ import (
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 )
 
 const (
@@ -252,7 +253,7 @@ func getCommand() *interp.CmdletInfo {
 				}
 			}
 			for _, n := range names {
-				if !format.HasWildcard(n) && !matched[strings.ToLower(n)] {
+				if !wildcard.HasWildcard(n) && !matched[strings.ToLower(n)] {
 					c.WriteError(interp.NewError("ObjectNotFound", "CommandNotFoundException", errorID("CommandNotFoundException", "GetCommandCommand"), n,
 						"The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.", n))
 				}
@@ -286,7 +287,7 @@ func getCommand() *interp.CmdletInfo {
 
 func matchAny(name string, patterns []string, matched map[string]bool) bool {
 	for _, p := range patterns {
-		if format.MatchWildcard(p, name) {
+		if wildcard.Match(p, name) {
 			matched[strings.ToLower(p)] = true
 			return true
 		}
@@ -327,7 +328,7 @@ func getAlias() *interp.CmdletInfo {
 				}
 			}
 			sort.SliceStable(all, func(i, j int) bool { return strings.ToLower(all[i].name) < strings.ToLower(all[j].name) })
-			if len(all) == 0 && len(names) == 1 && !format.HasWildcard(names[0]) {
+			if len(all) == 0 && len(names) == 1 && !wildcard.HasWildcard(names[0]) {
 				return interp.NewError("ObjectNotFound", "ItemNotFoundException", errorID("ItemNotFoundException", "GetAliasCommand"), names[0],
 					"This command cannot find a matching alias because an alias with the name '%s' does not exist.", names[0])
 			}
@@ -716,13 +717,13 @@ func getHelp() *interp.CmdletInfo {
 				name = "Get-Help"
 			}
 			var ci *interp.CmdletInfo
-			if s := c.Session(); s != nil && !format.HasWildcard(name) {
+			if s := c.Session(); s != nil && !wildcard.HasWildcard(name) {
 				ci = s.LookupCommand(name)
 			}
 			if ci == nil {
 				var matches []*interp.CmdletInfo
 				for _, cand := range commandsOf(c) {
-					if format.MatchWildcard(name, cand.Name) {
+					if wildcard.Match(name, cand.Name) {
 						matches = append(matches, cand)
 					}
 				}
@@ -757,7 +758,7 @@ func getHelp() *interp.CmdletInfo {
 				pat := c.String("Parameter")
 				found := false
 				for _, p := range ci.Params {
-					if format.MatchWildcard(pat, p.Name) {
+					if wildcard.Match(pat, p.Name) {
 						found = true
 						b.WriteString("\n")
 						writeParam(&b, ci, p, true, func(text string, indent int) {

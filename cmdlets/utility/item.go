@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 )
 
 func itemCmdlets() []*interp.CmdletInfo {
@@ -315,7 +315,7 @@ func removeItem() *interp.CmdletInfo {
 				}
 				for _, f := range found {
 					name := filepath.Base(f)
-					if fl := c.String("Filter"); fl != "" && !format.MatchWildcard(fl, name) {
+					if fl := c.String("Filter"); fl != "" && !wildcard.Match(fl, name) {
 						continue
 					}
 					if inc := strs(c, "Include"); len(inc) > 0 && !excluded(name, inc) {

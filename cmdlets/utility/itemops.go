@@ -11,9 +11,9 @@ import (
 	"syscall"
 	"time"
 
-	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 )
 
 // Get-Item, Copy-Item, Move-Item and Rename-Item: the FileSystem
@@ -133,7 +133,7 @@ func writeLines(c *interp.Call, lines []string) error {
 
 // itemFilter applies -Filter, -Include and -Exclude to an item name.
 func itemFilter(c *interp.Call, name string) bool {
-	if f := c.String("Filter"); f != "" && !format.MatchWildcard(f, name) {
+	if f := c.String("Filter"); f != "" && !wildcard.Match(f, name) {
 		return false
 	}
 	if inc := strs(c, "Include"); len(inc) > 0 && !excluded(name, inc) {

@@ -7,6 +7,7 @@ import (
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 )
 
 func init() {
@@ -225,9 +226,9 @@ func (st *selectState) project(c *interp.Call, v any) ([]any, error) {
 	if len(st.props) > 0 {
 		sel = object.New(append([]string{"Selected." + typeNamesOf(v)[0]}, "System.Management.Automation.PSCustomObject", "System.Object")...)
 		for _, p := range st.props {
-			if !p.calculated() && format.HasWildcard(p.name) {
+			if !p.calculated() && wildcard.HasWildcard(p.name) {
 				for _, n := range format.PropertyNames(v) {
-					if format.MatchWildcard(p.name, n) && !excluded(n, st.exclude) {
+					if wildcard.Match(p.name, n) && !excluded(n, st.exclude) {
 						val, _ := format.Member(v, n)
 						sel.Add(n, val)
 					}
@@ -268,7 +269,7 @@ func (st *selectState) project(c *interp.Call, v any) ([]any, error) {
 
 func excluded(name string, patterns []string) bool {
 	for _, p := range patterns {
-		if format.MatchWildcard(p, name) {
+		if wildcard.Match(p, name) {
 			return true
 		}
 	}
@@ -336,9 +337,9 @@ func sortItems(c *interp.Call, items []any, specs []propSpec, desc, cs, unique b
 	if len(items) > 0 {
 		var expanded []propSpec
 		for _, p := range specs {
-			if !p.calculated() && format.HasWildcard(p.name) {
+			if !p.calculated() && wildcard.HasWildcard(p.name) {
 				for _, n := range format.PropertyNames(items[0]) {
-					if format.MatchWildcard(p.name, n) {
+					if wildcard.Match(p.name, n) {
 						q := p
 						q.name = n
 						expanded = append(expanded, q)
@@ -575,9 +576,9 @@ func measureObject() *interp.CmdletInfo {
 				} else {
 					var names []string
 					for _, p := range st.specs {
-						if format.HasWildcard(p) {
+						if wildcard.HasWildcard(p) {
 							for _, n := range format.PropertyNames(v) {
-								if format.MatchWildcard(p, n) {
+								if wildcard.Match(p, n) {
 									names = append(names, n)
 								}
 							}

@@ -15,6 +15,7 @@ import (
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 )
 
 // The current location is per session, not per process: it lives in the
@@ -131,7 +132,7 @@ func resolve(c *interp.Call, p string) string { return resolveFrom(location(c), 
 // literal turns wildcard expansion off (-LiteralPath).
 func expandPath(c *interp.Call, p string, literal bool) ([]string, bool) {
 	abs := resolve(c, p)
-	if literal || !format.HasWildcard(abs) {
+	if literal || !wildcard.HasWildcard(abs) {
 		if _, err := os.Lstat(abs); err == nil {
 			return []string{abs}, false
 		}
@@ -148,7 +149,7 @@ func expandPath(c *interp.Call, p string, literal bool) ([]string, bool) {
 		}
 		var next []string
 		for _, dir := range cur {
-			if !format.HasWildcard(part) {
+			if !wildcard.HasWildcard(part) {
 				cand := filepath.Join(dir, part)
 				if _, err := os.Lstat(cand); err == nil {
 					next = append(next, cand)
@@ -162,7 +163,7 @@ func expandPath(c *interp.Call, p string, literal bool) ([]string, bool) {
 				continue
 			}
 			for _, e := range entries {
-				if format.MatchWildcard(part, e.Name()) {
+				if wildcard.Match(part, e.Name()) {
 					next = append(next, filepath.Join(dir, e.Name()))
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 )
 
 // Kind is the layout a Formatter produces.
@@ -395,12 +396,12 @@ func expandFirst(fl Field, v any) Field {
 func expandFields(fields []Field, v any) []Field {
 	var out []Field
 	for _, fl := range fields {
-		if fl.Eval != nil || !HasWildcard(fl.Name) {
+		if fl.Eval != nil || !wildcard.HasWildcard(fl.Name) {
 			out = append(out, fl)
 			continue
 		}
 		for _, n := range PropertyNames(v) {
-			if MatchWildcard(fl.Name, n) {
+			if wildcard.Match(fl.Name, n) {
 				out = append(out, Field{Name: n, Width: fl.Width, Align: fl.Align})
 			}
 		}

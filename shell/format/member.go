@@ -22,32 +22,13 @@ func Member(v any, name string) (any, bool) {
 			return len([]rune(x)), true
 		}
 	case *object.Hashtable:
-		switch strings.ToLower(name) {
-		case "count":
-			return x.Len(), true
-		case "isreadonly":
-			return false, true
-		case "isfixedsize", "issynchronized":
-			// Public on Hashtable; explicit interface members on an
-			// OrderedDictionary, which PowerShell does not show.
-			if !x.Ordered {
-				return false, true
-			}
-		case "keys":
-			return append([]any(nil), x.Keys()...), true
-		case "values":
-			var vals []any
-			for _, k := range x.Keys() {
-				v, _ := x.Get(k)
-				vals = append(vals, v)
-			}
-			return vals, true
+		if v, ok := x.Property(name); ok {
+			return v, true
 		}
 	case time.Time:
 		return dateMember(x, name)
 	case time.Duration:
-		o := timeSpanObject(x)
-		return o.Get(name)
+		return object.TimeSpanProperty(x, name)
 	}
 	if object.IsArray(v) {
 		switch strings.ToLower(name) {
@@ -92,9 +73,9 @@ func PropertyNames(v any) []string {
 	case string:
 		return []string{"Length"}
 	case time.Time:
-		return []string{"DisplayHint", "DateTime", "Date", "Day", "DayOfWeek", "DayOfYear", "Hour", "Kind", "Millisecond", "Minute", "Month", "Second", "Ticks", "TimeOfDay", "Year"}
+		return object.DateTimeProperties
 	case time.Duration:
-		return PropertyNames(timeSpanObject(x))
+		return object.TimeSpanProperties
 	case *object.Hashtable:
 		return []string{"IsReadOnly", "IsFixedSize", "IsSynchronized", "Keys", "Values", "SyncRoot", "Count"}
 	}
@@ -104,67 +85,16 @@ func PropertyNames(v any) []string {
 	return nil
 }
 
-// ticksSince0001 is the .NET tick count of the Unix epoch.
-const ticksSince0001 = 621355968000000000
-
-func dateMember(t time.Time, name string) (any, bool) {
-	switch strings.ToLower(name) {
-	case "displayhint":
-		return "DateTime", true
-	case "datetime":
-		return t.Format("Monday, January 2, 2006 3:04:05 PM"), true
-	case "date":
-		y, m, d := t.Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, t.Location()), true
-	case "day":
-		return t.Day(), true
-	case "dayofweek":
-		return t.Weekday().String(), true
-	case "dayofyear":
-		return t.YearDay(), true
-	case "hour":
-		return t.Hour(), true
-	case "kind":
-		if t.Location() == time.UTC {
-			return "Utc", true
-		}
-		return "Local", true
-	case "millisecond":
-		return t.Nanosecond() / 1e6, true
-	case "minute":
-		return t.Minute(), true
-	case "month":
-		return int(t.Month()), true
-	case "second":
-		return t.Second(), true
-	case "ticks":
-		_, off := t.Zone()
-		return t.Unix()*1e7 + int64(off)*1e7 + int64(t.Nanosecond()/100) + ticksSince0001, true
-	case "timeofday":
-		y, m, d := t.Date()
-		return t.Sub(time.Date(y, m, d, 0, 0, 0, 0, t.Location())), true
-	case "year":
-		return t.Year(), true
-	}
-	return nil, false
-}
+func dateMember(t time.Time, name string) (any, bool) { return object.DateTimeProperty(t, name) }
 
 // timeSpanObject is a TimeSpan's properties in .NET's order; its default
 // view is a list, as PowerShell shows New-TimeSpan.
 func timeSpanObject(d time.Duration) *object.PSObject {
-	ticks := int64(d / 100)
 	o := object.New("System.TimeSpan", "System.ValueType", "System.Object")
-	o.Add("Days", int(d/(24*time.Hour)))
-	o.Add("Hours", int(d/time.Hour%24))
-	o.Add("Minutes", int(d/time.Minute%60))
-	o.Add("Seconds", int(d/time.Second%60))
-	o.Add("Milliseconds", int(d/time.Millisecond%1000))
-	o.Add("Ticks", ticks)
-	o.Add("TotalDays", float64(ticks)/864e9)
-	o.Add("TotalHours", float64(ticks)/36e9)
-	o.Add("TotalMinutes", float64(ticks)/6e8)
-	o.Add("TotalSeconds", float64(ticks)/1e7)
-	o.Add("TotalMilliseconds", float64(ticks)/1e4)
+	for _, n := range object.TimeSpanProperties {
+		v, _ := object.TimeSpanProperty(d, n)
+		o.Add(n, v)
+	}
 	return o
 }
 

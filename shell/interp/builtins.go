@@ -607,7 +607,7 @@ func forEachObjectCmd() *CmdletInfo {
 				if !c.HasInput {
 					return nil
 				}
-				if len(st.args) > 0 || getMember(c.Input, st.member) == nil && hasMethod(rt.f, c.Input, st.member) {
+				if len(st.args) > 0 || getMember(c.Input, st.member) == nil && hasMethod(c.Input, st.member) {
 					v, err := rt.f.callMethod(c.Input, st.member, st.args)
 					if err != nil {
 						rt.WriteError(err)
@@ -641,7 +641,7 @@ func forEachObjectCmd() *CmdletInfo {
 // hasMethod reports whether v has a method name, without calling it: a
 // method of its .NET type or every object's, each element's for an array,
 // a script method of a custom object.
-func hasMethod(f *frame, v any, name string) bool {
+func hasMethod(v any, name string) bool {
 	lname := strings.ToLower(name)
 	if t := instanceType(v); t != nil && t.Methods[lname] != nil {
 		return true
@@ -652,20 +652,15 @@ func hasMethod(f *frame, v any, name string) bool {
 	switch x := v.(type) {
 	case []any:
 		for _, e := range x {
-			if !hasMethod(f, e, name) {
+			if !hasMethod(e, name) {
 				return false
 			}
 		}
 		return true
 	case *object.PSObject:
-		if _, ok := x.Base.(interface {
-			CallMethod(name string, args []any) (any, bool, error)
-		}); ok {
-			// An object that implements its methods in Go ($PSCmdlet)
-			// tells only when called.
-			_, err := f.callMethod(v, name, nil)
-			rec, isRec := err.(*ErrorRecord)
-			return !isRec || rec.FullyQualifiedErrorId != "MethodNotFound"
+		if g, ok := x.Base.(goMethods); ok && g.HasMethod(name) {
+			// An object that implements its methods in Go ($PSCmdlet).
+			return true
 		}
 		if p, ok := x.Get(name); ok {
 			if _, isSB := p.(*ScriptBlock); isSB {
@@ -673,7 +668,7 @@ func hasMethod(f *frame, v any, name string) bool {
 			}
 		}
 		if x.Base != nil {
-			return hasMethod(f, x.Base, name)
+			return hasMethod(x.Base, name)
 		}
 	}
 	return false

@@ -55,24 +55,6 @@ func timeProp(fn func(t time.Time) any) func(any) any {
 	return func(v any) any { return fn(v.(time.Time)) }
 }
 
-func spanProp(fn func(d time.Duration, ticks int64) any) func(any) any {
-	return func(v any) any { d := v.(time.Duration); return fn(d, int64(d/100)) }
-}
-
-// dayOfWeek is System.DayOfWeek: prints as its name, compares as a string.
-type dayOfWeek time.Weekday
-
-func (d dayOfWeek) String() string { return time.Weekday(d).String() }
-
-// EnumType names the .NET enum; the formatter right-aligns enums in
-// generated tables.
-func (dayOfWeek) EnumType() string { return "System.DayOfWeek" }
-
-func midnight(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-}
-
 func init() {
 	RegisterType(&DotNetType{
 		Name:   "System.DateTime",
@@ -139,29 +121,7 @@ func init() {
 			"ToShortDateString": "string ToShortDateString()",
 			"ToUniversalTime":   "datetime ToUniversalTime()",
 		},
-		Properties: Properties{
-			"Year":        timeProp(func(t time.Time) any { return t.Year() }),
-			"Month":       timeProp(func(t time.Time) any { return int(t.Month()) }),
-			"Day":         timeProp(func(t time.Time) any { return t.Day() }),
-			"Hour":        timeProp(func(t time.Time) any { return t.Hour() }),
-			"Minute":      timeProp(func(t time.Time) any { return t.Minute() }),
-			"Second":      timeProp(func(t time.Time) any { return t.Second() }),
-			"Millisecond": timeProp(func(t time.Time) any { return t.Nanosecond() / 1e6 }),
-			"DayOfWeek":   timeProp(func(t time.Time) any { return dayOfWeek(t.Weekday()) }),
-			"DayOfYear":   timeProp(func(t time.Time) any { return t.YearDay() }),
-			"Date":        timeProp(func(t time.Time) any { return midnight(t) }),
-			"TimeOfDay":   timeProp(func(t time.Time) any { return t.Sub(midnight(t)) }),
-			"Ticks": timeProp(func(t time.Time) any {
-				return int(t.Sub(time.Date(1, 1, 1, 0, 0, 0, 0, t.Location())) / 100)
-			}),
-			"Kind": timeProp(func(t time.Time) any {
-				if t.Location() == time.UTC {
-					return "Utc"
-				}
-				return "Local"
-			}),
-			"DateTime": timeProp(func(t time.Time) any { return object.FormatDate(t, "dddd, MMMM d, yyyy h:mm:ss tt") }),
-		},
+		Properties: dateTimeProperties(),
 		Static: Methods{
 			"Parse": func(c *MethodCall) (any, error) {
 				if err := c.AtLeast(1); err != nil {
@@ -200,7 +160,7 @@ func init() {
 		StaticProperties: Properties{
 			"Now":      func(any) any { return time.Now() },
 			"UtcNow":   func(any) any { return time.Now().UTC() },
-			"Today":    func(any) any { return midnight(time.Now()) },
+			"Today":    func(any) any { return object.Midnight(time.Now()) },
 			"MinValue": func(any) any { return time.Date(1, 1, 1, 0, 0, 0, 0, time.Local) },
 			"MaxValue": func(any) any { return time.Date(9999, 12, 31, 23, 59, 59, 999999900, time.Local) },
 		},
@@ -238,19 +198,7 @@ func init() {
 				return object.FormatValue(c.This, c.String(0)), nil
 			},
 		},
-		Properties: Properties{
-			"Days":              spanProp(func(_ time.Duration, t int64) any { return int(t / 864_000_000_000) }),
-			"Hours":             spanProp(func(_ time.Duration, t int64) any { return int(t / 36_000_000_000 % 24) }),
-			"Minutes":           spanProp(func(_ time.Duration, t int64) any { return int(t / 600_000_000 % 60) }),
-			"Seconds":           spanProp(func(_ time.Duration, t int64) any { return int(t / 10_000_000 % 60) }),
-			"Milliseconds":      spanProp(func(_ time.Duration, t int64) any { return int(t / 10_000 % 1000) }),
-			"Ticks":             spanProp(func(_ time.Duration, t int64) any { return int(t) }),
-			"TotalDays":         spanProp(func(d time.Duration, _ int64) any { return d.Hours() / 24 }),
-			"TotalHours":        spanProp(func(d time.Duration, _ int64) any { return d.Hours() }),
-			"TotalMinutes":      spanProp(func(d time.Duration, _ int64) any { return d.Minutes() }),
-			"TotalSeconds":      spanProp(func(d time.Duration, _ int64) any { return d.Seconds() }),
-			"TotalMilliseconds": spanProp(func(_ time.Duration, t int64) any { return float64(t) / 10_000 }),
-		},
+		Properties: timeSpanProperties(),
 		Static: Methods{
 			"FromDays":         spanFrom(24 * time.Hour),
 			"FromHours":        spanFrom(time.Hour),
@@ -287,4 +235,24 @@ func spanAdd(sign time.Duration) Method {
 		}
 		return c.This.(time.Duration) + sign*d.(time.Duration), nil
 	}
+}
+
+// dateTimeProperties are DateTime's properties, read by
+// [object.DateTimeProperty] as the formatter reads them.
+func dateTimeProperties() Properties {
+	ps := Properties{}
+	for _, n := range object.DateTimeProperties {
+		ps[n] = timeProp(func(t time.Time) any { v, _ := object.DateTimeProperty(t, n); return v })
+	}
+	return ps
+}
+
+// timeSpanProperties are TimeSpan's properties, read by
+// [object.TimeSpanProperty] as the formatter reads them.
+func timeSpanProperties() Properties {
+	ps := Properties{}
+	for _, n := range object.TimeSpanProperties {
+		ps[n] = func(v any) any { r, _ := object.TimeSpanProperty(v.(time.Duration), n); return r }
+	}
+	return ps
 }

@@ -315,6 +315,11 @@ func (fn *function) begin(c *Call) error {
 		sc = newScope(caller.sc)
 	}
 	if fn.script != "" {
+		if rt.dot {
+			// A dot-sourced script runs in its caller's scope, whose own
+			// $PSScriptRoot and $PSCommandPath come back when it ends.
+			rt.st.closers = append(rt.st.closers, sc.keep("PSCommandPath", "PSScriptRoot"))
+		}
 		sc.set("PSCommandPath", fn.script)
 		sc.set("PSScriptRoot", filepath.Dir(fn.script))
 	}
@@ -444,9 +449,6 @@ func (fn *function) end(c *Call) error {
 	if fn.filter && !fn.body.Named {
 		return nil
 	}
-	if !fn.body.Named {
-		return fn.run(fr, fn.body.Body)
-	}
 	return fn.run(fr, fn.body.Body)
 }
 
@@ -520,6 +522,19 @@ func newPSCmdlet(c *Call) *object.PSObject {
 
 func (p psCmdlet) String() string { return p.c.Info.Name }
 
+// psCmdletMethods are the methods of $PSCmdlet that CallMethod implements.
+var psCmdletMethods = []string{"ShouldProcess", "ShouldContinue", "WriteError", "ThrowTerminatingError", "WriteObject", "WriteVerbose", "WriteWarning"}
+
+// HasMethod reports whether $PSCmdlet has the method name.
+func (psCmdlet) HasMethod(name string) bool {
+	for _, m := range psCmdletMethods {
+		if strings.EqualFold(m, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // CallMethod implements $PSCmdlet's methods.
 func (p psCmdlet) CallMethod(name string, args []any) (any, bool, error) {
 	str := func(i int) string {
@@ -554,6 +569,9 @@ func (p psCmdlet) CallMethod(name string, args []any) (any, bool, error) {
 		}
 		return nil, true, fmt.Errorf("%s", str(0))
 	case "writeobject":
+		if len(args) != 1 {
+			return nil, true, badArgCount(name, len(args))
+		}
 		return nil, true, p.c.WriteObject(args[0])
 	case "writeverbose":
 		p.c.WriteVerbose(str(0))

@@ -25,20 +25,8 @@ func getMember(v any, name string) any {
 		if val, ok := x.Get(name); ok {
 			return val
 		}
-		switch lname {
-		case "count":
-			return x.Len()
-		case "keys":
-			return append([]any{}, x.Keys()...)
-		case "values":
-			out := make([]any, 0, x.Len())
-			for _, k := range x.Keys() {
-				val, _ := x.Get(k)
-				out = append(out, val)
-			}
-			return out
-		}
-		return nil
+		val, _ := x.Property(name)
+		return val
 	case *object.PSObject:
 		if p := x.Property(name); p != nil {
 			return p.Value

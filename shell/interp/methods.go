@@ -111,6 +111,15 @@ func argFloat(args []any, i int) (float64, error) {
 	return n, nil
 }
 
+// goMethods is implemented by the Base of an object whose methods are
+// written in Go ($PSCmdlet, Exchange's value types): CallMethod calls one
+// (handled is false for a name it does not have); HasMethod tells whether
+// it has one without calling it.
+type goMethods interface {
+	CallMethod(name string, args []any) (r any, handled bool, err error)
+	HasMethod(name string) bool
+}
+
 // callMethod calls an instance method: one of the value's registered
 // .NET type (see [DotNetType]), else, on an array, each element's (method
 // enumeration), else one every object has, else a script method of a
@@ -152,10 +161,8 @@ func (f *frame) callMethod(v any, name string, args []any) (any, error) {
 	}
 	if o, ok := v.(*object.PSObject); ok {
 		// A script method stored as a property holding a script block.
-		if sb, ok := o.Base.(interface {
-			CallMethod(name string, args []any) (any, bool, error)
-		}); ok {
-			if r, handled, err := sb.CallMethod(name, args); handled {
+		if g, ok := o.Base.(goMethods); ok {
+			if r, handled, err := g.CallMethod(name, args); handled {
 				return r, err
 			}
 		}
@@ -221,7 +228,7 @@ func (f *frame) staticMethod(obj any, name string, args []any) (any, error) {
 func castCall(v any, err error) (any, error) {
 	if err != nil {
 		return nil, runtimeError("NotSpecified", "MethodInvocationException", "FormatException",
-			"Exception calling \"Parse\" with \"1\" argument(s): \"%s\"", strings.TrimSuffix(err.Error(), ""))
+			"Exception calling \"Parse\" with \"1\" argument(s): \"%s\"", err.Error())
 	}
 	return v, nil
 }

@@ -73,6 +73,31 @@ func (sc *scope) set(name string, value any) {
 	sc.vars[k] = &variable{name: name, value: value}
 }
 
+// keep notes the scope's own variables of these names and returns the
+// function that puts them back as they were (removing those it lacked).
+func (sc *scope) keep(names ...string) func() error {
+	saved := make(map[string]*variable, len(names))
+	for _, n := range names {
+		k := strings.ToLower(n)
+		if v, ok := sc.vars[k]; ok {
+			c := *v
+			saved[k] = &c
+		} else {
+			saved[k] = nil
+		}
+	}
+	return func() error {
+		for k, v := range saved {
+			if v == nil {
+				delete(sc.vars, k)
+			} else {
+				sc.vars[k] = v
+			}
+		}
+		return nil
+	}
+}
+
 func (sc *scope) remove(name string) bool {
 	k := strings.ToLower(name)
 	for s := sc; s != nil; s = s.parent {

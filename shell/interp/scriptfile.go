@@ -69,7 +69,7 @@ func (s *Session) scriptFileInfo(path string) (*CmdletInfo, error) {
 			// As PowerShell shows a script file that does not parse: the
 			// file's position, then the parser's message.
 			text := formatParseError(pe, &source{file: path, text: src})
-			text = text[:strings.Index(text, "    + CategoryInfo")]
+			text, _, _ = strings.Cut(text, "    + CategoryInfo")
 			id := pe.ErrorID
 			if id == "" {
 				id = "ParseException"

@@ -216,3 +216,31 @@ func (h *Hashtable) Len() int {
 	}
 	return len(h.keys)
 }
+
+// Property returns the named (case-insensitive) .NET property of the
+// hashtable itself, not a key: Count, Keys, Values, IsReadOnly and, on a
+// Hashtable (an OrderedDictionary has them as explicit interface members,
+// which PowerShell does not show), IsFixedSize and IsSynchronized.
+func (h *Hashtable) Property(name string) (any, bool) {
+	switch strings.ToLower(name) {
+	case "count":
+		return h.Len(), true
+	case "isreadonly":
+		return false, true
+	case "isfixedsize", "issynchronized":
+		if !h.Ordered {
+			return false, true
+		}
+	case "keys":
+		return append([]any(nil), h.Keys()...), true
+	case "values":
+		keys := h.Keys()
+		vals := make([]any, 0, len(keys))
+		for _, k := range keys {
+			v, _ := h.Get(k)
+			vals = append(vals, v)
+		}
+		return vals, true
+	}
+	return nil, false
+}
