@@ -11,6 +11,7 @@ import (
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
+	"exsh/shell/wildcard"
 )
 
 // Module is what Get-Command shows as the lab cmdlets' Source.
@@ -211,7 +212,7 @@ func (r *Runner) getLab(c *interp.Call) error {
 	}
 	var rows []row
 	for _, l := range labs {
-		if pattern != "" && !format.MatchWildcard(pattern, l.Name) {
+		if pattern != "" && !wildcard.Match(pattern, l.Name) {
 			continue
 		}
 		st := labStatus{Status: NotStarted, Progress: fmt.Sprintf("0/%d", len(l.Tasks))}
@@ -431,7 +432,7 @@ func (r *Runner) getHost(c *interp.Call) error {
 	}
 	pattern := c.String("Name")
 	for _, h := range n.hosts {
-		if pattern != "" && !format.MatchWildcard(pattern, h.Name) {
+		if pattern != "" && !wildcard.Match(pattern, h.Name) {
 			continue
 		}
 		last := ""
@@ -497,13 +498,13 @@ func (r *Runner) getMail(c *interp.Call) error {
 		if host != "" && !strings.EqualFold(host, m.Host) {
 			return false
 		}
-		if subj != "" && !format.MatchWildcard(subj, m.Subject) {
+		if subj != "" && !wildcard.Match(subj, m.Subject) {
 			return false
 		}
 		if to != "" {
 			ok := false
 			for _, t := range m.To {
-				ok = ok || format.MatchWildcard(to, t)
+				ok = ok || wildcard.Match(to, t)
 			}
 			return ok
 		}

@@ -240,14 +240,14 @@ func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg targe
 			return nil, err
 		}
 	} else if c.RequireTLS && !tlsOn {
-		return nil, &sendError{status: `451 4.4.0 Primary target IP address responded with: "451 5.7.3 STARTTLS is required to send mail."` + replies.FailoverText}
+		return nil, &sendError{status: replies.NextHopResponded(replies.TLSRequiredToSend).String()}
 	}
 	switch auth := c.SmartHostAuthMechanism; {
 	case proxied:
 		// Logged on as the server above.
 	case auth == "BasicAuth" || auth == "BasicAuthRequireTLS":
 		if c.SmartHostAuthMechanism == "BasicAuthRequireTLS" && !tlsOn {
-			return nil, &sendError{status: `451 4.4.0 Primary target IP address responded with: "451 5.7.3 Must issue a STARTTLS command first."` + replies.FailoverText}
+			return nil, &sendError{status: replies.NextHopResponded(replies.TLSRequiredToAuth).String()}
 		}
 		if err := cl.BasicAuth(c.SmartHostUser(), c.AuthPassword); err != nil {
 			return nil, connFailure(err)

@@ -227,28 +227,6 @@ func TestValue(t *testing.T) {
 	}
 }
 
-func TestMatchWildcard(t *testing.T) {
-	tests := []struct {
-		p, s string
-		want bool
-	}{
-		{"*", "", true},
-		{"Get-*", "get-queue", true},
-		{"*Connector", "Get-ReceiveConnector", true},
-		{"?et-*", "Set-X", true},
-		{"[gs]et-*", "Set-X", true},
-		{"[a-c]*", "dog", false},
-		{"a`*", "a*", true},
-		{"a`*", "ab", false},
-		{"RECV*.LOG", "RECV2026112709-1.LOG", true},
-	}
-	for _, tc := range tests {
-		if got := MatchWildcard(tc.p, tc.s); got != tc.want {
-			t.Errorf("MatchWildcard(%q, %q) = %v", tc.p, tc.s, got)
-		}
-	}
-}
-
 // TestOutputStreams checks that a table prints before the pipeline ends,
 // once its first rows have waited long enough, and that later rows keep
 // the widths fixed then.
