@@ -73,6 +73,16 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for banners and Received: headers; nil: time.Now.
 	Now func() time.Time
+	// IPAddress is the server's own address in an organisation of several
+	// servers (exsh -IPAddress, SPEC section 8): IPv4 wildcard bindings
+	// listen on it and IPv6 wildcards are not listened on (unless
+	// ListenAll), and Received: headers name it. The zero value is a
+	// single server.
+	IPAddress netip.Addr
+	// Alive reports whether another server of the organisation is running
+	// (its liveness lease is held); routing chooses live servers first.
+	// nil takes every server for alive.
+	Alive func(server string) bool
 }
 
 // Endpoint is one connector binding and where it really listens.

@@ -7,7 +7,7 @@ import "time"
 // record into an object by reflection. Fields tagged `exsh:"-"` are internal
 // and never shown.
 
-// ExchangeServer is the one server of the lab (Get-ExchangeServer).
+// ExchangeServer is a server of the organisation (Get-ExchangeServer).
 type ExchangeServer struct {
 	Name                      string
 	Fqdn                      string
@@ -21,11 +21,17 @@ type ExchangeServer struct {
 	IsEdgeServer              bool
 	IsFrontendTransportServer bool
 	OrganizationName          string `exsh:"-"`
-	DistinguishedName         string
-	Identity                  string
-	Guid                      string
-	WhenChanged               time.Time
-	WhenCreated               time.Time
+	// IPAddress is the server's own address (exsh -IPAddress) in an
+	// organisation of several servers, where every listener of the server
+	// binds it; empty on a single server. PortOffset is that server's
+	// -PortOffset. Other servers reach its connectors there.
+	IPAddress         string `exsh:"-"`
+	PortOffset        int    `exsh:"-"`
+	DistinguishedName string
+	Identity          string
+	Guid              string
+	WhenChanged       time.Time
+	WhenCreated       time.Time
 }
 
 // ReceiveConnector is an SMTP receive connector (Get-ReceiveConnector).
