@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"exsh/shell/object"
@@ -373,32 +372,19 @@ var comparisonBases = map[string]bool{
 	"replace": true, "split": true,
 }
 
-// regexCache keeps compiled patterns; scripts reuse a handful of them.
-var regexCache sync.Map
-
-type regexKey struct {
-	pattern string
-	cs      bool
-}
-
 func compileRegex(pattern string, cs bool) (*regexp.Regexp, error) {
-	k := regexKey{pattern, cs}
-	if re, ok := regexCache.Load(k); ok {
-		return re.(*regexp.Regexp), nil
-	}
-	re, err := object.CompileRegex(pattern, cs)
+	re, err := regexCache.get(pattern, cs, object.CompileRegex)
 	if err != nil {
 		return nil, runtimeError("InvalidOperation", "RuntimeException", "InvalidRegularExpression",
 			"The regular expression pattern %s is not valid.", pattern)
 	}
-	regexCache.Store(k, re)
 	return re, nil
 }
 
 // like is -like: whether s matches the wildcard pattern; an invalid
 // pattern ("[abc") is an error, as in PowerShell.
 func like(s, pattern string, caseSensitive bool) (bool, error) {
-	p, err := wildcard.Compile(pattern, caseSensitive)
+	p, err := wildcardCache.get(pattern, caseSensitive, wildcard.Compile)
 	if err != nil {
 		return false, runtimeError("InvalidArgument", "WildcardPatternException", "WildcardPattern_Invalid", "%s", err.Error())
 	}
