@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,11 +65,9 @@ Retry-Queue -Identity 'EX01\Unreachable' -Resubmit $true`,
 // refused probes answer at once; the guards do not look at it.
 const fastTarpit = `Get-ReceiveConnector | Set-ReceiveConnector -TarpitInterval 00:00:00 -WarningAction SilentlyContinue`
 
-// labOffsets hands each lab test its own -PortOffset, in a range of its
-// own (the lab hosts listen at 25 + offset on their addresses too).
-var labOffsets atomic.Int32
-
-func nextLabOffset() int { return 24003 + 7*int(labOffsets.Add(1)) }
+// nextLabOffset hands each lab test its own -PortOffset (the lab hosts
+// listen at 25 + offset on their addresses too).
+func nextLabOffset() int { return nextPortOffset() }
 
 // labHost is one exsh process's host for a lab test: its own data path
 // and ports.

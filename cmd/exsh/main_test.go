@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,15 +24,53 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// portOffsets hands each test its own -PortOffset so that engines of tests
-// running in parallel never want the same port. The step is chosen so that
-// no multiple of it up to 35 steps equals a difference between two of the
-// default ports (25, 465, 587, 717, 2525). The ports stay below Linux's
-// ephemeral range (32768 and up), where any client connection of a test
-// running in parallel, or a port picked with :0, could hold them.
-var portOffsets atomic.Int32
+// nextPortOffset hands each test its own -PortOffset so that engines of
+// tests never want the same port, whether they run in parallel in this
+// process or in another test process on the same machine. Offsets step
+// by 7 from a random start, so that no multiple of the step up to 35
+// steps equals a difference between two of the default ports (25, 443,
+// 465, 587, 717, 2525), and an offset is handed out only when those ports
+// are free on loopback. The ports stay below Linux's ephemeral range
+// (32768 and up), where any client connection of a test, or a port picked
+// with :0, could hold them.
+func nextPortOffset() int {
+	portOffsets.Lock()
+	defer portOffsets.Unlock()
+	if portOffsets.next == 0 {
+		portOffsets.next = minPortOffset + 7*rand.IntN((maxPortOffset-minPortOffset)/7)
+	}
+	for range (maxPortOffset - minPortOffset) / 7 {
+		off := portOffsets.next
+		portOffsets.next += 7
+		if portOffsets.next >= maxPortOffset {
+			portOffsets.next = minPortOffset
+		}
+		if portsFree(off) {
+			return off
+		}
+	}
+	panic("no free port offset on loopback")
+}
 
-func nextPortOffset() int { return 20000 + 7*int(portOffsets.Add(1)) }
+const minPortOffset, maxPortOffset = 20000, 30000
+
+var portOffsets struct {
+	sync.Mutex
+	next int
+}
+
+// portsFree reports whether the default ports plus off can be listened on
+// at 127.0.0.1 now.
+func portsFree(off int) bool {
+	for _, p := range []int{25, 443, 465, 587, 717, 2525} {
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p+off)))
+		if err != nil {
+			return false
+		}
+		l.Close()
+	}
+	return true
+}
 
 // testEnv is the environment every exsh started by a test gets: its own
 // data path, its own ports, and a home directory inside the test.
