@@ -52,14 +52,10 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 				return err
 			}
 			ct.FirstName, ct.LastName = c.String("FirstName"), c.String("LastName")
-			ext, err := canonProxy(c.String("ExternalEmailAddress"))
-			if err != nil || !strings.HasPrefix(strings.ToLower(ext), "smtp:") {
-				if err == nil {
-					err = textf("The address \"%s\" isn't an SMTP address.", c.String("ExternalEmailAddress"))
-				}
-				return r.task.InvalidArgument("Cannot process argument transformation on parameter 'ExternalEmailAddress'. %s", err.Error())
+			addr, err := externalAddressArg(r, c.String("ExternalEmailAddress"))
+			if err != nil {
+				return err
 			}
-			_, addr, _ := strings.Cut(ext, ":")
 			ct.ExternalEmailAddress = "SMTP:" + addr
 			primary := addr
 			if c.Has("PrimarySmtpAddress") {
@@ -96,6 +92,88 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		return c.WriteObject(out)
 	}
 
+	setContact := &interp.CmdletInfo{
+		Name:                  "Set-MailContact",
+		Synopsis:              "Changes a mail contact.",
+		Description:           "Set-MailContact changes a contact's names, its external address (where its mail goes) and its proxy addresses.",
+		SupportsShouldProcess: true,
+		Params: []*interp.ParamInfo{
+			identityParam(idHelp, true, complete),
+			named("Alias", interp.KindString, "Specifies a new alias."),
+			named("DisplayName", interp.KindString, "Specifies the display name."),
+			named("FirstName", interp.KindString, "Specifies the contact's first name."),
+			named("LastName", interp.KindString, "Specifies the contact's last name."),
+			named("ExternalEmailAddress", interp.KindString, "Specifies the address outside the organisation that the contact's mail goes to."),
+			named("PrimarySmtpAddress", interp.KindString, "Specifies the primary SMTP address; the old one stays as a secondary address."),
+			emailAddressesProp.param(),
+			domainControllerParam(),
+		},
+		Examples: []interp.Example{{Code: "Set-MailContact \"Chris Ashton\" -ExternalEmailAddress chris@tailspintoys.com", Remarks: "Sends Chris's mail to a new address outside."}},
+	}
+	setContact.Process = func(c *interp.Call) error {
+		var warn string
+		err := update(d, c, func(r *run, tx state.Tx) error {
+			ct, err := r.recipientOf(tx, "Identity", isContact)
+			if err != nil {
+				return err
+			}
+			before := *ct
+			before.EmailAddresses = append([]string(nil), ct.EmailAddresses...)
+			if c.Has("DisplayName") {
+				ct.DisplayName = strings.TrimSpace(c.String("DisplayName"))
+			}
+			if c.Has("FirstName") {
+				ct.FirstName = c.String("FirstName")
+			}
+			if c.Has("LastName") {
+				ct.LastName = c.String("LastName")
+			}
+			if c.Has("Alias") {
+				ct.Alias = strings.TrimSpace(c.String("Alias"))
+				if err := r.checkAlias(ct.Alias); err != nil {
+					return err
+				}
+			}
+			if err := r.apply([]prop{emailAddressesProp}, ct); err != nil {
+				return err
+			}
+			if c.Has("ExternalEmailAddress") {
+				addr, err := externalAddressArg(r, c.String("ExternalEmailAddress"))
+				if err != nil {
+					return err
+				}
+				// The new external address becomes a proxy address as
+				// New-MailContact makes it one; the old one is kept.
+				ct.ExternalEmailAddress = "SMTP:" + addr
+				if !hasAddress(ct.EmailAddresses, addr) {
+					ct.EmailAddresses = append(ct.EmailAddresses, "smtp:"+addr)
+				}
+			}
+			if c.Has("PrimarySmtpAddress") {
+				addr, err := r.primarySmtpArg()
+				if err != nil {
+					return err
+				}
+				ct.EmailAddresses = setPrimary(ct.EmailAddresses, addr)
+			}
+			if !changed(before, *ct) {
+				warn = cmdlets.NoChangeWarning(before.Identity)
+				return errSkip
+			}
+			if err := r.checkAddresses(tx, ct); err != nil {
+				return err
+			}
+			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Setting mail contact \"%s\".", before.Identity)) {
+				return errSkip
+			}
+			return tx.PutRecipient(ct)
+		})
+		if warn != "" {
+			c.WriteWarning(warn)
+		}
+		return report(c, err)
+	}
+
 	removeContact := &interp.CmdletInfo{
 		Name:                  "Remove-MailContact",
 		Synopsis:              "Removes a mail contact.",
@@ -106,5 +184,29 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Examples:              []interp.Example{{Code: "Remove-MailContact \"Chris Ashton\" -Confirm:$false", Remarks: "Removes the contact."}},
 	}
 	removeContact.Process = removeRecipient(d, isContact, "Removing mail contact \"%s\".")
-	return []*interp.CmdletInfo{get, newContact, removeContact}
+	return []*interp.CmdletInfo{get, newContact, setContact, removeContact}
+}
+
+// externalAddressArg reads -ExternalEmailAddress: an SMTP address, with or
+// without its "SMTP:" prefix.
+func externalAddressArg(r *run, text string) (string, error) {
+	ext, err := canonProxy(text)
+	if err != nil || !strings.HasPrefix(strings.ToLower(ext), "smtp:") {
+		if err == nil {
+			err = textf("The address \"%s\" isn't an SMTP address.", text)
+		}
+		return "", r.task.InvalidArgument("Cannot process argument transformation on parameter 'ExternalEmailAddress'. %s", err.Error())
+	}
+	_, addr, _ := strings.Cut(ext, ":")
+	return addr, nil
+}
+
+// hasAddress reports whether addrs (proxy addresses) hold the SMTP address addr.
+func hasAddress(addrs []string, addr string) bool {
+	for _, a := range addrs {
+		if _, v, ok := strings.Cut(a, ":"); ok && strings.EqualFold(v, addr) {
+			return true
+		}
+	}
+	return false
 }

@@ -25,7 +25,7 @@ func TestDeclarations(t *testing.T) {
 		"Get-ExchangeServer", "Get-MailboxDatabase", "Get-ExchangeCertificate",
 		"Get-DistributionGroup", "New-DistributionGroup", "Set-DistributionGroup", "Remove-DistributionGroup",
 		"Get-DistributionGroupMember", "Add-DistributionGroupMember", "Remove-DistributionGroupMember",
-		"Get-MailContact", "New-MailContact", "Remove-MailContact",
+		"Get-MailContact", "New-MailContact", "Set-MailContact", "Remove-MailContact",
 		"Get-TransportConfig", "Set-TransportConfig", "Get-ServerComponentState", "Set-ServerComponentState",
 		"Add-MailboxPermission", "Get-MailboxPermission", "Remove-MailboxPermission",
 		"Get-MailboxTransportService", "Set-MailboxTransportService",

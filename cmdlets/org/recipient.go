@@ -329,8 +329,9 @@ func setPrimary(addrs []string, addr string) []string {
 
 // checkAddresses enforces Exchange's rules on a recipient's addresses:
 // exactly one primary SMTP address, every SMTP domain an accepted
-// (Authoritative or InternalRelay) domain, and no address used by another
-// recipient.
+// (Authoritative or InternalRelay) domain — except a mail contact's, whose
+// addresses outside the organisation are where its mail goes —, and no
+// address used by another recipient.
 func (r *run) checkAddresses(tx state.Tx, rc *state.Recipient) error {
 	primaries := 0
 	domains, err := tx.AcceptedDomains()
@@ -346,7 +347,7 @@ func (r *run) checkAddresses(tx state.Tx, rc *state.Recipient) error {
 			primaries++
 		}
 		ad := state.MatchAcceptedDomain(domains, state.AddressDomain(addr))
-		if ad == nil || ad.DomainType == "ExternalRelay" {
+		if (ad == nil || ad.DomainType == "ExternalRelay") && !rc.IsContact() {
 			return r.task.Invalid("The email address \"%s\" isn't correct. The domain \"%s\" isn't an accepted domain of the organisation, or it's an ExternalRelay domain.", addr, state.AddressDomain(addr))
 		}
 		if err := r.addressFree(tx, rc, addr); err != nil {

@@ -172,3 +172,23 @@ func TestUsers(t *testing.T) {
 		t.Errorf("%d users left", n)
 	}
 }
+
+func TestSetMailContact(t *testing.T) {
+	l := newLab(t)
+	l.ok("New-MailContact", "Name", "Chris Ashton", "Alias", "chris", "ExternalEmailAddress", "chris@fabrikam.net")
+	l.ok("Set-MailContact", "Identity", "chris", "DisplayName", "Chris A.", "ExternalEmailAddress", "SMTP:ashton@fabrikam.net", "PrimarySmtpAddress", "chris@contoso.com")
+	rc := recipientByName(l, "Chris Ashton")
+	if rc.ExternalEmailAddress != "SMTP:ashton@fabrikam.net" || rc.DisplayName != "Chris A." || rc.PrimarySmtpAddress != "chris@contoso.com" {
+		t.Errorf("contact after Set-MailContact: external %q, display %q, primary %q", rc.ExternalEmailAddress, rc.DisplayName, rc.PrimarySmtpAddress)
+	}
+	want := []string{"SMTP:chris@contoso.com", "smtp:chris@fabrikam.net", "smtp:ashton@fabrikam.net"}
+	if strings.Join(rc.EmailAddresses, ",") != strings.Join(want, ",") {
+		t.Errorf("EmailAddresses = %v, want %v", rc.EmailAddresses, want)
+	}
+	wantErrContains(t, l.fails("Set-MailContact", "Identity", "chris", "ExternalEmailAddress", "x500:/o=a"), "isn't an SMTP address")
+	wantErrContains(t, l.fails("Set-MailContact", "Identity", "Administrator", "DisplayName", "x"), "Administrator")
+	r := l.ok("Set-MailContact", "Identity", "chris", "DisplayName", "Chris A.")
+	if len(r.warns) != 1 {
+		t.Errorf("no-change warnings = %v", r.warns)
+	}
+}

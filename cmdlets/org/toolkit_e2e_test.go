@@ -274,6 +274,17 @@ func TestLiveMailContact(t *testing.T) {
 			t.Errorf("relayed to %q, want chris@fabrikam.net", r)
 		}
 	}
+
+	// Set-MailContact moves the contact's mail to its new address; the
+	// old external address stays one of its proxy addresses.
+	ll.apply("Set-MailContact", "Identity", "chris", "ExternalEmailAddress", "ashton@fabrikam.net")
+	ll.sendAnonymous("someone@contoso.com", []string{"chris@contoso.com"}, "after the move", "hi")
+	if !enginetest.WaitFor(t, 15*time.Second, func() bool { got = s.recipients(); return len(got) == 3 }) {
+		t.Fatalf("the sink got %v", got)
+	}
+	if got[2] != "ashton@fabrikam.net" {
+		t.Errorf("relayed to %q after Set-MailContact, want ashton@fabrikam.net", got[2])
+	}
 }
 
 func TestLiveOrganizationSizeLimit(t *testing.T) {
