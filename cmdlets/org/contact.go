@@ -156,17 +156,7 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 				}
 				ct.EmailAddresses = setPrimary(ct.EmailAddresses, addr)
 			}
-			if !changed(before, *ct) {
-				warn = cmdlets.NoChangeWarning(before.Identity)
-				return errSkip
-			}
-			if err := r.checkAddresses(tx, ct); err != nil {
-				return err
-			}
-			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Setting mail contact \"%s\".", before.Identity)) {
-				return errSkip
-			}
-			return tx.PutRecipient(ct)
+			return r.putChanged(tx, &before, ct, "mail contact", &warn)
 		})
 		if warn != "" {
 			c.WriteWarning(warn)

@@ -356,17 +356,7 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 				}
 				g.EmailAddresses = setPrimary(g.EmailAddresses, addr)
 			}
-			if !changed(before, *g) {
-				warn = cmdlets.NoChangeWarning(before.Identity)
-				return errSkip
-			}
-			if err := r.checkAddresses(tx, g); err != nil {
-				return err
-			}
-			if !cmdlets.ShouldProcess(c, fmt.Sprintf("Setting distribution group \"%s\".", before.Identity)) {
-				return errSkip
-			}
-			return tx.PutRecipient(g)
+			return r.putChanged(tx, &before, g, "distribution group", &warn)
 		})
 		if warn != "" {
 			c.WriteWarning(warn)

@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -359,6 +360,23 @@ func (r *run) checkAddresses(tx state.Tx, rc *state.Recipient) error {
 	}
 	rc.PrimarySmtpAddress = primaryOf(rc.EmailAddresses)
 	return nil
+}
+
+// putChanged ends a Set-* of a group or contact: nothing changed gives the
+// no-change warning (in *warn), else the addresses are checked, the action
+// confirmed ("Setting <noun> "<identity>".") and the recipient stored.
+func (r *run) putChanged(tx state.Tx, before, rc *state.Recipient, noun string, warn *string) error {
+	if !changed(*before, *rc) {
+		*warn = cmdlets.NoChangeWarning(before.Identity)
+		return errSkip
+	}
+	if err := r.checkAddresses(tx, rc); err != nil {
+		return err
+	}
+	if !cmdlets.ShouldProcess(r.c, fmt.Sprintf("Setting %s \"%s\".", noun, before.Identity)) {
+		return errSkip
+	}
+	return tx.PutRecipient(rc)
 }
 
 // addressFree fails when another recipient than rc has the SMTP address
