@@ -20,6 +20,7 @@ const (
 	CategoryObjectNotFound   = "ObjectNotFound"
 	CategoryResourceExists   = "ResourceExists"
 	CategoryWriteError       = "WriteError"
+	CategoryPermissionDenied = "PermissionDenied"
 )
 
 // Exception names Exchange reports in an error's CategoryInfo line.

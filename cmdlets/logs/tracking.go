@@ -103,7 +103,7 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 	site := cmdlets.Site{Server: "EX01", Domain: "contoso.com", ServerFqdn: "EX01.contoso.com"}
 	if d.Store != nil {
 		_ = d.Store.View(func(tx state.Tx) error {
-			site = cmdlets.LoadSite(tx)
+			site = d.LoadSite(tx)
 			return nil
 		})
 	}

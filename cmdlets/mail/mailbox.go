@@ -87,7 +87,7 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		task  *cmdlets.Task
 	)
 	err := d.Store.View(func(tx state.Tx) error {
-		site := cmdlets.LoadSite(tx)
+		site := d.LoadSite(tx)
 		task = cmdlets.NewTask(d, c.Info.Name, site)
 		if !c.Has("Identity") || c.Value("Identity") == nil {
 			all, err := tx.Recipients()

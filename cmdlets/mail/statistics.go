@@ -96,7 +96,7 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 		dbs   = map[string]*state.MailboxDatabase{}
 	)
 	err := d.Store.View(func(tx state.Tx) error {
-		task = cmdlets.NewTask(d, c.Info.Name, cmdlets.LoadSite(tx))
+		task = cmdlets.NewTask(d, c.Info.Name, d.LoadSite(tx))
 		if all, err := tx.MailboxDatabases(); err == nil {
 			for _, db := range all {
 				dbs[strings.ToLower(db.Name)] = db
@@ -225,7 +225,7 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 		hubState       string
 	)
 	err := d.Store.Update(func(tx state.Tx) error {
-		site = cmdlets.LoadSite(tx)
+		site = d.LoadSite(tx)
 		task = cmdlets.NewTask(d, c.Info.Name, site)
 		for _, p := range []string{"Identity", "TargetMailboxServer"} {
 			if c.Has(p) && c.Value(p) != nil {
