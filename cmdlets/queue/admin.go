@@ -57,8 +57,8 @@ func newSiteRun(d *cmdlets.Deps, c *interp.Call) *run {
 
 // use makes the run work on a server ("" for this one).
 func (r *run) use(server string) error {
-	if r.d == nil || r.d.Store == nil {
-		// No organisation to ask: this server alone.
+	if r.d == nil || r.d.Store == nil || r.site.IsLocalName(server) {
+		// This server (or no organisation to ask: this server alone).
 		if !r.site.IsLocalName(server) {
 			return r.task.NotFound(server)
 		}
