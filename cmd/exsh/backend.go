@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -63,6 +64,7 @@ func (h *host) startBackend(st state.ServerStore, eng *engine.Service) {
 		Store:     st,
 		Check:     serverChecker(eng),
 		Mailboxes: d.Mailboxes,
+		Logger:    slog.New(slog.NewTextHandler(h.warn, &slog.HandlerOptions{Level: h.engineLog})),
 	}
 	if tr := eng.Transport(); tr != nil {
 		cfg.Queues = tr

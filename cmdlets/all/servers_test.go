@@ -175,6 +175,15 @@ func TestManageAnotherServer(t *testing.T) {
 	// digest.
 	out = sh.ok(`Get-TransportService | Get-Queue | Select-Object -ExpandProperty Identity`)
 	has(t, "Get-TransportService | Get-Queue", out, `EX01\Unreachable`, `EX02\Unreachable`, `EX01\Submission`, `EX02\Submission`)
+	for _, script := range []string{`Get-TransportService EX02 | Get-Queue`, `Get-ExchangeServer EX02 | Get-Queue`} {
+		out = sh.ok(script + ` | Select-Object -ExpandProperty Identity`)
+		has(t, script, out, `EX02\Unreachable`)
+		lacks(t, script, out, `EX01\`)
+	}
+	out = sh.ok(`Get-TransportService | Select-Object -ExpandProperty Name`)
+	if strings.Fields(out) == nil || strings.Join(strings.Fields(out), ",") != "EX01,EX02" {
+		t.Errorf("Get-TransportService lists %q, want EX01 and EX02", out)
+	}
 	out = sh.ok(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName | Format-Table GroupByValue,MessageCount -HideTableHeaders`)
 	if !regexp.MustCompile(`(?m)^EX02 +2\s*$`).MatchString(out) || !regexp.MustCompile(`(?m)^EX01 +1\s*$`).MatchString(out) {
 		t.Errorf("Get-QueueDigest -Forest -GroupBy ServerName:\n%s", out)
@@ -292,10 +301,15 @@ func TestManageWrongCredential(t *testing.T) {
 		`Failed to connect to the Microsoft Exchange Transport service on computer "EX02.contoso.com". Access is denied.`, "PermissionDenied")
 }
 
-// Tab completion offers the organisation's servers for -Server.
+// Tab completion offers the organisation's servers for -Server, and
+// Get-Help describes it.
 func TestServerCompletion(t *testing.T) {
 	nodes := startTwo(t)
 	sh := newOrgShell(t, nodes[0])
+	for _, name := range []string{"Get-Queue", "Get-MessageTrackingLog", "Get-MailboxMessage"} {
+		out := sh.ok(`Get-Help ` + name + ` -Parameter Server`)
+		has(t, "Get-Help "+name+" -Parameter Server", out, "-Server", "management channel")
+	}
 	for _, c := range sh.s.Commands() {
 		for _, name := range []string{"Get-Queue", "Get-Message", "Get-QueueDigest", "Retry-Queue", "Get-MessageTrackingLog", "Get-MailboxMessage", "Get-MailboxDatabase", "Get-Mailbox"} {
 			if c.Name != name {
