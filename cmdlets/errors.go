@@ -21,6 +21,7 @@ const (
 	CategoryResourceExists   = "ResourceExists"
 	CategoryWriteError       = "WriteError"
 	CategoryPermissionDenied = "PermissionDenied"
+	CategoryOperationTimeout = "OperationTimeout"
 )
 
 // Exception names Exchange reports in an error's CategoryInfo line.

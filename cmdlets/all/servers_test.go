@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -282,6 +283,42 @@ func TestManageServerDown(t *testing.T) {
 	if strings.TrimSpace(out) != "5" {
 		t.Errorf("EX02's receive connectors with EX02 down: %s", out)
 	}
+
+	// A server that accepts connections but never answers is left out of
+	// the digest once -Timeout is over.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	if err := ex01.Store.Update(func(tx state.Tx) error {
+		srv, err := tx.Server("EX02")
+		if err != nil {
+			return err
+		}
+		srv.IPAddress, srv.PortOffset = "127.0.0.1", silent.Addr().(*net.TCPAddr).Port-backend.Port
+		return tx.PutServer(srv)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	out, errs = sh.run(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName -Timeout 00:00:01 | Format-Table GroupByValue,MessageCount -HideTableHeaders`)
+	if took := time.Since(start); took > 2500*time.Millisecond {
+		t.Errorf("Get-QueueDigest -Timeout 00:00:01 took %v", took)
+	}
+	if !regexp.MustCompile(`(?m)^EX01 +1\s*$`).MatchString(out) {
+		t.Errorf("Get-QueueDigest -Timeout lost EX01:\n%s", out)
+	}
+	has(t, "Get-QueueDigest -Timeout (EX02 silent)", errs, "The server EX02 didn't return its queues within the time-out of 00:00:01.", "OperationTimeout")
 }
 
 // A server that refuses this server's logon gives an access error, not

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
+	"time"
 
 	"exsh/cmdlets"
 	"exsh/cmdlets/opath"
@@ -283,8 +283,12 @@ func queueDigest(d *cmdlets.Deps, c *interp.Call) error {
 		infos []transport.QueueInfo
 		err   error
 	}
+	timeout := 10 * time.Second
+	if t, ok := c.Value("Timeout").(time.Duration); ok && t > 0 {
+		timeout = t
+	}
 	results := make([]serverQueues, len(servers))
-	var wg sync.WaitGroup
+	answers := make([]chan serverQueues, len(servers))
 	for i, s := range servers {
 		sr := newSiteRun(d, c)
 		sr.task = r.task
@@ -293,17 +297,41 @@ func queueDigest(d *cmdlets.Deps, c *interp.Call) error {
 			continue
 		}
 		results[i].name = sr.server
-		wg.Add(1)
+		ch := make(chan serverQueues, 1)
+		answers[i] = ch
 		go func() {
-			defer wg.Done()
 			infos, err := sr.admin.Queues()
 			if err != nil {
 				err = sr.engineErr(sr.server, err)
 			}
-			results[i].infos, results[i].err = infos, err
+			ch <- serverQueues{sr.server, infos, err}
 		}()
 	}
-	wg.Wait()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	timedOut := false
+	for i, ch := range answers {
+		if ch == nil || timedOut {
+			continue
+		}
+		select {
+		case results[i] = <-ch:
+		case <-deadline.C:
+			// Servers that have not answered by -Timeout are left out.
+			for j := i; j < len(answers); j++ {
+				if answers[j] == nil {
+					continue
+				}
+				select {
+				case results[j] = <-answers[j]:
+				default:
+					results[j].err = r.task.Errorf(cmdlets.CategoryOperationTimeout, "QueueViewerException",
+						"The server %s didn't return its queues within the time-out of %s.", results[j].name, object.FormatTimeSpan(timeout))
+				}
+			}
+			timedOut = true
+		}
+	}
 	type queueOf struct {
 		server string
 		q      transport.QueueInfo
