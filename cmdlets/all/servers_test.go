@@ -362,6 +362,18 @@ func TestServerCompletion(t *testing.T) {
 				t.Errorf("%s has no -Server completion", name)
 				continue
 			}
+			if name == "Get-Queue" {
+				var id *interp.ParamInfo
+				for _, q := range c.Params {
+					if q.Name == "Identity" {
+						id = q
+					}
+				}
+				got := id.Complete(context.Background(), `EX02\Sub`)
+				if strings.Join(got, ",") != `EX02\Submission` {
+					t.Errorf("Get-Queue EX02\\Sub<Tab>: %v", got)
+				}
+			}
 			got := p.Complete(context.Background(), "ex0")
 			if strings.Join(got, ",") != "EX01,EX02" {
 				t.Errorf("%s -Server ex0<Tab>: %v, want EX01, EX02", name, got)

@@ -191,10 +191,20 @@ func parameterSetError() error {
 
 func completeQueues(d *cmdlets.Deps) func(ctx context.Context, prefix string) []string {
 	return func(_ context.Context, prefix string) []string {
-		if d == nil || d.Queues == nil {
+		if d == nil {
 			return nil
 		}
-		qs, err := d.Queues.Queues()
+		admin := d.Queues
+		// "EX02\<Tab>": another server's queues, over its channel.
+		if srv, _, ok := strings.Cut(prefix, `\`); ok && d.Store != nil {
+			if p, err := d.At(srv); err == nil && !p.Local {
+				admin = p.Queues
+			}
+		}
+		if admin == nil {
+			return nil
+		}
+		qs, err := admin.Queues()
 		if err != nil {
 			return nil
 		}
