@@ -200,6 +200,10 @@ func TestManageAnotherServer(t *testing.T) {
 		out, errs := sh.run(`Get-MailboxMessage ` + ex02.Mailbox.Alias)
 		t.Fatalf("Get-MailboxMessage of a mailbox on EX02:\n%s%s", out, errs)
 	}
+	out = sh.ok(`Get-MailboxStatistics ` + ex02.Mailbox.Alias + ` | Select-Object -ExpandProperty ItemCount`)
+	if strings.TrimSpace(out) != "1" {
+		t.Errorf("Get-MailboxStatistics of a mailbox on EX02: ItemCount %q, want 1", out)
+	}
 	out = sh.ok(`Get-MailboxMessage -Server EX02 | Select-Object -ExpandProperty Subject`)
 	if strings.TrimSpace(out) != "for bob2" {
 		t.Errorf("Get-MailboxMessage -Server EX02: %q", out)
