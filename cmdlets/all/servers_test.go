@@ -189,6 +189,20 @@ func TestManageAnotherServer(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^EX02 +2\s*$`).MatchString(out) || !regexp.MustCompile(`(?m)^EX01 +1\s*$`).MatchString(out) {
 		t.Errorf("Get-QueueDigest -Forest -GroupBy ServerName:\n%s", out)
 	}
+	// The digest of the forest, as the Exchange Management Shell shows it
+	// (EX02's suspended message is deferred).
+	out = sh.ok(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName`)
+	const forestDigest = `
+GroupByValue MessageCount DeferredMessageCount LockedMessageCount StaleMessageCount Details             
+------------ ------------ -------------------- ------------------ ----------------- -------             
+EX02                    2                    1                  0                 0 {EX02\Unreachable:2}
+EX01                    1                    0                  0                 0 {EX01\Unreachable:1}
+
+
+`
+	if out != forestDigest {
+		t.Errorf("Get-QueueDigest -Forest -GroupBy ServerName:\n%q\nwant\n%q", out, forestDigest)
+	}
 	out = sh.ok(`Get-QueueDigest -Server EX01,EX02 -Filter "MessageCount -gt 0" | Select-Object -ExpandProperty Details | ForEach-Object { "$_" }`)
 	has(t, "Get-QueueDigest -Server EX01,EX02 details", out, `EX01\Unreachable:1`, `EX02\Unreachable:2`)
 
