@@ -172,6 +172,17 @@ func TestManageAnotherServer(t *testing.T) {
 		t.Errorf("Export-Message of EX02's message: %q", out)
 	}
 
+	sh.ok(`Suspend-Queue EX02\Unreachable -Confirm:$false`)
+	out = sh.ok(`(Get-Queue EX02\Unreachable).Status; (Get-Queue EX01\Unreachable).Status`)
+	if strings.Join(strings.Fields(out), ",") != "Suspended,Ready" {
+		t.Errorf("after Suspend-Queue EX02\\Unreachable: %q, want EX02's suspended and EX01's ready", out)
+	}
+	sh.ok(`Resume-Queue -Server EX02 -Filter "Status -eq 'Suspended'"`)
+	out = sh.ok(`(Get-Queue EX02\Unreachable).Status`)
+	if strings.TrimSpace(out) != "Ready" {
+		t.Errorf("after Resume-Queue -Server EX02 -Filter: %q", out)
+	}
+
 	// Every server: the transport services piped to Get-Queue, the forest's
 	// digest.
 	out = sh.ok(`Get-TransportService | Get-Queue | Select-Object -ExpandProperty Identity`)

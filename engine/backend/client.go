@@ -27,7 +27,7 @@ const (
 	// that is down is reported within it.
 	DefaultDialTimeout = 3 * time.Second
 	// DefaultTimeout bounds one call, answer included.
-	DefaultTimeout = 30 * time.Second
+	DefaultTimeout = 20 * time.Second
 )
 
 // maxReply bounds an answer (Export-Message of a large message).
