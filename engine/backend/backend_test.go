@@ -321,3 +321,56 @@ func TestAddr(t *testing.T) {
 		}
 	}
 }
+
+// stalled is a Transport service that never answers Get-Queue.
+type stalled struct {
+	*transport.Transport
+	release chan struct{}
+}
+
+func (s stalled) Queues() ([]transport.QueueInfo, error) {
+	<-s.release
+	return nil, nil
+}
+
+// A server that takes too long to answer gives up at the Dialer's
+// timeout with an unreachable error, never hangs.
+func TestChannelTimeout(t *testing.T) {
+	nodes := startOrg(t)
+	ex01, ex02 := nodes[0], nodes[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ex02.Channel.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	defer close(release)
+	var srv *state.ExchangeServer
+	statetest.View(t, ex02.Store, func(tx state.Tx) (err error) {
+		srv, err = tx.Server("EX02")
+		return err
+	})
+	ch, err := backend.Listen(backend.Config{Addr: backend.Addr(srv), Store: ex02.Store, Check: ex02.Service.Credential(), Queues: stalled{ex02.Service.Transport(), release}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		ch.Close(ctx)
+	}()
+	d := &backend.Dialer{Store: ex01.Store, Credential: ex02.Service.Credential(), Timeout: 500 * time.Millisecond}
+	defer d.Close()
+	c, err := d.Server("EX02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = c.Queues()
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("a stalled server held the call for %v", took)
+	}
+	if !errors.Is(err, backend.ErrUnreachable) || !strings.Contains(err.Error(), "no answer in time") {
+		t.Errorf("a stalled server: %v, want unreachable, no answer in time", err)
+	}
+}
