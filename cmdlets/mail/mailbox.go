@@ -111,18 +111,25 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		// where is a mailbox's server ("" for this one); in keeps it when
 		// -Server names its server.
+		dbServer := map[string]string{} // by database name, lower case
 		where := func(r *state.Recipient) string {
 			if r.Database == "" {
 				return ""
 			}
+			key := strings.ToLower(r.Database)
+			if srv, ok := dbServer[key]; ok {
+				return srv
+			}
+			srv := ""
 			db, err := tx.MailboxDatabase(r.Database)
-			if err != nil || db.Server == "" || strings.EqualFold(db.Server, site.Server) {
-				return ""
+			if err == nil && db.Server != "" && !strings.EqualFold(db.Server, site.Server) {
+				// A database of no known server is read in the local store.
+				if _, err := tx.Server(db.Server); err == nil {
+					srv = db.Server
+				}
 			}
-			if _, err := tx.Server(db.Server); err != nil {
-				return "" // a database of no known server: the local store
-			}
-			return db.Server
+			dbServer[key] = srv
+			return srv
 		}
 		in := func(r *state.Recipient) bool {
 			srv := where(r)
