@@ -51,6 +51,15 @@ type Deps struct {
 	// Ports translates this server's configured ports into the ports its
 	// receive connectors listen on (Send-MailMessage to this server).
 	Ports PortMapper
+	// ServerName is the server this shell runs on (the process's own
+	// server, exsh -ServerName); "" takes the organisation's server, as on
+	// a single server. In an organisation of several servers
+	// Organization.ServerName is only the founder.
+	ServerName string
+	// Remote reaches another server of the organisation (by name) over
+	// the management channel, for its per-server data; nil where there
+	// is none (a single server). See At.
+	Remote func(server string) (RemoteServer, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost of the password hashes cmdlets

@@ -20,6 +20,8 @@ const (
 	CategoryObjectNotFound   = "ObjectNotFound"
 	CategoryResourceExists   = "ResourceExists"
 	CategoryWriteError       = "WriteError"
+	CategoryPermissionDenied = "PermissionDenied"
+	CategoryOperationTimeout = "OperationTimeout"
 )
 
 // Exception names Exchange reports in an error's CategoryInfo line.

@@ -284,6 +284,12 @@ func NewServer(st state.ServerStore, opts Options, tc transport.Config) (*Servic
 // NewServer (its queue administration, its message tracking log), or nil.
 func (s *Service) Transport() *transport.Transport { return s.tr }
 
+// Credential is the credential this server's services authenticate with
+// (CONTOSO\EX01$ and its secret); the management channel between
+// servers (engine/backend) logs on with it too. Call it once Start has
+// returned: Start fills in an empty account.
+func (s *Service) Credential() mail.ServerCredential { return s.cred }
+
 // NewServerCredential makes the credential a server's Front End and
 // Transport services authenticate to each other with: the server's
 // computer account (CONTOSO\EX01$, from the organisation in st) and a

@@ -211,6 +211,7 @@ func (h *host) close() {
 	if h.web != nil {
 		h.web.Close()
 	}
+	h.stopBackend()
 	h.mu.Lock()
 	eng, st := h.eng, h.st
 	h.eng, h.st = nil, nil

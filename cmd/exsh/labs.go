@@ -24,6 +24,7 @@ var _ labs.Environment = (*host)(nil)
 func (h *host) Switch(dataPath string, dns *labs.DNS, prepare func() error) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.stopBackend()
 	if eng := h.eng; eng != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		eng.Stop(ctx)
@@ -79,6 +80,7 @@ func (h *host) openAt(dataPath string, dns *labs.DNS, beforeEngine func()) error
 	} else {
 		h.eng = eng
 		wireEngine(h.deps, eng)
+		h.startBackend(st, eng)
 		if h.web != nil {
 			h.hookEAC(h.web, eng)
 		}

@@ -201,6 +201,9 @@ func (p *program) banner(h *host) {
 	for _, line := range endpointLines(eng) {
 		fmt.Fprintln(p.stdout, line)
 	}
+	if line := h.backendLine(); line != "" {
+		fmt.Fprintln(p.stdout, line)
+	}
 	if h.web != nil {
 		fmt.Fprintln(p.stdout, h.eacLine(h.web))
 	}

@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -43,8 +44,8 @@ func getMessageTrackingLog(d *cmdlets.Deps) *interp.CmdletInfo {
 		Help: "Specifies the end of the time range (exclusive)."}
 	rcpts := &interp.ParamInfo{Name: "Recipients", Kind: interp.KindString, Array: true, Position: -1,
 		Help: "Filters by recipient addresses; an entry matches when any of its recipients is one of them."}
-	server := &interp.ParamInfo{Name: "Server", Kind: interp.KindObject, Position: -1,
-		Help: "Specifies the Exchange server whose logs to search: its name or FQDN (only this server)."}
+	server := &interp.ParamInfo{Name: "Server", Kind: interp.KindObject, Position: -1, Complete: cmdlets.CompleteServers(d),
+		Help: "Specifies the Exchange server whose logs to search: its name or FQDN. The default is the server the shell runs on; another server's log is searched over its management channel."}
 	rs := &interp.ParamInfo{Name: "ResultSize", Kind: interp.KindString, Position: -1, Default: "1000",
 		Help: "Specifies the maximum number of entries to return: a number, or Unlimited."}
 	return cmdlets.Exchange(&interp.CmdletInfo{
@@ -103,16 +104,35 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 	site := cmdlets.Site{Server: "EX01", Domain: "contoso.com", ServerFqdn: "EX01.contoso.com"}
 	if d.Store != nil {
 		_ = d.Store.View(func(tx state.Tx) error {
-			site = cmdlets.LoadSite(tx)
+			site = d.LoadSite(tx)
 			return nil
 		})
 	}
 	task := cmdlets.NewTask(d, c.Info.Name, site)
+	var log cmdlets.TrackingLog // nil: this server's
+	logServer := site.Server
 	if c.Has("Server") {
 		s := cmdlets.IdentityText(c.Value("Server"))
-		if s != "" && !strings.EqualFold(s, site.Server) && !strings.EqualFold(s, site.ServerFqdn) && !strings.EqualFold(s, "localhost") {
-			return task.NotFound(s)
+		if !site.IsLocalName(s) {
+			if d.Store == nil {
+				return task.NotFound(s)
+			}
+			p, err := d.At(s)
+			switch {
+			case errors.Is(err, cmdlets.ErrUnknownServer):
+				return task.NotFound(s)
+			case err != nil:
+				if e := task.ServerError(cmdlets.ServiceLogSearch, "LogSearchException", p, err); e != nil {
+					return e
+				}
+				return task.StoreError(err)
+			case !p.Local:
+				log, logServer = p.Tracking, p.Name
+			}
 		}
+	}
+	if log == nil {
+		log = searcher(d)
 	}
 	limit := 1000
 	if c.Has("ResultSize") {
@@ -147,10 +167,13 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 	if traffic != "" {
 		q.ResultSize = -1
 	}
-	events, err := searcher(d).Search(q)
+	events, err := log.Search(q)
 	if err != nil {
+		if e := task.ServerError(cmdlets.ServiceLogSearch, "LogSearchException", nil, err); e != nil {
+			return e
+		}
 		e := task.Errorf(cmdlets.CategoryInvalidOperation, "LogSearchException",
-			"There was a problem accessing the message tracking logs on %s: %v", site.Server, err)
+			"There was a problem accessing the message tracking logs on %s: %v", logServer, err)
 		e.Exception = err
 		return e
 	}

@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/mail"
@@ -13,6 +14,7 @@ import (
 	gomessage "github.com/emersion/go-message"
 
 	"exsh/cmdlets"
+	"exsh/engine/backend"
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
@@ -62,13 +64,15 @@ func getMailboxMessage(d *cmdlets.Deps) *interp.CmdletInfo {
 		Help: "Specifies the mailbox: its name, alias, email address, user principal name or GUID, or a mailbox object from Get-Mailbox. Without it, the messages of every mailbox are listed."}
 	rs := &interp.ParamInfo{Name: "ResultSize", Kind: interp.KindString, Position: -1, Default: "1000",
 		Help: "Specifies the maximum number of messages to return: a number, or Unlimited for all."}
+	srvParam := &interp.ParamInfo{Name: "Server", Kind: interp.KindString, Position: -1, Complete: cmdlets.CompleteServers(d),
+		Help: "Lists only the mailboxes whose database is on this server (its name or FQDN). Without it, every server's mailboxes are read; another server's over its management channel."}
 	return cmdlets.Exchange(&interp.CmdletInfo{
 		Name:     "Get-MailboxMessage",
 		Synopsis: "Lists the messages delivered into a mailbox, newest first.",
 		Description: "Get-MailboxMessage (an exsh extension) reads the mailbox store that Mailbox Transport Delivery writes. " +
 			"The default view shows ReceivedTime, From, Subject and Size; Format-List adds the recipients, the Received: " +
 			"chain of every hop, the full header block (Headers) and the text of the message (Body).",
-		Params:     []*interp.ParamInfo{id, rs},
+		Params:     []*interp.ParamInfo{id, rs, srvParam},
 		OutputType: MailboxMessageType,
 		Examples: []interp.Example{
 			{Code: "Get-MailboxMessage Administrator", Remarks: "Lists the messages in the Administrator mailbox, newest first."},
@@ -85,17 +89,64 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 	var (
 		boxes []*state.Recipient
 		task  *cmdlets.Task
+		// serverOf is the server of each mailbox's database, by the
+		// mailbox's Guid; absent for this server's.
+		serverOf = map[string]string{}
 	)
 	err := d.Store.View(func(tx state.Tx) error {
-		site := cmdlets.LoadSite(tx)
+		site := d.LoadSite(tx)
 		task = cmdlets.NewTask(d, c.Info.Name, site)
+		only := "" // -Server: the one server whose mailboxes are read
+		if c.Has("Server") {
+			s := strings.TrimSpace(c.String("Server"))
+			srv, err := tx.Server(s)
+			switch {
+			case err == nil:
+				only = srv.Name
+			case site.IsLocalName(s):
+				only = site.Server
+			default:
+				return task.NotFound(s)
+			}
+		}
+		// where is a mailbox's server ("" for this one); in keeps it when
+		// -Server names its server.
+		dbServer := map[string]string{} // by database name, lower case
+		where := func(r *state.Recipient) string {
+			if r.Database == "" {
+				return ""
+			}
+			key := strings.ToLower(r.Database)
+			if srv, ok := dbServer[key]; ok {
+				return srv
+			}
+			srv := ""
+			db, err := tx.MailboxDatabase(r.Database)
+			if err == nil && db.Server != "" && !strings.EqualFold(db.Server, site.Server) {
+				// A database of no known server is read in the local store.
+				if _, err := tx.Server(db.Server); err == nil {
+					srv = db.Server
+				}
+			}
+			dbServer[key] = srv
+			return srv
+		}
+		in := func(r *state.Recipient) bool {
+			srv := where(r)
+			if srv != "" {
+				serverOf[r.Guid] = srv
+			} else {
+				srv = site.Server
+			}
+			return only == "" || strings.EqualFold(srv, only)
+		}
 		if !c.Has("Identity") || c.Value("Identity") == nil {
 			all, err := tx.Recipients()
 			if err != nil {
 				return err
 			}
 			for _, r := range all {
-				if r.HasMailbox() {
+				if r.HasMailbox() && in(r) {
 					boxes = append(boxes, r)
 				}
 			}
@@ -114,7 +165,9 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		if r == nil {
 			return task.NotFound(ident)
 		}
-		boxes = []*state.Recipient{r}
+		if in(r) {
+			boxes = []*state.Recipient{r}
+		}
 		return nil
 	})
 	if err != nil {
@@ -129,22 +182,63 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 	if err != nil {
 		return err
 	}
-	reader := d.Mailboxes
-	if reader == nil {
-		return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
+	// The mailbox store of each server: this one's in process, another's
+	// over the management channel. A server that cannot be reached is
+	// reported once and its mailboxes left out.
+	readers := map[string]cmdlets.MailboxReader{}
+	failed := map[string]bool{}
+	readerFor := func(server string) (cmdlets.MailboxReader, error) {
+		key := strings.ToLower(server)
+		if r, ok := readers[key]; ok || failed[key] {
+			return r, nil
+		}
+		if server == "" {
+			if d.Mailboxes == nil {
+				return nil, task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
+			}
+			readers[key] = d.Mailboxes
+			return d.Mailboxes, nil
+		}
+		p, err := d.At(server)
+		if err == nil && p.Mailboxes == nil {
+			err = fmt.Errorf("the mailbox store of %s: %w", server, backend.ErrNotRunning)
+		}
+		if err != nil {
+			failed[key] = true
+			e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", p, err)
+			if e == nil {
+				e = task.StoreError(err)
+			}
+			c.WriteError(e)
+			return nil, nil
+		}
+		readers[key] = p.Mailboxes
+		return p.Mailboxes, nil
 	}
 	type entry struct {
-		box  *state.Recipient
-		item *state.MailboxItem
+		box    *state.Recipient
+		item   *state.MailboxItem
+		reader cmdlets.MailboxReader
 	}
 	var items []entry
 	for _, b := range boxes {
+		reader, err := readerFor(serverOf[b.Guid])
+		if err != nil {
+			return err
+		}
+		if reader == nil {
+			continue
+		}
 		list, err := reader.MailboxItems(b.Guid)
 		if err != nil {
+			if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", nil, err); e != nil {
+				c.WriteError(e)
+				continue
+			}
 			return task.StoreError(err)
 		}
 		for _, it := range list {
-			items = append(items, entry{b, it})
+			items = append(items, entry{b, it, reader})
 		}
 	}
 	sort.SliceStable(items, func(i, j int) bool {
@@ -161,8 +255,11 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 			}
 			break
 		}
-		data, err := reader.MailboxItemData(e.box.Guid, e.item.Id)
+		data, err := e.reader.MailboxItemData(e.box.Guid, e.item.Id)
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
+			if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", nil, err); e != nil {
+				return e
+			}
 			return task.StoreError(err)
 		}
 		if err := c.WriteObject(mailboxMessageObject(e.box, e.item, data)); err != nil {

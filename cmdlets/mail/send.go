@@ -364,7 +364,7 @@ func (t *target) resolve(d *cmdlets.Deps, o Options) {
 		}
 	} else if d != nil && d.Store != nil {
 		_ = d.Store.View(func(tx state.Tx) error {
-			site := cmdlets.LoadSite(tx)
+			site := d.LoadSite(tx)
 			if strings.EqualFold(host, site.Server) || strings.EqualFold(host, site.ServerFqdn) {
 				t.self = true
 				dialHost = "127.0.0.1"

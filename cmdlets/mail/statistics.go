@@ -96,7 +96,7 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 		dbs   = map[string]*state.MailboxDatabase{}
 	)
 	err := d.Store.View(func(tx state.Tx) error {
-		task = cmdlets.NewTask(d, c.Info.Name, cmdlets.LoadSite(tx))
+		task = cmdlets.NewTask(d, c.Info.Name, d.LoadSite(tx))
 		if all, err := tx.MailboxDatabases(); err == nil {
 			for _, db := range all {
 				dbs[strings.ToLower(db.Name)] = db
@@ -135,13 +135,52 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		return task.StoreError(err)
 	}
-	reader := d.Mailboxes
-	if reader == nil {
-		return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
-	}
+	// Each mailbox is read where its database is: this server's store in
+	// process, another server's over its management channel.
+	local := ""
+	_ = d.Store.View(func(tx state.Tx) error { local = d.LocalServer(tx); return nil })
+	readers := map[string]cmdlets.MailboxReader{}
+	failed := map[string]bool{}
 	for _, b := range boxes {
+		server := ""
+		if db := dbs[strings.ToLower(b.Database)]; db != nil && db.Server != "" && !strings.EqualFold(db.Server, local) {
+			server = strings.ToLower(db.Server)
+		}
+		if failed[server] {
+			continue
+		}
+		reader, ok := readers[server]
+		if !ok {
+			if server == "" {
+				reader = d.Mailboxes
+				if reader == nil {
+					return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
+				}
+			} else {
+				p, err := d.At(server)
+				if errors.Is(err, cmdlets.ErrUnknownServer) {
+					reader = d.Mailboxes // a database of no known server: the local store
+				} else if err != nil || p.Mailboxes == nil {
+					failed[server] = true
+					if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", p, err); e != nil {
+						c.WriteError(e)
+					}
+					continue
+				} else {
+					reader = p.Mailboxes
+				}
+			}
+			readers[server] = reader
+		}
+		if reader == nil {
+			return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
+		}
 		items, err := reader.MailboxItems(b.Guid)
 		if err != nil {
+			if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", nil, err); e != nil {
+				c.WriteError(e)
+				continue
+			}
 			return task.StoreError(err)
 		}
 		st := &mailboxStatistics{
@@ -225,7 +264,7 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 		hubState       string
 	)
 	err := d.Store.Update(func(tx state.Tx) error {
-		site = cmdlets.LoadSite(tx)
+		site = d.LoadSite(tx)
 		task = cmdlets.NewTask(d, c.Info.Name, site)
 		for _, p := range []string{"Identity", "TargetMailboxServer"} {
 			if c.Has(p) && c.Value(p) != nil {

@@ -26,7 +26,8 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Params: []*interp.ParamInfo{
 			identityParam(idHelp+" Wildcards are allowed.", false, complete),
 			named("Database", interp.KindString, "Returns the mailboxes of the given mailbox database."),
-			named("Server", interp.KindString, "Returns the mailboxes on the given server."),
+			{Name: "Server", Kind: interp.KindString, Position: -1, Complete: serverCompleter(d),
+				Help: "Returns the mailboxes on the given server (its name, FQDN or GUID). Without it, the mailboxes of every server are returned."},
 			{Name: "RecipientTypeDetails", Kind: interp.KindString, Array: true, Position: -1, Help: "Returns only mailboxes with the given RecipientTypeDetails (UserMailbox)."},
 			filterParam(), resultSizeParam(), domainControllerParam(),
 		},
@@ -37,6 +38,19 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		},
 	}
 	get.Process = func(c *interp.Call) error {
+		server := ""
+		if c.Has("Server") {
+			err := view(d, c, func(r *run, tx state.Tx) error {
+				srv, err := r.server(tx, c.String("Server"))
+				if err == nil {
+					server = srv.Name
+				}
+				return err
+			})
+			if err != nil {
+				return report(c, err)
+			}
+		}
 		return listRecipients(d, c, mailboxTypeNames, func(rc *state.Recipient) bool {
 			if !rc.HasMailbox() {
 				return false
@@ -44,7 +58,7 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			if c.Has("Database") && !strings.EqualFold(c.String("Database"), rc.Database) {
 				return false
 			}
-			if c.Has("Server") && !strings.EqualFold(c.String("Server"), rc.ServerName) {
+			if server != "" && !strings.EqualFold(server, rc.ServerName) {
 				return false
 			}
 			if c.Has("RecipientTypeDetails") && !containsFold(c.Strings("RecipientTypeDetails"), rc.RecipientTypeDetails) {

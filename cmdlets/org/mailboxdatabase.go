@@ -29,7 +29,8 @@ func mailboxDatabaseCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		OutputType:  MailboxDatabaseType,
 		Params: []*interp.ParamInfo{
 			identityParam("Specifies the database: its name or GUID. Wildcards are allowed.", false, complete),
-			named("Server", interp.KindString, "Returns the databases on the given server."),
+			{Name: "Server", Kind: interp.KindString, Position: -1, Complete: serverCompleter(d),
+				Help: "Returns the databases on the given server (its name, FQDN or GUID). Without it, the databases of every server of the organisation are returned."},
 			named("Status", interp.KindSwitch, "Accepted for compatibility: Mounted is always filled in."),
 			domainControllerParam(),
 		},
@@ -42,12 +43,30 @@ func mailboxDatabaseCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			if err != nil {
 				return err
 			}
-			text := ""
+			text, onServer := "", ""
 			if c.Has("Identity") {
 				text = cmdlets.IdentityText(c.Value("Identity"))
+				// "EX02\Mailbox Database 0123456789": that server's.
+				if id := cmdlets.ParseServerScoped(text); id.Server != "" && id.Guid == "" {
+					srv, err := tx.Server(id.Server)
+					if err != nil {
+						return r.task.NotFound(text)
+					}
+					onServer, text = srv.Name, id.Name
+				}
+			}
+			if c.Has("Server") {
+				srv, err := r.server(tx, c.String("Server"))
+				if err != nil {
+					return err
+				}
+				if onServer != "" && !strings.EqualFold(onServer, srv.Name) {
+					return r.task.NotFound(cmdlets.IdentityText(c.Value("Identity")))
+				}
+				onServer = srv.Name
 			}
 			for _, db := range dbs {
-				if c.Has("Server") && !strings.EqualFold(c.String("Server"), db.Server) {
+				if onServer != "" && !strings.EqualFold(onServer, db.Server) {
 					continue
 				}
 				if text == "" || cmdlets.MatchName(text, db.Name) || strings.EqualFold(text, db.Guid) {
@@ -55,7 +74,7 @@ func mailboxDatabaseCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 				}
 			}
 			if len(out) == 0 && text != "" && !cmdlets.HasWildcard(text) {
-				return r.task.NotFound(text)
+				return r.task.NotFound(cmdlets.IdentityText(c.Value("Identity")))
 			}
 			return nil
 		})

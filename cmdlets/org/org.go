@@ -127,7 +127,7 @@ type run struct {
 func view(d *cmdlets.Deps, c *interp.Call, fn func(r *run, tx state.Tx) error) error {
 	var r *run
 	err := d.Store.View(func(tx state.Tx) error {
-		site := cmdlets.LoadSite(tx)
+		site := d.LoadSite(tx)
 		r = &run{d: d, c: c, site: site, task: cmdlets.NewTask(d, c.Info.Name, site)}
 		return fn(r, tx)
 	})
@@ -139,7 +139,7 @@ func view(d *cmdlets.Deps, c *interp.Call, fn func(r *run, tx state.Tx) error) e
 func update(d *cmdlets.Deps, c *interp.Call, fn func(r *run, tx state.Tx) error) error {
 	var r *run
 	err := d.Store.Update(func(tx state.Tx) error {
-		site := cmdlets.LoadSite(tx)
+		site := d.LoadSite(tx)
 		r = &run{d: d, c: c, site: site, task: cmdlets.NewTask(d, c.Info.Name, site)}
 		return fn(r, tx)
 	})

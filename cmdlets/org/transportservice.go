@@ -185,18 +185,41 @@ func transportServiceCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 			},
 		}
 		get.Process = func(c *interp.Call) error {
-			var o *object.PSObject
+			var out []*object.PSObject
 			err := view(d, c, func(r *run, tx state.Tx) error {
 				ts, err := r.transportService(tx, svc.kind)
-				if err == nil {
-					o = serviceObject(typeNames, ts, svc.kind)
+				if err != nil {
+					return err
 				}
-				return err
+				// One object per server (every server of the organisation
+				// runs the service), named by it: piped to Get-Queue,
+				// each names its server.
+				var srvs []*state.ExchangeServer
+				if r.c.Has("Identity") && r.c.Value("Identity") != nil {
+					srv, err := tx.Server(cmdlets.IdentityText(r.c.Value("Identity")))
+					if err != nil {
+						return r.task.NotFound(cmdlets.IdentityText(r.c.Value("Identity")))
+					}
+					srvs = append(srvs, srv)
+				} else if srvs, err = tx.Servers(); err != nil {
+					return err
+				}
+				for _, srv := range srvs {
+					per := *ts
+					if len(srvs) > 1 || !strings.EqualFold(srv.Name, ts.Name) {
+						per.Name, per.Identity = srv.Name, srv.Name
+					}
+					out = append(out, serviceObject(typeNames, &per, svc.kind))
+				}
+				if len(srvs) == 0 {
+					out = append(out, serviceObject(typeNames, ts, svc.kind))
+				}
+				return nil
 			})
-			if err != nil || o == nil {
+			if err != nil {
 				return report(c, err)
 			}
-			return c.WriteObject(o)
+			return write(c, out)
 		}
 		setParams := append([]*interp.ParamInfo{identityParam(idHelp, true, complete)}, params(props)...)
 		set := &interp.CmdletInfo{

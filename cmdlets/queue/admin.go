@@ -12,55 +12,151 @@ import (
 )
 
 // run is one cmdlet invocation: its call, its error factory, the site it
-// runs on and the engine's API.
+// runs on, the server whose queues it works on and that server's
+// administration API (the Transport service here, or the management
+// channel to another server).
 type run struct {
 	d     *cmdlets.Deps
 	c     *interp.Call
 	task  *cmdlets.Task
 	site  cmdlets.Site
-	admin cmdlets.QueueAdmin
+	parts *cmdlets.ServerParts
+	// server is the name of the server whose queues the run works on.
+	server string
+	admin  cmdlets.QueueAdmin
 }
 
-// newRun prepares a run; it fails when no Transport service runs in this
-// process.
+// TransportServerType is the type of the objects Get-TransportService
+// writes; piped to Get-Queue they name the server.
+const TransportServerType = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer"
+
+// exchangeServerType is Get-ExchangeServer's object type.
+const exchangeServerType = "Microsoft.Exchange.Data.Directory.Management.ExchangeServer"
+
+// newRun prepares a run on the server the call names (see targetServer);
+// it fails when that server is unknown or cannot be reached, or when it
+// is this server and no Transport service runs in this process.
 func newRun(d *cmdlets.Deps, c *interp.Call) (*run, error) {
+	r := newSiteRun(d, c)
+	return r, r.use(r.targetServer())
+}
+
+// newSiteRun prepares a run without choosing a server yet.
+func newSiteRun(d *cmdlets.Deps, c *interp.Call) *run {
 	r := &run{d: d, c: c, site: cmdlets.Site{Server: "EX01", Domain: "contoso.com", ServerFqdn: "EX01.contoso.com"}}
 	if d != nil && d.Store != nil {
 		_ = d.Store.View(func(tx state.Tx) error {
-			r.site = cmdlets.LoadSite(tx)
+			r.site = d.LoadSite(tx)
 			return nil
 		})
 	}
 	r.task = cmdlets.NewTask(d, c.Info.Name, r.site)
-	if d != nil {
-		r.admin = d.Queues
-	}
-	if r.admin == nil {
-		return r, r.task.Errorf(cmdlets.CategoryInvalidOperation, "QueueViewerException",
-			"The Microsoft Exchange Transport service isn't running on server %s. Start it (or run exsh -Serve) and try again.", r.site.Server)
-	}
-	return r, nil
+	r.server = r.site.Server
+	return r
 }
 
-// checkServer fails unless -Server (when given) names this server.
-func (r *run) checkServer() error {
-	if !r.c.Has("Server") {
-		return nil
+// use makes the run work on a server ("" for this one).
+func (r *run) use(server string) error {
+	if r.d == nil || r.d.Store == nil || r.site.IsLocalName(server) {
+		// This server (or no organisation to ask: this server alone).
+		if !r.site.IsLocalName(server) {
+			return r.task.NotFound(server)
+		}
+		r.parts = &cmdlets.ServerParts{Name: r.site.Server, Fqdn: r.site.ServerFqdn, Local: true}
+		if r.d != nil {
+			r.parts.Queues = r.d.Queues
+		}
+	} else {
+		p, err := r.d.At(server)
+		if err != nil {
+			if errors.Is(err, cmdlets.ErrUnknownServer) {
+				return r.task.NotFound(server)
+			}
+			if e := r.task.ServerError(cmdlets.ServiceTransport, "QueueViewerException", p, err); e != nil {
+				return e
+			}
+			return r.task.StoreError(err)
+		}
+		r.parts = p
 	}
-	s := cmdlets.IdentityText(r.c.Value("Server"))
-	if s == "" || strings.EqualFold(s, r.site.Server) || strings.EqualFold(s, r.site.ServerFqdn) || s == "." || strings.EqualFold(s, "localhost") {
-		return nil
+	r.server, r.admin = r.parts.Name, r.parts.Queues
+	if r.admin == nil {
+		return r.task.Errorf(cmdlets.CategoryInvalidOperation, "QueueViewerException",
+			"The Microsoft Exchange Transport service isn't running on server %s. Start it (or run exsh -Serve) and try again.", r.server)
 	}
-	return r.task.NotFound(s)
+	return nil
+}
+
+// targetServer is the server a call works on: -Server (with the
+// parameters it combines with), else the server part of the identity or
+// queue it names ("EX02\Submission", "EX02\3\12"), else a server object
+// piped in (Get-TransportService | Get-Queue), else "" (this server).
+func (r *run) targetServer() string {
+	c := r.c
+	for _, p := range []string{"Identity", "Queue"} {
+		if !c.Has(p) || c.Value(p) == nil {
+			continue
+		}
+		v := c.Value(p)
+		if s, ok := serverObject(v); ok {
+			return s
+		}
+		if c.Has("Server") {
+			return "" // Identity with Server: a parameter set error follows
+		}
+		if srv, _, ok := strings.Cut(identityOf(v), `\`); ok && srv != "*" {
+			return strings.TrimSpace(srv)
+		}
+		return ""
+	}
+	if c.Has("Server") {
+		return cmdlets.IdentityText(c.Value("Server"))
+	}
+	return ""
+}
+
+// serverObject reports the server a piped Get-TransportService or
+// Get-ExchangeServer object names.
+func serverObject(v any) (string, bool) {
+	o, ok := v.(*object.PSObject)
+	if !ok {
+		return "", false
+	}
+	for _, n := range o.TypeNames {
+		if strings.EqualFold(n, TransportServerType) || strings.EqualFold(n, exchangeServerType) {
+			if name, ok := o.Get("Name"); ok && name != nil {
+				return object.ToString(name), true
+			}
+			return cmdlets.IdentityText(o), true
+		}
+	}
+	return "", false
+}
+
+// identityArg is the Identity a call names, "" when it is absent or a
+// server object (which names the server, not a queue).
+func (r *run) identityArg() (any, bool) {
+	if !r.c.Has("Identity") || r.c.Value("Identity") == nil {
+		return nil, false
+	}
+	v := r.c.Value("Identity")
+	if _, ok := serverObject(v); ok {
+		return nil, false
+	}
+	return v, true
 }
 
 // engineErr turns an administration API error about identity into
 // Exchange's error record.
 func (r *run) engineErr(identity string, err error) *interp.ErrorRecord {
 	var er *interp.ErrorRecord
-	switch {
-	case errors.As(err, &er):
+	if errors.As(err, &er) {
 		return er
+	}
+	if e := r.task.ServerError(cmdlets.ServiceTransport, "QueueViewerException", r.parts, err); e != nil {
+		return e
+	}
+	switch {
 	case errors.Is(err, transport.ErrQueueNotFound), errors.Is(err, transport.ErrMessageNotFound):
 		e := r.task.NotFound(identity)
 		e.Exception = err
@@ -76,7 +172,7 @@ func (r *run) engineErr(identity string, err error) *interp.ErrorRecord {
 		return e
 	case errors.Is(err, transport.ErrStopped):
 		e := r.task.Errorf(cmdlets.CategoryInvalidOperation, "QueueViewerException",
-			"The Microsoft Exchange Transport service isn't running on server %s.", r.site.Server)
+			"The Microsoft Exchange Transport service isn't running on server %s.", r.server)
 		e.Exception = err
 		return e
 	}
@@ -145,5 +241,5 @@ func (r *run) qualify(identity string) string {
 	if identity == "" || strings.Contains(identity, `\`) {
 		return identity
 	}
-	return r.site.Server + `\` + identity
+	return r.server + `\` + identity
 }

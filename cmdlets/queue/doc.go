@@ -13,6 +13,13 @@
 // the Exchange Management Shell shows them (ExtensibleQueueInfo and
 // ExtensibleMessageInfo with their default table views).
 //
+// They work on the server the shell runs on unless -Server, a
+// server-qualified identity (EX02\Unreachable, EX02\3\12) or a server
+// object piped in (Get-TransportService | Get-Queue) names another; that
+// server's administration API is then reached over the management
+// channel (cmdlets.Deps.At, engine/backend). Get-QueueDigest asks every
+// server it covers at once.
+//
 // Export-Message returns an object whose FileData property holds the
 // message bytes, as Exchange's BinaryFileDataObject does; exsh adds -Path
 // to write them to a file directly.

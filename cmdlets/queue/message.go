@@ -56,7 +56,7 @@ func getMessage(d *cmdlets.Deps) *interp.CmdletInfo {
 		Description: "Get-Message shows queued messages: every message, the messages of one queue (-Queue, or queues piped from Get-Queue), one message (-Identity) or those matching an OPATH -Filter. " +
 			"Identity, Queue and Filter are mutually exclusive; Server combines only with Filter. -IncludeRecipientInfo fills the Recipients property.",
 		Params: []*interp.ParamInfo{messageIdentityParam(false), queue,
-			filterParam([]string{"Filter"}, "message"), serverParam("Filter"),
+			filterParam([]string{"Filter"}, "message"), serverParam(d, "Filter"),
 			{Name: "IncludeRecipientInfo", Kind: interp.KindSwitch, Position: -1, Help: "Fills the Recipients property: address;status;last error of each recipient."},
 			{Name: "IncludeComponentLatencyInfo", Kind: interp.KindSwitch, Position: -1, Help: "Fills the ComponentLatency property."},
 			{Name: "SortOrder", Kind: interp.KindString, Array: true, Position: -1, Help: "Sorts the results: property names with + (ascending) or - (descending), for example +FromAddress,-Size."},
@@ -130,9 +130,6 @@ func (r *run) selectMessages() ([]*object.PSObject, error) {
 	if c.Has("Server") && !c.Has("Filter") {
 		return nil, parameterSetError()
 	}
-	if err := r.checkServer(); err != nil {
-		return nil, err
-	}
 	sample := messageObject(transport.MessageInfo{})
 	f, err := r.compileFilter(sample)
 	if err != nil {
@@ -182,7 +179,7 @@ func (r *run) selectMessages() ([]*object.PSObject, error) {
 
 // messageAction builds Suspend-Message, Resume-Message and Remove-Message.
 func messageAction(d *cmdlets.Deps, name, verbing, synopsis, description string, examples []interp.Example) *interp.CmdletInfo {
-	params := []*interp.ParamInfo{messageIdentityParam(false), filterParam([]string{"Filter"}, "message"), serverParam("Filter")}
+	params := []*interp.ParamInfo{messageIdentityParam(false), filterParam([]string{"Filter"}, "message"), serverParam(d, "Filter")}
 	if name == "Remove-Message" {
 		params = append(params, &interp.ParamInfo{Name: "WithNDR", Kind: interp.KindBool, Position: -1, Default: "$true",
 			Help: "Specifies whether the sender gets a non-delivery report ($true, the default) or the message is deleted silently ($false)."})
@@ -210,9 +207,6 @@ func messageAction(d *cmdlets.Deps, name, verbing, synopsis, description string,
 			if hasID && (c.Has("Filter") || c.Has("Server")) {
 				return parameterSetError()
 			}
-			if err := r.checkServer(); err != nil {
-				return err
-			}
 			var targets []transport.MessageInfo
 			if hasID {
 				ident := identityOf(c.Value("Identity"))
@@ -234,7 +228,7 @@ func messageAction(d *cmdlets.Deps, name, verbing, synopsis, description string,
 				}
 				ms, err := r.admin.Messages(transport.MessageFilter{ResultSize: -1, IncludeRecipientInfo: true})
 				if err != nil {
-					return r.engineErr(r.site.Server, err)
+					return r.engineErr(r.server, err)
 				}
 				for _, m := range ms {
 					if f.Match(messageFilterGetter(messageObject(m))) {

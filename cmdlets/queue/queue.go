@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"exsh/cmdlets"
 	"exsh/cmdlets/opath"
@@ -46,9 +47,9 @@ func Cmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	return out
 }
 
-func serverParam(sets ...string) *interp.ParamInfo {
-	return &interp.ParamInfo{Name: "Server", Kind: interp.KindObject, Position: -1, Sets: sets,
-		Help: "Specifies the Exchange server: its name or FQDN. Only this server can be named."}
+func serverParam(d *cmdlets.Deps, sets ...string) *interp.ParamInfo {
+	return &interp.ParamInfo{Name: "Server", Kind: interp.KindObject, Position: -1, Sets: sets, Complete: cmdlets.CompleteServers(d),
+		Help: "Specifies the Exchange server: its name or FQDN. The default is the server the shell runs on; another server of the organisation is reached over its management channel."}
 }
 
 func filterParam(sets []string, what string) *interp.ParamInfo {
@@ -76,7 +77,7 @@ func getQueue(d *cmdlets.Deps) *interp.CmdletInfo {
 		Synopsis: "Shows the queues on the Mailbox server.",
 		Description: "Get-Queue shows the Transport service's queues: Submission, one delivery queue per next hop, Unreachable and, when it holds messages, Poison, with their status, message counts and Velocity. " +
 			"Identity can't be combined with Filter or Server; Include, Exclude, SortOrder and ResultSize combine with anything.",
-		Params: []*interp.ParamInfo{id, serverParam("Filter"), filterParam([]string{"Filter"}, "queue"),
+		Params: []*interp.ParamInfo{id, serverParam(d, "Filter"), filterParam([]string{"Filter"}, "queue"),
 			inc, exc, sortOrder, resultSizeParam(), bookmark, forward},
 		DefaultParameterSet: "Identity",
 		OutputType:          QueueType,
@@ -91,7 +92,8 @@ func getQueue(d *cmdlets.Deps) *interp.CmdletInfo {
 			if err != nil {
 				return err
 			}
-			objs, err := r.selectQueues(c.Value("Identity"), c.Has("Identity"))
+			id, hasID := r.identityArg()
+			objs, err := r.selectQueues(id, hasID)
 			if err != nil {
 				return err
 			}
@@ -109,9 +111,6 @@ func getQueue(d *cmdlets.Deps) *interp.CmdletInfo {
 func (r *run) selectQueues(identity any, hasIdentity bool) ([]*object.PSObject, error) {
 	if hasIdentity && (r.c.Has("Filter") || r.c.Has("Server")) {
 		return nil, parameterSetError()
-	}
-	if err := r.checkServer(); err != nil {
-		return nil, err
 	}
 	if err := r.checkClasses(); err != nil {
 		return nil, err
@@ -192,10 +191,20 @@ func parameterSetError() error {
 
 func completeQueues(d *cmdlets.Deps) func(ctx context.Context, prefix string) []string {
 	return func(_ context.Context, prefix string) []string {
-		if d == nil || d.Queues == nil {
+		if d == nil {
 			return nil
 		}
-		qs, err := d.Queues.Queues()
+		admin := d.Queues
+		// "EX02\<Tab>": another server's queues, over its channel.
+		if srv, _, ok := strings.Cut(prefix, `\`); ok && d.Store != nil {
+			if p, err := d.At(srv); err == nil && !p.Local {
+				admin = p.Queues
+			}
+		}
+		if admin == nil {
+			return nil
+		}
+		qs, err := admin.Queues()
 		if err != nil {
 			return nil
 		}
@@ -210,14 +219,14 @@ func completeQueues(d *cmdlets.Deps) func(ctx context.Context, prefix string) []
 }
 
 func getQueueDigest(d *cmdlets.Deps) *interp.CmdletInfo {
-	server := &interp.ParamInfo{Name: "Server", Kind: interp.KindString, Array: true, Position: -1, Sets: []string{"Server"},
-		Help: "Specifies the servers to summarise (this lab has one: its name or FQDN)."}
+	server := &interp.ParamInfo{Name: "Server", Kind: interp.KindString, Array: true, Position: -1, Sets: []string{"Server"}, Complete: cmdlets.CompleteServers(d),
+		Help: "Specifies the servers to summarise: their names or FQDNs."}
 	dag := &interp.ParamInfo{Name: "Dag", Kind: interp.KindString, Array: true, Position: -1, Sets: []string{"Dag"},
 		Help: "Specifies database availability groups to summarise (this lab has none)."}
 	site := &interp.ParamInfo{Name: "Site", Kind: interp.KindString, Array: true, Position: -1, Sets: []string{"Site"},
-		Help: "Specifies Active Directory sites to summarise (this lab's server is in Default-First-Site-Name)."}
+		Help: "Specifies Active Directory sites to summarise (every server of the organisation is in Default-First-Site-Name)."}
 	forest := &interp.ParamInfo{Name: "Forest", Kind: interp.KindSwitch, Position: -1, Sets: []string{"Forest"},
-		Help: "Summarises every server in the forest."}
+		Help: "Summarises every server in the forest, asking each over its management channel."}
 	details := &interp.ParamInfo{Name: "DetailsLevel", Kind: interp.KindEnum, Position: -1, Values: []string{"Normal", "Verbose", "None"}, Default: "Normal",
 		Help: "Normal lists each queue with its server and message count in Details; Verbose adds the queue's other properties; None leaves the queue name out."}
 	groupBy := &interp.ParamInfo{Name: "GroupBy", Kind: interp.KindEnum, Position: -1, Default: "NextHopDomain",
@@ -248,10 +257,7 @@ type digestDetail struct{ text string }
 func (d digestDetail) String() string { return d.text }
 
 func queueDigest(d *cmdlets.Deps, c *interp.Call) error {
-	r, err := newRun(d, c)
-	if err != nil {
-		return err
-	}
+	r := newSiteRun(d, c)
 	scopes := 0
 	for _, p := range []string{"Server", "Dag", "Site", "Forest"} {
 		if c.Has(p) && (p != "Forest" || c.Bool("Forest")) {
@@ -261,22 +267,102 @@ func queueDigest(d *cmdlets.Deps, c *interp.Call) error {
 	if scopes != 1 {
 		return parameterSetError()
 	}
-	for _, s := range c.Strings("Server") {
-		if !strings.EqualFold(s, r.site.Server) && !strings.EqualFold(s, r.site.ServerFqdn) {
-			return r.task.NotFound(s)
-		}
-	}
 	for _, s := range c.Strings("Dag") {
 		return r.task.NotFound(s)
 	}
-	for _, s := range c.Strings("Site") {
-		if !strings.EqualFold(s, "Default-First-Site-Name") && !strings.HasSuffix(strings.ToLower(s), "/default-first-site-name") {
-			return r.task.NotFound(s)
+	var servers []string
+	switch {
+	case c.Has("Server"):
+		servers = c.Strings("Server")
+	default: // the forest, or the one site every server is in
+		for _, s := range c.Strings("Site") {
+			if !strings.EqualFold(s, "Default-First-Site-Name") && !strings.HasSuffix(strings.ToLower(s), "/default-first-site-name") {
+				return r.task.NotFound(s)
+			}
+		}
+		names, err := d.ServerNames()
+		if err != nil {
+			return r.task.StoreError(err)
+		}
+		servers = names
+	}
+	// Each server's queues, asked at once; a server that cannot be
+	// reached is reported and the others summarised.
+	type serverQueues struct {
+		name  string
+		infos []transport.QueueInfo
+		err   error
+	}
+	timeout := 10 * time.Second
+	if t, ok := c.Value("Timeout").(time.Duration); ok && t > 0 {
+		timeout = t
+	}
+	results := make([]serverQueues, len(servers))
+	answers := make([]chan serverQueues, len(servers))
+	for i, s := range servers {
+		sr := newSiteRun(d, c)
+		sr.task = r.task
+		if err := sr.use(s); err != nil {
+			results[i].err = err
+			continue
+		}
+		results[i].name = sr.server
+		ch := make(chan serverQueues, 1)
+		answers[i] = ch
+		go func() {
+			infos, err := sr.admin.Queues()
+			if err != nil {
+				err = sr.engineErr(sr.server, err)
+			}
+			ch <- serverQueues{sr.server, infos, err}
+		}()
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	timedOut := false
+	for i, ch := range answers {
+		if ch == nil || timedOut {
+			continue
+		}
+		select {
+		case results[i] = <-ch:
+		case <-deadline.C:
+			// Servers that have not answered by -Timeout are left out.
+			for j := i; j < len(answers); j++ {
+				if answers[j] == nil {
+					continue
+				}
+				select {
+				case results[j] = <-answers[j]:
+				default:
+					results[j].err = r.task.Errorf(cmdlets.CategoryOperationTimeout, "QueueViewerException",
+						"The server %s didn't return its queues within the time-out of %s.", results[j].name, object.FormatTimeSpan(timeout))
+				}
+			}
+			timedOut = true
 		}
 	}
-	infos, err := r.admin.Queues()
-	if err != nil {
-		return r.engineErr(r.site.Server, err)
+	type queueOf struct {
+		server string
+		q      transport.QueueInfo
+	}
+	var infos []queueOf
+	seen := map[string]bool{}
+	for _, res := range results {
+		if res.err != nil {
+			if len(servers) == 1 {
+				return res.err
+			}
+			c.WriteError(res.err)
+			continue
+		}
+		if seen[strings.ToLower(res.name)] {
+			continue // named twice
+		}
+		seen[strings.ToLower(res.name)] = true
+		for _, q := range res.infos {
+			infos = append(infos, queueOf{res.name, q})
+		}
 	}
 	sample := queueObject(transport.QueueInfo{})
 	f, err := r.compileFilter(sample)
@@ -305,7 +391,8 @@ func queueDigest(d *cmdlets.Deps, c *interp.Call) error {
 	}
 	groups := map[string]*group{}
 	var order []string
-	for _, q := range infos {
+	for _, qs := range infos {
+		q := qs.q
 		o := queueObject(q)
 		if f != nil {
 			if !f.Match(o.Get) {
@@ -317,7 +404,7 @@ func queueDigest(d *cmdlets.Deps, c *interp.Call) error {
 		var key string
 		switch groupBy {
 		case "ServerName":
-			key = r.site.Server
+			key = qs.server
 		default:
 			v, _ := o.Get(groupBy)
 			key = object.ToString(v)
@@ -332,7 +419,7 @@ func queueDigest(d *cmdlets.Deps, c *interp.Call) error {
 		g.count += q.MessageCount
 		g.defer_ += q.DeferredMessageCount
 		g.locked += q.LockedMessageCount
-		g.details = append(g.details, digestDetailObject(q, r.site.Server, level))
+		g.details = append(g.details, digestDetailObject(q, qs.server, level))
 	}
 	list := make([]*group, 0, len(order))
 	for _, k := range order {
@@ -393,7 +480,7 @@ func queueAction(d *cmdlets.Deps, name, verbing, synopsis, description string, e
 		FromPipeline: true, FromPipelineByPropertyName: true, Mandatory: false,
 		Help: `Specifies the queue: Server\<number>, Server\<NextHopDomain>, Server\Submission, Server\Unreachable; without Server\, the local server.`}
 	id.Complete = completeQueues(d)
-	params := []*interp.ParamInfo{id, filterParam([]string{"Filter"}, "queue"), serverParam("Filter")}
+	params := []*interp.ParamInfo{id, filterParam([]string{"Filter"}, "queue"), serverParam(d, "Filter")}
 	if name == "Retry-Queue" {
 		params = append(params, &interp.ParamInfo{Name: "Resubmit", Kind: interp.KindBool, Position: -1,
 			Help: "With $true, sends the queue's messages back to the Submission queue to be categorized and routed again. Required for the Unreachable queue."})
@@ -412,20 +499,20 @@ func queueAction(d *cmdlets.Deps, name, verbing, synopsis, description string, e
 			if err != nil {
 				return err
 			}
-			hasID := c.Has("Identity") && c.Value("Identity") != nil
+			id, hasID := r.identityArg()
 			if !hasID && !c.Has("Filter") {
 				return interp.NewError(cmdlets.CategoryInvalidArgument, cmdlets.ReasonParameterBind,
 					"MissingMandatoryParameter", "",
 					"Cannot process command because of one or more missing mandatory parameters: Identity.")
 			}
-			objs, err := r.selectQueues(c.Value("Identity"), hasID)
+			objs, err := r.selectQueues(id, hasID)
 			if err != nil {
 				return err
 			}
 			resubmit := c.Bool("Resubmit")
 			for _, o := range objs {
 				ident := identityOf(o)
-				if name == "Retry-Queue" && !resubmit && strings.EqualFold(ident, r.site.Server+`\Unreachable`) {
+				if name == "Retry-Queue" && !resubmit && strings.EqualFold(ident, r.server+`\Unreachable`) {
 					c.WriteError(r.task.Errorf(cmdlets.CategoryInvalidOperation, "QueueViewerException",
 						"The Unreachable queue can't be retried. To route its messages again, use Retry-Queue -Identity %s -Resubmit $true.", ident))
 					continue

@@ -33,7 +33,7 @@ func redirectMessage(d *cmdlets.Deps) *interp.CmdletInfo {
 		Process: func(c *interp.Call) error {
 			var task *cmdlets.Task
 			err := d.Store.View(func(tx state.Tx) error {
-				site := cmdlets.LoadSite(tx)
+				site := d.LoadSite(tx)
 				task = cmdlets.NewTask(d, c.Info.Name, site)
 				src, err := tx.Server(c.String("Server"))
 				if err != nil {

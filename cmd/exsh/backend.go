@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"exsh/cmdlets"
+	"exsh/engine"
+	"exsh/engine/backend"
+	"exsh/state"
+)
+
+// The management channel between the servers of an organisation (SPEC
+// section 8, package engine/backend): a server whose record has an
+// IPAddress serves its queues, tracking log and mailboxes to the other
+// servers, and its cmdlets reach theirs. A single server has none of it.
+
+// backendRun is a host's channel: its listener and its dialer.
+type backendRun struct {
+	server *backend.Server
+	dialer *backend.Dialer
+}
+
+var (
+	backendsMu sync.Mutex
+	backends   = map[*host]*backendRun{}
+)
+
+// startBackend starts the channel for the server this process runs (the
+// -ServerName given, else the organisation's) when it belongs to an
+// organisation of several servers, and points the cmdlets at it: the
+// shell's own server (Deps.ServerName) and the other servers
+// (Deps.Remote). A server that cannot listen is warned about; the rest
+// of it works.
+func (h *host) startBackend(st state.ServerStore, eng *engine.Service) {
+	h.stopBackend()
+	var srv *state.ExchangeServer
+	_ = st.View(func(tx state.Tx) error {
+		name := h.opts.serverName
+		if org, err := tx.Org(); err == nil && name == "" {
+			name = org.ServerName
+		}
+		srv, _ = tx.Server(name)
+		return nil
+	})
+	if srv == nil || srv.IPAddress == "" {
+		return // a single server
+	}
+	d := h.deps
+	run := &backendRun{dialer: &backend.Dialer{Store: st, Credential: eng.Credential()}}
+	d.ServerName = srv.Name
+	d.Remote = func(server string) (cmdlets.RemoteServer, error) {
+		c, err := run.dialer.Server(server)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	cfg := backend.Config{
+		Addr:      backend.Addr(srv),
+		Store:     st,
+		Check:     serverChecker(eng),
+		Mailboxes: d.Mailboxes,
+		Logger:    slog.New(slog.NewTextHandler(h.warn, &slog.HandlerOptions{Level: h.engineLog})),
+	}
+	if tr := eng.Transport(); tr != nil {
+		cfg.Queues = tr
+		if log := tr.Tracking(); log != nil {
+			cfg.Tracking = log
+		}
+	}
+	s, err := backend.Listen(cfg)
+	if err != nil {
+		fmt.Fprintf(h.warn, "WARNING: the other servers cannot manage %s: its management channel did not start: %v\n", srv.Name, err)
+	}
+	run.server = s
+	backendsMu.Lock()
+	backends[h] = run
+	backendsMu.Unlock()
+}
+
+// serverChecker checks the credential another server logs on with.
+func serverChecker(eng *engine.Service) backend.Checker {
+	return eng.Credential()
+}
+
+// stopBackend stops the host's channel and takes it from the cmdlets.
+func (h *host) stopBackend() {
+	backendsMu.Lock()
+	run := backends[h]
+	delete(backends, h)
+	backendsMu.Unlock()
+	if run == nil {
+		return
+	}
+	h.deps.Remote, h.deps.ServerName = nil, ""
+	if run.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		run.server.Close(ctx)
+		cancel()
+	}
+	run.dialer.Close()
+}
+
+// backendLine is the startup banner's line for the channel, "" when the
+// server has none: "Exchange Back End  127.0.0.12:444".
+func (h *host) backendLine() string {
+	backendsMu.Lock()
+	run := backends[h]
+	backendsMu.Unlock()
+	if run == nil || run.server == nil {
+		return ""
+	}
+	return "Exchange Back End  " + run.server.Addr()
+}
