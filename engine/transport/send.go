@@ -37,6 +37,22 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 		}
 		return nil
 	})
+	// hops are the servers whose Transport service takes the batch
+	// (hops.go); nil when it leaves through a send connector.
+	var hops []string
+	switch {
+	case qr.DeliveryType == state.DeliveryToMailbox:
+		// A database of another server (stageFor).
+		s.conn, hops = t.intraOrgConnector(), []string{t.databaseServer(qr.NextHopConnector)}
+	case qr.DeliveryType == state.DeliveryRelayToSourceServers && t.cfg.Local.IsValid() && s.conn != nil && s.conn.Enabled:
+		rt := routing{server: t.cfg.ServerName}
+		if rt.isLocalSource(s.conn) {
+			// This server became a source server: route again.
+			s.conn = nil
+			break
+		}
+		s.conn, hops = t.intraOrgConnector(), t.sourceServers(s.conn)
+	}
 	if s.conn == nil || !s.conn.Enabled {
 		// The connector is gone or disabled: route the messages again.
 		runBatch(t, batch{stage: "reroute", queue: qr.Number, messages: claimed}, &rerouter{t: t})
@@ -46,12 +62,16 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 	_ = t.st.QueueView(func(q state.QueueTx) error {
 		for _, m := range claimed {
 			if d, err := q.Data(m.InternalId); err == nil {
-				datas[m.InternalId] = stripOrgHeaders(d)
+				if hops == nil {
+					// The organisation's headers stay inside it.
+					d = stripOrgHeaders(d)
+				}
+				datas[m.InternalId] = d
 			}
 		}
 		return nil
 	})
-	results, connErr := t.sendBatch(s.conn, qr, claimed, datas)
+	results, connErr := t.sendBatch(s.conn, qr, claimed, datas, hops)
 	switch {
 	case connErr == nil:
 		t.clearQueueRetry(qr.Number)
@@ -78,6 +98,9 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 		interval := s.set.OutboundConnectionFailureRetryInterval
 		if qrNow.RetryCount < s.set.TransientFailureRetryCount {
 			interval = s.set.TransientFailureRetryInterval
+		}
+		if hops != nil {
+			interval = min(interval, serverHopRetryInterval)
 		}
 		next := s.now.Add(interval)
 		t.setQueueRetry(qr.Number, connErr.status, next)
