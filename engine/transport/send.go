@@ -99,10 +99,11 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 		if qrNow.RetryCount < s.set.TransientFailureRetryCount {
 			interval = s.set.TransientFailureRetryInterval
 		}
-		if hops != nil {
-			interval = min(interval, serverHopRetryInterval)
-		}
 		next := s.now.Add(interval)
+		if hops != nil {
+			// Counted from the failure: a refused logon is tarpitted.
+			next = t.now().Add(min(interval, serverHopRetryInterval))
+		}
 		t.setQueueRetry(qr.Number, connErr.status, next)
 		runBatch(t, s.tried(claimed), &deferral{sender: s, lastError: connErr.status, next: next})
 		return
