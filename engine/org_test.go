@@ -131,7 +131,10 @@ func startOrg(t *testing.T, n int, retry time.Duration) *testOrg {
 	last := o.servers[n-1].name
 	for _, s := range o.servers {
 		if !enginetest.WaitFor(t, 10*time.Second, func() bool {
-			return s.st.View(func(tx state.Tx) error { _, err := tx.RecipientByAddress(mailboxAlias(last) + "@contoso.com"); return err }) == nil
+			return s.st.View(func(tx state.Tx) error {
+				_, err := tx.RecipientByAddress(mailboxAlias(last) + "@contoso.com")
+				return err
+			}) == nil
 		}) {
 			t.Fatalf("%s's replica did not catch up", s.name)
 		}
