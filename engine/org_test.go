@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/netip"
@@ -19,6 +20,7 @@ import (
 
 	"exsh/engine"
 	"exsh/engine/enginetest"
+	"exsh/engine/mail"
 	"exsh/engine/transport"
 	"exsh/engine/transport/tracking"
 	"exsh/state"
@@ -475,4 +477,106 @@ func (s *orgServer) submit(t *testing.T, to, subject string) {
 		t.Fatal(err)
 	}
 	c.Quit()
+}
+
+// A server with an address listens on it for the IPv4 wildcard bindings
+// and not at all for the IPv6 ones; its banner comes from there.
+func TestOrganisationListensOnItsAddress(t *testing.T) {
+	o := startOrg(t, 2, time.Second)
+	for _, s := range o.servers {
+		s.mu.Lock()
+		eps := s.svc.Endpoints()
+		s.mu.Unlock()
+		if len(eps) == 0 {
+			t.Fatalf("%s listens nowhere", s.name)
+		}
+		for _, ep := range eps {
+			b, err := netip.ParseAddrPort(ep.Binding)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !b.Addr().Is4() {
+				t.Errorf("%s: %s %s is listened on (%s)", s.name, ep.Connector, ep.Binding, ep.Listen)
+				continue
+			}
+			if want := s.addr(int(b.Port())); ep.Listen != want || ep.Err != nil {
+				t.Errorf("%s: %s %s listens on %q (%v), want %s", s.name, ep.Connector, ep.Binding, ep.Listen, ep.Err, want)
+			}
+		}
+		d := enginetest.Dial(t, s.addr(25))
+		d.Expect(`~^220 ` + s.name + `\.contoso\.com `)
+	}
+}
+
+// A hub connector takes the logon of another server of the organisation
+// (its secret derived from the organisation's key) and nothing else: not
+// a wrong secret, not an account that is no server of the organisation,
+// not a secret derived under another key.
+func TestOrganisationServerLogon(t *testing.T) {
+	o := startOrg(t, 2, time.Second)
+	ex02 := o.servers[1]
+	var key []byte
+	ex02.st.View(func(tx state.Tx) error {
+		org, err := tx.Org()
+		if err != nil {
+			return err
+		}
+		key, err = mail.ParseServerKey(org.ServerAuthKey)
+		return err
+	})
+	if key == nil {
+		t.Fatal("the organisation has no server key")
+	}
+	otherEnc, _ := mail.NewServerKey()
+	other, _ := mail.ParseServerKey(otherEnc)
+	plain := func(user, password string) string {
+		return base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + password))
+	}
+	ex01 := mail.DeriveServerCredential(key, `CONTOSO\EX01$`)
+	tests := []struct {
+		name, user, password, want string
+	}{
+		{"EX01", ex01.Account, ex01.Secret, "235 2.7.0 Authentication successful"},
+		{"wrong secret", ex01.Account, ex01.Secret[1:], "535 5.7.3 Authentication unsuccessful"},
+		{"no server of the organisation", `CONTOSO\EX09$`, mail.DeriveServerCredential(key, `CONTOSO\EX09$`).Secret, "535 5.7.3 Authentication unsuccessful"},
+		{"another organisation's key", ex01.Account, mail.DeriveServerCredential(other, ex01.Account).Secret, "535 5.7.3 Authentication unsuccessful"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := enginetest.DialFrom(t, "127.0.0.11", ex02.addr(2525))
+			d.Expect(`~^220 `)
+			d.Do("EHLO EX01.contoso.com", "~^250 ")
+			d.StartTLS()
+			d.Do("EHLO EX01.contoso.com", "~^250 ")
+			d.Do("AUTH PLAIN "+plain(tc.user, tc.password), tc.want)
+		})
+	}
+}
+
+// A store from before server keys: the first engine of an organisation
+// adds the key, and every server derives from the same one.
+func TestOrganisationKeyAddedWhenMissing(t *testing.T) {
+	o := startOrg(t, 2, time.Second)
+	keys := map[string]bool{}
+	for _, s := range o.servers {
+		s.st.View(func(tx state.Tx) error {
+			org, err := tx.Org()
+			if err == nil {
+				keys[org.ServerAuthKey] = true
+			}
+			return err
+		})
+	}
+	if len(keys) != 1 || keys[""] {
+		t.Fatalf("server keys seen by the servers: %v", keys)
+	}
+	for k := range keys {
+		again, err := engine.EnsureServerAuthKey(o.servers[1].st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if base64.RawStdEncoding.EncodeToString(again) != k {
+			t.Error("EnsureServerAuthKey replaced the key")
+		}
+	}
 }
