@@ -449,6 +449,10 @@ func TestOrganisationSourceTransportServers(t *testing.T) {
 	if !ok || q.NextHopDomain != "To the smart host" || q.NextHopCategory != "Internal" {
 		t.Errorf("EX01's relay queue: %+v", q)
 	}
+	// The submission stays Originating on the next server.
+	if evs := ex02.tracking(t, "RECEIVE", "outbound"); len(evs) != 1 || evs[0].Directionality != "Originating" || evs[0].ClientIp != "127.0.0.11" {
+		t.Errorf("EX02's RECEIVE events: %+v", evs)
+	}
 	if evs := ex02.tracking(t, "SEND", "outbound"); len(evs) != 1 || evs[0].ConnectorId != "To the smart host" {
 		t.Errorf("EX02's SEND events: %+v", evs)
 	}

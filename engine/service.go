@@ -193,7 +193,7 @@ func New(st state.Store, opts Options) (*Service, error) {
 		perSource: map[string]map[string]int{},
 	}
 	s.proxy = &frontend.Proxy{HubAddr: s.hubAddr, Credential: s.cred, Now: opts.Now, Local: opts.IPAddress, Alive: opts.Alive, RecipientServer: s.recipientServer}
-	s.outbound = &frontend.OutboundProxy{PortMap: s.ListenPort, LookupMX: opts.LookupMX, LookupNetIP: opts.LookupNetIP, HostPort: opts.HostPort}
+	s.outbound = &frontend.OutboundProxy{PortMap: s.ListenPort, LookupMX: opts.LookupMX, LookupNetIP: opts.LookupNetIP, HostPort: opts.HostPort, Local: opts.IPAddress}
 	s.rates = &frontend.RateLimiter{}
 	return s, nil
 }

@@ -166,3 +166,15 @@ func ipv4Port(rc *state.ReceiveConnector, a netip.Addr) (int, bool) {
 	}
 	return 0, false
 }
+
+// hopData is a message as it goes to another server's Transport service:
+// the organisation's headers stay, and an Originating message says so,
+// as the next server cannot tell from its session.
+func hopData(m *state.QueuedMessage, d []byte) []byte {
+	if m.Directionality != "Originating" {
+		return d
+	}
+	const field = "X-MS-Exchange-Organization-MessageDirectionality: Originating\r\n"
+	out := make([]byte, 0, len(field)+len(d))
+	return append(append(out, field...), d...)
+}

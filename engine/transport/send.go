@@ -65,6 +65,8 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 				if hops == nil {
 					// The organisation's headers stay inside it.
 					d = stripOrgHeaders(d)
+				} else {
+					d = hopData(m, d)
 				}
 				datas[m.InternalId] = d
 			}
