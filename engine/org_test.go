@@ -124,6 +124,9 @@ func startOrg(t *testing.T, n int, retry time.Duration) *testOrg {
 		if err != nil {
 			return err
 		}
+		if retry == 0 {
+			return nil // Exchange's default
+		}
 		ts.TransientFailureRetryInterval = retry
 		return tx.PutTransportService(ts)
 	})
@@ -393,9 +396,12 @@ func TestOrganisationHubToHubAuthentication(t *testing.T) {
 }
 
 // Mail for the database of a server that is down waits in a queue for
-// it on another server (Retry) and is delivered once it is back.
+// it on another server (Retry) and is delivered soon after its return,
+// with Exchange's default retry intervals (TransientFailureRetryInterval
+// 5 minutes): the queue waits at most 30 s between attempts, and the
+// server's liveness wakes it at once.
 func TestOrganisationServerDown(t *testing.T) {
-	o := startOrg(t, 2, time.Second)
+	o := startOrg(t, 2, 0)
 	ex01, ex02 := o.servers[0], o.servers[1]
 	ex02.stop()
 	ex01.send(t, "user02@contoso.com", "while down")
@@ -407,10 +413,19 @@ func TestOrganisationServerDown(t *testing.T) {
 	}) {
 		t.Fatalf("EX01's queue for EX02's database: %+v", q)
 	}
+	if wait := q.NextRetryTime.Sub(q.LastRetryTime); wait > 30*time.Second {
+		t.Errorf("the queue waits %v between attempts", wait)
+	}
+	// The server stays down for a few of the Transport service's sweeps.
+	time.Sleep(3 * time.Second)
 	back := time.Now()
 	ex02.start(t)
 	delivered(t, ex02, "user02@contoso.com", 1, 60*time.Second)
-	t.Logf("delivered %v after EX02 returned", time.Since(back).Round(time.Millisecond))
+	// The liveness of EX02 wakes the queue at the next sweep (1 s here)
+	// rather than at its next retry.
+	if took := time.Since(back); took > 15*time.Second {
+		t.Errorf("delivered %v after EX02 returned", took.Round(time.Millisecond))
+	}
 }
 
 // A send connector whose SourceTransportServers do not include this

@@ -178,3 +178,45 @@ func hopData(m *state.QueuedMessage, d []byte) []byte {
 	out := make([]byte, 0, len(field)+len(d))
 	return append(append(out, field...), d...)
 }
+
+// wakeReturned retries now the queues to other servers' databases whose
+// server was down at an earlier sweep and is alive again (Config.Alive),
+// rather than waiting for the queue's next retry. The sweep loop alone
+// calls it; down is its memory of the servers seen down.
+func (t *Transport) wakeReturned(down map[string]bool) {
+	if t.cfg.Alive == nil || !t.cfg.Local.IsValid() {
+		return
+	}
+	var waiting []*state.QueueRecord
+	_ = t.st.QueueView(func(q state.QueueTx) error {
+		qs, err := q.Queues()
+		for _, qr := range qs {
+			if qr.DeliveryType == state.DeliveryToMailbox && qr.LastError != "" && qr.MessageCount > 0 {
+				waiting = append(waiting, qr)
+			}
+		}
+		return err
+	})
+	seen := map[string]bool{}
+	for _, qr := range waiting {
+		if !t.remoteDatabase(qr) {
+			continue
+		}
+		server := strings.ToLower(t.databaseServer(qr.NextHopConnector))
+		seen[server] = true
+		if !t.cfg.Alive(server) {
+			down[server] = true
+			continue
+		}
+		if down[server] {
+			if err := t.RetryQueue(t.queueIdentity(qr.Number), false); err != nil {
+				t.log.Error("retrying the queue of a server that returned", "queue", qr.Number, "err", err)
+			}
+		}
+	}
+	for server := range down {
+		if !seen[server] || t.cfg.Alive(server) {
+			delete(down, server)
+		}
+	}
+}
