@@ -745,7 +745,9 @@ func indexOf(list []netip.AddrPort, b netip.AddrPort) int {
 }
 
 // Endpoints lists every enabled connector binding and where it listens,
-// in connector order.
+// in connector order. The IPv6 wildcard bindings of a server with an
+// IPAddress (and without ListenAll) are left out: they are not listened
+// on by design.
 func (s *Service) Endpoints() []Endpoint {
 	s.mu.Lock()
 	defer s.mu.Unlock()
