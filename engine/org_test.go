@@ -599,3 +599,35 @@ func TestOrganisationKeyAddedWhenMissing(t *testing.T) {
 		}
 	}
 }
+
+// CheckServerLogon, for channels between servers other than SMTP, takes
+// the same logons as the hub connectors.
+func TestCheckServerLogon(t *testing.T) {
+	o := startOrg(t, 2, time.Second)
+	ex02 := o.servers[1]
+	cred, err := engine.OrganizationCredential(ex02.st, "EX02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex01, err := engine.OrganizationCredential(o.servers[0].st, "EX01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, user, password string
+		want                 bool
+	}{
+		{"own", cred.Account, cred.Secret, true},
+		{"EX01", ex01.Account, ex01.Secret, true},
+		{"EX01 by its FQDN", `CONTOSO\EX01.contoso.com$`, mail.DeriveServerCredential(cred.Key, `CONTOSO\EX01.contoso.com$`).Secret, false},
+		{"wrong secret", ex01.Account, cred.Secret, false},
+		{"no server", `CONTOSO\EX07$`, mail.DeriveServerCredential(cred.Key, `CONTOSO\EX07$`).Secret, false},
+		{"other domain", `FABRIKAM\EX01$`, mail.DeriveServerCredential(cred.Key, `FABRIKAM\EX01$`).Secret, false},
+		{"user account", `CONTOSO\Administrator`, mail.DeriveServerCredential(cred.Key, `CONTOSO\Administrator`).Secret, false},
+	}
+	for _, tc := range tests {
+		if _, got := engine.CheckServerLogon(ex02.st, cred, tc.user, tc.password); got != tc.want {
+			t.Errorf("%s: CheckServerLogon(%q) = %v, want %v", tc.name, tc.user, got, tc.want)
+		}
+	}
+}

@@ -403,6 +403,41 @@ func EnsureServerAuthKey(st state.Store) ([]byte, error) {
 	return mail.ParseServerKey(enc)
 }
 
+// CheckServerLogon reports whether user and password are the logon of a
+// server of the organisation in st as cred checks it: cred's own account
+// and secret, or, when cred carries the organisation's key
+// ([OrganizationCredential]), the derived secret of another server's
+// computer account (CONTOSO\EX02$) that names a server of the
+// organisation. It returns the account. Channels between servers other
+// than SMTP check their peers with it.
+func CheckServerLogon(st state.Store, cred mail.ServerCredential, user, password string) (string, bool) {
+	if cred.Check(user, password) {
+		return cred.Account, true
+	}
+	if len(cred.Key) == 0 || !cred.CheckPeer(user, password) {
+		return "", false
+	}
+	domain, name, ok := strings.Cut(user, `\`)
+	name, isComputer := strings.CutSuffix(name, "$")
+	if !ok || !isComputer {
+		return "", false
+	}
+	found := false
+	_ = st.View(func(tx state.Tx) error {
+		org, err := tx.Org()
+		if err != nil || !strings.EqualFold(org.NetBIOSDomain, domain) {
+			return err
+		}
+		srv, err := tx.Server(name)
+		found = err == nil && strings.EqualFold(srv.Name, name)
+		return nil
+	})
+	if !found {
+		return "", false
+	}
+	return user, true
+}
+
 // recipientServer names the server holding the mailbox database of most
 // of rcpts (the first 20), "" when none has a mailbox. The Front End asks
 // it only in an organisation of several servers.
