@@ -117,10 +117,12 @@ func (p *Proxy) Data(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byt
 	hdr.Write(msg)
 
 	var targets []hubTarget
+	var own [1]hubTarget
 	if len(org.Peers) == 0 {
 		if target := p.Target(org, user); target != nil {
 			if addr, ok := p.HubAddr(target); ok {
-				targets = []hubTarget{{target, addr}}
+				own[0] = hubTarget{target, addr}
+				targets = own[:]
 			} else {
 				st.Log.Info("", "Proxy destination(s) obtained from OnProxyInboundMessage event.")
 				return proxyFailed("Transport service is not listening")
