@@ -318,7 +318,7 @@ func TestOrganisationFrontEndToOtherServer(t *testing.T) {
 // show the hop as Exchange writes it: SEND on EX01 naming EX02, RECEIVE
 // and DELIVER on EX02.
 func TestOrganisationHubToHubAuthentication(t *testing.T) {
-	o := startOrg(t, 2, 5*time.Second)
+	o := startOrg(t, 2, 2*time.Second)
 	ex01, ex02 := o.servers[0], o.servers[1]
 	setGroups := func(groups state.Flags) {
 		err := ex01.st.Update(func(tx state.Tx) error {
@@ -327,6 +327,7 @@ func TestOrganisationHubToHubAuthentication(t *testing.T) {
 				return err
 			}
 			rc.PermissionGroups = groups
+			rc.AuthTarpitInterval = 0 // refused logons are answered at once
 			return tx.PutReceiveConnector(rc)
 		})
 		if err != nil {
