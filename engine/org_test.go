@@ -501,8 +501,7 @@ func (s *orgServer) submit(t *testing.T, to, subject string) {
 
 // A server with an address listens on it for the IPv4 wildcard bindings
 // and not at all for the IPv6 ones; its banner comes from there.
-func TestOrganisationListensOnItsAddress(t *testing.T) {
-	o := startOrg(t, 2, time.Second)
+func listensOnItsAddress(t *testing.T, o *testOrg) {
 	for _, s := range o.servers {
 		s.mu.Lock()
 		eps := s.svc.Endpoints()
@@ -532,8 +531,7 @@ func TestOrganisationListensOnItsAddress(t *testing.T) {
 // (its secret derived from the organisation's key) and nothing else: not
 // a wrong secret, not an account that is no server of the organisation,
 // not a secret derived under another key.
-func TestOrganisationServerLogon(t *testing.T) {
-	o := startOrg(t, 2, time.Second)
+func serverLogon(t *testing.T, o *testOrg) {
 	ex02 := o.servers[1]
 	var key []byte
 	ex02.st.View(func(tx state.Tx) error {
@@ -575,8 +573,7 @@ func TestOrganisationServerLogon(t *testing.T) {
 
 // A store from before server keys: the first engine of an organisation
 // adds the key, and every server derives from the same one.
-func TestOrganisationKeyAddedWhenMissing(t *testing.T) {
-	o := startOrg(t, 2, time.Second)
+func keyAddedWhenMissing(t *testing.T, o *testOrg) {
 	keys := map[string]bool{}
 	for _, s := range o.servers {
 		s.st.View(func(tx state.Tx) error {
@@ -603,8 +600,7 @@ func TestOrganisationKeyAddedWhenMissing(t *testing.T) {
 
 // CheckServerLogon, for channels between servers other than SMTP, takes
 // the same logons as the hub connectors.
-func TestCheckServerLogon(t *testing.T) {
-	o := startOrg(t, 2, time.Second)
+func checkServerLogon(t *testing.T, o *testOrg) {
 	ex02 := o.servers[1]
 	cred, err := engine.OrganizationCredential(ex02.st, "EX02")
 	if err != nil {
@@ -631,4 +627,25 @@ func TestCheckServerLogon(t *testing.T) {
 			t.Errorf("%s: CheckServerLogon(%q) = %v, want %v", tc.name, tc.user, got, tc.want)
 		}
 	}
+}
+
+// The servers of an organisation: where they listen, how they log on to
+// each other, and their organisation's key.
+func TestOrganisationServers(t *testing.T) {
+	o := startOrg(t, 2, time.Second)
+	err := o.servers[0].st.Update(func(tx state.Tx) error {
+		rc, err := tx.ReceiveConnectorByName("EX02", "Default EX02")
+		if err != nil {
+			return err
+		}
+		rc.AuthTarpitInterval = 0 // refused logons are answered at once
+		return tx.PutReceiveConnector(rc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("ListensOnItsAddress", func(t *testing.T) { listensOnItsAddress(t, o) })
+	t.Run("ServerLogon", func(t *testing.T) { serverLogon(t, o) })
+	t.Run("KeyAddedWhenMissing", func(t *testing.T) { keyAddedWhenMissing(t, o) })
+	t.Run("CheckServerLogon", func(t *testing.T) { checkServerLogon(t, o) })
 }
