@@ -376,7 +376,24 @@ func TestOrganisationHubToHubAuthentication(t *testing.T) {
 	}
 
 	setGroups(before)
-	delivered(t, ex02, "user02@contoso.com", 1, 15*time.Second)
+	msgs := delivered(t, ex02, "user02@contoso.com", 1, 15*time.Second)
+	// Mailbox Transport on EX02, EX02's hub from EX01's hub, EX01's hub
+	// from its Front End, EX01's Front End from the client.
+	hops := receivedLines(msgs[0])
+	want := []string{
+		`^Received: from EX02\.contoso\.com \(127\.0\.0\.12\) by EX02\.contoso\.com \(127\.0\.0\.12\).* via Mailbox Transport;`,
+		`^Received: from EX01\.contoso\.com \(127\.0\.0\.11\) by EX02\.contoso\.com \(127\.0\.0\.12\)`,
+		`^Received: from EX01\.contoso\.com \(127\.0\.0\.11\) by EX01\.contoso\.com \(127\.0\.0\.11\)`,
+		`^Received: from \S+ \(127\.0\.0\.1\) by EX01\.contoso\.com \(127\.0\.0\.11\).* via Frontend Transport;`,
+	}
+	if len(hops) != len(want) {
+		t.Fatalf("Received chain:\n%s\nwant %d lines", strings.Join(hops, "\n"), len(want))
+	}
+	for i, re := range want {
+		if !regexp.MustCompile(`(?s)` + re).MatchString(hops[i]) {
+			t.Errorf("Received line %d:\n%s\nwant %s", i+1, hops[i], re)
+		}
+	}
 	if !enginetest.WaitFor(t, 5*time.Second, func() bool {
 		q, _ := ex01.queue(state.DeliveryToMailbox)
 		return q.MessageCount == 0
