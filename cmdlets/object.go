@@ -80,8 +80,9 @@ func stringProperty(t reflect.Type, o *object.PSObject) string {
 }
 
 // SecretFields are the record fields ToObject clears in Base: a password
-// hash, a smart host password, a private key.
-var SecretFields = map[string]bool{"PasswordHash": true, "AuthPassword": true, "KeyPEM": true}
+// hash, a smart host password, a private key, the organisation's server
+// key.
+var SecretFields = map[string]bool{"PasswordHash": true, "AuthPassword": true, "KeyPEM": true, "ServerAuthKey": true}
 
 // withoutSecrets returns a pointer to a copy of the struct rv with the
 // secret fields zeroed.

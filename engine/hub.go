@@ -10,6 +10,10 @@ import (
 	"exsh/engine/smtpd"
 )
 
+// headerDirectionality says, between the servers of an organisation,
+// whether a message was submitted inside it.
+const headerDirectionality = "X-MS-Exchange-Organization-MessageDirectionality"
+
 // hubData is the DataFunc of the Transport service's connectors: it adds
 // this hop's Received: line and hands the message to the Submitter. The
 // client gets "250 2.6.0 ... Queued mail for delivery" only once the
@@ -51,6 +55,10 @@ func (s *Service) hubData(r *frontend.Receive, st *smtpd.State, env *smtpd.Envel
 		sub.AuthUser = org.NetBIOS() + `\` + r.Account.SamAccountName
 	}
 	if sub.AuthUser != "" {
+		sub.Direction = "Originating"
+	} else if r.IsServer && len(org.Peers) > 0 && strings.EqualFold(frontend.FieldValue(msg, headerDirectionality), "Originating") {
+		// Another server's Transport service hands over mail that was
+		// submitted there: it stays Originating.
 		sub.Direction = "Originating"
 	}
 	received := smtpd.Received(fromName, fromIP, org.Fqdn, st.Local.Addr(), st.TLS, org.Build, "", now)

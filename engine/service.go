@@ -192,8 +192,8 @@ func New(st state.Store, opts Options) (*Service, error) {
 		perConn:   map[string]int{},
 		perSource: map[string]map[string]int{},
 	}
-	s.proxy = &frontend.Proxy{HubAddr: s.hubAddr, Credential: s.cred, Now: opts.Now}
-	s.outbound = &frontend.OutboundProxy{PortMap: s.ListenPort, LookupMX: opts.LookupMX, LookupNetIP: opts.LookupNetIP, HostPort: opts.HostPort}
+	s.proxy = &frontend.Proxy{HubAddr: s.hubAddr, Credential: s.cred, Now: opts.Now, Local: opts.IPAddress, Alive: opts.Alive, RecipientServer: s.recipientServer}
+	s.outbound = &frontend.OutboundProxy{PortMap: s.ListenPort, LookupMX: opts.LookupMX, LookupNetIP: opts.LookupNetIP, HostPort: opts.HostPort, Local: opts.IPAddress}
 	s.rates = &frontend.RateLimiter{}
 	return s, nil
 }
@@ -229,13 +229,25 @@ func NewServer(st state.ServerStore, opts Options, tc transport.Config) (*Servic
 	}
 	cred := opts.Credential
 	if cred.Secret == "" {
-		c, err := NewServerCredential(st, opts.ServerName)
+		newCred := NewServerCredential
+		if opts.IPAddress.IsValid() {
+			// An organisation of several servers: the servers log on to
+			// each other with secrets derived from the organisation's key.
+			newCred = OrganizationCredential
+		}
+		c, err := newCred(st, opts.ServerName)
 		if err != nil {
 			return nil, fmt.Errorf("server credential: %w", err)
 		}
 		cred = c
 	}
 	opts.Credential = cred
+	if tc.Local == (netip.Addr{}) {
+		tc.Local = opts.IPAddress
+	}
+	if tc.Alive == nil {
+		tc.Alive = opts.Alive
+	}
 	if tc.ServerName == "" {
 		tc.ServerName = opts.ServerName
 	}
@@ -319,6 +331,155 @@ func NewServerCredential(st state.Store, serverName string) (mail.ServerCredenti
 	return mail.NewServerCredential(account)
 }
 
+// OrganizationCredential makes the credential of a server of an
+// organisation of several servers: the server's computer account
+// (CONTOSO\EX02$) and a secret derived from the organisation's
+// ServerAuthKey ([mail.DeriveServerCredential]), so every server of the
+// organisation can check it and nothing else can make it. The key is
+// added to the organisation when it has none (an organisation founded
+// before keys existed). serverName picks the server; the organisation's
+// server when empty.
+func OrganizationCredential(st state.Store, serverName string) (mail.ServerCredential, error) {
+	key, err := EnsureServerAuthKey(st)
+	if err != nil {
+		return mail.ServerCredential{}, err
+	}
+	var account string
+	err = st.View(func(tx state.Tx) error {
+		org, err := tx.Org()
+		if err != nil {
+			return err
+		}
+		if serverName == "" {
+			serverName = org.ServerName
+		}
+		srv, err := tx.Server(serverName)
+		if err != nil {
+			return fmt.Errorf("server %q: %w", serverName, err)
+		}
+		account = mail.ServerAccount(org.NetBIOSDomain, srv.Name)
+		return nil
+	})
+	if err != nil {
+		return mail.ServerCredential{}, fmt.Errorf("engine: %w", err)
+	}
+	return mail.DeriveServerCredential(key, account), nil
+}
+
+// EnsureServerAuthKey returns the organisation's server key
+// (Organization.ServerAuthKey), making and storing one when the
+// organisation has none. Founding an organisation of several servers
+// calls it; so does every server's engine at start. Two servers adding a
+// key at once agree: the store's change is checked, and the one that
+// finds a key already made takes it.
+func EnsureServerAuthKey(st state.Store) ([]byte, error) {
+	var enc string
+	err := st.View(func(tx state.Tx) error {
+		org, err := tx.Org()
+		if err != nil {
+			return err
+		}
+		enc = org.ServerAuthKey
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if enc == "" {
+		fresh, err := mail.NewServerKey()
+		if err != nil {
+			return nil, err
+		}
+		err = st.Update(func(tx state.Tx) error {
+			org, err := tx.Org()
+			if err != nil {
+				return err
+			}
+			if org.ServerAuthKey != "" {
+				enc = org.ServerAuthKey
+				return nil
+			}
+			org.ServerAuthKey, enc = fresh, fresh
+			return tx.PutOrg(org)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("engine: adding the organisation's server key: %w", err)
+		}
+	}
+	return mail.ParseServerKey(enc)
+}
+
+// CheckServerLogon reports whether user and password are the logon of a
+// server of the organisation in st as cred checks it: cred's own account
+// and secret, or, when cred carries the organisation's key
+// ([OrganizationCredential]), the derived secret of another server's
+// computer account (CONTOSO\EX02$) that names a server of the
+// organisation. It returns the account. Channels between servers other
+// than SMTP check their peers with it.
+func CheckServerLogon(st state.Store, cred mail.ServerCredential, user, password string) (string, bool) {
+	if cred.Check(user, password) {
+		return cred.Account, true
+	}
+	if len(cred.Key) == 0 || !cred.CheckPeer(user, password) {
+		return "", false
+	}
+	domain, name, ok := strings.Cut(user, `\`)
+	name, isComputer := strings.CutSuffix(name, "$")
+	if !ok || !isComputer {
+		return "", false
+	}
+	found := false
+	_ = st.View(func(tx state.Tx) error {
+		org, err := tx.Org()
+		if err != nil || !strings.EqualFold(org.NetBIOSDomain, domain) {
+			return err
+		}
+		srv, err := tx.Server(name)
+		found = err == nil && strings.EqualFold(srv.Name, name)
+		return nil
+	})
+	if !found {
+		return "", false
+	}
+	return user, true
+}
+
+// recipientServer names the server holding the mailbox database of most
+// of rcpts (the first 20), "" when none has a mailbox. The Front End asks
+// it only in an organisation of several servers.
+func (s *Service) recipientServer(rcpts []string) string {
+	if len(rcpts) > 20 {
+		rcpts = rcpts[:20]
+	}
+	count := map[string]int{}
+	best := ""
+	_ = s.st.View(func(tx state.Tx) error {
+		dbServer := map[string]string{}
+		for _, a := range rcpts {
+			rec, err := tx.RecipientByAddress(a)
+			if err != nil || rec == nil || !rec.HasMailbox() || rec.Database == "" {
+				continue
+			}
+			srv, ok := dbServer[strings.ToLower(rec.Database)]
+			if !ok {
+				if db, err := tx.MailboxDatabase(rec.Database); err == nil {
+					srv = db.Server
+				}
+				dbServer[strings.ToLower(rec.Database)] = srv
+			}
+			if srv == "" {
+				continue
+			}
+			count[srv]++
+			if best == "" || count[srv] > count[best] {
+				best = srv
+			}
+		}
+		return nil
+	})
+	return best
+}
+
 // ListenPort translates a binding port into the port the engine listens
 // on (-PortOffset or Options.PortMap). Cmdlets use it to reach this
 // server's connectors by their Exchange port numbers.
@@ -330,13 +491,19 @@ func (s *Service) ListenPort(bindingPort int) int {
 }
 
 // listenAddr is where a binding listens: wildcards on loopback unless
-// ListenAll.
+// ListenAll; with an IPAddress, the IPv4 wildcard on it, and "" (not
+// listened on) for the IPv6 wildcard.
 func (s *Service) listenAddr(b netip.AddrPort) string {
 	a := b.Addr()
 	if a.IsUnspecified() && !s.opts.ListenAll {
-		if a.Is4() {
+		switch {
+		case s.opts.IPAddress.IsValid() && a.Is4():
+			a = s.opts.IPAddress
+		case s.opts.IPAddress.IsValid():
+			return ""
+		case a.Is4():
 			a = netip.MustParseAddr("127.0.0.1")
-		} else {
+		default:
 			a = netip.IPv6Loopback()
 		}
 	}
@@ -535,6 +702,9 @@ func (s *Service) reconcile() {
 		}
 		for _, b := range c.Bindings {
 			addr := s.listenAddr(b)
+			if addr == "" {
+				continue // an IPv6 wildcard of a server with an address
+			}
 			eps = append(eps, Endpoint{Connector: c.Rec.Name, Identity: c.Rec.Identity, Role: c.Rec.TransportRole, Binding: c.Rec.Bindings[indexOf(c.Bindings, b)], Listen: addr})
 			if w, ok := wanted[addr]; ok && w.role != c.Rec.TransportRole {
 				// Validation keeps roles apart; the first one wins.
@@ -616,7 +786,9 @@ func indexOf(list []netip.AddrPort, b netip.AddrPort) int {
 }
 
 // Endpoints lists every enabled connector binding and where it listens,
-// in connector order.
+// in connector order. The IPv6 wildcard bindings of a server with an
+// IPAddress (and without ListenAll) are left out: they are not listened
+// on by design.
 func (s *Service) Endpoints() []Endpoint {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -808,15 +980,21 @@ func (s *Service) hubAddr(c *frontend.Connector) (string, bool) {
 	// IPv4 first: the hop then reads "(127.0.0.1)" like the client's.
 	sort.SliceStable(bindings, func(i, j int) bool { return bindings[i].Addr().Is4() && !bindings[j].Addr().Is4() })
 	for _, b := range bindings {
+		addr := s.listenAddr(b)
+		if addr == "" {
+			continue
+		}
 		a := b.Addr()
 		if a.IsUnspecified() {
-			if a.Is4() {
+			switch {
+			case s.opts.IPAddress.IsValid():
+				a = s.opts.IPAddress
+			case a.Is4():
 				a = netip.MustParseAddr("127.0.0.1")
-			} else {
+			default:
 				a = netip.IPv6Loopback()
 			}
 		}
-		addr := s.listenAddr(b)
 		s.mu.Lock()
 		_, ok := s.listeners[addr]
 		s.mu.Unlock()

@@ -435,4 +435,10 @@ type Organization struct {
 	NetBIOSDomain string // "CONTOSO"
 	SchemaVersion int
 	Created       time.Time
+	// ServerAuthKey is the organisation's key from which each server's
+	// logon secret for the others' Transport services is derived (HMAC of
+	// its computer account, engine/mail.DeriveServerCredential); made when
+	// an organisation of several servers is founded, or added by the first
+	// server that needs it. Never shown; empty on a single server.
+	ServerAuthKey string `exsh:"-" json:",omitempty"`
 }

@@ -3,9 +3,11 @@ package enginetest
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -452,4 +454,47 @@ func takenBindingPorts(eps []engine.Endpoint) []int {
 		}
 	}
 	return ports
+}
+
+// ServerPorts are the ports a server's default connectors bind: SMTP 25,
+// client submission 587, Outbound Proxy Frontend 717 and the Transport
+// service's 2525 and 465.
+var ServerPorts = []int{25, 465, 587, 717, 2525}
+
+// FreeOffset returns a port offset (-PortOffset) under which every one of
+// ports is free on every one of addrs, so several servers on 127.0.0.11,
+// 127.0.0.12, ... listen with the same offset and Exchange's ports.
+func FreeOffset(addrs []netip.Addr, ports []int) int {
+	for range 200 {
+		// A random base below the ephemeral range, rounded to 1000 as an
+		// administrator would pick one.
+		n, err := rand.Int(rand.Reader, big.NewInt(30))
+		if err != nil {
+			panic(err)
+		}
+		offset := 10000 + int(n.Int64())*1000
+		if offsetFree(addrs, ports, offset) {
+			return offset
+		}
+	}
+	panic("no free port offset")
+}
+
+func offsetFree(addrs []netip.Addr, ports []int, offset int) bool {
+	var open []net.Listener
+	defer func() {
+		for _, ln := range open {
+			ln.Close()
+		}
+	}()
+	for _, a := range addrs {
+		for _, p := range ports {
+			ln, err := net.Listen("tcp", netip.AddrPortFrom(a, uint16(p+offset)).String())
+			if err != nil {
+				return false
+			}
+			open = append(open, ln)
+		}
+	}
+	return true
 }

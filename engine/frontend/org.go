@@ -58,6 +58,77 @@ type Org struct {
 	SendConnectors []*state.SendConnector
 	TLS            *tls.Config // nil when the organisation has no certificate
 	CertDER        []byte      // the certificate's DER, pinned by the proxy client
+	// Peers are the organisation's other servers that have an address
+	// (an organisation of several servers, SPEC section 8), by name; nil
+	// on a single server.
+	Peers []*Peer
+	// servers are the lower-case names of every server of the
+	// organisation, whose computer accounts may log on as servers.
+	servers map[string]bool
+}
+
+// Peer is another server of the organisation and where its Transport
+// service listens.
+type Peer struct {
+	Server *state.ExchangeServer
+	Addr   netip.Addr // its -IPAddress
+	// Hub are its enabled HubTransport connectors.
+	Hub []*Connector
+}
+
+// HubAddr is where another server's hub connector c listens: its first
+// binding's port plus the server's port offset, on the server's address
+// for a wildcard binding (IPv4 first).
+func (p *Peer) HubAddr(c *Connector) (netip.AddrPort, bool) {
+	var v6 netip.AddrPort
+	for _, b := range c.Bindings {
+		a := b.Addr()
+		if a.IsUnspecified() {
+			if !a.Is4() {
+				continue // a server with an address does not listen on IPv6 wildcards
+			}
+			a = p.Addr
+		}
+		ap := netip.AddrPortFrom(a, uint16(int(b.Port())+p.Server.PortOffset))
+		if a.Is4() {
+			return ap, true
+		}
+		if !v6.IsValid() {
+			v6 = ap
+		}
+	}
+	return v6, v6.IsValid()
+}
+
+// HubConnector returns the peer's hub connector named name (enabled), or nil.
+func (p *Peer) HubConnector(name string) *Connector {
+	for _, c := range p.Hub {
+		if strings.EqualFold(c.Rec.Name, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// Peer returns the other server named name, or nil.
+func (o *Org) Peer(name string) *Peer {
+	for _, p := range o.Peers {
+		if strings.EqualFold(p.Server.Name, name) {
+			return p
+		}
+	}
+	return nil
+}
+
+// IsServerAccount reports whether account is the computer account of a
+// server of the organisation ("CONTOSO\EX02$").
+func (o *Org) IsServerAccount(account string) bool {
+	domain, name, ok := strings.Cut(account, `\`)
+	if !ok || !strings.EqualFold(domain, o.NetBIOS()) {
+		return false
+	}
+	name, ok = strings.CutSuffix(name, "$")
+	return ok && o.servers[strings.ToLower(name)]
 }
 
 // Load reads a snapshot in one transaction. serverName picks the server
@@ -87,25 +158,30 @@ func Load(st state.Store, serverName string) (*Org, error) {
 		if err != nil {
 			return err
 		}
-		for _, rc := range rcs {
-			if !strings.EqualFold(rc.Server, srv.Name) {
+		servers, err := tx.Servers()
+		if err != nil {
+			return err
+		}
+		o.servers = make(map[string]bool, len(servers))
+		for _, x := range servers {
+			o.servers[strings.ToLower(x.Name)] = true
+			if strings.EqualFold(x.Name, srv.Name) || x.IPAddress == "" {
 				continue
 			}
-			c := &Connector{Rec: rc}
-			for _, b := range rc.Bindings {
-				ap, err := state.ParseBinding(b)
-				if err != nil {
-					continue
-				}
-				c.Bindings = append(c.Bindings, ap)
+			a, err := netip.ParseAddr(x.IPAddress)
+			if err != nil {
+				continue
 			}
-			for _, r := range rc.RemoteIPRanges {
-				ipr, err := state.ParseIPRange(r)
-				if err != nil {
-					continue
+			o.Peers = append(o.Peers, &Peer{Server: x, Addr: a})
+		}
+		for _, rc := range rcs {
+			if !strings.EqualFold(rc.Server, srv.Name) {
+				if p := o.Peer(rc.Server); p != nil && rc.Enabled && strings.EqualFold(rc.TransportRole, RoleHub) {
+					p.Hub = append(p.Hub, parseConnector(rc))
 				}
-				c.Ranges = append(c.Ranges, ipr)
+				continue
 			}
+			c := parseConnector(rc)
 			if c.Explicit, err = tx.ADPermissions(rc.Guid); err != nil {
 				return err
 			}
@@ -143,6 +219,27 @@ func Load(st state.Store, serverName string) (*Org, error) {
 	}
 	sort.SliceStable(o.Connectors, func(i, j int) bool { return o.Connectors[i].Rec.Name < o.Connectors[j].Rec.Name })
 	return o, nil
+}
+
+// parseConnector is a connector with its bindings and remote ranges
+// parsed.
+func parseConnector(rc *state.ReceiveConnector) *Connector {
+	c := &Connector{Rec: rc}
+	for _, b := range rc.Bindings {
+		ap, err := state.ParseBinding(b)
+		if err != nil {
+			continue
+		}
+		c.Bindings = append(c.Bindings, ap)
+	}
+	for _, r := range rc.RemoteIPRanges {
+		ipr, err := state.ParseIPRange(r)
+		if err != nil {
+			continue
+		}
+		c.Ranges = append(c.Ranges, ipr)
+	}
+	return c
 }
 
 // ReceiveConnectors are the records of this server's connectors.

@@ -53,6 +53,11 @@ type OutboundProxy struct {
 	HostPort func(a netip.Addr, port int) int
 	// DialTimeout bounds each TCP connect; 0 means 30 seconds.
 	DialTimeout time.Duration
+	// Local is the server's own address in an organisation of several
+	// servers: sessions leave from it, and a destination named as this
+	// server is reached there. The zero value: the system chooses, and
+	// this server is 127.0.0.1.
+	Local netip.Addr
 	// Context ends with the engine: open destination sessions are then
 	// aborted so that no session outlives Stop. nil means never.
 	Context context.Context
@@ -275,7 +280,11 @@ func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConn
 			continue
 		}
 		if strings.EqualFold(name, "localhost") || strings.EqualFold(name, org.Server.Name) || strings.EqualFold(name, org.Fqdn) {
-			add(h, netip.MustParseAddr("127.0.0.1"))
+			self := netip.MustParseAddr("127.0.0.1")
+			if p.Local.IsValid() {
+				self = p.Local
+			}
+			add(h, self)
 			continue
 		}
 		ips, err := p.lookupIP(ctx, name)
@@ -343,7 +352,7 @@ func (p *OutboundProxy) dial(org *Org, c *state.SendConnector, tg target) (_ *ou
 	if dt <= 0 {
 		dt = 30 * time.Second
 	}
-	cl, err := smtpclient.Dial(context.Background(), tg.addr.String(), smtpclient.Options{DialTimeout: dt, Timeout: timeout})
+	cl, err := smtpclient.Dial(context.Background(), tg.addr.String(), smtpclient.Options{DialTimeout: dt, Timeout: timeout, Local: p.Local})
 	if err != nil {
 		return nil, replies.Reply{Code: 421, Enhanced: "4.4.1", Text: smtpclient.ConnectFailure(err) + " The last endpoint attempted was " + tg.addr.String()}, false
 	}

@@ -106,18 +106,19 @@ func (r *Receive) Authenticated() bool { return r.principal != "anonymous" }
 
 // Authenticate implements smtpd.Handler.
 func (r *Receive) Authenticate(st *smtpd.State, identity, user, password string) (string, error) {
-	if r.Server.Check(user, password) {
+	if account, ok := r.serverLogon(user, password); ok {
 		// The Front End proxying inbound mail logs on to a hub connector;
 		// the hub proxying outbound mail logs on to a Front End connector
-		// (Outbound Proxy Frontend). Either way the connector must grant
-		// the ExchangeServers group the Submit right.
+		// (Outbound Proxy Frontend); another server's hub hands over mail
+		// for a database here. Either way the connector must grant the
+		// ExchangeServers group the Submit right.
 		rights := r.rightsFor(state.ServerPrincipals(r.Org.NetBIOS()))
 		if !rights.Has(state.RightSubmit) {
 			return "", replies.AuthFailed
 		}
 		r.principal, r.IsServer, r.Rights = "server", true, rights
 		r.OnBehalfOf = identity
-		return r.Server.Account, nil
+		return account, nil
 	}
 	if identity != "" && !strings.EqualFold(identity, user) {
 		return "", replies.AuthFailed
@@ -141,6 +142,19 @@ func (r *Receive) Authenticate(st *smtpd.State, identity, user, password string)
 	}
 	r.principal, r.Account, r.Rights = "user", rec, rights
 	return r.Org.NetBIOS() + `\` + rec.SamAccountName, nil
+}
+
+// serverLogon checks a logon as an Exchange server: this server's own
+// credential, or, in an organisation of several servers, the derived
+// secret of another server's computer account.
+func (r *Receive) serverLogon(user, password string) (string, bool) {
+	if r.Server.Check(user, password) {
+		return r.Server.Account, true
+	}
+	if len(r.Server.Key) > 0 && r.Org.IsServerAccount(user) && r.Server.CheckPeer(user, password) {
+		return user, true
+	}
+	return "", false
 }
 
 // permissionNames are the names Exchange's protocol log gives the rights

@@ -41,6 +41,16 @@ type Proxy struct {
 	Credential ServerCredential
 	Now        func() time.Time
 	Timeout    time.Duration // per command; 0 means 2 minutes
+	// Local is the address the proxy dials from (the server's
+	// -IPAddress); the zero value lets the system choose.
+	Local netip.Addr
+	// RecipientServer names the server holding the mailbox database of
+	// most of the recipients (the first 20 counted), "" when none does.
+	// It is asked only in an organisation of several servers.
+	RecipientServer func(rcpts []string) string
+	// Alive reports whether another server is running; nil takes every
+	// server for alive.
+	Alive func(server string) bool
 
 	// tlsSessions lets proxy sessions resume the TLS session of an
 	// earlier one: a client that opens a connection per message would
@@ -106,39 +116,60 @@ func (p *Proxy) Data(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byt
 	field(HeaderClientHelo, helo)
 	hdr.Write(msg)
 
-	target := p.Target(org, user)
-	st.Log.Info("", "Proxy destination(s) obtained from OnProxyInboundMessage event.")
-	if target == nil {
-		return proxyFailed("No Transport service connector")
+	var targets []hubTarget
+	var own [1]hubTarget
+	if len(org.Peers) == 0 {
+		if target := p.Target(org, user); target != nil {
+			if addr, ok := p.HubAddr(target); ok {
+				own[0] = hubTarget{target, addr}
+				targets = own[:]
+			} else {
+				st.Log.Info("", "Proxy destination(s) obtained from OnProxyInboundMessage event.")
+				return proxyFailed("Transport service is not listening")
+			}
+		}
+	} else {
+		targets = p.orgTargets(org, user, r.Recipients(env))
 	}
-	addr, ok := p.HubAddr(target)
-	if !ok {
-		return proxyFailed("Transport service is not listening")
+	st.Log.Info("", "Proxy destination(s) obtained from OnProxyInboundMessage event.")
+	if len(targets) == 0 {
+		return proxyFailed("No Transport service connector")
 	}
 	onBehalf := ""
 	if user {
 		onBehalf = r.Org.NetBIOS() + `\` + r.Account.SamAccountName
 	}
-	key := target.Rec.Guid + "|" + addr + "|" + onBehalf
-	if r.proxy != nil && (r.proxy.key != key || !r.proxy.reset()) {
+	if r.proxy != nil && (!r.proxy.matches(targets, onBehalf) || !r.proxy.reset()) {
 		r.proxy.close()
 		r.proxy = nil
 	}
 	if r.proxy == nil {
-		ps, err := p.open(org, addr, bindingPort(target), onBehalf)
-		if err != nil {
-			var rep replies.Reply
-			if errors.As(err, &rep) {
-				// The hub refused the session: the client must try again
-				// later, as Exchange answers when the next hop refuses.
-				st.Log.Info("", "Proxy session setup failed: "+rep.String())
-				return replies.NextHopResponded(rep)
+		// The Transport services in order of preference; a failure to
+		// set up the session fails over to the next one.
+		var failure replies.Reply
+		for _, tg := range targets {
+			ps, err := p.open(org, tg.addr, bindingPort(tg.conn), onBehalf)
+			if err != nil {
+				var rep replies.Reply
+				if errors.As(err, &rep) {
+					// The hub refused the session: the client must try
+					// again later, as Exchange answers when the next hop
+					// refuses.
+					st.Log.Info("", "Proxy session setup failed: "+rep.String())
+					failure = replies.NextHopResponded(rep)
+				} else {
+					st.Log.Info("", "Proxy session setup failed: "+err.Error())
+					failure = proxyFailed(shortError(err))
+				}
+				continue
 			}
-			st.Log.Info("", "Proxy session setup failed: "+err.Error())
-			return proxyFailed(shortError(err))
+			ps.key = tg.key(onBehalf)
+			r.proxy = ps
+			break
 		}
-		ps.key = key
-		r.proxy = ps
+		if r.proxy == nil {
+			return failure
+		}
 	}
 	reply, err := r.proxy.transaction(env, r.Recipients(env), hdr.Bytes())
 	if err != nil || reply.Code == 421 {
@@ -150,6 +181,90 @@ func (p *Proxy) Data(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byt
 		return proxyFailed(shortError(err))
 	}
 	return reply
+}
+
+// hubTarget is a Transport service connector the Front End may proxy
+// to, and the address to dial.
+type hubTarget struct {
+	conn *Connector
+	addr string
+}
+
+func (t hubTarget) key(onBehalf string) string {
+	return t.conn.Rec.Guid + "|" + t.addr + "|" + onBehalf
+}
+
+// matches reports whether the open session goes to the preferred target.
+func (ps *proxySession) matches(targets []hubTarget, onBehalf string) bool {
+	return len(targets) > 0 && ps.key == targets[0].key(onBehalf)
+}
+
+// orgTargets are the Transport services of an organisation of several
+// servers in the order the Front End tries them (SPEC section 8): the
+// server holding the recipients' mailbox database first when it is alive,
+// then this server, then the other live servers, then those not known to
+// be alive.
+func (p *Proxy) orgTargets(org *Org, authenticated bool, rcpts []string) []hubTarget {
+	name := "Default "
+	if authenticated {
+		name = "Client Proxy "
+	}
+	alive := func(server string) bool { return p.Alive == nil || p.Alive(server) }
+	var out, down []hubTarget
+	seen := map[string]bool{}
+	addPeer := func(peer *Peer) {
+		if peer == nil || seen[strings.ToLower(peer.Server.Name)] {
+			return
+		}
+		seen[strings.ToLower(peer.Server.Name)] = true
+		c := peer.HubConnector(name + peer.Server.Name)
+		if c == nil {
+			for _, h := range peer.Hub {
+				if h.Rec.PermissionGroups.Has("ExchangeServers") {
+					c = h
+					break
+				}
+			}
+		}
+		if c == nil {
+			return
+		}
+		ap, ok := peer.HubAddr(c)
+		if !ok {
+			return
+		}
+		tg := hubTarget{c, ap.String()}
+		if alive(peer.Server.Name) {
+			out = append(out, tg)
+		} else {
+			down = append(down, tg)
+		}
+	}
+	addOwn := func() {
+		if seen[strings.ToLower(org.Server.Name)] {
+			return
+		}
+		seen[strings.ToLower(org.Server.Name)] = true
+		if c := p.Target(org, authenticated); c != nil {
+			if addr, ok := p.HubAddr(c); ok {
+				out = append(out, hubTarget{c, addr})
+			}
+		}
+	}
+	if p.RecipientServer != nil {
+		if s := p.RecipientServer(rcpts); s != "" {
+			if strings.EqualFold(s, org.Server.Name) {
+				addOwn()
+			} else if peer := org.Peer(s); peer != nil && alive(s) {
+				addPeer(peer)
+			}
+		}
+	}
+	addOwn()
+	for _, peer := range org.Peers {
+		addPeer(peer)
+	}
+	return append(out, down...)
 }
 
 func (p *Proxy) now() time.Time {
@@ -204,7 +319,7 @@ func (p *Proxy) open(org *Org, addr string, logPort int, onBehalf string) (ps *p
 	if timeout == 0 {
 		timeout = 2 * time.Minute
 	}
-	c, err := smtpclient.Dial(context.Background(), addr, smtpclient.Options{Timeout: timeout})
+	c, err := smtpclient.Dial(context.Background(), addr, smtpclient.Options{Timeout: timeout, Local: p.Local})
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,12 @@
 package mail
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/netip"
 	"strings"
 	"time"
@@ -62,9 +65,18 @@ type Submitter interface {
 // proxying outbound mail through the Front End (Outbound Proxy Frontend,
 // 717), so whoever builds the engine makes one with
 // [NewServerCredential] and hands it to both services.
+//
+// In an organisation of several servers the secret is not random but
+// derived from the organisation's key ([DeriveServerCredential]), so the
+// servers log on to each other's Transport services (Front End to another
+// server's hub, hub to hub) across processes; the credential then carries
+// the key to check the other servers' logons ([ServerCredential.CheckPeer]).
 type ServerCredential struct {
 	Account string // CONTOSO\EX01$
 	Secret  string
+	// Key is the organisation's key the secret was derived from; nil for a
+	// per-process secret, which only this server's services know.
+	Key []byte
 }
 
 // ServerAccount is the computer account of a server: "CONTOSO\EX01$".
@@ -80,6 +92,55 @@ func NewServerCredential(account string) (ServerCredential, error) {
 		return ServerCredential{}, err
 	}
 	return ServerCredential{Account: account, Secret: base64.RawURLEncoding.EncodeToString(b)}, nil
+}
+
+// ServerKeyBytes is the size of an organisation's server key.
+const ServerKeyBytes = 32
+
+// NewServerKey returns a fresh random organisation key, encoded as it is
+// kept in the organisation (state.Organization.ServerAuthKey).
+func NewServerKey() (string, error) {
+	b := make([]byte, ServerKeyBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawStdEncoding.EncodeToString(b), nil
+}
+
+// ParseServerKey decodes an organisation key made by NewServerKey.
+func ParseServerKey(s string) ([]byte, error) {
+	b, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil || len(b) < ServerKeyBytes {
+		return nil, errors.New("the organisation's server key is damaged")
+	}
+	return b, nil
+}
+
+// DeriveServerCredential returns the credential of a server's account in
+// an organisation: its secret is HMAC-SHA256 of the account name (lower
+// case) under the organisation's key. Every server holding the key can
+// check it; nobody without the key can compute it.
+func DeriveServerCredential(key []byte, account string) ServerCredential {
+	return ServerCredential{Account: account, Secret: deriveSecret(key, account), Key: key}
+}
+
+func deriveSecret(key []byte, account string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("exsh server credential\x00"))
+	m.Write([]byte(strings.ToLower(account)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// CheckPeer reports whether password is the derived secret of user, an
+// account of another server of the organisation (the caller checks that
+// the account names one of its servers). It is false for a credential
+// without a Key.
+func (c ServerCredential) CheckPeer(user, password string) bool {
+	if len(c.Key) == 0 || user == "" {
+		return false
+	}
+	want := deriveSecret(c.Key, user)
+	return subtle.ConstantTimeCompare([]byte(password), []byte(want)) == 1
 }
 
 // Valid reports whether the credential can be used (both parts set).

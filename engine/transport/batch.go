@@ -25,7 +25,7 @@ func (t *Transport) stageFor(qr *state.QueueRecord) stage {
 	switch {
 	case qr.Number == state.QueueSubmission:
 		return &categorizer{t: t}
-	case qr.DeliveryType == state.DeliveryToMailbox:
+	case qr.DeliveryType == state.DeliveryToMailbox && !t.remoteDatabase(qr):
 		return &deliverer{t: t}
 	default:
 		return &sender{t: t}

@@ -93,11 +93,13 @@ func (t *Transport) runLoop(r *runner) {
 func (t *Transport) sweepLoop() {
 	tick := time.NewTicker(t.cfg.SweepInterval)
 	defer tick.Stop()
+	down := map[string]bool{} // servers seen down (wakeReturned)
 	for {
 		select {
 		case <-t.runCtx.Done():
 			return
 		case <-tick.C:
+			t.wakeReturned(down)
 			t.kickAll()
 		}
 	}

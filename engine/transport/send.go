@@ -37,6 +37,22 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 		}
 		return nil
 	})
+	// hops are the servers whose Transport service takes the batch
+	// (hops.go); nil when it leaves through a send connector.
+	var hops []string
+	switch {
+	case qr.DeliveryType == state.DeliveryToMailbox:
+		// A database of another server (stageFor).
+		s.conn, hops = t.intraOrgConnector(), []string{t.databaseServer(qr.NextHopConnector)}
+	case qr.DeliveryType == state.DeliveryRelayToSourceServers && t.cfg.Local.IsValid() && s.conn != nil && s.conn.Enabled:
+		rt := routing{server: t.cfg.ServerName}
+		if rt.isLocalSource(s.conn) {
+			// This server became a source server: route again.
+			s.conn = nil
+			break
+		}
+		s.conn, hops = t.intraOrgConnector(), t.sourceServers(s.conn)
+	}
 	if s.conn == nil || !s.conn.Enabled {
 		// The connector is gone or disabled: route the messages again.
 		runBatch(t, batch{stage: "reroute", queue: qr.Number, messages: claimed}, &rerouter{t: t})
@@ -46,12 +62,18 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 	_ = t.st.QueueView(func(q state.QueueTx) error {
 		for _, m := range claimed {
 			if d, err := q.Data(m.InternalId); err == nil {
-				datas[m.InternalId] = stripOrgHeaders(d)
+				if hops == nil {
+					// The organisation's headers stay inside it.
+					d = stripOrgHeaders(d)
+				} else {
+					d = hopData(m, d)
+				}
+				datas[m.InternalId] = d
 			}
 		}
 		return nil
 	})
-	results, connErr := t.sendBatch(s.conn, qr, claimed, datas)
+	results, connErr := t.sendBatch(s.conn, qr, claimed, datas, hops)
 	switch {
 	case connErr == nil:
 		t.clearQueueRetry(qr.Number)
@@ -80,6 +102,10 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 			interval = s.set.TransientFailureRetryInterval
 		}
 		next := s.now.Add(interval)
+		if hops != nil {
+			// Counted from the failure: a refused logon is tarpitted.
+			next = t.now().Add(min(interval, serverHopRetryInterval))
+		}
 		t.setQueueRetry(qr.Number, connErr.status, next)
 		runBatch(t, s.tried(claimed), &deferral{sender: s, lastError: connErr.status, next: next})
 		return

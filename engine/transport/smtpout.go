@@ -26,6 +26,9 @@ type target struct {
 	host string // as configured or found in MX
 	addr string // ip:port to dial
 	ip   string
+	// server marks another server's Transport service (hops.go): the
+	// session logs on as this server inside TLS, as to the Front End.
+	server bool
 }
 
 // sendError is a failure of a whole connection attempt.
@@ -63,7 +66,8 @@ func (t *Transport) targets(ctx context.Context, c *state.SendConnector, qr *sta
 		// Outbound mail is proxied through Front End Transport's
 		// Outbound Proxy Frontend connector on this server.
 		p := t.cfg.PortMap(717)
-		return []target{{host: t.cfg.Fqdn, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), ip: "127.0.0.1"}}, nil
+		own := t.ownAddr()
+		return []target{{host: t.cfg.Fqdn, addr: net.JoinHostPort(own.String(), strconv.Itoa(p)), ip: own.String()}}, nil
 	}
 	var hosts []string
 	if len(c.SmartHosts) > 0 && !(c.DNSRoutingEnabled && qr.DeliveryType == state.DeliveryDnsConnector) {
@@ -105,7 +109,7 @@ func (t *Transport) targets(ctx context.Context, c *state.SendConnector, qr *sta
 			continue
 		}
 		if t.isSelf(name) {
-			out = append(out, t.target(h, netip.MustParseAddr("127.0.0.1"), port))
+			out = append(out, t.target(h, t.ownAddr(), port))
 			continue
 		}
 		ips, err := t.lookupIP(ctx, name)
@@ -154,6 +158,15 @@ func (t *Transport) target(host string, a netip.Addr, port int) target {
 	return target{host: host, addr: netip.AddrPortFrom(a, uint16(port)).String(), ip: a.String()}
 }
 
+// ownAddr is where this server's own listeners are reached: its address
+// in an organisation of several servers, else 127.0.0.1.
+func (t *Transport) ownAddr() netip.Addr {
+	if t.cfg.Local.IsValid() {
+		return t.cfg.Local
+	}
+	return netip.MustParseAddr("127.0.0.1")
+}
+
 func (t *Transport) isSelf(name string) bool {
 	return strings.EqualFold(name, "localhost") || strings.EqualFold(name, t.cfg.ServerName) || strings.EqualFold(name, t.cfg.Fqdn)
 }
@@ -161,9 +174,18 @@ func (t *Transport) isSelf(name string) bool {
 // sendBatch connects to the connector's hosts in turn and sends the batch
 // on the first connection that works. A non-nil error means no host took
 // any message.
-func (t *Transport) sendBatch(c *state.SendConnector, qr *state.QueueRecord, batch []*state.QueuedMessage, datas map[int64][]byte) ([]*msgResult, *sendError) {
+//
+// hops, when not nil, are the servers whose Transport services take the
+// batch instead of the connector's hosts (hops.go).
+func (t *Transport) sendBatch(c *state.SendConnector, qr *state.QueueRecord, batch []*state.QueuedMessage, datas map[int64][]byte, hops []string) ([]*msgResult, *sendError) {
 	ctx := t.workCtx
-	targets, serr := t.targets(ctx, c, qr)
+	var targets []target
+	var serr *sendError
+	if hops != nil {
+		targets, serr = t.serverTargets(hops)
+	} else {
+		targets, serr = t.targets(ctx, c, qr)
+	}
 	if serr != nil {
 		return nil, serr
 	}
@@ -194,7 +216,7 @@ func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg targe
 	if inactivity <= 0 {
 		inactivity = 10 * time.Minute
 	}
-	cl, err := smtpclient.Dial(ctx, tg.addr, smtpclient.Options{DialTimeout: t.cfg.DialTimeout, Timeout: inactivity})
+	cl, err := smtpclient.Dial(ctx, tg.addr, smtpclient.Options{DialTimeout: t.cfg.DialTimeout, Timeout: inactivity, Local: t.cfg.Local})
 	if err != nil {
 		return nil, &sendError{status: "441 4.4.1 " + smtpclient.ConnectFailure(err)}
 	}
@@ -208,13 +230,14 @@ func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg targe
 	if helo == "" {
 		helo = t.cfg.Fqdn
 	}
-	proxied := c.FrontendProxyEnabled
+	proxied := c.FrontendProxyEnabled || tg.server
 	var tlsCfg *tls.Config
 	switch {
 	case proxied:
-		// The hop to this server's own Front End: its certificate is the
-		// organisation's, pinned. The connector's TLS settings apply to
-		// the Front End's leg to the destination.
+		// The hop to this server's own Front End, or to another server's
+		// Transport service: its certificate is the organisation's,
+		// pinned. The connector's TLS settings apply to the Front End's
+		// leg to the destination.
 		helo = t.cfg.Fqdn
 		tlsCfg = t.ownTLSConfig()
 	case !c.IgnoreSTARTTLS:

@@ -75,6 +75,17 @@ type Config struct {
 	// "451 5.7.3 Cannot achieve Exchange Server authentication". An empty
 	// Account is filled in from the organisation (CONTOSO\EX01$).
 	Credential mail.ServerCredential
+	// Local is the server's own address in an organisation of several
+	// servers (engine.Options.IPAddress): SMTP sessions leave from it, and
+	// mail for another server's mailbox database, or for a send connector
+	// whose source servers do not include this one, is handed over SMTP to
+	// that server's Transport service (hops.go). The zero value is a
+	// single server, which delivers every database itself.
+	Local netip.Addr
+	// Alive reports whether another server is running; the relay to a send
+	// connector's source servers tries live ones first. nil takes every
+	// server for alive.
+	Alive func(server string) bool
 }
 
 // Transport is the Transport service. It implements mail.Submitter.
@@ -95,6 +106,7 @@ type Transport struct {
 	cachedSettings atomic.Pointer[settingsAt]
 	cachedDomain   atomic.Pointer[domainAt] // the default accepted domain, for tracking's AccountForest
 	cachedRouting  atomic.Pointer[routingAt]
+	cachedDBs      atomic.Pointer[databasesAt] // which server holds each database (hops.go)
 
 	mu       sync.Mutex // guards the fields below
 	runners  map[int64]*runner

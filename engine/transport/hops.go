@@ -1,0 +1,222 @@
+package transport
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"exsh/state"
+)
+
+// Hops between the servers of an organisation (SPEC section 8). The
+// categorizer routes a mailbox by its database as on a single server: a
+// SmtpDeliveryToMailbox queue whose NextHopDomain is the database's name.
+// When the database is on another server, the send stage works that queue
+// instead of Mailbox Transport: the batch goes over SMTP to the Transport
+// service of the database's server ("Default <S>", port 2525 plus its
+// offset, on its address), logged on as this server (AUTH PLAIN inside
+// TLS with the organisation-derived credential), through Exchange's
+// implicit "Intra-Organization SMTP Send Connector". The receiving server
+// categorizes again and delivers to its own mailbox database.
+//
+// Mail for a send connector whose SourceTransportServers do not include
+// this server waits in a SmtpRelayToConnectorSourceServers queue (its
+// NextHopDomain the connector's name, as Exchange shows it) and goes the
+// same way to the Transport service of one of the source servers, live
+// ones first, which sends it out through the connector.
+//
+// Only a Transport service with an address (Config.Local) does this; a
+// single server keeps every path as it was.
+
+// serverHopRetryInterval caps the wait of a queue to another server after
+// a failed attempt, whatever TransientFailureRetryInterval says: mail for
+// a server that was down is delivered within a minute of its return.
+const serverHopRetryInterval = 30 * time.Second
+
+// databasesAt is which server holds each mailbox database, by lower-case
+// Guid, as of a store generation.
+type databasesAt struct {
+	gen     uint64
+	servers map[string]string
+}
+
+// databaseServer names the server holding the database with Guid guid,
+// "" when unknown. The table is read once per store generation.
+func (t *Transport) databaseServer(guid string) string {
+	gen := t.st.Generation()
+	c := t.cachedDBs.Load()
+	if c == nil || c.gen != gen {
+		c = &databasesAt{gen: gen, servers: map[string]string{}}
+		_ = t.st.View(func(tx state.Tx) error {
+			dbs, err := tx.MailboxDatabases()
+			for _, db := range dbs {
+				c.servers[strings.ToLower(db.Guid)] = db.Server
+			}
+			return err
+		})
+		t.cachedDBs.Store(c)
+	}
+	return c.servers[strings.ToLower(guid)]
+}
+
+// remoteDatabase reports whether a SmtpDeliveryToMailbox queue is for a
+// database of another server. Always false on a single server.
+func (t *Transport) remoteDatabase(qr *state.QueueRecord) bool {
+	if !t.cfg.Local.IsValid() {
+		return false
+	}
+	s := t.databaseServer(qr.NextHopConnector)
+	return s != "" && !strings.EqualFold(s, t.cfg.ServerName)
+}
+
+// intraOrgConnector is Exchange's implicit send connector for the hops
+// between the organisation's servers, logged at the Transport service's
+// IntraOrgConnectorProtocolLoggingLevel.
+func (t *Transport) intraOrgConnector() *state.SendConnector {
+	c := &state.SendConnector{Name: intraOrgConnectorId, Guid: zeroGuid, Enabled: true, ProtocolLoggingLevel: "Verbose"}
+	_ = t.st.View(func(tx state.Tx) error {
+		if ts, err := tx.TransportService("Hub"); err == nil && ts.IntraOrgConnectorProtocolLoggingLevel != "" {
+			c.ProtocolLoggingLevel = ts.IntraOrgConnectorProtocolLoggingLevel
+		}
+		return nil
+	})
+	return c
+}
+
+// sourceServers are the servers to relay a send connector's mail to: its
+// SourceTransportServers other than this one, live ones first, each group
+// in the connector's order.
+func (t *Transport) sourceServers(c *state.SendConnector) []string {
+	var live, down []string
+	for _, s := range c.SourceTransportServers {
+		name, _, _ := strings.Cut(s, ".")
+		if strings.EqualFold(name, t.cfg.ServerName) {
+			continue
+		}
+		if t.cfg.Alive == nil || t.cfg.Alive(name) {
+			live = append(live, name)
+		} else {
+			down = append(down, name)
+		}
+	}
+	return append(live, down...)
+}
+
+// serverTargets are the Transport services of servers: each one's
+// "Default <S>" connector (or another enabled hub connector that grants
+// ExchangeServers), on the server's address and port offset.
+func (t *Transport) serverTargets(servers []string) ([]target, *sendError) {
+	var out []target
+	_ = t.st.View(func(tx state.Tx) error {
+		rcs, err := tx.ReceiveConnectors()
+		if err != nil {
+			return err
+		}
+		for _, name := range servers {
+			srv, err := tx.Server(name)
+			if err != nil {
+				continue
+			}
+			a, err := netip.ParseAddr(srv.IPAddress)
+			if err != nil {
+				continue
+			}
+			var hub []*state.ReceiveConnector
+			for _, rc := range rcs {
+				if strings.EqualFold(rc.Server, srv.Name) && rc.Enabled && strings.EqualFold(rc.TransportRole, "HubTransport") {
+					hub = append(hub, rc)
+				}
+			}
+			sort.SliceStable(hub, func(i, j int) bool {
+				return strings.EqualFold(hub[i].Name, "Default "+srv.Name) && !strings.EqualFold(hub[j].Name, "Default "+srv.Name)
+			})
+			for _, rc := range hub {
+				if !strings.EqualFold(rc.Name, "Default "+srv.Name) && !rc.PermissionGroups.Has("ExchangeServers") {
+					continue
+				}
+				if port, ok := ipv4Port(rc, a); ok {
+					ap := netip.AddrPortFrom(a, uint16(port+srv.PortOffset))
+					out = append(out, target{host: srv.Fqdn, addr: ap.String(), ip: a.String(), server: true})
+					break
+				}
+			}
+		}
+		return nil
+	})
+	if len(out) == 0 {
+		// No server to hand the mail to is known: it waits, as for a
+		// next hop that cannot be reached.
+		return nil, &sendError{status: "451 4.4.0 DNS query failed"}
+	}
+	return out, nil
+}
+
+// ipv4Port is the port of a connector's binding that listens on a (an
+// IPv4 wildcard or a itself).
+func ipv4Port(rc *state.ReceiveConnector, a netip.Addr) (int, bool) {
+	for _, b := range rc.Bindings {
+		ap, err := state.ParseBinding(b)
+		if err != nil {
+			continue
+		}
+		if x := ap.Addr(); x == a || x.IsUnspecified() && x.Is4() == a.Is4() {
+			return int(ap.Port()), true
+		}
+	}
+	return 0, false
+}
+
+// hopData is a message as it goes to another server's Transport service:
+// the organisation's headers stay, and an Originating message says so,
+// as the next server cannot tell from its session.
+func hopData(m *state.QueuedMessage, d []byte) []byte {
+	if m.Directionality != "Originating" {
+		return d
+	}
+	const field = "X-MS-Exchange-Organization-MessageDirectionality: Originating\r\n"
+	out := make([]byte, 0, len(field)+len(d))
+	return append(append(out, field...), d...)
+}
+
+// wakeReturned retries now the queues to other servers' databases whose
+// server was down at an earlier sweep and is alive again (Config.Alive),
+// rather than waiting for the queue's next retry. The sweep loop alone
+// calls it; down is its memory of the servers seen down.
+func (t *Transport) wakeReturned(down map[string]bool) {
+	if t.cfg.Alive == nil || !t.cfg.Local.IsValid() {
+		return
+	}
+	var waiting []*state.QueueRecord
+	_ = t.st.QueueView(func(q state.QueueTx) error {
+		qs, err := q.Queues()
+		for _, qr := range qs {
+			if qr.DeliveryType == state.DeliveryToMailbox && qr.LastError != "" && qr.MessageCount > 0 {
+				waiting = append(waiting, qr)
+			}
+		}
+		return err
+	})
+	seen := map[string]bool{}
+	for _, qr := range waiting {
+		if !t.remoteDatabase(qr) {
+			continue
+		}
+		server := strings.ToLower(t.databaseServer(qr.NextHopConnector))
+		seen[server] = true
+		if !t.cfg.Alive(server) {
+			down[server] = true
+			continue
+		}
+		if down[server] {
+			if err := t.RetryQueue(t.queueIdentity(qr.Number), false); err != nil {
+				t.log.Error("retrying the queue of a server that returned", "queue", qr.Number, "err", err)
+			}
+		}
+	}
+	for server := range down {
+		if !seen[server] || t.cfg.Alive(server) {
+			delete(down, server)
+		}
+	}
+}
