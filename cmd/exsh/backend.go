@@ -62,7 +62,7 @@ func (h *host) startBackend(st state.ServerStore, eng *engine.Service) {
 	cfg := backend.Config{
 		Addr:      backend.Addr(srv),
 		Store:     st,
-		Check:     serverChecker(eng),
+		Check:     serverChecker(st, eng),
 		Mailboxes: d.Mailboxes,
 		Logger:    slog.New(slog.NewTextHandler(h.warn, &slog.HandlerOptions{Level: h.engineLog})),
 	}
@@ -82,10 +82,20 @@ func (h *host) startBackend(st state.ServerStore, eng *engine.Service) {
 	backendsMu.Unlock()
 }
 
-// serverChecker checks the credential another server logs on with.
-func serverChecker(eng *engine.Service) backend.Checker {
-	return eng.Credential()
+// serverChecker checks the credential another server logs on with: the
+// account of a server of this organisation and the secret derived for it
+// from the organisation's key (engine.CheckServerLogon).
+func serverChecker(st state.Store, eng *engine.Service) backend.Checker {
+	return logonChecker(func(user, password string) bool {
+		_, ok := engine.CheckServerLogon(st, eng.Credential(), user, password)
+		return ok
+	})
 }
+
+// logonChecker is a backend.Checker made of a function.
+type logonChecker func(user, password string) bool
+
+func (f logonChecker) Check(user, password string) bool { return f(user, password) }
 
 // stopBackend stops the host's channel and takes it from the cmdlets.
 func (h *host) stopBackend() {
