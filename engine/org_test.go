@@ -310,8 +310,8 @@ func TestOrganisationFrontEndToOtherServer(t *testing.T) {
 }
 
 // The hop between two Transport services: EX01's Front End cannot log on
-// to EX02's hub (the ExchangeServers and ExchangeUsers permissions are
-// taken away from Default EX02), so EX01's
+// to EX02's hub (the ExchangeServers permission group is taken away from
+// Default EX02; ExchangeUsers stays), so EX01's
 // own Transport service takes the message, and its queue for EX02's
 // database waits in Retry with Exchange's KB 979175 text; once the
 // permission is back, the message flows within a retry. The tracking logs
@@ -347,11 +347,14 @@ func TestOrganisationHubToHubAuthentication(t *testing.T) {
 	}
 	var without state.Flags
 	for _, g := range before {
-		// A server's computer account is an authenticated user too:
-		// ExchangeUsers would still let it submit.
-		if g != "ExchangeServers" && g != "ExchangeUsers" {
+		// A server's computer account is an authenticated user too, but
+		// ExchangeUsers alone does not let it log on as a server.
+		if g != "ExchangeServers" {
 			without = append(without, g)
 		}
+	}
+	if !without.Has("ExchangeUsers") {
+		t.Fatalf("Default EX02 does not grant ExchangeUsers: %v", without)
 	}
 	setGroups(without)
 	// Every server applies the change.

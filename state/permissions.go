@@ -107,6 +107,13 @@ func ServerPrincipals(netbiosDomain string) []string {
 	return []string{PrincipalAuthenticatedUsers, ExchangeServersPrincipal(netbiosDomain), PrincipalHubTransportServers}
 }
 
+// ServerGroupPrincipals are the principals of an Exchange server's
+// session that are servers only (not Authenticated Users): what the
+// ExchangeServers permission group grants to.
+func ServerGroupPrincipals(netbiosDomain string) []string {
+	return []string{ExchangeServersPrincipal(netbiosDomain), PrincipalHubTransportServers}
+}
+
 // ExternallySecuredPrincipals is the principal set of a session on a
 // connector with ExternalAuthoritative authentication.
 func ExternallySecuredPrincipals() []string {

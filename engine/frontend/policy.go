@@ -111,11 +111,14 @@ func (r *Receive) Authenticate(st *smtpd.State, identity, user, password string)
 		// the hub proxying outbound mail logs on to a Front End connector
 		// (Outbound Proxy Frontend); another server's hub hands over mail
 		// for a database here. Either way the connector must grant the
-		// ExchangeServers group the Submit right.
-		rights := r.rightsFor(state.ServerPrincipals(r.Org.NetBIOS()))
-		if !rights.Has(state.RightSubmit) {
+		// ExchangeServers group the Submit right: a server's account is an
+		// authenticated user too, but what ExchangeUsers grants it does not
+		// make it a server (without the group Exchange answers "Cannot
+		// achieve Exchange Server authentication", KB 979175).
+		if !r.rightsFor(state.ServerGroupPrincipals(r.Org.NetBIOS())).Has(state.RightSubmit) {
 			return "", replies.AuthFailed
 		}
+		rights := r.rightsFor(state.ServerPrincipals(r.Org.NetBIOS()))
 		r.principal, r.IsServer, r.Rights = "server", true, rights
 		r.OnBehalfOf = identity
 		return account, nil
