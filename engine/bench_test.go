@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,6 +92,7 @@ func connectionPerMessage(b *testing.B, message []byte) {
 	b.SetBytes(int64(len(message)))
 	b.SetParallelism(max(1, 20/runtime.GOMAXPROCS(0)))
 	start := time.Now()
+	cpuStart := processCPU(b)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -114,9 +116,21 @@ func connectionPerMessage(b *testing.B, message []byte) {
 		time.Sleep(time.Millisecond)
 	}
 	delivered := time.Since(start)
+	cpu := processCPU(b) - cpuStart
 	b.StopTimer()
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
 	b.ReportMetric(float64(b.N)/accepted.Seconds(), "accepted/s")
 	b.ReportMetric(float64(b.N)/delivered.Seconds(), "delivered/s")
+}
+
+// processCPU is the user and system CPU time the process has used so
+// far, the client sessions included.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func mailboxGuid(b *testing.B, st *boltdb.Store, addr string) string {
