@@ -50,13 +50,21 @@ func TestQueueCodecs(t *testing.T) {
 	codecs := []codec{
 		{"QueuedMessage", &state.QueuedMessage{},
 			func(v any) []byte { return encodeQueuedMessage(v.(*state.QueuedMessage)) },
-			func(b []byte) (any, error) { var m state.QueuedMessage; err := decodeQueuedMessage(b, &m); return &m, err }},
+			func(b []byte) (any, error) {
+				var m state.QueuedMessage
+				err := decodeQueuedMessage(b, &m)
+				return &m, err
+			}},
 		{"QueueRecord", &state.QueueRecord{},
 			func(v any) []byte { return encodeQueueRecord(v.(*state.QueueRecord)) },
 			func(b []byte) (any, error) { var r state.QueueRecord; err := decodeQueueRecord(b, &r); return &r, err }},
 		{"MailboxItem", &state.MailboxItem{},
 			func(v any) []byte { return encodeMailboxItem(v.(*state.MailboxItem)) },
-			func(b []byte) (any, error) { var it state.MailboxItem; err := decodeMailboxItem(b, &it); return &it, err }},
+			func(b []byte) (any, error) {
+				var it state.MailboxItem
+				err := decodeMailboxItem(b, &it)
+				return &it, err
+			}},
 	}
 	for _, c := range codecs {
 		t.Run(c.name, func(t *testing.T) {
