@@ -214,3 +214,20 @@ func TestQueueReadsJSONRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// flatCache hands out copies of the cached value: that clones only
+// records without references.
+func TestFlatCacheRecordsAreFlat(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeOf(state.Organization{}), reflect.TypeOf(state.MailboxDatabase{})} {
+		for i := 0; i < typ.NumField(); i++ {
+			f := typ.Field(i)
+			switch f.Type.Kind() {
+			case reflect.String, reflect.Bool, reflect.Int, reflect.Int64:
+			default:
+				if f.Type != reflect.TypeOf(time.Time{}) {
+					t.Errorf("%s.%s is a %s: flatCache would share it between copies", typ.Name(), f.Name, f.Type)
+				}
+			}
+		}
+	}
+}
