@@ -318,7 +318,7 @@ func (c *Client) StartTLS(helo string, tlsCfg *tls.Config) error {
 	if c.br.Buffered() > 0 {
 		return fmt.Errorf("%w: data after the STARTTLS reply", ErrProtocol)
 	}
-	tc := tls.Client(c.conn, tlsCfg)
+	tc := tls.Client(&corkedConn{Conn: c.conn}, tlsCfg)
 	c.deadline()
 	if err := tc.Handshake(); err != nil {
 		c.emit(Event{Kind: TLSFailed, Err: err})

@@ -1,0 +1,78 @@
+package smtpclient
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// countingConn counts the writes that reach the connection.
+type countingConn struct {
+	net.Conn
+	writes int
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Conn.Write(p)
+}
+
+func TestCorkedConn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		b, _ := io.ReadAll(conn)
+		got <- b
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := &countingConn{Conn: raw}
+	c := &corkedConn{Conn: counted}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+
+	c.Write([]byte("EHLO a\r\n"))
+	c.Write([]byte("MAIL FROM:<>\r\n"))
+	if counted.writes != 0 {
+		t.Errorf("small writes went out before a read: %d writes", counted.writes)
+	}
+	// A read sends what is held, in one write.
+	raw.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	c.Read(make([]byte, 1))
+	if counted.writes != 1 {
+		t.Errorf("after a read: %d writes, want 1", counted.writes)
+	}
+	// A write past the limit goes out at once, after what is held.
+	c.Write([]byte("x"))
+	big := bytes.Repeat([]byte("y"), corkLimit)
+	c.Write(big)
+	if counted.writes != 3 {
+		t.Errorf("after a large write: %d writes, want 3", counted.writes)
+	}
+	// A write deadline alone (TLS's closing alert) sends what is held.
+	c.Write([]byte("z"))
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	if counted.writes != 4 {
+		t.Errorf("after SetWriteDeadline: %d writes, want 4", counted.writes)
+	}
+	c.Write([]byte("!"))
+	c.Close()
+	want := "EHLO a\r\nMAIL FROM:<>\r\nx" + string(big) + "z!"
+	if b := <-got; string(b) != want {
+		t.Errorf("the server read %d bytes, want %d in order", len(b), len(want))
+	}
+}
