@@ -318,12 +318,15 @@ func (c *Client) StartTLS(helo string, tlsCfg *tls.Config) error {
 	if c.br.Buffered() > 0 {
 		return fmt.Errorf("%w: data after the STARTTLS reply", ErrProtocol)
 	}
-	tc := tls.Client(&corkedConn{Conn: c.conn}, tlsCfg)
+	cc := newCorkedConn(c.conn)
+	tc := tls.Client(cc, tlsCfg)
 	c.deadline()
 	if err := tc.Handshake(); err != nil {
 		c.emit(Event{Kind: TLSFailed, Err: err})
 		return err
 	}
+	// The last handshake flight waits for EHLO; later writes go at once.
+	cc.uncork()
 	st := tc.ConnectionState()
 	c.tls = &st
 	c.conn = tc

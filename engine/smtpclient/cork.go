@@ -10,25 +10,42 @@ import (
 // reads a reply after what it sends, so what it wrote goes out then, in
 // one system call. Under TLS this sends the client's last handshake
 // flight together with the EHLO that follows it (one write instead of
-// two, one wakeup of the server instead of two). Writes that would hold
-// more than corkLimit bytes go out at once, so a large message is never
-// held in memory.
+// two, one wakeup of the server instead of two). Once uncork has been
+// called, the next read ends the holding and later writes go straight
+// through. Writes that would hold more than corkLimit bytes go out at
+// once, so a large message is never held in memory.
 //
 // crypto/tls may write (a closing alert) while another goroutine reads,
 // so the held bytes are guarded.
 type corkedConn struct {
 	net.Conn
-	mu   sync.Mutex // guards held
-	held []byte
+	mu      sync.Mutex // guards everything below
+	held    []byte
+	buf     [512]byte // held's first storage: a handshake flight and a command fit
+	last    bool      // the next read ends the holding
+	through bool      // writes are no longer held
 }
 
 // corkLimit is the most a corkedConn holds back.
 const corkLimit = 16 << 10
 
+func newCorkedConn(conn net.Conn) *corkedConn {
+	c := &corkedConn{Conn: conn}
+	c.held = c.buf[:0]
+	return c
+}
+
+// uncork makes the next read the last that sends held bytes.
+func (c *corkedConn) uncork() {
+	c.mu.Lock()
+	c.last = true
+	c.mu.Unlock()
+}
+
 func (c *corkedConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.held)+len(p) > corkLimit {
+	if c.through || len(c.held)+len(p) > corkLimit {
 		if err := c.flushLocked(); err != nil {
 			return 0, err
 		}
@@ -39,7 +56,13 @@ func (c *corkedConn) Write(p []byte) (int, error) {
 }
 
 func (c *corkedConn) Read(p []byte) (int, error) {
-	if err := c.flush(); err != nil {
+	c.mu.Lock()
+	err := c.flushLocked()
+	if c.last {
+		c.through = true
+	}
+	c.mu.Unlock()
+	if err != nil {
 		return 0, err
 	}
 	return c.Conn.Read(p)

@@ -42,7 +42,7 @@ func TestCorkedConn(t *testing.T) {
 		t.Fatal(err)
 	}
 	counted := &countingConn{Conn: raw}
-	c := &corkedConn{Conn: counted}
+	c := newCorkedConn(counted)
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 
 	c.Write([]byte("EHLO a\r\n"))
@@ -70,8 +70,24 @@ func TestCorkedConn(t *testing.T) {
 		t.Errorf("after SetWriteDeadline: %d writes, want 4", counted.writes)
 	}
 	c.Write([]byte("!"))
+	// After uncork, the next read sends what is held and later writes
+	// go straight through.
+	c.uncork()
+	c.Write([]byte("?"))
+	if counted.writes != 4 {
+		t.Errorf("after uncork: %d writes, want 4", counted.writes)
+	}
+	raw.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	c.Read(make([]byte, 1))
+	if counted.writes != 5 {
+		t.Errorf("after the read that ends holding: %d writes, want 5", counted.writes)
+	}
+	c.Write([]byte("."))
+	if counted.writes != 6 {
+		t.Errorf("a write after holding ended: %d writes, want 6", counted.writes)
+	}
 	c.Close()
-	want := "EHLO a\r\nMAIL FROM:<>\r\nx" + string(big) + "z!"
+	want := "EHLO a\r\nMAIL FROM:<>\r\nx" + string(big) + "z!?."
 	if b := <-got; string(b) != want {
 		t.Errorf("the server read %d bytes, want %d in order", len(b), len(want))
 	}
