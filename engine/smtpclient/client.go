@@ -322,6 +322,7 @@ func (c *Client) StartTLS(helo string, tlsCfg *tls.Config) error {
 	tc := tls.Client(cc, tlsCfg)
 	c.deadline()
 	if err := tc.Handshake(); err != nil {
+		cc.flush() // the alert that tells the server why
 		c.emit(Event{Kind: TLSFailed, Err: err})
 		return err
 	}

@@ -1,9 +1,13 @@
 package smtpclient
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/tls"
+	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -90,5 +94,42 @@ func TestCorkedConn(t *testing.T) {
 	want := "EHLO a\r\nMAIL FROM:<>\r\nx" + string(big) + "z!?."
 	if b := <-got; string(b) != want {
 		t.Errorf("the server read %d bytes, want %d in order", len(b), len(want))
+	}
+}
+
+// A handshake the client gives up on still sends the server its alert,
+// so the server can log why.
+func TestStartTLSRefusalReachesServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := serverTLS(t)
+	serverErr := make(chan error, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			serverErr <- err
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(conn, "220 sink\r\n")
+		br := bufio.NewReader(conn)
+		br.ReadString('\n') // EHLO
+		io.WriteString(conn, "250-sink\r\n250 STARTTLS\r\n")
+		br.ReadString('\n') // STARTTLS
+		io.WriteString(conn, "220 go ahead\r\n")
+		serverErr <- tls.Server(conn, cfg).Handshake()
+	}()
+	c := dial(t, ln.Addr().String(), Options{})
+	defer c.Close()
+	refuse := &tls.Config{InsecureSkipVerify: true, VerifyConnection: func(tls.ConnectionState) error { return errors.New("not the pinned certificate") }}
+	if err := c.Start("EX01.contoso.com", refuse); err == nil {
+		t.Fatal("the handshake succeeded")
+	}
+	if err := <-serverErr; err == nil || !strings.Contains(err.Error(), "remote error") {
+		t.Errorf("server: %v, want the client's alert", err)
 	}
 }
