@@ -133,3 +133,40 @@ func TestStartTLSRefusalReachesServer(t *testing.T) {
 		t.Errorf("server: %v, want the client's alert", err)
 	}
 }
+
+// After QUIT the session's buffer is recycled: later calls report a
+// closed connection rather than reading through it.
+func TestCommandsAfterQuit(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(conn, "220 sink\r\n")
+		br := bufio.NewReader(conn)
+		br.ReadString('\n') // EHLO
+		io.WriteString(conn, "250 sink\r\n")
+		br.ReadString('\n') // QUIT
+		io.WriteString(conn, "221 bye\r\n")
+	}()
+	c := dial(t, ln.Addr().String(), Options{})
+	if err := c.Start("EX01.contoso.com", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Noop(); err == nil {
+		t.Error("NOOP after QUIT: no error")
+	}
+	if err := c.StartTLS("EX01.contoso.com", &tls.Config{InsecureSkipVerify: true}); err == nil {
+		t.Error("STARTTLS after QUIT: no error")
+	}
+}
