@@ -171,6 +171,9 @@ type Options struct {
 	// (engine.Options.ListenAll), still on free ports. Tests connect
 	// through loopback only.
 	ListenAll bool
+	// Sync opens the store with fsync on every commit, as exsh runs, for
+	// benchmarks of the whole path; tests skip it.
+	Sync bool
 }
 
 // Start sets up an organisation (EX01, contoso.com) in a temporary data
@@ -178,7 +181,13 @@ type Options struct {
 // stopped when the test ends.
 func Start(t testing.TB, opts Options) *Env {
 	t.Helper()
-	st := statetest.MustOpenSetUp(t)
+	var st *boltdb.Store
+	if opts.Sync {
+		st = statetest.MustOpenPath(t, filepath.Join(t.TempDir(), boltdb.FileName), boltdb.Options{})
+		statetest.SetUp(t, st)
+	} else {
+		st = statetest.MustOpenSetUp(t)
+	}
 	e := &Env{T: t, Store: st, DataPath: filepath.Dir(st.Path()), Ports: &PortMap{}}
 	statetest.Update(t, st, func(tx state.Tx) error {
 		if !opts.KeepTarpit {

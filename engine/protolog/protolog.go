@@ -367,6 +367,27 @@ func (l *Log) flushLocked() {
 
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
+// appendTime appends t in UTC as timeLayout does, for years 0 to 9999,
+// without the layout parsing of time.Time.AppendFormat (every log line
+// starts with one).
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timeLayout)
+	}
+	hour, min, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(b,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+min/10), byte('0'+min%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+}
+
 // appendField appends one CSV field: quoted (with doubled quotes) when it
 // holds a comma, a quote or a line break (each line break written as a
 // space), as Exchange's logs do.
@@ -390,7 +411,7 @@ func appendField(b []byte, s string) []byte {
 
 // appendLine appends one log line, without its CRLF.
 func appendLine(b []byte, t time.Time, connector, sessionID string, seq int, local, remote string, event byte, data, context string) []byte {
-	b = t.UTC().AppendFormat(b, timeLayout)
+	b = appendTime(b, t)
 	b = append(b, ',')
 	b = appendField(b, connector)
 	b = append(b, ',')

@@ -234,3 +234,26 @@ func TestBufferedLines(t *testing.T) {
 		time.Sleep(flushDelay / 10)
 	}
 }
+
+// appendTime writes what time.Time.AppendFormat writes with timeLayout.
+func TestAppendTime(t *testing.T) {
+	zone := time.FixedZone("", -(7*3600 + 30*60))
+	times := []time.Time{
+		{},
+		time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999_999_999, zone),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Now(),
+	}
+	for i := 0; i < 1000; i++ {
+		times = append(times, time.Unix(int64(i)*7_777_777_777%253402300799, int64(i)*1_234_567%1e9).In(zone))
+	}
+	for _, tm := range times {
+		want := tm.UTC().Format(timeLayout)
+		if got := string(appendTime([]byte("x"), tm)); got != "x"+want {
+			t.Errorf("%v: got %q, want %q", tm, got, "x"+want)
+		}
+	}
+}

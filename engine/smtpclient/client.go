@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -102,8 +103,15 @@ func New(conn net.Conn, opts Options) *Client {
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = DefaultChunkSize
 	}
-	return &Client{opts: opts, conn: conn, br: bufio.NewReaderSize(conn, 4096)}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(conn)
+	return &Client{opts: opts, conn: conn, br: br}
 }
+
+// readers recycles reply buffers: a Front End proxying a connection per
+// message opens a session for each. A session's buffer goes back once
+// QUIT has been answered.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 
 // SetHook replaces the hook, e.g. once the protocol log session knows
 // its endpoints.
@@ -185,6 +193,9 @@ func (c *Client) reply() (replies.Reply, error) {
 
 // readReply reads one reply, single or multi-line.
 func (c *Client) readReply() (replies.Reply, []string, error) {
+	if c.br == nil {
+		return replies.Reply{}, nil, net.ErrClosed
+	}
 	c.deadline()
 	var lines []string
 	for {
@@ -315,15 +326,22 @@ func (c *Client) StartTLS(helo string, tlsCfg *tls.Config) error {
 	if r.Code != 220 {
 		return r
 	}
+	if c.br == nil {
+		return net.ErrClosed
+	}
 	if c.br.Buffered() > 0 {
 		return fmt.Errorf("%w: data after the STARTTLS reply", ErrProtocol)
 	}
-	tc := tls.Client(c.conn, tlsCfg)
+	cc := newCorkedConn(c.conn)
+	tc := tls.Client(cc, tlsCfg)
 	c.deadline()
 	if err := tc.Handshake(); err != nil {
+		cc.flush() // the alert that tells the server why
 		c.emit(Event{Kind: TLSFailed, Err: err})
 		return err
 	}
+	// The last handshake flight waits for EHLO; later writes go at once.
+	cc.uncork()
 	st := tc.ConnectionState()
 	c.tls = &st
 	c.conn = tc
@@ -764,5 +782,8 @@ func (c *Client) Quit() error {
 		return err
 	}
 	smtpd.CloseAfterQuit(c.conn)
+	c.br.Reset(nil)
+	readers.Put(c.br)
+	c.br = nil
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,8 +19,22 @@ import (
 // algorithm CALG_SHA_256 with strength 0 bits and key exchange algorithm
 // CALG_ECDH_EPHEM with strength 256 bits".
 func TLSNegotiationText(cs tls.ConnectionState) string {
-	proto := "SP_PROT_" + TLSVersionName(cs.Version) + "_SERVER"
-	name := tls.CipherSuiteName(cs.CipherSuite)
+	key := uint32(cs.Version)<<16 | uint32(cs.CipherSuite)
+	if s, ok := negotiationTexts.Load(key); ok {
+		return s.(string)
+	}
+	s := negotiationText(cs.Version, cs.CipherSuite)
+	negotiationTexts.Store(key, s)
+	return s
+}
+
+// negotiationTexts caches TLSNegotiationText by version and cipher suite:
+// a handful of pairs are ever negotiated.
+var negotiationTexts sync.Map
+
+func negotiationText(version, suite uint16) string {
+	proto := "SP_PROT_" + TLSVersionName(version) + "_SERVER"
+	name := CipherSuiteName(suite)
 	bulk, bulkBits := "CALG_AES_128", 128
 	switch {
 	case strings.Contains(name, "AES_256"):
@@ -52,6 +67,23 @@ func CertificateText(c *x509.Certificate) string {
 		c.Subject.String(), c.Issuer.String(), c.SerialNumber, thumb[:],
 		c.NotBefore.UTC().Format(layout), c.NotAfter.UTC().Format(layout), strings.Join(names, ";"))
 }
+
+// CipherSuiteName is tls.CipherSuiteName, which builds the list of every
+// suite on each call, from a table built once.
+func CipherSuiteName(id uint16) string {
+	if name, ok := cipherSuiteNames()[id]; ok {
+		return name
+	}
+	return tls.CipherSuiteName(id)
+}
+
+var cipherSuiteNames = sync.OnceValue(func() map[uint16]string {
+	m := map[uint16]string{}
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		m[c.ID] = c.Name
+	}
+	return m
+})
 
 // TLSVersionName is the "version=" of a Received: header ("TLS1_2").
 func TLSVersionName(v uint16) string {
@@ -86,7 +118,7 @@ func Received(fromName string, fromIP netip.Addr, byFqdn string, byIP netip.Addr
 	var b strings.Builder
 	fmt.Fprintf(&b, "Received: from %s (%s) by %s (%s)\r\n with Microsoft SMTP Server", fromName, ip(fromIP), byFqdn, ip(byIP))
 	if cs != nil {
-		fmt.Fprintf(&b, " (version=%s,\r\n cipher=%s)", TLSVersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite))
+		fmt.Fprintf(&b, " (version=%s,\r\n cipher=%s)", TLSVersionName(cs.Version), CipherSuiteName(cs.CipherSuite))
 	}
 	fmt.Fprintf(&b, " id %s", build)
 	if via != "" {

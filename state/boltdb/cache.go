@@ -67,10 +67,46 @@ func (c *recordCache[T, P]) decode(key, raw []byte, what, name string) (*T, erro
 	return v, nil
 }
 
+// flatCache is recordCache for records without references (no slices,
+// maps or pointers), which a copy of the value clones: the organisation
+// and mailbox databases, which routing reads for every message.
+type flatCache[T any] struct {
+	mu sync.RWMutex // guards m
+	m  map[string]cachedRecord[T]
+}
+
+func (c *flatCache[T]) decode(key, raw []byte, what, name string) (*T, error) {
+	c.mu.RLock()
+	e, ok := c.m[string(key)]
+	c.mu.RUnlock()
+	if ok && bytes.Equal(e.raw, raw) {
+		v := *e.v
+		return &v, nil
+	}
+	v, err := decode[T](raw, what, name)
+	if err != nil {
+		return nil, err
+	}
+	kept := *v
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedRecords {
+		c.m = map[string]cachedRecord[T]{}
+	}
+	c.m[string(key)] = cachedRecord[T]{raw: bytes.Clone(raw), v: &kept}
+	c.mu.Unlock()
+	return v, nil
+}
+
 // decodeRecord decodes a stored record, through the caches for receive
-// connectors and recipients.
+// connectors, recipients, the organisation and mailbox databases.
 func decodeRecord[T any](t *tx, key, raw []byte, what, name string) (*T, error) {
 	switch any((*T)(nil)).(type) {
+	case *state.Organization:
+		v, err := t.s.orgs.decode(key, raw, what, name)
+		return any(v).(*T), err
+	case *state.MailboxDatabase:
+		v, err := t.s.databases.decode(key, raw, what, name)
+		return any(v).(*T), err
 	case *state.ReceiveConnector:
 		v, err := t.s.connectors.decode(key, raw, what, name)
 		return any(v).(*T), err

@@ -3,7 +3,6 @@ package boltdb
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -20,16 +19,17 @@ import (
 // same bbolt file as the organisation, so that delivering into a mailbox
 // and removing the message from its queue are one transaction.
 //
-// Buckets:
+// Buckets (records in the binary forms of codec.go, or JSON as written by
+// earlier versions):
 //
-//	queues         queueKey64(number)              -> JSON state.QueueRecord (sequence: queue numbers)
+//	queues         queueKey64(number)              -> state.QueueRecord (sequence: queue numbers)
 //	queueKeys      next-hop key              -> queueKey64(number)
-//	queueMessages  queueKey64(queue) queueKey64(id)      -> JSON state.QueuedMessage (one per copy)
+//	queueMessages  queueKey64(queue) queueKey64(id)      -> state.QueuedMessage (one per copy)
 //	queueCopies    queueKey64(id) queueKey64(queue)      -> empty (which queues hold a copy)
 //	queueData      queueKey64(id)                  -> raw message (shared by all copies; sequence: InternalId)
 //	queueDataInsert queueKey64(id)                 -> queueKey64(offset) bytes: bytes the message holds at offset
 //	                                                  that are not in queueData (optional; see EnqueueInsert)
-//	mailboxItems   mailbox guid queueKey64(item)   -> JSON state.MailboxItem (sequence: item ids)
+//	mailboxItems   mailbox guid queueKey64(item)   -> state.MailboxItem (sequence: item ids)
 //	mailboxData    mailbox guid queueKey64(item)   -> raw message as delivered, or with a mailboxRefs
 //	                                                  entry only its head: the rest is queueData's
 //	mailboxRefs    mailbox guid queueKey64(item)   -> queueKey64(id) queueKey64(offset): the item goes on
@@ -261,7 +261,7 @@ func (q *QueueTx) Queue(number int64) (*state.QueueRecord, error) {
 		return r, nil
 	}
 	var r state.QueueRecord
-	if err := json.Unmarshal(v, &r); err != nil {
+	if err := decodeQueueRecord(v, &r); err != nil {
 		return nil, fmt.Errorf("queue %d: %w: %v", number, state.ErrCorrupt, err)
 	}
 	q.s.queueRecords.put(number, v, &r)
@@ -327,7 +327,7 @@ func (q *QueueTx) Queues() ([]*state.QueueRecord, error) {
 	var out []*state.QueueRecord
 	err = b.ForEach(func(k, v []byte) error {
 		var r state.QueueRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		if err := decodeQueueRecord(v, &r); err != nil {
 			return fmt.Errorf("queue: %w: %v", state.ErrCorrupt, err)
 		}
 		out = append(out, &r)
@@ -372,10 +372,7 @@ func (q *QueueTx) PutQueue(r *state.QueueRecord) error {
 	if err != nil {
 		return err
 	}
-	v, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
+	v := encodeQueueRecord(r)
 	if err := b.Put(queueKey64(r.Number), v); err != nil {
 		return err
 	}
@@ -428,7 +425,7 @@ func (q *QueueTx) decodeQueuedMessage(v []byte) (*state.QueuedMessage, error) {
 		return m, nil
 	}
 	var m state.QueuedMessage
-	if err := json.Unmarshal(v, &m); err != nil {
+	if err := decodeQueuedMessage(v, &m); err != nil {
 		return nil, fmt.Errorf("queued message: %w: %v", state.ErrCorrupt, err)
 	}
 	q.s.messages.put(v, &m)
@@ -667,10 +664,7 @@ func (q *QueueTx) PutMessage(m *state.QueuedMessage) error {
 	if err != nil {
 		return err
 	}
-	v, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
+	v := encodeQueuedMessage(m)
 	if err := mb.Put(queueMsgKey(m.Queue, m.InternalId), v); err != nil {
 		return err
 	}
@@ -845,10 +839,7 @@ func (q *QueueTx) deliver(item *state.MailboxItem, stored []byte, size int) erro
 	}
 	item.Id = int64(n)
 	item.Size = int64(size)
-	v, err := json.Marshal(item)
-	if err != nil {
-		return err
-	}
+	v := encodeMailboxItem(item)
 	key := append([]byte(item.Mailbox), queueKey64(item.Id)...)
 	if err := ib.Put(key, v); err != nil {
 		return err
@@ -940,7 +931,7 @@ func (q *QueueTx) MailboxItems(mailbox string) ([]*state.MailboxItem, error) {
 	c := ib.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, v = c.Next() {
 		var it state.MailboxItem
-		if err := json.Unmarshal(v, &it); err != nil {
+		if err := decodeMailboxItem(v, &it); err != nil {
 			return nil, fmt.Errorf("mailbox item: %w: %v", state.ErrCorrupt, err)
 		}
 		out = append(out, &it)

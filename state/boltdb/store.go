@@ -63,6 +63,8 @@ type Store struct {
 
 	connectors   recordCache[state.ReceiveConnector, *state.ReceiveConnector]
 	recipients   recordCache[state.Recipient, *state.Recipient]
+	orgs         flatCache[state.Organization]
+	databases    flatCache[state.MailboxDatabase]
 	messages     messageCache
 	queueRecords queueRecordCache
 	mapped       mappedReads

@@ -1021,7 +1021,7 @@ func (t *tx) MailboxDatabases() ([]*state.MailboxDatabase, error) {
 	}
 	var out []*state.MailboxDatabase
 	err = b.ForEach(func(k, v []byte) error {
-		d, err := decode[state.MailboxDatabase](v, whatDatabase, string(k))
+		d, err := decodeRecord[state.MailboxDatabase](t, k, v, whatDatabase, string(k))
 		if err != nil {
 			return err
 		}
