@@ -3,6 +3,7 @@ package boltdb
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 // SchemaVersion is the schema this build writes. Open migrates older files
 // up to it, one step at a time, each step in the same transaction as the
 // version bump.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // formatMagic marks a bbolt file as an exsh store.
 const formatMagic = "exsh organisation store"
@@ -31,8 +32,8 @@ var (
 	bucketSendConnectors    = []byte("org.sendconnectors")
 	bucketAcceptedDomains   = []byte("org.accepteddomains")
 	bucketRecipients        = []byte("org.recipients")
-	bucketADPermissions     = []byte("org.adpermissions") // key: connector guid + "/" + 8-byte sequence
-	bucketTransportServices = []byte("org.transportservices")
+	bucketADPermissions     = []byte("org.adpermissions")     // key: connector guid + "/" + 8-byte sequence
+	bucketTransportServices = []byte("org.transportservices") // "<server>\x00<kind>" (schema 2; "<kind>" before)
 	bucketDatabases         = []byte("org.databases")
 
 	idxServerName            = []byte("org.idx.server.name")            // "n:<name>", "f:<fqdn>"
@@ -71,6 +72,66 @@ var migrations = []migration{
 		}
 		return nil
 	},
+	1: migrateTransportServicesPerServer,
+}
+
+// migrateTransportServicesPerServer keys the transport service records by
+// server and kind: schema 1 kept one record per kind, the organisation's
+// server's, keyed by the kind alone.
+func migrateTransportServicesPerServer(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketTransportServices)
+	if b == nil {
+		return nil
+	}
+	server := ""
+	if s := tx.Bucket(bucketSingletons); s != nil {
+		if raw := s.Get(keyOrganization); raw != nil {
+			var org state.Organization
+			if err := json.Unmarshal(raw, &org); err != nil {
+				return fmt.Errorf("the organization record cannot be decoded: %v: %w", err, state.ErrCorrupt)
+			}
+			server = org.ServerName
+		}
+	}
+	type moved struct{ from, to, raw []byte }
+	var moves []moved
+	err := b.ForEach(func(k, v []byte) error {
+		if bytes.IndexByte(k, 0) >= 0 {
+			return nil // already keyed by server
+		}
+		var ts state.TransportService
+		if err := json.Unmarshal(v, &ts); err != nil {
+			return fmt.Errorf("transport service %q cannot be decoded: %v: %w", k, err, state.ErrCorrupt)
+		}
+		ts.Server = server
+		if ts.Server == "" {
+			ts.Server = strings.TrimSpace(ts.Name)
+		}
+		if ts.Server == "" {
+			return fmt.Errorf("transport service %q names no server: %w", k, state.ErrCorrupt)
+		}
+		if ts.Kind == "" {
+			ts.Kind = canonicalKind(string(k))
+		}
+		raw, err := json.Marshal(&ts)
+		if err != nil {
+			return err
+		}
+		moves = append(moves, moved{from: bytes.Clone(k), to: []byte(transportServiceKey(ts.Server, ts.Kind)), raw: raw})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range moves {
+		if err := b.Delete(m.from); err != nil {
+			return err
+		}
+		if err := b.Put(m.to, m.raw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // init checks the file is an exsh store and migrates it to SchemaVersion.
