@@ -247,8 +247,9 @@ const (
 
 // Change tells a subscriber that one object was written or removed by a
 // committed Update. For TransportService Guid is the server and the
-// service kind (`EX01\Hub`, TransportServiceChange); for Organization and
-// Certificate it is empty.
+// service kind (`EX01\Hub`, TransportServiceChange), empty when every
+// server's may have changed; for Organization and Certificate it is
+// empty.
 type Change struct {
 	Kind string // KindReceiveConnector, ...
 	Guid string

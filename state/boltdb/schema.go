@@ -79,25 +79,41 @@ var migrations = []migration{
 // server and kind: schema 1 kept one record per kind, the organisation's
 // server's, keyed by the kind alone.
 func migrateTransportServicesPerServer(tx *bolt.Tx) error {
-	b := tx.Bucket(bucketTransportServices)
-	if b == nil {
+	services, singletons := tx.Bucket(bucketTransportServices), tx.Bucket(bucketSingletons)
+	if services == nil || singletons == nil {
 		return nil
 	}
-	server := ""
-	if s := tx.Bucket(bucketSingletons); s != nil {
-		if raw := s.Get(keyOrganization); raw != nil {
-			var org state.Organization
-			if err := json.Unmarshal(raw, &org); err != nil {
-				return fmt.Errorf("the organization record cannot be decoded: %v: %w", err, state.ErrCorrupt)
-			}
-			server = org.ServerName
-		}
-	}
+	_, err := moveTransportServices(services, singletons)
+	return err
+}
+
+// kvBucket is a bbolt bucket, or an organisation bucket as a Tx sees it.
+type kvBucket interface {
+	Get(key []byte) []byte
+	Put(key, value []byte) error
+	Delete(key []byte) error
+	ForEach(fn func(k, v []byte) error) error
+}
+
+// moveTransportServices moves the transport service records keyed by the
+// kind alone (schema 1) to the organisation's server's keys and returns
+// how many it moved.
+func moveTransportServices(services, singletons kvBucket) (int, error) {
 	type moved struct{ from, to, raw []byte }
 	var moves []moved
-	err := b.ForEach(func(k, v []byte) error {
+	server := ""
+	err := services.ForEach(func(k, v []byte) error {
 		if bytes.IndexByte(k, 0) >= 0 {
 			return nil // already keyed by server
+		}
+		if server == "" {
+			if raw := singletons.Get(keyOrganization); raw != nil {
+				var org state.Organization
+				if err := json.Unmarshal(raw, &org); err != nil {
+					return fmt.Errorf("the organization record cannot be decoded: %v: %w", err, state.ErrCorrupt)
+				}
+				server = org.ServerName
+			}
 		}
 		var ts state.TransportService
 		if err := json.Unmarshal(v, &ts); err != nil {
@@ -121,17 +137,66 @@ func migrateTransportServicesPerServer(tx *bolt.Tx) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, m := range moves {
-		if err := b.Delete(m.from); err != nil {
-			return err
+		if err := services.Delete(m.from); err != nil {
+			return 0, err
 		}
-		if err := b.Put(m.to, m.raw); err != nil {
-			return err
+		if err := services.Put(m.to, m.raw); err != nil {
+			return 0, err
 		}
 	}
-	return nil
+	return len(moves), nil
+}
+
+// LegacyTransportServices reports whether the organisation read in tx
+// (a transaction of this package) holds transport service records keyed
+// by the kind alone, as servers before schema 2 wrote them: an
+// organisation replicated from a shared store that such a server wrote.
+func LegacyTransportServices(stx state.Tx) bool {
+	t, ok := stx.(*tx)
+	if !ok {
+		return false
+	}
+	b := t.btx.Bucket(bucketTransportServices)
+	if b == nil {
+		return false
+	}
+	legacy := false
+	_ = b.ForEach(func(k, _ []byte) error {
+		if bytes.IndexByte(k, 0) < 0 {
+			legacy = true
+		}
+		return nil
+	})
+	return legacy
+}
+
+// MigrateTransportServices moves the records LegacyTransportServices
+// finds to the organisation's server's keys, in tx (a writable
+// transaction of this package, or a rehearsal for a shared store).
+func MigrateTransportServices(stx state.Tx) error {
+	t, ok := stx.(*tx)
+	if !ok {
+		return fmt.Errorf("transport services: not a transaction of the bbolt store: %w", state.ErrInvalid)
+	}
+	if err := t.writable(whatTransportService, "*"); err != nil {
+		return err
+	}
+	services, err := t.bucket(bucketTransportServices)
+	if err != nil {
+		return err
+	}
+	singletons, err := t.bucket(bucketSingletons)
+	if err != nil {
+		return err
+	}
+	n, err := moveTransportServices(services, singletons)
+	if err == nil && n > 0 {
+		t.changed(state.KindTransportService, "", state.OpPut)
+	}
+	return err
 }
 
 // init checks the file is an exsh store and migrates it to SchemaVersion.
