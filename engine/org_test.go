@@ -118,17 +118,25 @@ func startOrg(t *testing.T, n int, retry time.Duration) *testOrg {
 			if err := tx.PutRecipient(setup.NewMailboxDefaults(alias, alias, org, &srv, db)); err != nil {
 				return err
 			}
-		}
-		// Retries come quickly in a test (TransientFailureRetryInterval).
-		ts, err := tx.TransportService("Hub")
-		if err != nil {
-			return err
+			if err := setup.AddTransportServices(tx, s.name, s.dir); err != nil {
+				return err
+			}
 		}
 		if retry == 0 {
 			return nil // Exchange's default
 		}
-		ts.TransientFailureRetryInterval = retry
-		return tx.PutTransportService(ts)
+		// Retries come quickly in a test (TransientFailureRetryInterval).
+		for _, s := range o.servers {
+			ts, err := tx.TransportService(s.name, "Hub")
+			if err != nil {
+				return err
+			}
+			ts.TransientFailureRetryInterval = retry
+			if err := tx.PutTransportService(ts); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ func benchmarkFrontendLogging(b *testing.B, frontend, intraOrg, hub string) {
 		if err := tx.PutReceiveConnector(h); err != nil {
 			return err
 		}
-		ts, err := tx.TransportService("FrontEnd")
+		ts, err := tx.TransportService("EX01", "FrontEnd")
 		if err != nil {
 			return err
 		}

@@ -170,7 +170,7 @@ func TestProtocolLogPathChanges(t *testing.T) {
 	moved := filepath.Join(t.TempDir(), "Receive")
 	setPath := func(p string) {
 		e.Update(func(tx state.Tx) error {
-			ts, err := tx.TransportService("FrontEnd")
+			ts, err := tx.TransportService("EX01", "FrontEnd")
 			if err != nil {
 				return err
 			}

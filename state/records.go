@@ -356,12 +356,15 @@ type MailboxDatabase struct {
 	WhenCreated       time.Time
 }
 
-// TransportService holds the Transport service (hub) or Front End Transport
-// settings of the server: timers and log settings (Get-TransportService,
-// Get-FrontendTransportService). Front End uses only the fields it has.
+// TransportService holds the Transport service (hub), Front End Transport
+// or Mailbox Transport settings of one server: timers and log settings
+// (Get-TransportService, Get-FrontendTransportService,
+// Get-MailboxTransportService). Each server of the organisation has its
+// own record of each kind. Front End uses only the fields it has.
 type TransportService struct {
 	Name                                          string
-	Kind                                          string `exsh:"-"` // "Hub" or "FrontEnd"
+	Server                                        string `exsh:"-"` // the server it belongs to, "EX01"
+	Kind                                          string `exsh:"-"` // "Hub", "FrontEnd" or "Mailbox"
 	TransientFailureRetryCount                    int
 	TransientFailureRetryInterval                 time.Duration
 	OutboundConnectionFailureRetryInterval        time.Duration

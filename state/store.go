@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Implementations wrap them with %w and name the object
@@ -171,8 +172,15 @@ type Tx interface {
 	PutADPermission(*ADPermission) error
 	DeleteADPermission(guid string) error
 
-	// TransportService returns the "Hub" or "FrontEnd" service settings.
-	TransportService(kind string) (*TransportService, error)
+	// TransportService returns a server's (its name) "Hub", "FrontEnd"
+	// or "Mailbox" service settings.
+	TransportService(server, kind string) (*TransportService, error)
+	// TransportServices lists a server's service settings ("" for every
+	// server's), ordered by server and kind.
+	TransportServices(server string) ([]*TransportService, error)
+	// PutTransportService stores a service's settings under its Server
+	// and Kind; an empty Server takes the Name (a service is named after
+	// its server).
 	PutTransportService(*TransportService) error
 
 	MailboxDatabases() ([]*MailboxDatabase, error)
@@ -238,12 +246,25 @@ const (
 )
 
 // Change tells a subscriber that one object was written or removed by a
-// committed Update. For TransportService Guid is the service kind ("Hub",
-// "FrontEnd"); for Organization and Certificate it is empty.
+// committed Update. For TransportService Guid is the server and the
+// service kind (`EX01\Hub`, TransportServiceChange), empty when every
+// server's may have changed; for Organization and Certificate it is
+// empty.
 type Change struct {
 	Kind string // KindReceiveConnector, ...
 	Guid string
 	Op   string // OpPut or OpDelete
+}
+
+// TransportServiceChange is the Change.Guid naming a server's service of
+// a kind: `EX01\Hub`.
+func TransportServiceChange(server, kind string) string { return server + `\` + kind }
+
+// TransportServiceOf splits a TransportService Change.Guid into the
+// server and the kind.
+func TransportServiceOf(guid string) (server, kind string) {
+	server, kind, _ = strings.Cut(guid, `\`)
+	return server, kind
 }
 
 func (c Change) String() string { return c.Op + " " + c.Kind + " " + c.Guid }

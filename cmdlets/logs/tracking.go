@@ -89,7 +89,7 @@ func searcher(d *cmdlets.Deps) cmdlets.TrackingLog {
 	dir := tracking.DefaultDir(d.DataPath)
 	if d.Store != nil {
 		_ = d.Store.View(func(tx state.Tx) error {
-			if ts, err := tx.TransportService("Hub"); err == nil && ts != nil && ts.MessageTrackingLogPath != "" {
+			if ts, err := tx.TransportService(d.LoadSite(tx).Server, "Hub"); err == nil && ts != nil && ts.MessageTrackingLogPath != "" {
 				if fi, err := os.Stat(ts.MessageTrackingLogPath); err == nil && fi.IsDir() {
 					dir = ts.MessageTrackingLogPath
 				}

@@ -1,8 +1,14 @@
 package org
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"exsh/state"
+	"exsh/state/setup"
+	"exsh/state/statetest"
 )
 
 func TestTransportServices(t *testing.T) {
@@ -60,4 +66,71 @@ func TestServerDatabaseCertificate(t *testing.T) {
 		t.Error("the private key is shown")
 	}
 	l.ok("Get-ExchangeCertificate", "Thumbprint", propText(t, cert, "Thumbprint"))
+}
+
+// Each server of an organisation has its own Transport, Front End
+// Transport and Mailbox Transport settings: Get- shows one object per
+// server, each with its own log paths; Set- changes only the server it
+// names.
+func TestTransportServicesPerServer(t *testing.T) {
+	l := newLab(t)
+	ex02Data := filepath.Join(t.TempDir(), "ex02")
+	statetest.Update(t, l.store, func(tx state.Tx) error {
+		if err := tx.PutServer(&state.ExchangeServer{Name: "EX02", Fqdn: "EX02.contoso.com"}); err != nil {
+			return err
+		}
+		return setup.AddTransportServices(tx, "EX02", ex02Data)
+	})
+	for _, noun := range []string{"TransportService", "FrontendTransportService", "MailboxTransportService"} {
+		r := l.ok("Get-" + noun)
+		if len(r.objs) != 2 {
+			t.Fatalf("Get-%s gave %d objects, want one per server", noun, len(r.objs))
+		}
+		for i, name := range []string{"EX01", "EX02"} {
+			o := r.obj(i)
+			if propText(t, o, "Name") != name || propText(t, o, "Identity") != name {
+				t.Errorf("Get-%s object %d is %s (%s), want %s", noun, i, propText(t, o, "Name"), propText(t, o, "Identity"), name)
+			}
+			inEX02 := strings.HasPrefix(propText(t, o, "ReceiveProtocolLogPath"), ex02Data)
+			if inEX02 != (name == "EX02") {
+				t.Errorf("Get-%s %s: ReceiveProtocolLogPath %q", noun, name, propText(t, o, "ReceiveProtocolLogPath"))
+			}
+			if _, ok := o.Get("Server"); ok {
+				t.Errorf("Get-%s shows a Server property", noun)
+			}
+		}
+	}
+	if got := propText(t, l.ok("Get-TransportService", "Identity", "ex02.contoso.com").obj(0), "MessageTrackingLogPath"); got != filepath.Join(ex02Data, "TransportRoles", "Logs", "MessageTracking") {
+		t.Errorf("EX02's MessageTrackingLogPath %q", got)
+	}
+
+	l.ok("Set-TransportService", "Identity", "EX02", "MessageRetryInterval", time.Minute, "MessageTrackingLogPath", `D:\Logs\EX02`)
+	l.ok("Set-FrontendTransportService", "Identity", "EX02", "ReceiveProtocolLogMaxAge", 7*24*time.Hour)
+	l.ok("Set-MailboxTransportService", "Identity", "EX02", "MaxConcurrentMailboxDeliveries", 5)
+	for _, tc := range []struct {
+		noun, server, prop, want string
+	}{
+		{"TransportService", "EX02", "MessageRetryInterval", "00:01:00"},
+		{"TransportService", "EX02", "MessageTrackingLogPath", `D:\Logs\EX02`},
+		{"TransportService", "EX01", "MessageRetryInterval", "00:15:00"},
+		{"TransportService", "EX01", "MessageTrackingLogPath", filepath.Join(filepath.Dir(l.store.Path()), "TransportRoles", "Logs", "MessageTracking")},
+		{"FrontendTransportService", "EX02", "ReceiveProtocolLogMaxAge", "7.00:00:00"},
+		{"FrontendTransportService", "EX01", "ReceiveProtocolLogMaxAge", "30.00:00:00"},
+		{"MailboxTransportService", "EX02", "MaxConcurrentMailboxDeliveries", "5"},
+		{"MailboxTransportService", "EX01", "MaxConcurrentMailboxDeliveries", "20"},
+	} {
+		if got := propText(t, l.ok("Get-"+tc.noun, "Identity", tc.server).obj(0), tc.prop); got != tc.want {
+			t.Errorf("Get-%s %s: %s = %q, want %q", tc.noun, tc.server, tc.prop, got, tc.want)
+		}
+	}
+	statetest.View(t, l.store, func(tx state.Tx) error {
+		hub, err := tx.TransportService("EX02", "Hub")
+		if err != nil || hub.MessageRetryInterval != time.Minute {
+			t.Errorf("EX02's stored Hub: %v, %v", hub, err)
+		}
+		return nil
+	})
+	for _, noun := range []string{"Get-TransportService", "Set-TransportService", "Get-FrontendTransportService", "Set-MailboxTransportService"} {
+		wantErr(t, l.fails(noun, "Identity", "EX03"), "The operation couldn't be performed because object 'EX03' couldn't be found on 'EX01.contoso.com'.")
+	}
 }

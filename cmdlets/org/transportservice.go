@@ -96,7 +96,7 @@ func serviceProps(kind string) []prop {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		switch f.Name {
-		case "Name", "Kind", "Identity", "Guid", "WhenChanged":
+		case "Name", "Server", "Kind", "Identity", "Guid", "WhenChanged":
 			continue
 		}
 		if !serviceHas(kind, f.Name) {
@@ -187,31 +187,36 @@ func transportServiceCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		get.Process = func(c *interp.Call) error {
 			var out []*object.PSObject
 			err := view(d, c, func(r *run, tx state.Tx) error {
-				ts, err := r.transportService(tx, svc.kind)
+				// One object per server (every server of the organisation
+				// runs the service, each with its own settings): piped to
+				// Get-Queue, each names its server.
+				if r.c.Has("Identity") && r.c.Value("Identity") != nil {
+					ts, err := r.identifiedService(tx, svc.kind)
+					if err != nil {
+						return err
+					}
+					out = append(out, serviceObject(typeNames, ts, svc.kind))
+					return nil
+				}
+				srvs, err := tx.Servers()
 				if err != nil {
 					return err
 				}
-				// One object per server (every server of the organisation
-				// runs the service), named by it: piped to Get-Queue,
-				// each names its server.
-				var srvs []*state.ExchangeServer
-				if r.c.Has("Identity") && r.c.Value("Identity") != nil {
-					srv, err := tx.Server(cmdlets.IdentityText(r.c.Value("Identity")))
-					if err != nil {
-						return r.task.NotFound(cmdlets.IdentityText(r.c.Value("Identity")))
-					}
-					srvs = append(srvs, srv)
-				} else if srvs, err = tx.Servers(); err != nil {
-					return err
-				}
+				names := make([]string, 0, len(srvs))
 				for _, srv := range srvs {
-					per := *ts
-					if len(srvs) > 1 || !strings.EqualFold(srv.Name, ts.Name) {
-						per.Name, per.Identity = srv.Name, srv.Name
-					}
-					out = append(out, serviceObject(typeNames, &per, svc.kind))
+					names = append(names, srv.Name)
 				}
-				if len(srvs) == 0 {
+				if len(names) == 0 {
+					names = append(names, r.site.Server)
+				}
+				for _, name := range names {
+					ts, err := r.transportService(tx, name, svc.kind)
+					if errors.Is(err, state.ErrNotFound) {
+						continue // a server whose settings are not there yet
+					}
+					if err != nil {
+						return err
+					}
 					out = append(out, serviceObject(typeNames, ts, svc.kind))
 				}
 				return nil
@@ -236,7 +241,7 @@ func transportServiceCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		set.Process = func(c *interp.Call) error {
 			var warn string
 			err := update(d, c, func(r *run, tx state.Tx) error {
-				ts, err := r.transportService(tx, svc.kind)
+				ts, err := r.identifiedService(tx, svc.kind)
 				if err != nil {
 					return err
 				}
@@ -267,26 +272,47 @@ func transportServiceCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	return out
 }
 
-// transportService resolves -Identity (a server) to the service record.
-func (r *run) transportService(tx state.Tx, kind string) (*state.TransportService, error) {
-	if r.c.Has("Identity") && r.c.Value("Identity") != nil {
-		text := cmdlets.IdentityText(r.c.Value("Identity"))
-		if _, err := tx.Server(text); err != nil {
-			return nil, r.task.NotFound(text)
-		}
+// serviceServer resolves -Identity (a server's name, FQDN or Guid) to the
+// server's name; without -Identity it is this shell's server.
+func (r *run) serviceServer(tx state.Tx) (string, error) {
+	if !r.c.Has("Identity") || r.c.Value("Identity") == nil {
+		return r.site.Server, nil
 	}
-	ts, err := tx.TransportService(kind)
-	if errors.Is(err, state.ErrNotFound) && kind == "Mailbox" {
-		// An organisation set up before the Mailbox Transport service
-		// had a record: its settings are the defaults until changed.
+	text := cmdlets.IdentityText(r.c.Value("Identity"))
+	srv, err := tx.Server(text)
+	if err != nil {
+		return "", r.task.NotFound(text)
+	}
+	return srv.Name, nil
+}
+
+// transportService reads a server's service record of a kind. This
+// server's missing record (an organisation set up before the Mailbox
+// Transport service had one) is its defaults, with logs under the data
+// path, until changed; another server's missing record is an error
+// wrapping state.ErrNotFound.
+func (r *run) transportService(tx state.Tx, server, kind string) (*state.TransportService, error) {
+	ts, err := tx.TransportService(server, kind)
+	if errors.Is(err, state.ErrNotFound) && strings.EqualFold(server, r.site.Server) {
 		if def := setup.TransportServiceDefaults(kind, r.site.Server, r.d.DataPath); def != nil {
 			return def, nil
 		}
 	}
+	return ts, err
+}
+
+// identifiedService is the service record of the server -Identity names
+// (this shell's server without it), or Exchange's not-found error.
+func (r *run) identifiedService(tx state.Tx, kind string) (*state.TransportService, error) {
+	srv, err := r.serviceServer(tx)
 	if err != nil {
-		return nil, r.task.NotFound(r.site.Server)
+		return nil, err
 	}
-	return ts, nil
+	ts, err := r.transportService(tx, srv, kind)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil, r.task.NotFound(srv)
+	}
+	return ts, err
 }
 
 // serviceObject shows a service record with the settings its kind of

@@ -191,7 +191,7 @@ func Load(st state.Store, serverName string) (*Org, error) {
 			return err
 		}
 		for _, kind := range []string{"Hub", "FrontEnd"} {
-			if ts, err := tx.TransportService(kind); err == nil {
+			if ts, err := tx.TransportService(srv.Name, kind); err == nil {
 				o.Services[kind] = ts
 			}
 		}

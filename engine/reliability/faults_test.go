@@ -111,7 +111,7 @@ func (o *onDisk) countSeqs(mailbox string) map[int]int {
 func TestFaultDiskFull(t *testing.T) {
 	mnt := mountTmpfs(t, "4m")
 	o := startOnDisk(t, filepath.Join(mnt, "data"), func(tx state.Tx) error {
-		ts, err := tx.TransportService("Hub")
+		ts, err := tx.TransportService("EX01", "Hub")
 		if err != nil {
 			return err
 		}

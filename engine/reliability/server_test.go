@@ -208,7 +208,7 @@ func prepareOrg(tx state.Tx) error {
 			return err
 		}
 	}
-	ts, err := tx.TransportService("Hub")
+	ts, err := tx.TransportService("EX01", "Hub")
 	if err != nil {
 		return err
 	}

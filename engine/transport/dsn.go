@@ -70,7 +70,7 @@ func (t *Transport) addDSN(q state.QueueTx, m *state.QueuedMessage, items []fail
 	if err != nil {
 		orig = nil
 	}
-	set := settingsTx(org)
+	set := t.settingsTx(org)
 	data, msgID := t.buildDSN(m, orig, items, kind, postmaster, now, set)
 	d := &state.QueuedMessage{
 		Queue:            state.QueueSubmission,

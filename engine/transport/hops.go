@@ -76,7 +76,7 @@ func (t *Transport) remoteDatabase(qr *state.QueueRecord) bool {
 func (t *Transport) intraOrgConnector() *state.SendConnector {
 	c := &state.SendConnector{Name: intraOrgConnectorId, Guid: zeroGuid, Enabled: true, ProtocolLoggingLevel: "Verbose"}
 	_ = t.st.View(func(tx state.Tx) error {
-		if ts, err := tx.TransportService("Hub"); err == nil && ts.IntraOrgConnectorProtocolLoggingLevel != "" {
+		if ts, err := tx.TransportService(t.cfg.ServerName, "Hub"); err == nil && ts.IntraOrgConnectorProtocolLoggingLevel != "" {
 			c.ProtocolLoggingLevel = ts.IntraOrgConnectorProtocolLoggingLevel
 		}
 		return nil

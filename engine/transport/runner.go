@@ -3,6 +3,7 @@ package transport
 import (
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -137,7 +138,9 @@ func (t *Transport) watchConfig() {
 					t.log.Warn("cannot resubmit the Unreachable queue", "err", err)
 				}
 			case state.KindTransportService:
-				t.applyLogSettings()
+				if server, _ := state.TransportServiceOf(c.Guid); server == "" || strings.EqualFold(server, t.cfg.ServerName) {
+					t.applyLogSettings()
+				}
 			}
 		}
 	}

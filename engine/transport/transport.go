@@ -265,9 +265,9 @@ func settingsFrom(ts *state.TransportService) settings {
 	return s
 }
 
-// settingsTx reads the timers inside a transaction.
-func settingsTx(org state.Tx) settings {
-	ts, err := org.TransportService("Hub")
+// settingsTx reads this server's timers inside a transaction.
+func (t *Transport) settingsTx(org state.Tx) settings {
+	ts, err := org.TransportService(t.cfg.ServerName, "Hub")
 	if err != nil {
 		return defaultSettings()
 	}
@@ -283,7 +283,7 @@ func (t *Transport) settings() settings {
 	}
 	s := defaultSettings()
 	_ = t.st.View(func(tx state.Tx) error {
-		s = settingsTx(tx)
+		s = t.settingsTx(tx)
 		return nil
 	})
 	t.cachedSettings.Store(&settingsAt{gen: gen, set: s})
@@ -300,7 +300,7 @@ type settingsAt struct {
 // Transport service record.
 func (t *Transport) applyLogSettings() {
 	_ = t.st.View(func(tx state.Tx) error {
-		ts, err := tx.TransportService("Hub")
+		ts, err := tx.TransportService(t.cfg.ServerName, "Hub")
 		if err != nil {
 			return nil
 		}

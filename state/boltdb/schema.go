@@ -3,6 +3,7 @@ package boltdb
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 // SchemaVersion is the schema this build writes. Open migrates older files
 // up to it, one step at a time, each step in the same transaction as the
 // version bump.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // formatMagic marks a bbolt file as an exsh store.
 const formatMagic = "exsh organisation store"
@@ -31,8 +32,8 @@ var (
 	bucketSendConnectors    = []byte("org.sendconnectors")
 	bucketAcceptedDomains   = []byte("org.accepteddomains")
 	bucketRecipients        = []byte("org.recipients")
-	bucketADPermissions     = []byte("org.adpermissions") // key: connector guid + "/" + 8-byte sequence
-	bucketTransportServices = []byte("org.transportservices")
+	bucketADPermissions     = []byte("org.adpermissions")     // key: connector guid + "/" + 8-byte sequence
+	bucketTransportServices = []byte("org.transportservices") // "<server>\x00<kind>" (schema 2; "<kind>" before)
 	bucketDatabases         = []byte("org.databases")
 
 	idxServerName            = []byte("org.idx.server.name")            // "n:<name>", "f:<fqdn>"
@@ -71,6 +72,131 @@ var migrations = []migration{
 		}
 		return nil
 	},
+	1: migrateTransportServicesPerServer,
+}
+
+// migrateTransportServicesPerServer keys the transport service records by
+// server and kind: schema 1 kept one record per kind, the organisation's
+// server's, keyed by the kind alone.
+func migrateTransportServicesPerServer(tx *bolt.Tx) error {
+	services, singletons := tx.Bucket(bucketTransportServices), tx.Bucket(bucketSingletons)
+	if services == nil || singletons == nil {
+		return nil
+	}
+	_, err := moveTransportServices(services, singletons)
+	return err
+}
+
+// kvBucket is a bbolt bucket, or an organisation bucket as a Tx sees it.
+type kvBucket interface {
+	Get(key []byte) []byte
+	Put(key, value []byte) error
+	Delete(key []byte) error
+	ForEach(fn func(k, v []byte) error) error
+}
+
+// moveTransportServices moves the transport service records keyed by the
+// kind alone (schema 1) to the organisation's server's keys and returns
+// how many it moved.
+func moveTransportServices(services, singletons kvBucket) (int, error) {
+	type moved struct{ from, to, raw []byte }
+	var moves []moved
+	server := ""
+	err := services.ForEach(func(k, v []byte) error {
+		if bytes.IndexByte(k, 0) >= 0 {
+			return nil // already keyed by server
+		}
+		if server == "" {
+			if raw := singletons.Get(keyOrganization); raw != nil {
+				var org state.Organization
+				if err := json.Unmarshal(raw, &org); err != nil {
+					return fmt.Errorf("the organization record cannot be decoded: %v: %w", err, state.ErrCorrupt)
+				}
+				server = org.ServerName
+			}
+		}
+		var ts state.TransportService
+		if err := json.Unmarshal(v, &ts); err != nil {
+			return fmt.Errorf("transport service %q cannot be decoded: %v: %w", k, err, state.ErrCorrupt)
+		}
+		ts.Server = server
+		if ts.Server == "" {
+			ts.Server = strings.TrimSpace(ts.Name)
+		}
+		if ts.Server == "" {
+			return fmt.Errorf("transport service %q names no server: %w", k, state.ErrCorrupt)
+		}
+		if ts.Kind == "" {
+			ts.Kind = canonicalKind(string(k))
+		}
+		raw, err := json.Marshal(&ts)
+		if err != nil {
+			return err
+		}
+		moves = append(moves, moved{from: bytes.Clone(k), to: []byte(transportServiceKey(ts.Server, ts.Kind)), raw: raw})
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range moves {
+		if err := services.Delete(m.from); err != nil {
+			return 0, err
+		}
+		if err := services.Put(m.to, m.raw); err != nil {
+			return 0, err
+		}
+	}
+	return len(moves), nil
+}
+
+// LegacyTransportServices reports whether the organisation read in tx
+// (a transaction of this package) holds transport service records keyed
+// by the kind alone, as servers before schema 2 wrote them: an
+// organisation replicated from a shared store that such a server wrote.
+func LegacyTransportServices(stx state.Tx) bool {
+	t, ok := stx.(*tx)
+	if !ok {
+		return false
+	}
+	b := t.btx.Bucket(bucketTransportServices)
+	if b == nil {
+		return false
+	}
+	legacy := false
+	_ = b.ForEach(func(k, _ []byte) error {
+		if bytes.IndexByte(k, 0) < 0 {
+			legacy = true
+		}
+		return nil
+	})
+	return legacy
+}
+
+// MigrateTransportServices moves the records LegacyTransportServices
+// finds to the organisation's server's keys, in tx (a writable
+// transaction of this package, or a rehearsal for a shared store).
+func MigrateTransportServices(stx state.Tx) error {
+	t, ok := stx.(*tx)
+	if !ok {
+		return fmt.Errorf("transport services: not a transaction of the bbolt store: %w", state.ErrInvalid)
+	}
+	if err := t.writable(whatTransportService, "*"); err != nil {
+		return err
+	}
+	services, err := t.bucket(bucketTransportServices)
+	if err != nil {
+		return err
+	}
+	singletons, err := t.bucket(bucketSingletons)
+	if err != nil {
+		return err
+	}
+	n, err := moveTransportServices(services, singletons)
+	if err == nil && n > 0 {
+		t.changed(state.KindTransportService, "", state.OpPut)
+	}
+	return err
 }
 
 // init checks the file is an exsh store and migrates it to SchemaVersion.

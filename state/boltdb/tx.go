@@ -984,20 +984,55 @@ func canonicalKind(kind string) string {
 	return strings.TrimSpace(kind)
 }
 
-func (t *tx) TransportService(kind string) (*state.TransportService, error) {
+// transportServiceKey keys a server's service of a kind: the lower-case
+// server, NUL, the lower-case kind.
+func transportServiceKey(server, kind string) string {
+	return lower(server) + "\x00" + lower(kind)
+}
+
+func (t *tx) TransportService(server, kind string) (*state.TransportService, error) {
 	k := canonicalKind(kind)
-	return get[state.TransportService](t, bucketTransportServices, lower(k), whatTransportService, k)
+	return get[state.TransportService](t, bucketTransportServices, transportServiceKey(server, k), whatTransportService, state.TransportServiceChange(strings.TrimSpace(server), k))
+}
+
+func (t *tx) TransportServices(server string) ([]*state.TransportService, error) {
+	b, err := t.bucket(bucketTransportServices)
+	if err != nil {
+		return nil, err
+	}
+	var prefix []byte
+	if strings.TrimSpace(server) != "" {
+		prefix = []byte(lower(server) + "\x00")
+	}
+	var out []*state.TransportService
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		ts, err := decode[state.TransportService](v, whatTransportService, string(k))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts)
+	}
+	return out, nil
 }
 
 func (t *tx) PutTransportService(ts *state.TransportService) error {
 	ts.Kind = canonicalKind(ts.Kind)
-	if err := t.writable(whatTransportService, ts.Kind); err != nil {
+	ts.Server = strings.TrimSpace(ts.Server)
+	if ts.Server == "" {
+		ts.Server = strings.TrimSpace(ts.Name)
+	}
+	id := state.TransportServiceChange(ts.Server, ts.Kind)
+	if err := t.writable(whatTransportService, id); err != nil {
 		return err
 	}
 	if ts.Kind == "" {
-		return fmt.Errorf("%s %q: the kind (Hub or FrontEnd) is required: %w", whatTransportService, ts.Name, state.ErrInvalid)
+		return fmt.Errorf("%s %q: the kind (Hub, FrontEnd or Mailbox) is required: %w", whatTransportService, ts.Name, state.ErrInvalid)
 	}
-	if _, err := assignGuid(&ts.Guid, whatTransportService, ts.Kind); err != nil {
+	if ts.Server == "" {
+		return fmt.Errorf("%s %q: the server is required: %w", whatTransportService, ts.Kind, state.ErrInvalid)
+	}
+	if _, err := assignGuid(&ts.Guid, whatTransportService, id); err != nil {
 		return err
 	}
 	b, err := t.bucket(bucketTransportServices)
@@ -1005,10 +1040,10 @@ func (t *tx) PutTransportService(ts *state.TransportService) error {
 		return err
 	}
 	ts.WhenChanged = t.now
-	if err := put(b, lower(ts.Kind), ts); err != nil {
+	if err := put(b, transportServiceKey(ts.Server, ts.Kind), ts); err != nil {
 		return err
 	}
-	t.changed(state.KindTransportService, ts.Kind, state.OpPut)
+	t.changed(state.KindTransportService, id, state.OpPut)
 	return nil
 }
 

@@ -96,6 +96,12 @@ func Open(local *boltdb.Store, cli *clientv3.Client, opts Options) (*Store, erro
 	}
 	s.seen = rev
 	go s.watch(rev + 1)
+	if err := s.migrate(); err != nil {
+		cancel()
+		<-s.done
+		local.SetReplicated(false)
+		return nil, fmt.Errorf("bringing the organisation up to date: %w", err)
+	}
 	return s, nil
 }
 

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"time"
@@ -266,9 +267,31 @@ func NewSendConnectorDefaults(usage string) *state.SendConnector {
 	return sc
 }
 
+// TransportServiceKinds are the services every Mailbox server runs, each
+// with its own settings record.
+var TransportServiceKinds = []string{"Hub", "FrontEnd", "Mailbox"}
+
+// AddTransportServices stores a server's own Transport, Front End
+// Transport and Mailbox Transport settings (TransportServiceDefaults, logs
+// under its dataPath), leaving the ones the server already has as they
+// are.
+func AddTransportServices(tx state.Tx, serverName, dataPath string) error {
+	for _, kind := range TransportServiceKinds {
+		if _, err := tx.TransportService(serverName, kind); err == nil {
+			continue
+		} else if !errors.Is(err, state.ErrNotFound) {
+			return err
+		}
+		if err := tx.PutTransportService(TransportServiceDefaults(kind, serverName, dataPath)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // TransportServiceDefaults returns the Transport service ("Hub"), Front
 // End Transport ("FrontEnd") or Mailbox Transport ("Mailbox") settings of
-// a new Mailbox server, with its logs under
+// a new Mailbox server (Server serverName), with its logs under
 // dataPath/TransportRoles/Logs/<Hub|FrontEnd|Mailbox>/... as Exchange
 // lays them out under %ExchangeInstallPath%. It returns nil for another
 // kind.
@@ -278,6 +301,7 @@ func TransportServiceDefaults(kind, serverName, dataPath string) *state.Transpor
 	}
 	ts := &state.TransportService{
 		Name:                                   serverName,
+		Server:                                 serverName,
 		Identity:                               serverName,
 		TransientFailureRetryCount:             6,
 		TransientFailureRetryInterval:          5 * time.Minute,

@@ -197,10 +197,8 @@ func Run(st state.Store, opts Options) error {
 				return err
 			}
 		}
-		for _, kind := range []string{"Hub", "FrontEnd", "Mailbox"} {
-			if err := tx.PutTransportService(TransportServiceDefaults(kind, opts.ServerName, opts.DataPath)); err != nil {
-				return err
-			}
+		if err := AddTransportServices(tx, server.Name, opts.DataPath); err != nil {
+			return err
 		}
 		return tx.PutCertificate(cert)
 	})

@@ -295,7 +295,7 @@ func TestSetupOrganisation(t *testing.T) {
 			{"Hub", "Hub/ProtocolLog/SmtpReceive", "Hub/ProtocolLog/SmtpSend", "None"},
 			{"FrontEnd", "FrontEnd/ProtocolLog/SmtpReceive", "FrontEnd/ProtocolLog/SmtpSend", "Verbose"},
 		} {
-			ts, err := tx.TransportService(tc.kind)
+			ts, err := tx.TransportService("EX01", tc.kind)
 			if err != nil {
 				return err
 			}
@@ -309,7 +309,7 @@ func TestSetupOrganisation(t *testing.T) {
 				t.Errorf("%s = %+v", tc.kind, ts)
 			}
 		}
-		hub, _ := tx.TransportService("Hub")
+		hub, _ := tx.TransportService("EX01", "Hub")
 		if hub.TransientFailureRetryCount != 6 || hub.TransientFailureRetryInterval != 5*time.Minute ||
 			hub.OutboundConnectionFailureRetryInterval != 10*time.Minute || hub.MessageExpirationTimeout != 48*time.Hour ||
 			hub.DelayNotificationTimeout != 4*time.Hour || hub.MaxOutboundConnections != 1000 ||

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"exsh/state"
+	"exsh/state/setup"
 	"exsh/state/statetest"
 )
 
@@ -39,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"RawBucket", testRawBucket},
 		{"Closed", testClosed},
 		{"TransportConfigAndComponentStates", testTransportConfigAndComponentStates},
+		{"TransportServicesPerServer", testTransportServicesPerServer},
 		{"RecordsAreCopies", testRecordsAreCopies},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 	}
@@ -421,7 +423,7 @@ func testSubscribe(t *testing.T, open Opener) {
 	statetest.Update(t, st, func(tx state.Tx) error { return tx.DeleteReceiveConnector(rc.Guid) })
 	for i := 0; i < 200; i++ { // more than any channel buffer
 		statetest.Update(t, st, func(tx state.Tx) error {
-			ts, err := tx.TransportService("hub")
+			ts, err := tx.TransportService("ex01", "hub")
 			if err != nil {
 				return err
 			}
@@ -445,7 +447,7 @@ func testSubscribe(t *testing.T, open Opener) {
 	}
 	for i := 0; i < 200; i++ {
 		c := <-changes
-		if c.Kind != state.KindTransportService || c.Guid != "Hub" {
+		if c.Kind != state.KindTransportService || c.Guid != `EX01\Hub` {
 			t.Fatalf("change %v", c)
 		}
 	}
@@ -654,6 +656,102 @@ func testConcurrentUpdates(t *testing.T, open Opener) {
 					t.Errorf("the change adding %s was lost", r)
 				}
 			}
+		}
+		return nil
+	})
+}
+
+// Each server has its own transport service records: changing one
+// server's leaves the others' alone.
+func testTransportServicesPerServer(t *testing.T, open Opener) {
+	st := openSetUp(t, open)
+	changes, cancel := st.Subscribe()
+	defer cancel()
+	statetest.Update(t, st, func(tx state.Tx) error {
+		ex02 := &state.ExchangeServer{Name: "EX02", Fqdn: "EX02.contoso.com"}
+		if err := tx.PutServer(ex02); err != nil {
+			return err
+		}
+		return setup.AddTransportServices(tx, "EX02", "/srv/ex02")
+	})
+	statetest.View(t, st, func(tx state.Tx) error {
+		for _, tc := range []struct {
+			server string
+			n      int
+		}{{"EX01", 3}, {"ex02", 3}, {"", 6}, {"EX03", 0}} {
+			all, err := tx.TransportServices(tc.server)
+			if err != nil || len(all) != tc.n {
+				t.Errorf("TransportServices(%q) = %d records, %v; want %d", tc.server, len(all), err, tc.n)
+			}
+			for _, ts := range all {
+				if tc.server != "" && !strings.EqualFold(ts.Server, tc.server) {
+					t.Errorf("TransportServices(%q) lists %s's %s", tc.server, ts.Server, ts.Kind)
+				}
+			}
+		}
+		hub1, err := tx.TransportService("EX01", "Hub")
+		if err != nil {
+			return err
+		}
+		hub2, err := tx.TransportService("EX02", "transport")
+		if err != nil {
+			return err
+		}
+		if hub1.Server != "EX01" || hub2.Server != "EX02" || hub2.Name != "EX02" || hub2.Kind != "Hub" || hub1.Guid == hub2.Guid {
+			t.Errorf("EX01's Hub %s/%s %s, EX02's %s/%s %s", hub1.Server, hub1.Kind, hub1.Guid, hub2.Server, hub2.Kind, hub2.Guid)
+		}
+		if !strings.HasPrefix(hub2.MessageTrackingLogPath, "/srv/ex02") || strings.HasPrefix(hub1.MessageTrackingLogPath, "/srv/ex02") {
+			t.Errorf("tracking logs: EX01 %q, EX02 %q", hub1.MessageTrackingLogPath, hub2.MessageTrackingLogPath)
+		}
+		if _, err := tx.TransportService("EX03", "Hub"); !errors.Is(err, state.ErrNotFound) {
+			t.Errorf("EX03's Hub: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	statetest.Update(t, st, func(tx state.Tx) error {
+		ts, err := tx.TransportService("EX02", "Hub")
+		if err != nil {
+			return err
+		}
+		ts.MessageRetryInterval = time.Minute
+		return tx.PutTransportService(ts)
+	})
+	select {
+	case c := <-changes:
+		// The servers and records EX02 was added with come first.
+		for c.Kind != state.KindTransportService || c.Op != state.OpPut || c.Guid != `EX02\Hub` {
+			select {
+			case c = <-changes:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no change names EX02's Hub")
+			}
+		}
+		if server, kind := state.TransportServiceOf(c.Guid); server != "EX02" || kind != "Hub" {
+			t.Errorf("TransportServiceOf(%q) = %q, %q", c.Guid, server, kind)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change delivered")
+	}
+	statetest.View(t, st, func(tx state.Tx) error {
+		hub1, _ := tx.TransportService("EX01", "Hub")
+		hub2, _ := tx.TransportService("EX02", "Hub")
+		if hub1.MessageRetryInterval != 15*time.Minute || hub2.MessageRetryInterval != time.Minute {
+			t.Errorf("MessageRetryInterval: EX01 %v, EX02 %v; want 15m0s, 1m0s", hub1.MessageRetryInterval, hub2.MessageRetryInterval)
+		}
+		return nil
+	})
+	err := st.Update(func(tx state.Tx) error {
+		return tx.PutTransportService(&state.TransportService{Kind: "Hub"})
+	})
+	if !errors.Is(err, state.ErrInvalid) {
+		t.Errorf("a record with no server: %v, want ErrInvalid", err)
+	}
+	// AddTransportServices keeps what a server already has.
+	statetest.Update(t, st, func(tx state.Tx) error { return setup.AddTransportServices(tx, "EX02", "/elsewhere") })
+	statetest.View(t, st, func(tx state.Tx) error {
+		hub2, _ := tx.TransportService("EX02", "Hub")
+		if hub2.MessageRetryInterval != time.Minute || !strings.HasPrefix(hub2.MessageTrackingLogPath, "/srv/ex02") {
+			t.Errorf("AddTransportServices replaced EX02's Hub: %v, %q", hub2.MessageRetryInterval, hub2.MessageTrackingLogPath)
 		}
 		return nil
 	})

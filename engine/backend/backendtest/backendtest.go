@@ -197,6 +197,9 @@ func addServer(tx state.Tx, n *Node, i, offset int) error {
 	if err := tx.PutMailboxDatabase(db); err != nil {
 		return err
 	}
+	if err := setup.AddTransportServices(tx, n.Name, n.DataPath); err != nil {
+		return err
+	}
 	alias := fmt.Sprintf("bob%d", i+1)
 	n.Mailbox = setup.NewMailboxDefaults(alias, alias, org, &srv, db)
 	return tx.PutRecipient(n.Mailbox)

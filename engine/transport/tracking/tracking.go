@@ -214,6 +214,16 @@ func (l *Log) SetEnabled(on bool) {
 	l.mu.Unlock()
 }
 
+// Enabled reports whether the log writes (MessageTrackingLogEnabled).
+func (l *Log) Enabled() bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.disabled
+}
+
 // SetLimits changes the size and age limits.
 func (l *Log) SetLimits(limits Limits) {
 	if l == nil {
