@@ -1,11 +1,17 @@
 package etcd
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
@@ -116,4 +122,70 @@ func (m *Member) Client() (*clientv3.Client, error) {
 // Close stops the member. It is idempotent (embed's own Close is not).
 func (m *Member) Close() {
 	m.once.Do(m.etcd.Close)
+}
+
+// IsMember reports whether dir holds the data of a member (one that has
+// started before): it then restarts from it, and joins nothing.
+func IsMember(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, "member"))
+	return err == nil && fi.IsDir()
+}
+
+// JoinMember adds a member to the running cluster that the member
+// serving clients at clientURL belongs to: it is added as a learner
+// (which does not count towards the quorum while it copies the log),
+// started with the members that answer lists, and promoted to a voting
+// member once it has caught up. mc.InitialCluster and mc.Join are set
+// here.
+func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member, error) {
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   []string{clientURL},
+		DialTimeout: 5 * time.Second,
+		Logger:      zap.NewNop(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("joining through %s: %w", clientURL, err)
+	}
+	defer cli.Close()
+	add, err := cli.MemberAddAsLearner(ctx, []string{mc.PeerURL})
+	if err != nil {
+		return nil, fmt.Errorf("joining through %s: %w", clientURL, err)
+	}
+	var initial []string
+	for _, m := range add.Members {
+		name := m.Name
+		if m.ID == add.Member.ID {
+			name = mc.Name
+		}
+		for _, u := range m.PeerURLs {
+			initial = append(initial, name+"="+u)
+		}
+	}
+	mc.InitialCluster = strings.Join(initial, ",")
+	mc.Join = true
+	m, err := StartMember(mc)
+	if err != nil {
+		// Leave the cluster as it was: the learner never ran.
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		cli.MemberRemove(rctx, add.Member.ID)
+		cancel()
+		return nil, err
+	}
+	// A learner is promoted once its log is close to the leader's.
+	for {
+		_, err := cli.MemberPromote(ctx, add.Member.ID)
+		if err == nil {
+			return m, nil
+		}
+		if !errors.Is(rpctypes.Error(err), rpctypes.ErrMemberLearnerNotReady) {
+			m.Close()
+			return nil, fmt.Errorf("promoting member %s: %w", mc.Name, err)
+		}
+		select {
+		case <-ctx.Done():
+			m.Close()
+			return nil, fmt.Errorf("promoting member %s: it did not catch up: %w", mc.Name, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
