@@ -51,6 +51,10 @@ type Deps struct {
 	// Ports translates this server's configured ports into the ports its
 	// receive connectors listen on (Send-MailMessage to this server).
 	Ports PortMapper
+	// Alive reports whether a server of an organisation of several
+	// servers is running (Get-ExchangeServer's ServerState); nil takes
+	// every server for running.
+	Alive func(server string) bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost of the password hashes cmdlets

@@ -44,8 +44,9 @@ type host struct {
 	mu      sync.Mutex
 	opened  bool // ensureOpen ran; openErr says how it went
 	openErr error
-	st      *boltdb.Store
+	st      state.ServerStore
 	eng     *engine.Service
+	org     *orgServer // this server's place in an organisation of several; nil on a single server
 	active  string // the data path open: the user's or a lab's
 
 	labs *labs.Runner
@@ -193,7 +194,7 @@ func (h *host) lastOpenErr() error {
 }
 
 // store returns the open store, or nil.
-func (h *host) store() *boltdb.Store {
+func (h *host) store() state.ServerStore {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.st
@@ -227,6 +228,7 @@ func (h *host) close() {
 	if st != nil {
 		st.Close()
 	}
+	h.closeOrganisation()
 }
 
 // lazyStore is the state.Store the cmdlets see: it opens the real store

@@ -327,9 +327,13 @@ func workDir() string {
 	return wd
 }
 
-// serverName is the organisation's server name, for the welcome message.
+// serverName is this server's name, for the welcome message.
 func (h *host) serverName() string {
 	name := h.opts.serverName
+	if h.org != nil {
+		// In an organisation of several servers, this one.
+		return h.org.name
+	}
 	if st := h.store(); st != nil {
 		st.View(func(tx state.Tx) error {
 			if org, err := tx.Org(); err == nil && org.ServerName != "" {

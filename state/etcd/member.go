@@ -49,6 +49,7 @@ type MemberConfig struct {
 type Member struct {
 	etcd      *embed.Etcd
 	clientURL string
+	dir       string
 	once      sync.Once
 }
 
@@ -90,7 +91,7 @@ func StartMember(mc MemberConfig) (*Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd member %s: %w", mc.Name, err)
 	}
-	m := &Member{etcd: e, clientURL: curl.String()}
+	m := &Member{etcd: e, clientURL: curl.String(), dir: mc.Dir}
 	select {
 	case <-e.Server.ReadyNotify():
 		return m, nil
@@ -147,9 +148,24 @@ func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member
 		return nil, fmt.Errorf("joining through %s: %w", clientURL, err)
 	}
 	defer cli.Close()
-	add, err := cli.MemberAddAsLearner(ctx, []string{mc.PeerURL})
-	if err != nil {
-		return nil, fmt.Errorf("joining through %s: %w", clientURL, err)
+	// A cluster refuses a new member while one of its members has only
+	// just started or joined (it is not yet known healthy), or while
+	// another learner catches up: wait for it.
+	var add *clientv3.MemberAddResponse
+	for {
+		add, err = cli.MemberAddAsLearner(ctx, []string{mc.PeerURL})
+		if err == nil {
+			break
+		}
+		e := rpctypes.Error(err)
+		if !errors.Is(e, rpctypes.ErrUnhealthy) && !errors.Is(e, rpctypes.ErrTooManyLearners) {
+			return nil, fmt.Errorf("joining through %s: %w", clientURL, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("joining through %s: %w", clientURL, err)
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 	var initial []string
 	for _, m := range add.Members {
@@ -189,3 +205,6 @@ func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member
 		}
 	}
 }
+
+// Dir is the member's data directory.
+func (m *Member) Dir() string { return m.dir }
