@@ -15,16 +15,16 @@ type options struct {
 	hasFile    bool
 	args       []string // $args for -File
 
-	serve          bool
-	dataPath       string
-	portOffset     int
-	hasPortOffset  bool
-	listenAll      bool
-	noWeb          bool
-	serverName     string
-	domain         string
-	ipAddress      netip.Addr // -IPAddress: this server's own address in an organisation of several
-	join           string     // -Join: a member of the organisation to join
+	serve         bool
+	dataPath      string
+	portOffset    int
+	hasPortOffset bool
+	listenAll     bool
+	noWeb         bool
+	serverName    string
+	domain        string
+	ipAddress     netip.Addr // -IPAddress: this server's own address in an organisation of several
+	join          string     // -Join: a member of the organisation to join
 
 	noLogo         bool
 	nonInteractive bool

@@ -47,7 +47,7 @@ type host struct {
 	st      state.ServerStore
 	eng     *engine.Service
 	org     *orgServer // this server's place in an organisation of several; nil on a single server
-	active  string // the data path open: the user's or a lab's
+	active  string     // the data path open: the user's or a lab's
 
 	labs *labs.Runner
 	web  *eac.Server // the Exchange admin center, when this process serves it
