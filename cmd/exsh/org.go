@@ -13,9 +13,6 @@ import (
 	"strings"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-
 	"exsh/state"
 	"exsh/state/boltdb"
 	"exsh/state/etcd"
@@ -156,7 +153,6 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 		Dir:       filepath.Join(dataPath, "etcd"),
 		ClientURL: url(etcdClientPort),
 		PeerURL:   url(etcdPeerPort),
-		Logger:    zap.NewNop(),
 	}
 	member := h.org.memberFor(mc.Dir)
 	if member == nil {
@@ -198,7 +194,8 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 		return fail(err)
 	}
 	so := setup.Options{ServerName: mi.ServerName, Domain: h.opts.domain, DataPath: dataPath, IPAddress: ip.String(), PortOffset: mi.PortOffset}
-	if err := setup.Run(st, so); err == nil {
+	err = setup.Run(st, so)
+	if err == nil {
 		err = setup.AddServer(st, so)
 	}
 	if err != nil {
@@ -225,27 +222,8 @@ func (h *host) join(mc etcd.MemberConfig) (*etcd.Member, error) {
 	target := joinURL(h.opts.join, h.portOffset())
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 	defer cancel()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{target}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the organisation's member at %s: %w", target, err)
-	}
-	lctx, lcancel := context.WithTimeout(ctx, 10*time.Second)
-	list, err := cli.MemberList(lctx)
-	lcancel()
-	if err == nil {
-		var founded bool
-		if founded, err = etcd.Founded(ctx, cli, ""); err == nil && !founded {
-			err = errors.New("its organisation is not founded yet")
-		}
-	}
-	cli.Close()
-	if err != nil {
+	if err := etcd.CheckJoin(ctx, target, mc.Name, ""); err != nil {
 		return nil, fmt.Errorf("cannot join the organisation through %s: %w", target, err)
-	}
-	for _, m := range list.Members {
-		if strings.EqualFold(m.Name, mc.Name) {
-			return nil, fmt.Errorf("the organisation already has a server named %s (use -ServerName): %w", mc.Name, state.ErrExists)
-		}
 	}
 	m, err := etcd.JoinMember(ctx, target, mc)
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+
+	"exsh/state"
 )
 
 // Member limits. A Txn holds one operation per key an organisation change
@@ -208,3 +210,34 @@ func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member
 
 // Dir is the member's data directory.
 func (m *Member) Dir() string { return m.dir }
+
+// CheckJoin asks the member serving clients at clientURL whether a server
+// named name may join its organisation (kept under prefix, DefaultPrefix
+// if empty): the organisation is founded, and no member has that name
+// (state.ErrExists).
+func CheckJoin(ctx context.Context, clientURL, name, prefix string) error {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{clientURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	list, err := cli.MemberList(lctx)
+	if err != nil {
+		return err
+	}
+	founded, err := Founded(lctx, cli, prefix)
+	if err != nil {
+		return err
+	}
+	if !founded {
+		return fmt.Errorf("its organisation is not founded yet: %w", state.ErrUnavailable)
+	}
+	for _, m := range list.Members {
+		if strings.EqualFold(m.Name, name) {
+			return fmt.Errorf("the organisation already has a server named %s (use -ServerName): %w", name, state.ErrExists)
+		}
+	}
+	return nil
+}
