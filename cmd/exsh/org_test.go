@@ -196,6 +196,22 @@ func TestOrganisationOfThreeServers(t *testing.T) {
 	ex03 := startServer(t, "EX03", d(3), "-ServerName", "EX03", "-IPAddress", orgAddrs[2], "-PortOffset", off, "-Join", orgAddrs[1]+":"+strconv.Itoa(etcdClientPort+mustAtoi(off)))
 	t.Logf("EX02 and EX03 joined in %v", time.Since(start))
 
+	// A join that cannot be: a name in use, a data path with an
+	// organisation of its own. Both are refused before anything starts.
+	own := &orgServerProc{t: t, name: "own", dataPath: d(4)}
+	own.must("Get-AcceptedDomain | Out-Null")
+	for _, tc := range []struct{ dataPath, name, want string }{
+		{d(5), "EX01", "already has a server named EX01"},
+		{d(4), "EX04", "holds an organisation of its own"},
+	} {
+		cmd := exec.Command(exshPath(t), "-Serve", "-NoWeb", "-DataPath", tc.dataPath, "-ServerName", tc.name, "-IPAddress", "127.0.0.14", "-PortOffset", off, "-Join", orgAddrs[0])
+		cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+		out, _ := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), tc.want) {
+			t.Errorf("joining as %s from %s: exit %d, want 1 and %q:\n%s", tc.name, tc.dataPath, code, tc.want, out)
+		}
+	}
+
 	out := ex03.must("Get-ExchangeServer | Format-Table Name,ServerState -HideTableHeaders; Get-AcceptedDomain fabrikam.com | ForEach-Object DomainName; Get-MailboxDatabase | ForEach-Object { $_.Server + ' ' + $_.Name }")
 	for _, want := range []string{"EX01 Up", "EX02 Up", "EX03 Up", "fabrikam.com"} {
 		if !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
@@ -293,4 +309,25 @@ func mustAtoi(s string) int {
 		panic(err)
 	}
 	return n
+}
+
+func TestJoinURL(t *testing.T) {
+	for _, tt := range []struct {
+		member string
+		offset int
+		want   string
+	}{
+		{"127.0.0.11", 0, "http://127.0.0.11:2379"},
+		{"127.0.0.11", 10000, "http://127.0.0.11:12379"},
+		{"127.0.0.11:2379", 10000, "http://127.0.0.11:2379"},
+		{"ex01.contoso.com", 0, "http://ex01.contoso.com:2379"},
+		{"ex01.contoso.com:32379", 0, "http://ex01.contoso.com:32379"},
+		{"::1", 0, "http://[::1]:2379"},
+		{"[::1]", 5, "http://[::1]:2384"},
+		{"[::1]:2400", 5, "http://[::1]:2400"},
+	} {
+		if got := joinURL(tt.member, tt.offset); got != tt.want {
+			t.Errorf("joinURL(%q, %d) = %q, want %q", tt.member, tt.offset, got, tt.want)
+		}
+	}
 }
