@@ -177,7 +177,8 @@ func (s *Store) Close() error {
 // than once, and must start afresh each time), up to a bound past which
 // the error wraps state.ErrConflict. Without a majority of the members
 // within the timeout the error wraps state.ErrUnavailable and nothing is
-// changed.
+// changed, then or later: each try carries an attempt key its commit
+// requires (see attempt and the package documentation).
 func (s *Store) Update(fn func(tx state.Tx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
