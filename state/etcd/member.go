@@ -193,7 +193,7 @@ func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member
 	for {
 		_, err := cli.MemberPromote(ctx, add.Member.ID)
 		if err == nil {
-			return m, nil
+			break
 		}
 		if !errors.Is(rpctypes.Error(err), rpctypes.ErrMemberLearnerNotReady) {
 			m.Close()
@@ -206,6 +206,16 @@ func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	// The member serves clients once it has applied its own promotion.
+	for m.etcd.Server.IsLearner() {
+		select {
+		case <-ctx.Done():
+			m.Close()
+			return nil, fmt.Errorf("promoting member %s: it did not apply its promotion: %w", mc.Name, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return m, nil
 }
 
 // Dir is the member's data directory.

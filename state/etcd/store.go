@@ -116,9 +116,10 @@ func Open(local *boltdb.Store, cli *clientv3.Client, opts Options) (*Store, erro
 	rev, err := s.resync(rctx, false)
 	rcancel()
 	if err != nil {
+		err = s.requestError("reading the organisation", rctx, err)
 		cancel()
 		local.SetReplicated(false)
-		return nil, s.requestError("reading the organisation", rctx, err)
+		return nil, err
 	}
 	s.seen = rev
 	go s.watch(rev + 1)
