@@ -3,6 +3,8 @@ package org
 import (
 	"testing"
 	"time"
+
+	"exsh/state/setup"
 )
 
 func TestTransportServices(t *testing.T) {
@@ -60,4 +62,33 @@ func TestServerDatabaseCertificate(t *testing.T) {
 		t.Error("the private key is shown")
 	}
 	l.ok("Get-ExchangeCertificate", "Thumbprint", propText(t, cert, "Thumbprint"))
+}
+
+// In an organisation of several servers Get-ExchangeServer shows whether
+// each server runs; a single server's objects have no ServerState.
+func TestExchangeServerState(t *testing.T) {
+	l := newLab(t)
+	if _, ok := l.ok("Get-ExchangeServer").obj(0).Get("ServerState"); ok {
+		t.Error("a single server has a ServerState")
+	}
+	if err := setup.AddServer(l.store, setup.Options{ServerName: "EX02", IPAddress: "127.0.0.12"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, down := range []string{"", "EX02"} {
+		l.deps.Alive = func(server string) bool { return server != down }
+		r := l.ok("Get-ExchangeServer")
+		if len(r.objs) != 2 {
+			t.Fatalf("%d servers", len(r.objs))
+		}
+		for i := range r.objs {
+			o := r.obj(i)
+			want := "Up"
+			if propText(t, o, "Name") == down {
+				want = "Down"
+			}
+			if got := propText(t, o, "ServerState"); got != want {
+				t.Errorf("%s is %s with %q down, want %s", propText(t, o, "Name"), got, down, want)
+			}
+		}
+	}
 }
