@@ -141,6 +141,9 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 	} else if h.opts.ipAddress.IsValid() && h.opts.ipAddress.String() != mi.IPAddress {
 		return nil, fmt.Errorf("the data path %s is server %s of an organisation, at %s; it cannot move to -IPAddress %s: %w", dataPath, mi.ServerName, mi.IPAddress, h.opts.ipAddress, state.ErrInvalid)
 	}
+	if err := setup.CheckServerName(mi.ServerName); err != nil {
+		return nil, err
+	}
 	ip, err := netip.ParseAddr(mi.IPAddress)
 	if err != nil {
 		return nil, fmt.Errorf("%s: the address %q: %w", filepath.Join(dataPath, memberFile), mi.IPAddress, state.ErrCorrupt)

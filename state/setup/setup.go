@@ -63,14 +63,23 @@ func (o *Options) fill() error {
 	if o.AdministratorPassword == "" {
 		o.AdministratorPassword = DefaultAdministratorPassword
 	}
-	if strings.ContainsAny(o.ServerName, `\/.:*?"<>| `) || len(o.ServerName) > 15 {
-		return fmt.Errorf("setup: server name %q is not a valid NetBIOS name (1 to 15 characters, no dots or spaces): %w", o.ServerName, state.ErrInvalid)
+	if err := CheckServerName(o.ServerName); err != nil {
+		return err
 	}
 	d, err := state.ValidateDomainName(o.Domain)
 	if err != nil || strings.HasPrefix(d, "*") {
 		return fmt.Errorf("setup: domain %q is not a valid DNS domain: %w", o.Domain, state.ErrInvalid)
 	}
 	o.Domain = d
+	return nil
+}
+
+// CheckServerName checks that a server name is a NetBIOS name: 1 to 15
+// characters, no dots, spaces or other characters Windows refuses.
+func CheckServerName(name string) error {
+	if name == "" || strings.ContainsAny(name, `\/.:*?"<>| `) || len(name) > 15 {
+		return fmt.Errorf("setup: server name %q is not a valid NetBIOS name (1 to 15 characters, no dots or spaces): %w", name, state.ErrInvalid)
+	}
 	return nil
 }
 
