@@ -295,6 +295,9 @@ func TestOrganisationOfThreeServers(t *testing.T) {
 	if out := ex01.must(`(Get-ReceiveConnector "Default EX01").Name`); !strings.Contains(out, "Default EX01") {
 		t.Errorf("reading without a majority:\n%s", out)
 	}
+	// Cut off from the majority, EX01 cannot tell who runs: the others
+	// show as down.
+	ex01.waitOutput("Get-ExchangeServer EX02 | ForEach-Object ServerState", "Down", 5*time.Second)
 	ex02.start()
 	ex02.must(`New-AcceptedDomain -Name Litware -DomainName litwareinc.com | Out-Null`)
 	ex01.waitOutput("Get-AcceptedDomain | ForEach-Object DomainName", "litwareinc.com", 2*time.Second)

@@ -18,9 +18,18 @@ import (
 // Alive reports whether the server's liveness key is there: the server is
 // running and has reached the organisation's majority within the
 // liveness TTL. The store's own server is alive while the store is open.
+//
+// A server that has itself lost the majority for longer than the TTL
+// cannot know who runs (the keys of servers that stopped meanwhile cannot
+// expire): it takes every other server for down.
 func (s *Store) Alive(server string) bool {
-	if strings.EqualFold(server, s.opts.ServerName) && !s.closed.Load() {
-		return true
+	if s.opts.ServerName != "" {
+		if strings.EqualFold(server, s.opts.ServerName) {
+			return !s.closed.Load()
+		}
+		if last := s.renewed.Load(); last == 0 || time.Since(time.Unix(0, last)) > s.opts.LivenessTTL+time.Second {
+			return false
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -81,9 +90,11 @@ func (s *Store) keepAlive() {
 		cancel()
 		if err == nil {
 			var ch <-chan *clientv3.LeaseKeepAliveResponse
+			s.renewed.Store(time.Now().UnixNano())
 			ch, err = s.cli.KeepAlive(s.ctx, lease)
 			if err == nil {
 				for range ch {
+					s.renewed.Store(time.Now().UnixNano())
 				}
 			}
 		}

@@ -86,6 +86,7 @@ type Store struct {
 	live     map[string]bool // servers whose liveness key is there (lower case)
 
 	liveDone chan struct{} // closed when the liveness keeper has stopped
+	renewed  atomic.Int64  // when this server's liveness lease was last renewed (UnixNano)
 
 	// beforeCommit, when set (tests), runs between a change's attempt
 	// and its commit.
@@ -122,6 +123,7 @@ func Open(local *boltdb.Store, cli *clientv3.Client, opts Options) (*Store, erro
 		return nil, err
 	}
 	s.seen = rev
+	s.renewed.Store(time.Now().UnixNano()) // the majority answered just now
 	go s.watch(rev + 1)
 	if opts.ServerName != "" {
 		go s.keepAlive()
