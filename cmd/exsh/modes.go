@@ -204,6 +204,9 @@ func (p *program) banner(h *host) {
 	if h.web != nil {
 		fmt.Fprintln(p.stdout, h.eacLine(h.web))
 	}
+	if line := h.orgLine(); line != "" {
+		fmt.Fprintln(p.stdout, line)
+	}
 }
 
 // interactive is exsh on a terminal: the REPL, on a session of its own

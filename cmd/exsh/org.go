@@ -247,6 +247,15 @@ func joinURL(member string, offset int) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
+// orgLine is the startup line that says where this server's etcd member
+// listens; "" on a single server.
+func (h *host) orgLine() string {
+	if h.org == nil || h.org.member == nil {
+		return ""
+	}
+	return fmt.Sprintf("etcd member %s  clients %s, peers %s", h.org.name, h.org.member.ClientURL(), h.org.member.PeerURL())
+}
+
 // closeOrganisation stops this server's etcd member (after its store is
 // closed).
 func (h *host) closeOrganisation() {

@@ -195,6 +195,9 @@ func TestOrganisationOfThreeServers(t *testing.T) {
 	ex02 := startServer(t, "EX02", d(2), "-ServerName", "EX02", "-IPAddress", orgAddrs[1], "-PortOffset", off, "-Join", orgAddrs[0])
 	ex03 := startServer(t, "EX03", d(3), "-ServerName", "EX03", "-IPAddress", orgAddrs[2], "-PortOffset", off, "-Join", orgAddrs[1]+":"+strconv.Itoa(etcdClientPort+mustAtoi(off)))
 	t.Logf("EX02 and EX03 joined in %v", time.Since(start))
+	if want := "etcd member EX02  clients http://127.0.0.12:" + strconv.Itoa(etcdClientPort+mustAtoi(off)); !strings.Contains(ex02.out.String(), want) {
+		t.Errorf("EX02's banner does not say %q:\n%s", want, ex02.out)
+	}
 
 	// A join that cannot be: a name in use, a data path with an
 	// organisation of its own. Both are refused before anything starts.

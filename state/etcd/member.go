@@ -51,6 +51,7 @@ type MemberConfig struct {
 type Member struct {
 	etcd      *embed.Etcd
 	clientURL string
+	peerURL   string
 	dir       string
 	once      sync.Once
 }
@@ -93,7 +94,7 @@ func StartMember(mc MemberConfig) (*Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd member %s: %w", mc.Name, err)
 	}
-	m := &Member{etcd: e, clientURL: curl.String(), dir: mc.Dir}
+	m := &Member{etcd: e, clientURL: curl.String(), peerURL: purl.String(), dir: mc.Dir}
 	select {
 	case <-e.Server.ReadyNotify():
 		return m, nil
@@ -217,6 +218,9 @@ func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member
 	}
 	return m, nil
 }
+
+// PeerURL is where the member serves the other members.
+func (m *Member) PeerURL() string { return m.peerURL }
 
 // Dir is the member's data directory.
 func (m *Member) Dir() string { return m.dir }
