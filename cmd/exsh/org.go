@@ -187,7 +187,11 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 	defer cancel()
-	if !joining {
+	// A replica is opened only on a founded organisation: one that holds
+	// a revision needs no founding.
+	if kept, err := local.ReplicatedRevision(); err != nil {
+		return fail(err)
+	} else if !joining && kept == 0 {
 		if _, err := etcd.Found(ctx, cli, local, ""); err != nil {
 			return fail(err)
 		}

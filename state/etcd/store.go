@@ -122,8 +122,8 @@ func Open(local *boltdb.Store, cli *clientv3.Client, opts Options) (*Store, erro
 		local.SetReplicated(false)
 		return nil, err
 	}
-	s.seen = rev
 	s.renewed.Store(time.Now().UnixNano()) // the majority answered just now
+	s.seen = rev
 	go s.watch(rev + 1)
 	if opts.ServerName != "" {
 		go s.keepAlive()

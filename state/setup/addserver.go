@@ -26,6 +26,18 @@ func AddServer(st state.Store, opts Options) error {
 	if opts.DataPath == "" {
 		opts.DataPath = filepath.Dir(st.Path())
 	}
+	// A member already in place changes nothing (and needs no majority).
+	current := false
+	if err := st.View(func(tx state.Tx) error {
+		s, err := tx.Server(opts.ServerName)
+		current = err == nil && s.IPAddress == opts.IPAddress && s.PortOffset == opts.PortOffset
+		return nil
+	}); err != nil {
+		return err
+	}
+	if current {
+		return nil
+	}
 	now := opts.Now()
 	dbName, err := databaseName()
 	if err != nil {
