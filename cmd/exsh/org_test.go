@@ -283,8 +283,11 @@ func TestOrganisationOfThreeServers(t *testing.T) {
 
 	// Without a majority a change fails fast and clearly, reads go on,
 	// and the change is not made once the majority is back.
-	ex02.stop(syscall.SIGKILL)
+	// A server killed shows as down once its liveness lease expires.
 	ex03.stop(syscall.SIGKILL)
+	took = ex01.waitOutput("Get-ExchangeServer EX03 | ForEach-Object ServerState", "Down", 6*time.Second)
+	t.Logf("EX03, killed, showed as down on EX01 after %v", took.Round(time.Millisecond))
+	ex02.stop(syscall.SIGKILL)
 	start = time.Now()
 	out, code := ex01.run(`Set-ReceiveConnector "Default EX01" -Banner "220 without a majority"`)
 	took = time.Since(start)
