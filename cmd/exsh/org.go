@@ -119,6 +119,7 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 		return nil, err
 	}
 	joining := false
+	fromFile := mi != nil
 	if mi == nil {
 		mi = &memberInfo{ServerName: h.opts.serverName, IPAddress: h.opts.ipAddress.String(), PortOffset: h.portOffset()}
 		if h.opts.join != "" {
@@ -156,6 +157,10 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 		Dir:       filepath.Join(dataPath, "etcd"),
 		ClientURL: url(etcdClientPort),
 		PeerURL:   url(etcdPeerPort),
+	}
+	if fromFile && !etcd.IsMember(mc.Dir) {
+		// Starting a new cluster here would split the organisation.
+		return nil, fmt.Errorf("the data path %s is server %s of an organisation, but its etcd member's data (%s) is missing; to join again, move %s away and start with -Join: %w", dataPath, mi.ServerName, mc.Dir, filepath.Join(dataPath, memberFile), state.ErrCorrupt)
 	}
 	member := h.org.memberFor(mc.Dir)
 	if member == nil {

@@ -340,3 +340,21 @@ func TestJoinURL(t *testing.T) {
 		}
 	}
 }
+
+// A data path that remembers its membership but lost its etcd member's
+// data is refused, rather than started as a new organisation of its own.
+func TestMemberDataMissing(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeMemberInfo(dir, &memberInfo{ServerName: "EX02", IPAddress: "127.0.0.12", PortOffset: 10000}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exshPath(t), "-DataPath", dir, "-Command", "Get-ExchangeServer")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "etcd member's data") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "etcd")); err == nil {
+		t.Error("an etcd member was started")
+	}
+}
