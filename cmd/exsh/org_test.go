@@ -21,11 +21,12 @@ var orgAddrs = []string{"127.0.0.11", "127.0.0.12", "127.0.0.13"}
 
 // freeOrgOffset is a port offset under which every port the three servers
 // listen on (etcd on their addresses; connectors, which may still listen
-// on loopback, on 127.0.0.1 too) is free now.
+// on loopback, on 127.0.0.1 too) is free now. Every port stays below the
+// band the other tests' offsets use (nextPortOffset: 20000 and up).
 func freeOrgOffset(t *testing.T) int {
 	t.Helper()
 	ports := []int{etcdClientPort, etcdPeerPort, 25, 465, 587, 717, 2525}
-	for off := 3000 + 10*(os.Getpid()%300); off < 30000; off += 997 {
+	for off := 3000 + 10*(os.Getpid()%200); off+2525 < 20000; off += 997 {
 		ok := true
 		for _, a := range append([]string{"127.0.0.1"}, orgAddrs...) {
 			for _, p := range ports {
