@@ -60,6 +60,10 @@ type Deps struct {
 	// the management channel, for its per-server data; nil where there
 	// is none (a single server). See At.
 	Remote func(server string) (RemoteServer, error)
+	// Alive reports whether a server of an organisation of several
+	// servers is running (Get-ExchangeServer's ServerState); nil takes
+	// every server for running.
+	Alive func(server string) bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost of the password hashes cmdlets

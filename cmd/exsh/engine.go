@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -13,22 +14,25 @@ import (
 	"exsh/engine"
 	"exsh/engine/transport"
 	"exsh/labs"
-	"exsh/state/boltdb"
+	"exsh/state"
 )
 
 // startEngine starts this server's transport engine (engine.NewServer:
 // the Transport service, then the listeners of the receive connectors).
 // portMap turns a binding's port into the port to listen on (-PortOffset).
 // dns is a lab's DNS; nil makes no DNS lookup at all.
-func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(int) int, warn io.Writer, level slog.Level, dns *labs.DNS) (*engine.Service, error) {
+func startEngine(st state.ServerStore, dataPath string, so serverOptions, portMap func(int) int, warn io.Writer, level slog.Level, dns *labs.DNS) (*engine.Service, error) {
 	logger := slog.New(slog.NewTextHandler(warn, &slog.HandlerOptions{Level: level}))
 	eo := engine.Options{
-		DataPath:  dataPath,
-		PortMap:   portMap,
-		ListenAll: opts.listenAll,
-		Logger:    logger,
+		DataPath:   dataPath,
+		PortMap:    portMap,
+		ListenAll:  so.listenAll,
+		Logger:     logger,
+		IPAddress:  so.ipAddress,
+		ServerName: so.serverName,
+		Alive:      so.alive,
 	}
-	var tc transport.Config
+	tc := transport.Config{ServerName: so.serverName}
 	if dns != nil {
 		// engine.NewServer hands LookupMX on to the Transport service.
 		eo.LookupMX, eo.HostPort = dns.LookupMX, dns.HostPort
@@ -44,8 +48,27 @@ func startEngine(st *boltdb.Store, dataPath string, opts *options, portMap func(
 	return svc, nil
 }
 
+// serverOptions are what the engine needs to know of the server it runs:
+// in an organisation of several servers, which one it is, its address and
+// the others' liveness; zero on a single server.
+type serverOptions struct {
+	listenAll  bool
+	ipAddress  netip.Addr
+	serverName string
+	alive      func(server string) bool
+}
+
+// engineOptions are the server options of the data path being opened.
+func (h *host) engineOptions(dataPath string) serverOptions {
+	so := serverOptions{listenAll: h.opts.listenAll}
+	if h.org != nil && dataPath == h.dataPath {
+		so.ipAddress, so.serverName, so.alive = h.org.ip, h.org.name, h.org.store.Alive
+	}
+	return so
+}
+
 // wireStore gives the cmdlets what they read from the open store itself.
-func wireStore(d *cmdlets.Deps, st *boltdb.Store) {
+func wireStore(d *cmdlets.Deps, st state.QueueStore) {
 	d.Mailboxes = mail.StoreMailboxes(st)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -14,14 +15,17 @@ type options struct {
 	hasFile    bool
 	args       []string // $args for -File
 
-	serve          bool
-	dataPath       string
-	portOffset     int
-	hasPortOffset  bool
-	listenAll      bool
-	noWeb          bool
-	serverName     string
-	domain         string
+	serve         bool
+	dataPath      string
+	portOffset    int
+	hasPortOffset bool
+	listenAll     bool
+	noWeb         bool
+	serverName    string
+	domain        string
+	ipAddress     netip.Addr // -IPAddress: this server's own address in an organisation of several
+	join          string     // -Join: a member of the organisation to join
+
 	noLogo         bool
 	nonInteractive bool
 	version        bool
@@ -55,6 +59,8 @@ var flagDefs = []flagDef{
 	{name: "NoWeb"},
 	{name: "ServerName", value: true},
 	{name: "Domain", value: true},
+	{name: "IPAddress", value: true},
+	{name: "Join", value: true},
 	{name: "NoLogo", aliases: []string{"nol"}},
 	{name: "NonInteractive", aliases: []string{"noni"}},
 	{name: "Version", aliases: []string{"v"}},
@@ -193,6 +199,25 @@ func parseArgs(args []string) (*options, error) {
 				return nil, err
 			}
 			o.domain = v
+		case "IPAddress":
+			v, err := value()
+			if err != nil {
+				return nil, err
+			}
+			a, err := netip.ParseAddr(v)
+			if err != nil || a.IsUnspecified() || a.IsMulticast() || a.Zone() != "" {
+				return nil, &usageError{fmt.Sprintf("Cannot process the argument '%s' for -IPAddress: an IPv4 or IPv6 address of this computer is required.", v)}
+			}
+			o.ipAddress = a.Unmap()
+		case "Join":
+			v, err := value()
+			if err != nil {
+				return nil, err
+			}
+			if strings.TrimSpace(v) == "" || strings.ContainsAny(v, "/ ") {
+				return nil, &usageError{fmt.Sprintf("Cannot process the argument '%s' for -Join: a member's address or name, with or without a port, is required.", v)}
+			}
+			o.join = v
 		case "NoLogo":
 			o.noLogo = true
 		case "NonInteractive":
@@ -211,12 +236,16 @@ func (o *options) check() error {
 	if o.serve && (o.hasCommand || o.hasFile) {
 		return &usageError{"Cannot use -Serve together with -Command or -File."}
 	}
+	if o.join != "" && !o.ipAddress.IsValid() {
+		return &usageError{"Cannot use -Join without -IPAddress: a server joining an organisation needs its own address."}
+	}
 	return nil
 }
 
 const usageText = `Usage: exsh [-Command <script> | -Command - | [-File] <file.ps1> [args...] | -Serve]
             [-DataPath <dir>] [-PortOffset <n>] [-ListenAll] [-NoWeb]
             [-ServerName <name>] [-Domain <domain>]
+            [-IPAddress <address> [-Join <member>]]
             [-NoLogo] [-NonInteractive] [-Version] [-Help]
 
 exsh is an Exchange Server 2019 transport lab: an Exchange Management Shell
@@ -246,6 +275,18 @@ Parameter names are case-insensitive and may be shortened.
                          (default EX01).
   -Domain <domain>       Organisation domain when the data path is first
                          set up (default contoso.com).
+  -IPAddress <address>   This server's own address in an organisation of
+                         several servers: every listener of the server
+                         binds it (plus -PortOffset), its etcd member
+                         included (clients 2379, peers 2380). The first
+                         server founds the organisation (a data path set
+                         up alone moves its organisation into it). Without
+                         it exsh is a single server.
+  -Join <member>         Join the organisation of a running server: its
+                         address or name, with or without a port (2379
+                         plus -PortOffset when none is given). A data path
+                         that has joined remembers it; -Join is then
+                         ignored.
   -NoLogo                Do not print the startup banner.
   -NonInteractive        Never prompt; read statements from standard input
                          even on a terminal.

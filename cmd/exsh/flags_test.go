@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"maps"
+	"net/netip"
 	"os"
 	"reflect"
 	"testing"
@@ -33,6 +34,9 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-?"}, options{help: true}},
 		{[]string{"/?"}, options{help: true}},
 		{[]string{"-h"}, options{help: true}},
+		{[]string{"-Serve", "-IPAddress", "127.0.0.11"}, options{serve: true, ipAddress: netip.MustParseAddr("127.0.0.11")}},
+		{[]string{"-ipaddress:::1", "-Join", "127.0.0.11:12379"}, options{ipAddress: netip.MustParseAddr("::1"), join: "127.0.0.11:12379"}},
+		{[]string{"-IP", "::ffff:127.0.0.12", "-j", "ex01.contoso.com"}, options{ipAddress: netip.MustParseAddr("127.0.0.12"), join: "ex01.contoso.com"}},
 	}
 	for _, tt := range tests {
 		got, err := parseArgs(tt.args)
@@ -58,6 +62,12 @@ func TestParseArgsErrors(t *testing.T) {
 		{"-DataPath"},
 		{"-PortOffset", "x"},
 		{"-PortOffset", "70000"},
+		{"-IPAddress", "ex01"},
+		{"-IPAddress", "0.0.0.0"},
+		{"-IPAddress"},
+		{"-Join", "127.0.0.11"},
+		{"-IPAddress", "127.0.0.12", "-Join", ""},
+		{"-IPAddress", "127.0.0.12", "-Join", "http://127.0.0.11"},
 		{"-Serve", "-Command", "x"},
 	} {
 		_, err := parseArgs(args)

@@ -44,9 +44,10 @@ type host struct {
 	mu      sync.Mutex
 	opened  bool // ensureOpen ran; openErr says how it went
 	openErr error
-	st      *boltdb.Store
+	st      state.ServerStore
 	eng     *engine.Service
-	active  string // the data path open: the user's or a lab's
+	org     *orgServer // this server's place in an organisation of several; nil on a single server
+	active  string     // the data path open: the user's or a lab's
 
 	labs *labs.Runner
 	web  *eac.Server // the Exchange admin center, when this process serves it
@@ -193,7 +194,7 @@ func (h *host) lastOpenErr() error {
 }
 
 // store returns the open store, or nil.
-func (h *host) store() *boltdb.Store {
+func (h *host) store() state.ServerStore {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.st
@@ -228,6 +229,7 @@ func (h *host) close() {
 	if st != nil {
 		st.Close()
 	}
+	h.closeOrganisation()
 }
 
 // lazyStore is the state.Store the cmdlets see: it opens the real store

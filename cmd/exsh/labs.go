@@ -50,30 +50,43 @@ func (h *host) Switch(dataPath string, dns *labs.DNS, prepare func() error) erro
 // beforeEngine (when not nil) between the two; h.mu is held. A lab's
 // organisation is always EX01 in contoso.com, as its story says.
 func (h *host) openAt(dataPath string, dns *labs.DNS, beforeEngine func()) error {
-	var st *boltdb.Store
-	var err error
+	var (
+		local *boltdb.Store
+		st    state.ServerStore
+		err   error
+	)
 	so := setup.Options{ServerName: h.opts.serverName, Domain: h.opts.domain, DataPath: dataPath}
 	if dataPath == h.dataPath {
-		st, err = openStore(dataPath)
+		local, err = openStore(dataPath)
 	} else {
 		so.ServerName, so.Domain = "", ""
-		st, err = h.openLabStore(dataPath)
+		local, err = h.openLabStore(dataPath)
 	}
 	if err != nil {
 		return err
 	}
-	if err := setup.Run(st, so); err != nil {
-		st.Close()
+	st = local
+	if dataPath == h.dataPath && h.inOrganisation(dataPath) {
+		// The organisation is set up (founded, joined) in etcd.
+		if st, err = h.openOrganisation(local, dataPath); err != nil {
+			return err
+		}
+	} else if err := setup.Run(local, so); err != nil {
+		local.Close()
 		return fmt.Errorf("cannot set up the data path %s: %w", dataPath, err)
 	}
 	h.st = st
 	h.active = dataPath
+	h.deps.Alive = nil
+	if dataPath == h.dataPath {
+		h.deps.Alive = h.alive()
+	}
 	h.deps.DataPath = dataPath
 	wireStore(h.deps, st)
 	if beforeEngine != nil {
 		beforeEngine()
 	}
-	eng, err := startEngine(st, dataPath, h.opts, h.portMap, h.warn, h.engineLog, dns)
+	eng, err := startEngine(st, dataPath, h.engineOptions(dataPath), h.portMap, h.warn, h.engineLog, dns)
 	if err != nil {
 		// The organisation is still usable; say why no mail flows.
 		fmt.Fprintf(h.warn, "WARNING: the transport engine did not start: %v\n", err)

@@ -207,6 +207,9 @@ func (p *program) banner(h *host) {
 	if h.web != nil {
 		fmt.Fprintln(p.stdout, h.eacLine(h.web))
 	}
+	if line := h.orgLine(); line != "" {
+		fmt.Fprintln(p.stdout, line)
+	}
 }
 
 // interactive is exsh on a terminal: the REPL, on a session of its own
@@ -330,9 +333,13 @@ func workDir() string {
 	return wd
 }
 
-// serverName is the organisation's server name, for the welcome message.
+// serverName is this server's name, for the welcome message.
 func (h *host) serverName() string {
 	name := h.opts.serverName
+	if h.org != nil {
+		// In an organisation of several servers, this one.
+		return h.org.name
+	}
 	if st := h.store(); st != nil {
 		st.View(func(tx state.Tx) error {
 			if org, err := tx.Org(); err == nil && org.ServerName != "" {

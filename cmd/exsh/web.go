@@ -40,6 +40,11 @@ func (h *host) startEAC() *eac.Server {
 	})
 	if err == nil {
 		host := "127.0.0.1"
+		if h.org != nil {
+			// Every listener of a server in an organisation binds its
+			// address.
+			host = h.org.ip.String()
+		}
 		if h.opts.listenAll {
 			host = "0.0.0.0"
 		}

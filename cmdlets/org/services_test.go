@@ -134,3 +134,32 @@ func TestTransportServicesPerServer(t *testing.T) {
 		wantErr(t, l.fails(noun, "Identity", "EX03"), "The operation couldn't be performed because object 'EX03' couldn't be found on 'EX01.contoso.com'.")
 	}
 }
+
+// In an organisation of several servers Get-ExchangeServer shows whether
+// each server runs; a single server's objects have no ServerState.
+func TestExchangeServerState(t *testing.T) {
+	l := newLab(t)
+	if _, ok := l.ok("Get-ExchangeServer").obj(0).Get("ServerState"); ok {
+		t.Error("a single server has a ServerState")
+	}
+	if err := setup.AddServer(l.store, setup.Options{ServerName: "EX02", IPAddress: "127.0.0.12"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, down := range []string{"", "EX02"} {
+		l.deps.Alive = func(server string) bool { return server != down }
+		r := l.ok("Get-ExchangeServer")
+		if len(r.objs) != 2 {
+			t.Fatalf("%d servers", len(r.objs))
+		}
+		for i := range r.objs {
+			o := r.obj(i)
+			want := "Up"
+			if propText(t, o, "Name") == down {
+				want = "Down"
+			}
+			if got := propText(t, o, "ServerState"); got != want {
+				t.Errorf("%s is %s with %q down, want %s", propText(t, o, "Name"), got, down, want)
+			}
+		}
+	}
+}

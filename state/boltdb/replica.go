@@ -327,3 +327,40 @@ func (c orgCursor) First() ([]byte, []byte) {
 	}
 	return c.Cursor.First()
 }
+
+// OrganisationOps returns the organisation this store holds as the writes
+// that make it in an empty shared store (a single server moving its
+// organisation into an organisation of several): every key of every
+// organisation bucket, each bucket's sequence, and the raw buckets.
+func (s *Store) OrganisationOps() ([]Op, error) {
+	if s.closed.Load() {
+		return nil, state.ErrClosed
+	}
+	org := map[string]bool{}
+	for _, name := range allOrgBuckets {
+		org[string(name)] = true
+	}
+	var ops []Op
+	err := s.view(func(btx *bolt.Tx) error {
+		return btx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			n := string(name)
+			if isEngineBucket(n) {
+				return nil
+			}
+			if !org[n] {
+				ops = append(ops, Op{Kind: OpCreateBucket, Bucket: n})
+			}
+			if seq := b.Sequence(); seq != 0 {
+				ops = append(ops, Op{Kind: OpSequence, Bucket: n, Seq: seq})
+			}
+			return b.ForEach(func(k, v []byte) error {
+				if v == nil { // a nested bucket: the organisation has none
+					return fmt.Errorf("bucket %q holds a nested bucket %q: %w", n, k, state.ErrCorrupt)
+				}
+				ops = append(ops, Op{Kind: OpPut, Bucket: n, Key: bytes.Clone(k), Value: bytes.Clone(v)})
+				return nil
+			})
+		})
+	})
+	return ops, err
+}

@@ -31,45 +31,53 @@
 // engine's configuration reload, Generation) when its watch applies the
 // revision; Update returns once the local replica has applied it.
 //
-// # Joining and per-server data (design)
+// # Founding, joining and per-server data
 //
-// The command line of SPEC section 8 builds on this package as follows.
+// The command line of SPEC section 8 (cmd/exsh) builds on this package:
 //
 //   - Founding. `exsh -Serve -DataPath D1 -ServerName EX01 -IPAddress A`
 //     starts a member named EX01 with its data directory in D1/etcd, the
 //     client URL http://A:2379 and the peer URL http://A:2380 (plus the
-//     port offset), as a new one-member cluster. If the organisation's key
-//     space is empty and D1's bbolt file holds an organisation (a single
-//     server moving to several), every organisation bucket is copied into
-//     etcd in batches below the Txn limit, under a "founding" key written
-//     last, so a founding interrupted halfway is started over rather than
-//     taken for an organisation; a new data path runs setup through the
-//     Store instead.
+//     port offset), as a new one-member cluster. Found copies D1's
+//     organisation, when its bbolt file holds one (a single server moving
+//     to several), into etcd in batches below the Txn limit; a "founded"
+//     key written last marks the founding complete, so one interrupted
+//     halfway is started over rather than taken for an organisation. A
+//     new data path runs setup through the Store instead.
 //   - Joining. `-Join B` asks the member at B (port 2379 plus the offset
-//     when none is given) to add this server as a learner (MemberAddAsLearner),
+//     when none is given) to add this server as a learner (JoinMember),
 //     starts the local member with ClusterState existing and the initial
-//     cluster the answer lists, and promotes it once it has caught up, so a
-//     joining member never weakens the quorum while it copies the log.
+//     cluster the answer lists, and promotes it once it has caught up, so
+//     a joining member never weakens the quorum while it copies the log.
 //     The new server's Open copies the organisation into its replica; then
-//     setup adds what is the server's own: its ExchangeServer record, its
-//     five receive connectors, its transport services and its mailbox
-//     database (named as Exchange setup names it, Server = itself).
-//   - Restarting. A data path with an etcd directory is a member already:
-//     the member restarts from it and -Join is ignored; Open resynchronises
-//     the replica from the member's revision.
-//   - Liveness. Each server keeps a lease-bound key (TTL a few seconds)
-//     refreshed while it runs; Get-ExchangeServer shows servers whose key
-//     is gone as down, and routing stops choosing their Transport service.
+//     setup.AddServer adds what is the server's own: its ExchangeServer
+//     record, its five receive connectors and its mailbox database.
+//   - Restarting. A data path with an etcd directory is a member already
+//     (IsMember): the member restarts from it and -Join is ignored; Open
+//     resynchronises the replica from the member's revision.
+//   - Liveness. A store opened with Options.ServerName keeps a key of that
+//     server on a lease (Options.LivenessTTL) refreshed while it is open
+//     and revoked when it closes; Alive reports whether a server's key is
+//     there, and Get-ExchangeServer and routing follow it.
 //   - Per-server data stays per server: queues, messages, mailboxes'
 //     content, message tracking and protocol logs live only in each
-//     server's data path. Cmdlets that show them for another server
-//     (-Server EX02) ask that server over its authenticated channel; the
-//     etcd key space only says where each server listens.
-//   - No majority. Update fails within the timeout with
-//     state.ErrUnavailable and reads keep working from the replica. A Txn
-//     that timed out on the client may still sit in the raft log and
-//     commit once the majority returns; SPEC section 8 forbids that, so a
-//     change will be made to carry an attempt key granted on a short lease
-//     and compared in its Txn, and the raft ordering of a late commit
-//     against the lease's expiry still has to be worked out and tested.
+//     server's data path; the etcd key space only says where each server
+//     listens.
+//
+// # No majority
+//
+// Update fails within the timeout with state.ErrUnavailable and reads
+// keep working from the replica. A Txn that timed out on the client may
+// still reach the members and commit once the majority returns; SPEC
+// section 8 forbids that. So each try of a change first puts an attempt
+// key on a lease of a few seconds (which proves a majority answers at that
+// moment, and gives the revision to catch up to), and the change's Txn
+// requires the key to be there and deletes it. A Txn held up longer than
+// the lease (queued behind a lost leader, retried late) finds the key
+// revoked by the lease's expiry and changes nothing; Update reports that as
+// state.ErrUnavailable. What remains is the raft log itself: a Txn already
+// appended by a leader that loses its majority in the few milliseconds
+// between the attempt and the Txn commits with that leader's log once it
+// is re-elected (a new leader renews every lease), so the attempt is put
+// immediately before the Txn to keep that window as narrow as it can be.
 package etcd

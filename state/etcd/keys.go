@@ -19,12 +19,20 @@ import (
 //	                      a change that walked the bucket sees the deletion
 //	c                     the changes of the last commit (JSON), which
 //	                      every server publishes to its subscribers
+//	f                     the organisation's founding is complete
+//	l/<server>            the server is running (bound to its liveness
+//	                      lease)
+//	a/<id>                a change's attempt, on a lease a little shorter
+//	                      than the change's timeout (see Update)
 const (
 	kindRecord   = "k/"
 	kindSequence = "s/"
 	kindBucket   = "b/"
 	kindDeleted  = "d/"
 	kindChanges  = "c"
+	kindFounded  = "f"
+	kindLive     = "l/"
+	kindAttempt  = "a/"
 )
 
 func (s *Store) key(kind, bucket string) string { return s.opts.Prefix + kind + bucket }

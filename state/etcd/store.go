@@ -48,7 +48,23 @@ type Options struct {
 	Prefix string
 	// Timeout bounds a change; DefaultTimeout if zero.
 	Timeout time.Duration
+	// ServerName, when set, is the server the store runs for: while the
+	// store is open it holds the server's liveness key (see Alive).
+	ServerName string
+	// LivenessTTL is how long a server that stopped without closing its
+	// store (killed, cut off) is still taken for alive;
+	// DefaultLivenessTTL if zero.
+	LivenessTTL time.Duration
 }
+
+// DefaultLivenessTTL is the liveness lease's time to live.
+const DefaultLivenessTTL = 3 * time.Second
+
+// attemptTTL is the lease of a change's attempt key: a change whose
+// commit reaches the members later than this after its attempt began is
+// refused (see Update). It is below DefaultTimeout and above etcd's
+// shortest lease (one and a half election timeouts).
+const attemptTTL = 4 * time.Second
 
 // Store is the organisation kept in etcd, replicated into a server's own
 // bbolt store (see the package documentation). It implements
@@ -64,9 +80,17 @@ type Store struct {
 	done   chan struct{} // closed when the watcher has stopped
 	closed atomic.Bool
 
-	mu       sync.Mutex    // guards seen and advanced
-	seen     int64         // every organisation event up to this revision is applied
-	advanced chan struct{} // closed and replaced when seen grows
+	mu       sync.Mutex      // guards seen, advanced and live
+	seen     int64           // every organisation event up to this revision is applied
+	advanced chan struct{}   // closed and replaced when seen grows
+	live     map[string]bool // servers whose liveness key is there (lower case)
+
+	liveDone chan struct{} // closed when the liveness keeper has stopped
+	renewed  atomic.Int64  // when this server's liveness lease was last renewed (UnixNano)
+
+	// beforeCommit, when set (tests), runs between a change's attempt
+	// and its commit.
+	beforeCommit func(attempt clientv3.LeaseID)
 }
 
 var _ state.ServerStore = (*Store)(nil)
@@ -83,17 +107,22 @@ func Open(local *boltdb.Store, cli *clientv3.Client, opts Options) (*Store, erro
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
+	if opts.LivenessTTL <= 0 {
+		opts.LivenessTTL = DefaultLivenessTTL
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Store{local: local, cli: cli, opts: opts, ctx: ctx, cancel: cancel, done: make(chan struct{}), advanced: make(chan struct{})}
+	s := &Store{local: local, cli: cli, opts: opts, ctx: ctx, cancel: cancel, done: make(chan struct{}), advanced: make(chan struct{}), live: map[string]bool{}, liveDone: make(chan struct{})}
 	local.SetReplicated(true)
 	rctx, rcancel := context.WithTimeout(ctx, opts.Timeout)
 	rev, err := s.resync(rctx, false)
 	rcancel()
 	if err != nil {
+		err = s.requestError("reading the organisation", rctx, err)
 		cancel()
 		local.SetReplicated(false)
-		return nil, s.requestError("reading the organisation", rctx, err)
+		return nil, err
 	}
+	s.renewed.Store(time.Now().UnixNano()) // the majority answered just now
 	s.seen = rev
 	go s.watch(rev + 1)
 	if err := s.migrate(); err != nil {
@@ -101,6 +130,11 @@ func Open(local *boltdb.Store, cli *clientv3.Client, opts Options) (*Store, erro
 		<-s.done
 		local.SetReplicated(false)
 		return nil, fmt.Errorf("bringing the organisation up to date: %w", err)
+	}
+	if opts.ServerName != "" {
+		go s.keepAlive()
+	} else {
+		close(s.liveDone)
 	}
 	return s, nil
 }
@@ -133,6 +167,7 @@ func (s *Store) Close() error {
 	}
 	s.cancel()
 	<-s.done
+	<-s.liveDone
 	cerr := s.cli.Close()
 	if err := s.local.Close(); err != nil {
 		return err
@@ -151,22 +186,24 @@ func (s *Store) Close() error {
 // than once, and must start afresh each time), up to a bound past which
 // the error wraps state.ErrConflict. Without a majority of the members
 // within the timeout the error wraps state.ErrUnavailable and nothing is
-// changed.
+// changed, then or later: each try carries an attempt key its commit
+// requires (see attempt and the package documentation).
 func (s *Store) Update(fn func(tx state.Tx) error) error {
 	if s.closed.Load() {
 		return state.ErrClosed
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.opts.Timeout)
 	defer cancel()
-	// See every change committed before this one began.
-	resp, err := s.cli.Get(ctx, s.key(kindChanges, ""), clientv3.WithCountOnly())
-	if err != nil {
-		return s.requestError("changing the organisation", ctx, err)
-	}
-	if err := s.waitSeen(ctx, resp.Header.Revision); err != nil {
-		return err
-	}
 	for attempt := 1; ; attempt++ {
+		// The attempt proves a majority answers now, and its revision
+		// covers every change committed before this one began.
+		key, lease, rev, err := s.attempt(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.waitSeen(ctx, rev); err != nil {
+			return err
+		}
 		r, err := s.local.Rehearse(fn)
 		if err != nil {
 			return err
@@ -178,7 +215,12 @@ func (s *Store) Update(fn func(tx state.Tx) error) error {
 		if err != nil {
 			return err
 		}
-		tr, err := s.cli.Txn(ctx).If(s.compares(r)...).Then(ops...).Commit()
+		if s.beforeCommit != nil {
+			s.beforeCommit(lease)
+		}
+		cmps := append(s.compares(r), clientv3.Compare(clientv3.Version(key), ">", 0))
+		ops = append(ops, clientv3.OpDelete(key))
+		tr, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Else(clientv3.OpGet(key, clientv3.WithCountOnly())).Commit()
 		if err != nil {
 			return s.requestError("changing the organisation", ctx, err)
 		}
@@ -188,10 +230,34 @@ func (s *Store) Update(fn func(tx state.Tx) error) error {
 		if tr.Succeeded {
 			return nil
 		}
+		if len(tr.Responses) == 1 {
+			if g := tr.Responses[0].GetResponseRange(); g != nil && g.Count == 0 {
+				return fmt.Errorf("changing the organisation: the change did not reach a majority of the servers within %v, and is not made: %w", attemptTTL, state.ErrUnavailable)
+			}
+		}
 		if attempt == maxAttempts {
 			return fmt.Errorf("changing the organisation: gave up after %d attempts: %w", attempt, state.ErrConflict)
 		}
 	}
+}
+
+// attempt starts one try at committing a change: a key on a lease of
+// attemptTTL, which the change's Txn requires to be there. A Txn that
+// reaches the members only after the lease has expired (held up while
+// they had no majority, then committed once they have one again) finds
+// the key gone and changes nothing, though its Update has long returned
+// state.ErrUnavailable. rev is the revision the key was put at.
+func (s *Store) attempt(ctx context.Context) (key string, lease clientv3.LeaseID, rev int64, err error) {
+	g, err := s.cli.Grant(ctx, int64(attemptTTL/time.Second))
+	if err != nil {
+		return "", 0, 0, s.requestError("changing the organisation", ctx, err)
+	}
+	key = s.key(kindAttempt, strconv.FormatInt(int64(g.ID), 16))
+	p, err := s.cli.Put(ctx, key, s.opts.ServerName, clientv3.WithLease(g.ID))
+	if err != nil {
+		return "", 0, 0, s.requestError("changing the organisation", ctx, err)
+	}
+	return key, g.ID, p.Header.Revision, nil
 }
 
 // requestError describes a failed etcd request.
@@ -312,8 +378,9 @@ func (s *Store) writes(r *boltdb.Rehearsal) ([]clientv3.Op, error) {
 // was lost is not known).
 func (s *Store) resync(ctx context.Context, announce bool) (int64, error) {
 	var (
-		rev int64
-		ops []boltdb.Op
+		rev  int64
+		ops  []boltdb.Op
+		live = map[string]bool{}
 	)
 	start, end := s.opts.Prefix, clientv3.GetPrefixRangeEnd(s.opts.Prefix)
 	for {
@@ -329,6 +396,10 @@ func (s *Store) resync(ctx context.Context, announce bool) (int64, error) {
 			rev = resp.Header.Revision
 		}
 		for _, kv := range resp.Kvs {
+			if name, ok := s.liveName(kv.Key); ok {
+				live[name] = true
+				continue
+			}
 			if op, ok, err := s.decode(kv.Key, kv.Value, false); err != nil {
 				return 0, err
 			} else if ok {
@@ -349,6 +420,7 @@ func (s *Store) resync(ctx context.Context, announce bool) (int64, error) {
 	if err := s.local.ApplyReplicated(rev, true, ops, changes); err != nil {
 		return 0, err
 	}
+	s.replaceLive(live)
 	return rev, nil
 }
 
@@ -405,6 +477,10 @@ func (s *Store) follow(wch clientv3.WatchChan) bool {
 			for ; i < len(resp.Events) && resp.Events[i].Kv.ModRevision == rev; i++ {
 				ev := resp.Events[i]
 				deleted := ev.Type == clientv3.EventTypeDelete
+				if name, ok := s.liveName(ev.Kv.Key); ok {
+					s.setLive(name, !deleted)
+					continue
+				}
 				if s.isChanges(ev.Kv.Key) && !deleted {
 					if err := json.Unmarshal(ev.Kv.Value, &changes); err != nil {
 						changes = nil
@@ -419,8 +495,12 @@ func (s *Store) follow(wch clientv3.WatchChan) bool {
 					ops = append(ops, op)
 				}
 			}
-			if err := s.local.ApplyReplicated(rev, false, ops, changes); err != nil {
-				return false
+			// A revision of liveness and attempt keys alone leaves the
+			// replica as it is.
+			if len(ops) > 0 || len(changes) > 0 {
+				if err := s.local.ApplyReplicated(rev, false, ops, changes); err != nil {
+					return false
+				}
 			}
 			s.advance(rev)
 		}

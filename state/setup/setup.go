@@ -39,6 +39,12 @@ type Options struct {
 	// PasswordCost is the bcrypt cost for the password hash;
 	// state.PasswordCost when 0.
 	PasswordCost int
+
+	// IPAddress and PortOffset are where the server listens in an
+	// organisation of several servers (exsh -IPAddress, -PortOffset);
+	// empty on a single server.
+	IPAddress  string
+	PortOffset int
 }
 
 func (o *Options) fill() error {
@@ -57,14 +63,23 @@ func (o *Options) fill() error {
 	if o.AdministratorPassword == "" {
 		o.AdministratorPassword = DefaultAdministratorPassword
 	}
-	if strings.ContainsAny(o.ServerName, `\/.:*?"<>| `) || len(o.ServerName) > 15 {
-		return fmt.Errorf("setup: server name %q is not a valid NetBIOS name (1 to 15 characters, no dots or spaces): %w", o.ServerName, state.ErrInvalid)
+	if err := CheckServerName(o.ServerName); err != nil {
+		return err
 	}
 	d, err := state.ValidateDomainName(o.Domain)
 	if err != nil || strings.HasPrefix(d, "*") {
 		return fmt.Errorf("setup: domain %q is not a valid DNS domain: %w", o.Domain, state.ErrInvalid)
 	}
 	o.Domain = d
+	return nil
+}
+
+// CheckServerName checks that a server name is a NetBIOS name: 1 to 15
+// characters, no dots, spaces or other characters Windows refuses.
+func CheckServerName(name string) error {
+	if name == "" || strings.ContainsAny(name, `\/.:*?"<>| `) || len(name) > 15 {
+		return fmt.Errorf("setup: server name %q is not a valid NetBIOS name (1 to 15 characters, no dots or spaces): %w", name, state.ErrInvalid)
+	}
 	return nil
 }
 
@@ -114,7 +129,6 @@ func Run(st state.Store, opts Options) error {
 		return err
 	}
 	now := opts.Now()
-	fqdn := opts.ServerName + "." + opts.Domain
 	cert, err := NewCertificate(opts.ServerName, opts.Domain, now)
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
@@ -144,20 +158,7 @@ func Run(st state.Store, opts Options) error {
 		if err := tx.PutOrg(org); err != nil {
 			return err
 		}
-		server := &state.ExchangeServer{
-			Name:                      opts.ServerName,
-			Fqdn:                      fqdn,
-			Domain:                    opts.Domain,
-			Site:                      opts.Domain + "/Configuration/Sites/" + SiteName,
-			ServerRole:                "Mailbox",
-			Edition:                   Edition,
-			AdminDisplayVersion:       AdminDisplayVersion,
-			IsHubTransportServer:      true,
-			IsMailboxServer:           true,
-			IsFrontendTransportServer: true,
-			OrganizationName:          OrganizationName,
-			WhenCreated:               now,
-		}
+		server := newServer(opts, now)
 		if err := tx.PutServer(server); err != nil {
 			return err
 		}
@@ -171,17 +172,7 @@ func Run(st state.Store, opts Options) error {
 		}); err != nil {
 			return err
 		}
-		dbDir := filepath.Join(opts.DataPath, "Mailbox", dbName)
-		db := &state.MailboxDatabase{
-			Name:              dbName,
-			Server:            opts.ServerName,
-			ReplicationType:   "None",
-			EdbFilePath:       filepath.Join(dbDir, dbName+".edb"),
-			LogFolderPath:     dbDir,
-			IsMailboxDatabase: true,
-			Mounted:           true,
-			WhenCreated:       now,
-		}
+		db := newDatabase(opts, dbName, now)
 		if err := tx.PutMailboxDatabase(db); err != nil {
 			return err
 		}
@@ -191,13 +182,7 @@ func Run(st state.Store, opts Options) error {
 		if err := tx.PutRecipient(admin); err != nil {
 			return err
 		}
-		for _, rc := range DefaultReceiveConnectors(server, cert.TlsCertificateName()) {
-			rc.WhenCreated = now
-			if err := tx.PutReceiveConnector(rc); err != nil {
-				return err
-			}
-		}
-		if err := AddTransportServices(tx, server.Name, opts.DataPath); err != nil {
+		if err := putServerSettings(tx, server, cert.TlsCertificateName(), opts, now); err != nil {
 			return err
 		}
 		return tx.PutCertificate(cert)
@@ -255,4 +240,56 @@ func databaseName() (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("Mailbox Database %010d", n), nil
+}
+
+// newServer is the ExchangeServer record setup leaves for a new Mailbox
+// server.
+func newServer(opts Options, now time.Time) *state.ExchangeServer {
+	return &state.ExchangeServer{
+		Name:                      opts.ServerName,
+		Fqdn:                      opts.ServerName + "." + opts.Domain,
+		Domain:                    opts.Domain,
+		Site:                      opts.Domain + "/Configuration/Sites/" + SiteName,
+		ServerRole:                "Mailbox",
+		Edition:                   Edition,
+		AdminDisplayVersion:       AdminDisplayVersion,
+		IsHubTransportServer:      true,
+		IsMailboxServer:           true,
+		IsFrontendTransportServer: true,
+		OrganizationName:          OrganizationName,
+		IPAddress:                 opts.IPAddress,
+		PortOffset:                opts.PortOffset,
+		WhenCreated:               now,
+	}
+}
+
+// newDatabase is the mailbox database setup makes on a new server, its
+// files under the server's data path.
+func newDatabase(opts Options, name string, now time.Time) *state.MailboxDatabase {
+	dbDir := filepath.Join(opts.DataPath, "Mailbox", name)
+	return &state.MailboxDatabase{
+		Name:              name,
+		Server:            opts.ServerName,
+		ReplicationType:   "None",
+		EdbFilePath:       filepath.Join(dbDir, name+".edb"),
+		LogFolderPath:     dbDir,
+		IsMailboxDatabase: true,
+		Mounted:           true,
+		WhenCreated:       now,
+	}
+}
+
+// putServerSettings stores what setup makes for every server: its five
+// default receive connectors (with the organisation's certificate for
+// STARTTLS) and, on the organisation's first server, the Transport, Front
+// End Transport and Mailbox Transport service settings (kept once per
+// organisation, by kind).
+func putServerSettings(tx state.Tx, server *state.ExchangeServer, certName string, opts Options, now time.Time) error {
+	for _, rc := range DefaultReceiveConnectors(server, certName) {
+		rc.WhenCreated = now
+		if err := tx.PutReceiveConnector(rc); err != nil {
+			return err
+		}
+	}
+	return AddTransportServices(tx, server.Name, opts.DataPath)
 }
