@@ -48,6 +48,9 @@ type testOrg struct {
 	servers []*orgServer
 	mu      sync.Mutex
 	down    map[string]bool
+	// sweep is the Transport services' SweepInterval (1 s unless a test
+	// says otherwise; 0 is the default of 15 s).
+	sweep time.Duration
 }
 
 // alive is the engines' liveness: a server whose engine the test stopped
@@ -68,7 +71,7 @@ func mailboxAlias(server string) string { return "user" + strings.TrimPrefix(ser
 func startOrg(t *testing.T, n int, retry time.Duration) *testOrg {
 	t.Helper()
 	members := etcdtest.StartMembers(t, n)
-	o := &testOrg{down: map[string]bool{}}
+	o := &testOrg{down: map[string]bool{}, sweep: time.Second}
 	var ips []netip.Addr
 	for i := range n {
 		s := &orgServer{name: fmt.Sprintf("EX%02d", i+1), ip: netip.AddrFrom4([4]byte{127, 0, 0, byte(11 + i)}), dir: t.TempDir(), org: o}
@@ -166,7 +169,7 @@ func startOrg(t *testing.T, n int, retry time.Duration) *testOrg {
 func (s *orgServer) start(t *testing.T) {
 	t.Helper()
 	svc, err := engine.NewServer(s.st, engine.Options{DataPath: s.dir, ServerName: s.name, PortOffset: s.org.offset, IPAddress: s.ip, Alive: s.org.alive},
-		transport.Config{SweepInterval: time.Second})
+		transport.Config{SweepInterval: s.org.sweep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,6 +456,32 @@ func TestOrganisationServerDown(t *testing.T) {
 	// The liveness of EX02 wakes the queue at the next sweep (1 s here)
 	// rather than at its next retry.
 	if took := time.Since(back); took > 15*time.Second {
+		t.Errorf("delivered %v after EX02 returned", took.Round(time.Millisecond))
+	}
+}
+
+// A server down for less than a sweep of the Transport service (15 s by
+// default) is still seen return: the queue for its database is woken
+// within about a second of its liveness, not at its next retry (30 s).
+func TestOrganisationServerBackSoon(t *testing.T) {
+	o := startOrg(t, 2, 0)
+	ex01, ex02 := o.servers[0], o.servers[1]
+	o.sweep = 0
+	ex01.stop()
+	ex01.start(t)
+	ex02.stop()
+	ex01.send(t, "user02@contoso.com", "while down")
+	if !enginetest.WaitFor(t, 15*time.Second, func() bool {
+		q, ok := ex01.queue(state.DeliveryToMailbox)
+		return ok && q.Status == "Retry"
+	}) {
+		t.Fatal("EX01's queue for EX02's database is not in Retry")
+	}
+	time.Sleep(1500 * time.Millisecond) // the liveness of EX02 is looked at
+	back := time.Now()
+	ex02.start(t)
+	delivered(t, ex02, "user02@contoso.com", 1, 60*time.Second)
+	if took := time.Since(back); took > 5*time.Second {
 		t.Errorf("delivered %v after EX02 returned", took.Round(time.Millisecond))
 	}
 }

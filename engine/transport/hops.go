@@ -34,6 +34,11 @@ import (
 // a server that was down is delivered within a minute of its return.
 const serverHopRetryInterval = 30 * time.Second
 
+// returnCheckInterval is how often the liveness of the servers that
+// queues wait for is looked at (wakeReturned), whatever the sweep
+// interval: a server's return is seen within about a second.
+const returnCheckInterval = time.Second
+
 // databasesAt is which server holds each mailbox database, by lower-case
 // Guid, as of a store generation.
 type databasesAt struct {

@@ -95,10 +95,21 @@ func (t *Transport) sweepLoop() {
 	tick := time.NewTicker(t.cfg.SweepInterval)
 	defer tick.Stop()
 	down := map[string]bool{} // servers seen down (wakeReturned)
+	// The liveness of the other servers is looked at more often than
+	// the sweep: a server down for less than a sweep is still seen
+	// return.
+	var live <-chan time.Time
+	if t.cfg.Alive != nil && t.cfg.Local.IsValid() && returnCheckInterval < t.cfg.SweepInterval {
+		lt := time.NewTicker(returnCheckInterval)
+		defer lt.Stop()
+		live = lt.C
+	}
 	for {
 		select {
 		case <-t.runCtx.Done():
 			return
+		case <-live:
+			t.wakeReturned(down)
 		case <-tick.C:
 			t.wakeReturned(down)
 			t.kickAll()
