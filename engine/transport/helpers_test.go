@@ -264,6 +264,9 @@ type sink struct {
 	mailErr  *smtp.SMTPError
 	authUser string
 	authPass string
+	// dropAfter, when not 0, drops the connection at the MAIL command
+	// once that many messages were taken.
+	dropAfter int
 }
 
 type sunkMessage struct {
@@ -317,10 +320,13 @@ func (s *sink) got() []sunkMessage {
 	return append([]sunkMessage(nil), s.messages...)
 }
 
-func (s *sink) NewSession(c *smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }
+func (s *sink) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &sinkSession{s: s, conn: c}, nil
+}
 
 type sinkSession struct {
 	s    *sink
+	conn *smtp.Conn
 	from string
 	to   []string
 	auth string
@@ -345,6 +351,10 @@ func (ss *sinkSession) Mail(from string, opts *smtp.MailOptions) error {
 	defer ss.s.mu.Unlock()
 	if ss.s.mailErr != nil {
 		return ss.s.mailErr
+	}
+	if ss.s.dropAfter > 0 && len(ss.s.messages) >= ss.s.dropAfter {
+		ss.conn.Close()
+		return errors.New("dropped")
 	}
 	ss.from = from
 	return nil

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -186,6 +187,64 @@ func TestOutboundRetryThenDelivered(t *testing.T) {
 	}
 	if strings.Contains(string(b), "Hello.") {
 		t.Errorf("the message body was logged")
+	}
+}
+
+// A connection that breaks mid-batch puts the queue into Retry, as a
+// failed connection does, and the messages not sent wait for the queue's
+// retry; once the host answers again they are sent, each once.
+func TestOutboundConnectionBrokenMidBatch(t *testing.T) {
+	e := newEnv(t)
+	port := freePort(t)
+	e.addSendConnector("To Internet", []string{"SMTP:*;1"}, []string{"[127.0.0.1]"}, port, nil)
+	for i := range 3 {
+		e.submit("chris@contoso.com", []string{"user@fabrikam.com"}, fmt.Sprintf("batch %d", i))
+	}
+	e.waitFor("three waiting", func() bool {
+		q, ok := e.tr.findQueue(state.DeliverySmartHostConnector)
+		return ok && q.Status == "Retry" && q.MessageCount == 3
+	})
+	s := newSink(t, "127.0.0.1:"+strconv.Itoa(port))
+	s.mu.Lock()
+	s.dropAfter = 1
+	s.mu.Unlock()
+	e.clock.Advance(5 * time.Minute)
+	broke := e.clock.Now()
+	e.tr.kickAll()
+	var ms []MessageInfo
+	e.waitFor("broken", func() bool {
+		ms, _ = e.tr.Messages(MessageFilter{Queue: e.tr.queueOf(t, state.DeliverySmartHostConnector).Identity})
+		for _, m := range ms {
+			if m.Status != "Retry" || !m.LastErrorTime.Equal(broke) {
+				return false
+			}
+		}
+		return len(s.got()) == 1 && len(ms) == 2
+	})
+	q := e.tr.queueOf(t, state.DeliverySmartHostConnector)
+	if q.Status != "Retry" || !strings.HasPrefix(q.LastError, "4") || !q.NextRetryTime.After(broke) {
+		t.Errorf("queue after the connection broke: %+v", q)
+	}
+	for _, m := range ms {
+		if m.Status != "Retry" || !m.NextRetryTime.Equal(q.NextRetryTime) {
+			t.Errorf("message %s: %s, next retry %v; the queue's %v", m.Subject, m.Status, m.NextRetryTime, q.NextRetryTime)
+		}
+	}
+	s.mu.Lock()
+	s.dropAfter = 0
+	s.mu.Unlock()
+	e.clock.Advance(q.NextRetryTime.Sub(e.clock.Now()))
+	e.tr.kickAll()
+	e.waitFor("sink", func() bool { return len(s.got()) == 3 })
+	e.waitFor("empty", func() bool { return e.totalQueued() == 0 })
+	seen := map[string]bool{}
+	for _, m := range s.got() {
+		subject := m.Data[strings.Index(m.Data, "Subject: ")+9:]
+		subject = subject[:strings.Index(subject, "\r\n")]
+		if seen[subject] {
+			t.Errorf("%q sent twice", subject)
+		}
+		seen[subject] = true
 	}
 }
 

@@ -74,9 +74,25 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 		return nil
 	})
 	results, connErr := t.sendBatch(s.conn, qr, claimed, datas, hops)
+	out := &sendOutcome{sender: s, results: make(map[int64]*msgResult, len(results))}
 	switch {
 	case connErr == nil:
-		t.clearQueueRetry(qr.Number)
+		broken := ""
+		for _, r := range results {
+			if r.broken {
+				broken = r.msgErr
+				break
+			}
+		}
+		if broken == "" {
+			t.clearQueueRetry(qr.Number)
+			break
+		}
+		// The connection broke mid-batch: the queue goes into Retry as
+		// after a connection failure, and the messages whose outcome is
+		// unknown wait with it rather than for a message retry.
+		out.brokenNext = s.connectionRetry(qr, hops)
+		t.setQueueRetry(qr.Number, broken, out.brokenNext)
 	case connErr.permanent:
 		results = nil
 		for _, m := range claimed {
@@ -90,31 +106,37 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 		}
 	default:
 		// No host took the batch: the queue and its messages wait.
-		qrNow := qr
-		_ = t.st.QueueView(func(q state.QueueTx) error {
-			if x, err := q.Queue(qr.Number); err == nil {
-				qrNow = x
-			}
-			return nil
-		})
-		interval := s.set.OutboundConnectionFailureRetryInterval
-		if qrNow.RetryCount < s.set.TransientFailureRetryCount {
-			interval = s.set.TransientFailureRetryInterval
-		}
-		next := s.now.Add(interval)
-		if hops != nil {
-			// Counted from the failure: a refused logon is tarpitted.
-			next = t.now().Add(min(interval, serverHopRetryInterval))
-		}
+		next := s.connectionRetry(qr, hops)
 		t.setQueueRetry(qr.Number, connErr.status, next)
 		runBatch(t, s.tried(claimed), &deferral{sender: s, lastError: connErr.status, next: next})
 		return
 	}
-	out := &sendOutcome{sender: s, results: make(map[int64]*msgResult, len(results))}
 	for _, r := range results {
 		out.results[r.m.InternalId] = r
 	}
 	runBatch(t, s.tried(claimed), out)
+}
+
+// connectionRetry is when a queue whose connection failed is tried
+// again.
+func (s *sender) connectionRetry(qr *state.QueueRecord, hops []string) time.Time {
+	t := s.t
+	qrNow := qr
+	_ = t.st.QueueView(func(q state.QueueTx) error {
+		if x, err := q.Queue(qr.Number); err == nil {
+			qrNow = x
+		}
+		return nil
+	})
+	interval := s.set.OutboundConnectionFailureRetryInterval
+	if qrNow.RetryCount < s.set.TransientFailureRetryCount {
+		interval = s.set.TransientFailureRetryInterval
+	}
+	if hops != nil {
+		// Counted from the failure: a refused logon is tarpitted.
+		return t.now().Add(min(interval, serverHopRetryInterval))
+	}
+	return s.now.Add(interval)
 }
 
 // tried is the batch of messages offered to the connector's hosts: pending
@@ -136,6 +158,9 @@ func settleTried(q state.QueueTx, m *state.QueuedMessage) (bool, error) {
 type sendOutcome struct {
 	*sender
 	results map[int64]*msgResult // by InternalId
+	// brokenNext, when the connection broke mid-batch, is the queue's
+	// next retry: the messages whose outcome is unknown wait for it.
+	brokenNext time.Time
 }
 
 // sendPlan is a message's outcome: its recipients' statuses are already
@@ -213,6 +238,9 @@ func (o *sendOutcome) apply(q state.QueueTx, m *state.QueuedMessage, p sendPlan,
 		interval = set.TransientFailureRetryInterval
 	}
 	m.NextRetryTime = now.Add(interval)
+	if p.res.broken && !o.brokenNext.IsZero() {
+		m.NextRetryTime = o.brokenNext
+	}
 	m.LastErrorTime = now
 	for _, r := range m.Recipients {
 		if r.Status == state.RecipientRetry && r.LastError != "" {

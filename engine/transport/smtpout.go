@@ -52,6 +52,7 @@ type msgResult struct {
 	rcpts   []rcptResult
 	msgErr  string // transient failure for the whole message
 	attempt bool   // the message was offered to the remote host
+	broken  bool   // the connection broke before its outcome was known
 	session string
 	target  target
 }
@@ -281,7 +282,7 @@ func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg targe
 	for i, m := range batch {
 		if broken != "" {
 			// The connection broke: the rest of the batch waits for retry.
-			results = append(results, &msgResult{m: m, target: tg, msgErr: broken})
+			results = append(results, &msgResult{m: m, target: tg, msgErr: broken, broken: true})
 			continue
 		}
 		data, ok := datas[m.InternalId]
@@ -297,7 +298,7 @@ func (t *Transport) sendTo(ctx context.Context, c *state.SendConnector, tg targe
 				return nil, connFailure(err)
 			}
 			broken = connFailure(err).status
-			res.rcpts, res.msgErr = nil, broken
+			res.rcpts, res.msgErr, res.broken = nil, broken, true
 		}
 	}
 	if broken == "" {
