@@ -462,7 +462,8 @@ func TestOrganisationServerDown(t *testing.T) {
 
 // A server down for less than a sweep of the Transport service (15 s by
 // default) is still seen return: the queue for its database is woken
-// within about a second of its liveness, not at its next retry (30 s).
+// within about a second of its liveness, not at its next retry (30 s),
+// and again while the server's Transport service does not yet listen.
 func TestOrganisationServerBackSoon(t *testing.T) {
 	o := startOrg(t, 2, 0)
 	ex01, ex02 := o.servers[0], o.servers[1]
@@ -478,6 +479,17 @@ func TestOrganisationServerBackSoon(t *testing.T) {
 		t.Fatal("EX01's queue for EX02's database is not in Retry")
 	}
 	time.Sleep(1500 * time.Millisecond) // the liveness of EX02 is looked at
+	// EX02 is alive a little before its Transport service listens: the
+	// first attempt after its return fails, and the queue is woken again.
+	o.mu.Lock()
+	delete(o.down, "EX02")
+	o.mu.Unlock()
+	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
+		q, ok := ex01.queue(state.DeliveryToMailbox)
+		return ok && q.Status == "Retry" && q.RetryCount >= 2
+	}) {
+		t.Fatal("EX01 did not try EX02 again once it was alive")
+	}
 	back := time.Now()
 	ex02.start(t)
 	delivered(t, ex02, "user02@contoso.com", 1, 60*time.Second)

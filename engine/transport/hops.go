@@ -184,11 +184,29 @@ func hopData(m *state.QueuedMessage, d []byte) []byte {
 	return append(append(out, field...), d...)
 }
 
+// returnGrace is how long after a server's return its queues are woken
+// again when an attempt fails: a server is alive (its liveness key is
+// back) a little before its Transport service listens.
+const returnGrace = 30 * time.Second
+
+// serverReturns is wakeReturned's memory of the other servers, by lower
+// case name: those seen down, and when those seen return came back.
+type serverReturns struct {
+	down map[string]bool
+	back map[string]time.Time
+}
+
+func newServerReturns() *serverReturns {
+	return &serverReturns{down: map[string]bool{}, back: map[string]time.Time{}}
+}
+
 // wakeReturned retries now the queues to other servers' databases whose
-// server was down at an earlier sweep and is alive again (Config.Alive),
-// rather than waiting for the queue's next retry. The sweep loop alone
-// calls it; down is its memory of the servers seen down.
-func (t *Transport) wakeReturned(down map[string]bool) {
+// server was down at an earlier look and is alive again (Config.Alive),
+// rather than waiting for the queue's next retry. Within returnGrace of
+// the return, a queue whose attempt failed again (the server was not yet
+// listening) is woken again, every other look at most. The sweep loop
+// alone calls it.
+func (t *Transport) wakeReturned(r *serverReturns) {
 	if t.cfg.Alive == nil || !t.cfg.Local.IsValid() {
 		return
 	}
@@ -202,6 +220,7 @@ func (t *Transport) wakeReturned(down map[string]bool) {
 		}
 		return err
 	})
+	now := t.now()
 	seen := map[string]bool{}
 	for _, qr := range waiting {
 		if !t.remoteDatabase(qr) {
@@ -210,18 +229,32 @@ func (t *Transport) wakeReturned(down map[string]bool) {
 		server := strings.ToLower(t.databaseServer(qr.NextHopConnector))
 		seen[server] = true
 		if !t.cfg.Alive(server) {
-			down[server] = true
+			r.down[server] = true
+			delete(r.back, server)
 			continue
 		}
-		if down[server] {
+		wake := false
+		if r.down[server] {
+			r.back[server] = now
+			wake = true
+		} else if back, ok := r.back[server]; ok && now.Sub(back) < returnGrace &&
+			now.Sub(qr.LastRetryTime) >= 2*returnCheckInterval && qr.NextRetryTime.After(now) {
+			wake = true
+		}
+		if wake {
 			if err := t.RetryQueue(t.queueIdentity(qr.Number), false); err != nil {
 				t.log.Error("retrying the queue of a server that returned", "queue", qr.Number, "err", err)
 			}
 		}
 	}
-	for server := range down {
+	for server := range r.down {
 		if !seen[server] || t.cfg.Alive(server) {
-			delete(down, server)
+			delete(r.down, server)
+		}
+	}
+	for server, back := range r.back {
+		if now.Sub(back) >= returnGrace {
+			delete(r.back, server)
 		}
 	}
 }

@@ -94,7 +94,7 @@ func (t *Transport) runLoop(r *runner) {
 func (t *Transport) sweepLoop() {
 	tick := time.NewTicker(t.cfg.SweepInterval)
 	defer tick.Stop()
-	down := map[string]bool{} // servers seen down (wakeReturned)
+	returns := newServerReturns() // wakeReturned's memory
 	// The liveness of the other servers is looked at more often than
 	// the sweep: a server down for less than a sweep is still seen
 	// return.
@@ -109,9 +109,9 @@ func (t *Transport) sweepLoop() {
 		case <-t.runCtx.Done():
 			return
 		case <-live:
-			t.wakeReturned(down)
+			t.wakeReturned(returns)
 		case <-tick.C:
-			t.wakeReturned(down)
+			t.wakeReturned(returns)
 			t.kickAll()
 		}
 	}
