@@ -95,6 +95,8 @@ func TestOrganisationMail(t *testing.T) {
 		for _, s := range []string{"EX01", "EX02", "EX03"} {
 			out, _ := ex01.run("Get-Queue -Server " + s + " | Format-List Identity,DeliveryType,Status,MessageCount,NextHopDomain,LastError")
 			t.Logf("Get-Queue -Server %s (in EX01's shell):\n%s", s, out)
+			out, _ = ex01.run("Get-Message -Server " + s + ` -Filter "Subject -like '*'" -ResultSize 30 | Format-List Identity,Subject,Status,LastError,RetryCount,NextRetryTime`)
+			t.Logf("Get-Message -Server %s (in EX01's shell):\n%s", s, out)
 		}
 	}
 	t.Cleanup(dumpQueues)
@@ -289,14 +291,40 @@ func TestOrganisationMail(t *testing.T) {
 		}
 	}
 
-	// EX02 returns with the same command line; every acknowledged message
-	// is delivered exactly once.
+	// EX02 returns with the same command line, and is killed again while
+	// EX01 hands it the mail that waited: a message EX02 took but whose
+	// 250 EX01 never read must not arrive twice.
+	ex02.start()
+	back := time.Now()
+	waiting := func() int {
+		out, _ := ex01.run(fmt.Sprintf(`(Get-Queue -Filter "NextHopDomain -eq '%s'").MessageCount`, dbs["EX02"]))
+		n, err := strconv.Atoi(strings.TrimSpace(out))
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	before := waiting()
+	for n := before; n == before; n = waiting() {
+		if time.Since(killed) > 60*time.Second {
+			t.Fatalf("EX01's queue for %s keeps %d messages after EX02's return", dbs["EX02"], n)
+		}
+	}
+	ex02.stop(syscall.SIGKILL)
+	killedAgain := time.Now()
+	t.Logf("EX02 killed again while EX01 handed it the %d messages that waited for it (%d left)", before, waiting())
+	// EX02 stays down until EX01 sees it so: its return wakes the queues
+	// for it at once.
+	ex01.waitOutput("Get-ExchangeServer EX02 | ForEach-Object ServerState", "Down", 15*time.Second)
 	ex02.start()
 	restarted := time.Now()
-	t.Logf("EX02 was down for %v", restarted.Sub(killed).Round(time.Millisecond))
+	t.Logf("EX02 was down for %v, then for %v", back.Sub(killed).Round(time.Millisecond), restarted.Sub(killedAgain).Round(time.Millisecond))
 	all := func(*orgSent) bool { return true }
 	caughtUp := waitDelivered(t, ex01, boxes, sent, all, 90*time.Second)
 	t.Logf("every acknowledged message was delivered %v after EX02 restarted", caughtUp.Sub(restarted).Round(time.Millisecond))
+	if took := caughtUp.Sub(restarted); took > 60*time.Second {
+		t.Errorf("the mail that waited for EX02 was delivered %v after its return, want within 60 s", took.Round(time.Millisecond))
+	}
 	// Once every queue is empty nothing more arrives: count again.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
