@@ -184,3 +184,30 @@ func TestReceiveConnectorNameAcrossServers(t *testing.T) {
 		t.Errorf(`EX02\Relay is on %q`, got)
 	}
 }
+
+// A mailbox lives on its database's server: New-Mailbox -Database names
+// another server's database, and without one it takes this server's.
+func TestNewMailboxOnAnotherServersDatabase(t *testing.T) {
+	l := newLab(t)
+	if err := setup.AddServer(l.store, setup.Options{ServerName: "EX02", IPAddress: "127.0.0.12"}); err != nil {
+		t.Fatal(err)
+	}
+	var ex02db string
+	statetest.View(t, l.store, func(tx state.Tx) error {
+		dbs, err := tx.MailboxDatabases()
+		for _, db := range dbs {
+			if db.Server == "EX02" {
+				ex02db = db.Name
+			}
+		}
+		return err
+	})
+	r := l.ok("New-Mailbox", "Name", "Bob", "Database", ex02db)
+	if got := propText(t, r.obj(0), "ServerName"); got != "ex02" {
+		t.Errorf("ServerName %q, want ex02", got)
+	}
+	r = l.ok("New-Mailbox", "Name", "Carol")
+	if got := propText(t, r.obj(0), "ServerName"); got != "ex01" {
+		t.Errorf("ServerName %q without -Database, want ex01", got)
+	}
+}
