@@ -1,6 +1,7 @@
 package cmdlets
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -173,7 +174,14 @@ func (t *Task) TooLong(param string, max, got int) *interp.ErrorRecord {
 
 // StoreError turns an unexpected store failure into a terminating error.
 func (t *Task) StoreError(err error) *interp.ErrorRecord {
-	e := t.Errorf(CategoryWriteError, ReasonStoreFailure, "Active Directory operation failed on %s. %v", t.Site.DomainController(), err)
+	detail := err.Error()
+	if errors.Is(err, state.ErrUnavailable) {
+		// An organisation of several servers without a majority: say what
+		// it means for the change and where to look.
+		detail = "The organisation's majority of servers cannot be reached, so the change was not made (" + detail +
+			"). Get-ExchangeServer | Format-List Name,ServerState shows which servers are down."
+	}
+	e := t.Errorf(CategoryWriteError, ReasonStoreFailure, "Active Directory operation failed on %s. %s", t.Site.DomainController(), detail)
 	e.Exception = err
 	return e
 }

@@ -226,10 +226,14 @@ func (r *run) mailboxPlacement(tx state.Tx, rc *state.Recipient, alias string) e
 	if err != nil {
 		return err
 	}
-	srv, _ := tx.Server(r.site.Server)
 	db, err := r.database(tx)
 	if err != nil {
 		return err
+	}
+	// The mailbox lives on its database's server.
+	srv, err := tx.Server(db.Server)
+	if err != nil {
+		srv, _ = tx.Server(r.site.Server)
 	}
 	domains, err := tx.AcceptedDomains()
 	if err != nil {
@@ -269,6 +273,13 @@ func (r *run) database(tx state.Tx) (*state.MailboxDatabase, error) {
 	}
 	if len(dbs) == 0 {
 		return nil, r.task.InvalidOperation(cmdlets.ReasonRecipientTask, "No mailbox database was found on server %s.", r.site.Server)
+	}
+	// In an organisation of several servers, the database of the server
+	// the shell runs on.
+	for _, db := range dbs {
+		if strings.EqualFold(db.Server, r.site.Server) {
+			return db, nil
+		}
 	}
 	return dbs[0], nil
 }

@@ -349,8 +349,30 @@ func (r *run) findReceiveConnectors(tx state.Tx, arg any, given, wildcards bool)
 	}
 	server := id.Server
 	if server == "" {
-		server = r.site.Server
-	} else if srv, err := tx.Server(server); err == nil {
+		// A bare name is any value that identifies one connector in the
+		// organisation (Exchange's ReceiveConnectorIdParameter): on a
+		// single server this server's, in an organisation of several any
+		// server's; two servers' connectors of that name are ambiguous.
+		rc, err := tx.ReceiveConnectorByName(r.site.Server, id.Name)
+		if err == nil && !r.severalServers(tx) {
+			return []*state.ReceiveConnector{rc}, nil
+		}
+		all, err := tx.ReceiveConnectors()
+		if err != nil {
+			return nil, err
+		}
+		var out []*state.ReceiveConnector
+		for _, rc := range all {
+			if strings.EqualFold(rc.Name, id.Name) {
+				out = append(out, rc)
+			}
+		}
+		if len(out) == 0 {
+			return nil, r.task.NotFound(text)
+		}
+		return out, nil
+	}
+	if srv, err := tx.Server(server); err == nil {
 		server = srv.Name // "EX01.contoso.com\Relay" names EX01's connector
 	}
 	rc, err := tx.ReceiveConnectorByName(server, id.Name)
@@ -358,6 +380,12 @@ func (r *run) findReceiveConnectors(tx state.Tx, arg any, given, wildcards bool)
 		return nil, r.task.NotFound(text)
 	}
 	return []*state.ReceiveConnector{rc}, nil
+}
+
+// severalServers reports whether the organisation has more than one server.
+func (r *run) severalServers(tx state.Tx) bool {
+	srvs, err := tx.Servers()
+	return err == nil && len(srvs) > 1
 }
 
 // receiveConnector resolves -Identity to exactly one connector.

@@ -163,3 +163,51 @@ func TestExchangeServerState(t *testing.T) {
 		}
 	}
 }
+
+// In an organisation of several servers a receive connector's bare name
+// finds it on whichever server has it; a name two servers use is
+// ambiguous, and Server\Name picks one.
+func TestReceiveConnectorNameAcrossServers(t *testing.T) {
+	l := newLab(t)
+	if err := setup.AddServer(l.store, setup.Options{ServerName: "EX02", IPAddress: "127.0.0.12"}); err != nil {
+		t.Fatal(err)
+	}
+	r := l.ok("Get-ReceiveConnector", "Identity", "Default EX02")
+	if got := propText(t, r.obj(0), "Identity"); got != `EX02\Default EX02` {
+		t.Errorf("Identity %q", got)
+	}
+	l.ok("Set-ReceiveConnector", "Identity", "Default Frontend EX02", "Banner", "220 EX02 here")
+	l.ok("New-ReceiveConnector", "Name", "Relay", "Usage", "Custom", "Bindings", "0.0.0.0:2526", "RemoteIPRanges", "10.0.0.1")
+	l.ok("New-ReceiveConnector", "Name", "Relay", "Server", "EX02", "Usage", "Custom", "Bindings", "0.0.0.0:2526", "RemoteIPRanges", "10.0.0.1")
+	wantErr(t, l.fails("Set-ReceiveConnector", "Identity", "Relay", "Banner", "220 x"), "The operation couldn't be performed because 'Relay' matches multiple entries.")
+	if got := propText(t, l.ok("Get-ReceiveConnector", "Identity", `EX02\Relay`).obj(0), "Server"); got != "EX02" {
+		t.Errorf(`EX02\Relay is on %q`, got)
+	}
+}
+
+// A mailbox lives on its database's server: New-Mailbox -Database names
+// another server's database, and without one it takes this server's.
+func TestNewMailboxOnAnotherServersDatabase(t *testing.T) {
+	l := newLab(t)
+	if err := setup.AddServer(l.store, setup.Options{ServerName: "EX02", IPAddress: "127.0.0.12"}); err != nil {
+		t.Fatal(err)
+	}
+	var ex02db string
+	statetest.View(t, l.store, func(tx state.Tx) error {
+		dbs, err := tx.MailboxDatabases()
+		for _, db := range dbs {
+			if db.Server == "EX02" {
+				ex02db = db.Name
+			}
+		}
+		return err
+	})
+	r := l.ok("New-Mailbox", "Name", "Bob", "Database", ex02db)
+	if got := propText(t, r.obj(0), "ServerName"); got != "ex02" {
+		t.Errorf("ServerName %q, want ex02", got)
+	}
+	r = l.ok("New-Mailbox", "Name", "Carol")
+	if got := propText(t, r.obj(0), "ServerName"); got != "ex01" {
+		t.Errorf("ServerName %q without -Database, want ex01", got)
+	}
+}

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"sort"
 	"strings"
 	"time"
 
+	"exsh/engine/nexthop"
 	"exsh/engine/protolog"
 	"exsh/engine/replies"
 	"exsh/engine/smtpclient"
@@ -136,7 +136,7 @@ func (r *Receive) outboundRcpt(st *smtpd.State, env *smtpd.Envelope, to string, 
 	}
 	c := route.Connector
 	key := c.Guid
-	if dnsRouted(c) {
+	if nexthop.DNSRouted(c, "") {
 		key += "|" + strings.ToLower(domain)
 	}
 	if r.out != nil && r.out.key != key {
@@ -215,12 +215,6 @@ func (r *Receive) outboundData(st *smtpd.State, msg []byte) replies.Reply {
 	return rep
 }
 
-// dnsRouted reports whether a connector looks up the recipient domain's
-// MX hosts rather than using smart hosts.
-func dnsRouted(c *state.SendConnector) bool {
-	return c.DNSRoutingEnabled && len(c.SmartHosts) == 0
-}
-
 // target is one address the outbound leg may connect to.
 type target struct {
 	host string // as configured or found in MX
@@ -228,86 +222,36 @@ type target struct {
 }
 
 // targets lists the destination's addresses in order; a reply means the
-// destination cannot be resolved.
+// destination cannot be resolved. A port this server's receive connectors
+// listen on is translated to the port it really listens on.
 func (p *OutboundProxy) targets(ctx context.Context, org *Org, c *state.SendConnector, domain string) ([]target, *replies.Reply) {
 	port := c.Port
 	if port == 0 {
 		port = 25
 	}
-	var hosts []string
-	if !dnsRouted(c) {
-		hosts = append(hosts, c.SmartHosts...)
-	} else {
-		lookup := p.LookupMX
-		if lookup == nil {
-			// No resolver was given: exsh never asks the real DNS.
-			return nil, &replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "DNS query failed. exsh makes no DNS lookups: give the send connector smart hosts"}
-		}
-		mxs, err := lookup(ctx, domain)
-		var dnsErr *net.DNSError
-		switch {
-		case errors.As(err, &dnsErr) && dnsErr.IsNotFound && len(mxs) == 0:
-			if _, err := p.lookupIP(ctx, domain); err != nil {
-				return nil, &replies.Reply{Code: 554, Enhanced: "5.4.4", Text: "SMTPSEND.DNS.NonExistentDomain; nonexistent domain"}
-			}
-		case err != nil:
-			return nil, &replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "DNS query failed"}
-		}
-		sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Pref < mxs[j].Pref })
-		for _, mx := range mxs {
-			hosts = append(hosts, strings.TrimSuffix(mx.Host, "."))
-		}
-		if len(hosts) == 0 {
-			hosts = []string{domain}
-		}
+	self := netip.MustParseAddr("127.0.0.1")
+	if p.Local.IsValid() {
+		self = p.Local
 	}
-	var out []target
-	add := func(h string, a netip.Addr) {
-		a = a.Unmap()
+	isSelf := func(name string) bool {
+		return strings.EqualFold(name, "localhost") || strings.EqualFold(name, org.Server.Name) || strings.EqualFold(name, org.Fqdn)
+	}
+	r := nexthop.Resolver{LookupMX: p.LookupMX, LookupNetIP: p.LookupNetIP, IsSelf: isSelf, Self: self}
+	hosts, rep := r.Hosts(ctx, c, "", domain)
+	if rep != nil {
+		return nil, rep
+	}
+	out := make([]target, len(hosts))
+	for i, h := range hosts {
 		pt := port
-		if p.PortMap != nil && state.ListensAt(org.ReceiveConnectors(), a, port) {
+		if p.PortMap != nil && state.ListensAt(org.ReceiveConnectors(), h.Addr, port) {
 			pt = p.PortMap(port)
 		} else if p.HostPort != nil {
-			pt = p.HostPort(a, port)
+			pt = p.HostPort(h.Addr, port)
 		}
-		out = append(out, target{host: h, addr: netip.AddrPortFrom(a, uint16(pt))})
-	}
-	for _, h := range hosts {
-		h = strings.TrimSpace(h)
-		name := strings.Trim(h, "[]")
-		if a, err := netip.ParseAddr(name); err == nil {
-			add(h, a)
-			continue
-		}
-		if strings.EqualFold(name, "localhost") || strings.EqualFold(name, org.Server.Name) || strings.EqualFold(name, org.Fqdn) {
-			self := netip.MustParseAddr("127.0.0.1")
-			if p.Local.IsValid() {
-				self = p.Local
-			}
-			add(h, self)
-			continue
-		}
-		ips, err := p.lookupIP(ctx, name)
-		if err != nil {
-			continue
-		}
-		for _, a := range ips {
-			add(h, a)
-		}
-	}
-	if len(out) == 0 {
-		return nil, &replies.Reply{Code: 451, Enhanced: "4.4.0", Text: "DNS query failed"}
+		out[i] = target{host: h.Name, addr: netip.AddrPortFrom(h.Addr, uint16(pt))}
 	}
 	return out, nil
-}
-
-// lookupIP resolves a host name with LookupNetIP, or the system's
-// resolver when none is set.
-func (p *OutboundProxy) lookupIP(ctx context.Context, name string) ([]netip.Addr, error) {
-	if p.LookupNetIP != nil {
-		return p.LookupNetIP(ctx, name)
-	}
-	return net.DefaultResolver.LookupNetIP(ctx, "ip", name)
 }
 
 // open connects to the connector's destination, trying each address in

@@ -8,13 +8,13 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
 
+	"exsh/engine/nexthop"
 	"exsh/engine/protolog"
 	"exsh/engine/replies"
 	"exsh/engine/smtpclient"
@@ -70,75 +70,21 @@ func (t *Transport) targets(ctx context.Context, c *state.SendConnector, qr *sta
 		own := t.ownAddr()
 		return []target{{host: t.cfg.Fqdn, addr: net.JoinHostPort(own.String(), strconv.Itoa(p)), ip: own.String()}}, nil
 	}
-	var hosts []string
-	if len(c.SmartHosts) > 0 && !(c.DNSRoutingEnabled && qr.DeliveryType == state.DeliveryDnsConnector) {
-		hosts = append(hosts, c.SmartHosts...)
-	} else {
-		lookup := t.cfg.LookupMX
-		if lookup == nil {
-			// No resolver was given: exsh never asks the real DNS.
-			return nil, &sendError{status: NoDNSStatus}
-		}
-		mxs, err := lookup(ctx, qr.NextHopDomain)
-		var dnsErr *net.DNSError
-		switch {
-		case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-			if len(mxs) == 0 {
-				// No MX: the domain itself (implicit MX), if it exists.
-				if _, err := t.lookupIP(ctx, qr.NextHopDomain); err != nil {
-					return nil, &sendError{permanent: true, status: "554 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain"}
-				}
-				hosts = []string{qr.NextHopDomain}
-			}
-		case err != nil:
-			return nil, &sendError{status: "451 4.4.0 DNS query failed"}
-		}
-		sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Pref < mxs[j].Pref })
-		for _, mx := range mxs {
-			hosts = append(hosts, strings.TrimSuffix(mx.Host, "."))
-		}
-		if len(hosts) == 0 {
-			hosts = []string{qr.NextHopDomain}
-		}
+	r := nexthop.Resolver{LookupMX: t.cfg.LookupMX, LookupNetIP: t.cfg.LookupNetIP, IsSelf: t.isSelf, Self: t.ownAddr()}
+	hosts, rep := r.Hosts(ctx, c, qr.DeliveryType, qr.NextHopDomain)
+	if rep != nil {
+		return nil, &sendError{permanent: rep.Permanent(), status: rep.String()}
 	}
-	var out []target
-	for _, h := range hosts {
-		h = strings.TrimSpace(h)
-		name := strings.Trim(h, "[]")
-		if a, err := netip.ParseAddr(name); err == nil {
-			out = append(out, t.target(h, a, port))
-			continue
-		}
-		if t.isSelf(name) {
-			out = append(out, t.target(h, t.ownAddr(), port))
-			continue
-		}
-		ips, err := t.lookupIP(ctx, name)
-		if err != nil || len(ips) == 0 {
-			continue
-		}
-		for _, a := range ips {
-			out = append(out, t.target(h, a, port))
-		}
-	}
-	if len(out) == 0 {
-		return nil, &sendError{status: "451 4.4.0 DNS query failed"}
+	out := make([]target, len(hosts))
+	for i, h := range hosts {
+		out[i] = t.target(h.Name, h.Addr, port)
 	}
 	return out, nil
 }
 
 // NoDNSStatus is a DNS-routed queue's LastError when the Transport has
 // no resolver: exsh makes no DNS lookups of its own.
-const NoDNSStatus = "451 4.4.0 DNS query failed. exsh makes no DNS lookups: give the send connector smart hosts (Set-SendConnector -SmartHosts <host> -DNSRoutingEnabled $false); inside a lab, the lab's DNS answers"
-
-// lookupIP resolves a host name with Config.LookupNetIP, or the system's
-// resolver when none is set.
-func (t *Transport) lookupIP(ctx context.Context, name string) ([]netip.Addr, error) {
-	if t.cfg.LookupNetIP != nil {
-		return t.cfg.LookupNetIP(ctx, name)
-	}
-	return net.DefaultResolver.LookupNetIP(ctx, "ip", name)
-}
+var NoDNSStatus = nexthop.NoDNS.String()
 
 // target is one address to deliver to. A port this server's receive
 // connectors are bound to, on an address it listens on, is translated to

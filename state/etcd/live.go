@@ -81,7 +81,9 @@ func (s *Store) keepAlive() {
 		}
 	}()
 	for s.ctx.Err() == nil {
-		ctx, cancel := contextWithTimeout(s.opts.Timeout)
+		// Close cancels s.ctx: a grant waiting for a majority that is
+		// gone must not hold the server's stop for the whole timeout.
+		ctx, cancel := context.WithTimeout(s.ctx, s.opts.Timeout)
 		g, err := s.cli.Grant(ctx, ttl)
 		if err == nil {
 			lease = g.ID

@@ -1,0 +1,19 @@
+package cmdlets
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"exsh/state"
+)
+
+func TestStoreErrorWithoutMajority(t *testing.T) {
+	task := NewTask(nil, "Set-ReceiveConnector", Site{Server: "EX01", ServerFqdn: "EX01.contoso.com"})
+	err := fmt.Errorf("changing the organisation: no answer within 6s: %w", state.ErrUnavailable)
+	got := task.StoreError(err).Error()
+	want := "Active Directory operation failed on EX01.contoso.com. The organisation's majority of servers cannot be reached, so the change was not made"
+	if !strings.HasPrefix(got, want) || !strings.Contains(got, "Get-ExchangeServer") {
+		t.Errorf("got %q", got)
+	}
+}
