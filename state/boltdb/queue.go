@@ -54,7 +54,7 @@ var (
 	bucketMailboxData   = []byte("mailboxData")
 	bucketMailboxRefs   = []byte("mailboxRefs")
 	bucketQueueDataRefs = []byte("queueDataRefs")
-	bucketMailboxMsgIds = []byte("mailboxMessageIds")
+	bucketMailboxMsgIds = []byte("mailboxMessageIds") // "mailbox…": an engine bucket, never replicated (isEngineBucket)
 )
 
 // queueInternalIdBase makes InternalIds look like Exchange's large message
