@@ -133,4 +133,9 @@ type MailboxTx interface {
 	MailboxItemData(mailbox string, id int64) ([]byte, error)
 	// DeleteMailboxItem removes one item from a mailbox.
 	DeleteMailboxItem(mailbox string, id int64) error
+	// MailboxMessageId returns the item of a mailbox that was delivered
+	// with the Message-ID messageId and is still held (the latest, if
+	// several were); ok is false when there is none, and always for an
+	// empty messageId.
+	MailboxMessageId(mailbox, messageId string) (id int64, ok bool, err error)
 }

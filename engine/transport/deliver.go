@@ -40,7 +40,7 @@ func (d *deliverer) plan(q state.QueueTx, m *state.QueuedMessage) (mailboxPlan, 
 	if err != nil {
 		return mailboxPlan{}, err
 	}
-	return d.planMailboxDelivery(m, head, body), nil
+	return d.planMailboxDelivery(q, m, head, body)
 }
 
 func (d *deliverer) apply(q state.QueueTx, m *state.QueuedMessage, plan mailboxPlan, after *[]func()) error {
@@ -79,15 +79,28 @@ func (d *deliverer) committed() { d.t.clearQueueRetry(d.qr.Number) }
 type mailboxPlan struct {
 	items     []state.MailboxItem
 	delivered []state.QueuedRecipient
-	failed    []failure
+	// duplicates are recipients whose mailbox already holds the message
+	// (by its Message-ID): they are completed without a second item.
+	duplicates []duplicate
+	failed     []failure
 	// The delivered form: front, then tail, the end of the queued bytes
 	// that the mailbox items share.
 	front, tail []byte
 }
 
+// A duplicate is a recipient whose mailbox already holds the message.
+type duplicate struct {
+	rcpt    state.QueuedRecipient
+	mailbox string // the recipient's Guid
+}
+
 // planMailboxDelivery reads the recipients' mailboxes and builds the stored
-// form of the message; it writes nothing.
-func (d *deliverer) planMailboxDelivery(m *state.QueuedMessage, head, body []byte) (plan mailboxPlan) {
+// form of the message; it writes nothing. A mailbox that already holds an
+// item with the message's Message-ID (a sender that sent the message again
+// after losing the answer to the first copy, the same message reaching the
+// mailbox on two paths) is not given a second one, as the Exchange store
+// drops such duplicates.
+func (d *deliverer) planMailboxDelivery(q state.QueueTx, m *state.QueuedMessage, head, body []byte) (plan mailboxPlan, err error) {
 	org, now := d.org, d.now
 	plan.front, plan.tail = d.t.mailboxParts(m, head, body, now)
 	hdrBlock, _ := splitHeader(head, body)
@@ -112,6 +125,12 @@ func (d *deliverer) planMailboxDelivery(m *state.QueuedMessage, head, body []byt
 			plan.failed = append(plan.failed, failure{rcpt: r, status: statusRecipNotFound})
 			continue
 		}
+		if dup, err := plan.holds(q, rec.Guid, m.MessageId); err != nil {
+			return mailboxPlan{}, err
+		} else if dup {
+			plan.duplicates = append(plan.duplicates, duplicate{rcpt: r, mailbox: rec.Guid})
+			continue
+		}
 		plan.items = append(plan.items, state.MailboxItem{
 			Mailbox:           rec.Guid,
 			ReceivedTime:      now,
@@ -123,19 +142,40 @@ func (d *deliverer) planMailboxDelivery(m *state.QueuedMessage, head, body []byt
 		})
 		plan.delivered = append(plan.delivered, r)
 	}
-	return plan
+	return plan, nil
+}
+
+// holds reports whether mailbox already has the message with Message-ID
+// messageId: an item delivered earlier, or one this plan stores. A message
+// without a Message-ID is never a duplicate.
+func (plan *mailboxPlan) holds(q state.QueueTx, mailbox, messageId string) (bool, error) {
+	if messageId == "" {
+		return false, nil
+	}
+	for i := range plan.items {
+		if plan.items[i].Mailbox == mailbox {
+			return true, nil
+		}
+	}
+	_, ok, err := q.MailboxMessageId(mailbox, messageId)
+	return ok, err
 }
 
 // trackMailboxDelivery logs SEND (Transport to Mailbox Transport Delivery)
-// and DELIVER (into the mailbox, in the MSGTRKMD log).
+// and, in the MSGTRKMD log, DELIVER (into the mailbox) or DUPLICATEDELIVER
+// (the mailbox already held it).
 func (d *deliverer) trackMailboxDelivery(m *state.QueuedMessage, plan mailboxPlan) {
 	t, qr := d.t, d.qr
-	if len(plan.delivered) == 0 {
+	if len(plan.delivered) == 0 && len(plan.duplicates) == 0 {
 		return
 	}
 	var rcpts, okStatus []string
 	for _, r := range plan.delivered {
 		rcpts = append(rcpts, r.Address)
+		okStatus = append(okStatus, "250 2.1.5 Recipient OK")
+	}
+	for _, dup := range plan.duplicates {
+		rcpts = append(rcpts, dup.rcpt.Address)
 		okStatus = append(okStatus, "250 2.1.5 Recipient OK")
 	}
 	ip := m.ServerIP
@@ -158,6 +198,15 @@ func (d *deliverer) trackMailboxDelivery(m *state.QueuedMessage, plan mailboxPla
 				qr.NextHopConnector, it.Mailbox, it.Id, it.ReceivedTime.UTC().Format("2006-01-02T15:04:05.000Z")),
 			Recipients:  []string{plan.delivered[i].Address},
 			MessageInfo: m.DateReceived.UTC().Format("2006-01-02T15:04:05.000Z"),
+		})
+	}
+	for _, dup := range plan.duplicates {
+		t.track(tracking.PrefixMailboxDelivery, m, tracking.Event{
+			EventId: tracking.EventDuplicateDeliver, Source: tracking.SourceStoreDriver,
+			ClientIp: ip, ClientHostname: t.cfg.Fqdn, ServerHostname: t.cfg.Fqdn,
+			SourceContext: fmt.Sprintf("MDB:%s, Mailbox:%s, MessageClass:IPM.Note, ClientType:StoreDriver", qr.NextHopConnector, dup.mailbox),
+			Recipients:    []string{dup.rcpt.Address},
+			MessageInfo:   m.DateReceived.UTC().Format("2006-01-02T15:04:05.000Z"),
 		})
 	}
 }

@@ -94,7 +94,7 @@ func trackingFlow(t *testing.T, run func(e *env)) string {
 // AGENTINFO; a FAIL and the DSN it causes); with a running clock they
 // carry different times. Events of one kind keep their written order.
 func pipelineOrder(evs []tracking.Event) []tracking.Event {
-	stages := []string{"HAREDIRECT", "RECEIVE", "SUBMIT", "AGENTINFO", "RESOLVE", "EXPAND", "REDIRECT", "TRANSFER", "FAIL", "DSN", "DEFER", "SEND", "DELIVER"}
+	stages := []string{"HAREDIRECT", "RECEIVE", "SUBMIT", "AGENTINFO", "RESOLVE", "EXPAND", "REDIRECT", "TRANSFER", "FAIL", "DSN", "DEFER", "SEND", "DELIVER", "DUPLICATEDELIVER"}
 	rank := func(e tracking.Event) int {
 		if i := slices.Index(stages, e.EventId); i >= 0 {
 			return i

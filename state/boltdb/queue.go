@@ -2,6 +2,7 @@ package boltdb
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -35,6 +36,8 @@ import (
 //	mailboxRefs    mailbox guid queueKey64(item)   -> queueKey64(id) queueKey64(offset): the item goes on
 //	                                                  with queueData[id][offset:] (see DeliverShared)
 //	queueDataRefs  queueKey64(id)                  -> queueKey64(count): mailbox items sharing queueData[id]
+//	mailboxMessageIds mailboxMessageIdKey(mailbox guid, Message-ID) -> queueKey64(item): the mailbox's
+//	                                                  latest item with that Message-ID, while it is held
 //
 // A message's bytes are written once: the mailbox items it is delivered as
 // keep their own head (Received: and the organisation's fields) and share
@@ -51,6 +54,7 @@ var (
 	bucketMailboxData   = []byte("mailboxData")
 	bucketMailboxRefs   = []byte("mailboxRefs")
 	bucketQueueDataRefs = []byte("queueDataRefs")
+	bucketMailboxMsgIds = []byte("mailboxMessageIds") // "mailbox…": an engine bucket, never replicated (isEngineBucket)
 )
 
 // queueInternalIdBase makes InternalIds look like Exchange's large message
@@ -98,7 +102,7 @@ func (s *Store) InitQueues(now time.Time) error {
 		return state.ErrClosed
 	}
 	return s.update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketQueues, bucketQueueKeys, bucketQueueMessages, bucketQueueCopies, bucketQueueData, bucketQueueInsert, bucketMailboxItems, bucketMailboxData, bucketMailboxRefs, bucketQueueDataRefs} {
+		for _, name := range [][]byte{bucketQueues, bucketQueueKeys, bucketQueueMessages, bucketQueueCopies, bucketQueueData, bucketQueueInsert, bucketMailboxItems, bucketMailboxData, bucketMailboxRefs, bucketQueueDataRefs, bucketMailboxMsgIds} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -851,7 +855,54 @@ func (q *QueueTx) deliver(item *state.MailboxItem, stored []byte, size int) erro
 	if err := rb.Put(key, stored); err != nil {
 		return err
 	}
+	if item.MessageId != "" {
+		xb, err := q.bucket(bucketMailboxMsgIds)
+		if err != nil {
+			return err
+		}
+		if err := xb.Put(mailboxMessageIdKey(item.Mailbox, item.MessageId), queueKey64(item.Id)); err != nil {
+			return err
+		}
+	}
 	return queueFailpoint("deliver")
+}
+
+// maxMessageIdKey is the longest Message-ID kept as it is in an index key;
+// a longer one is kept as its SHA-256 (a bbolt key stays small).
+const maxMessageIdKey = 512
+
+// mailboxMessageIdKey is the mailboxMessageIds key of a mailbox's
+// Message-ID: the mailbox guid, 0 and the Message-ID, or 1 and the
+// Message-ID's SHA-256 when it is long.
+func mailboxMessageIdKey(mailbox, messageId string) []byte {
+	k := make([]byte, 0, len(mailbox)+1+min(len(messageId), maxMessageIdKey))
+	k = append(k, mailbox...)
+	if len(messageId) <= maxMessageIdKey {
+		return append(append(k, 0), messageId...)
+	}
+	sum := sha256.Sum256([]byte(messageId))
+	return append(append(k, 1), sum[:]...)
+}
+
+// MailboxMessageId returns the item of a mailbox that was delivered with
+// the Message-ID messageId and is still held. Items delivered before the
+// index existed are not found.
+func (q *QueueTx) MailboxMessageId(mailbox, messageId string) (int64, bool, error) {
+	if messageId == "" {
+		return 0, false, nil
+	}
+	xb := q.tx.Bucket(bucketMailboxMsgIds)
+	if xb == nil {
+		return 0, false, nil
+	}
+	v := xb.Get(mailboxMessageIdKey(mailbox, messageId))
+	if v == nil {
+		return 0, false, nil
+	}
+	if len(v) != 8 {
+		return 0, false, fmt.Errorf("mailbox Message-ID index: %w", state.ErrCorrupt)
+	}
+	return int64(binary.BigEndian.Uint64(v)), true, nil
 }
 
 // DeliverShared is Deliver for a message whose delivered form is head
@@ -975,10 +1026,18 @@ func (q *QueueTx) DeleteMailboxItem(mailbox string, id int64) error {
 	if err != nil {
 		return err
 	}
-	if ib.Get(key) == nil {
+	v := ib.Get(key)
+	if v == nil {
 		return fmt.Errorf("mailbox item %d: %w", id, state.ErrNotFound)
 	}
+	var it state.MailboxItem
+	if err := decodeMailboxItem(v, &it); err != nil {
+		return fmt.Errorf("mailbox item %d: %w: %v", id, state.ErrCorrupt, err)
+	}
 	if err := ib.Delete(key); err != nil {
+		return err
+	}
+	if err := q.unindexMessageId(mailbox, it.MessageId, id); err != nil {
 		return err
 	}
 	rb, err := q.bucket(bucketMailboxData)
@@ -1006,4 +1065,13 @@ func (q *QueueTx) DeleteMailboxItem(mailbox string, id int64) error {
 		return err
 	}
 	return q.deleteData(dataID)
+}
+
+// unindexMessageId removes a deleted item's Message-ID from its mailbox's
+// index when the index names that item.
+func (q *QueueTx) unindexMessageId(mailbox, messageId string, id int64) error {
+	if got, ok, err := q.MailboxMessageId(mailbox, messageId); err != nil || !ok || got != id {
+		return err
+	}
+	return q.tx.Bucket(bucketMailboxMsgIds).Delete(mailboxMessageIdKey(mailbox, messageId))
 }

@@ -43,6 +43,10 @@ const (
 	EventPoisonMessage = "POISONMESSAGE"
 	EventResubmit      = "RESUBMIT"
 	EventRedirect      = "REDIRECT"
+
+	// EventDuplicateDeliver: the recipient's mailbox already held the
+	// message (same Message-ID); no second copy was stored.
+	EventDuplicateDeliver = "DUPLICATEDELIVER"
 )
 
 // Source values.
