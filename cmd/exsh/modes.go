@@ -185,6 +185,7 @@ func (p *program) serve() int {
 		p.banner(h)
 		fmt.Fprintf(p.stdout, "Serving %s (process %d). Press Ctrl+C to stop.\n", p.dataPath, os.Getpid())
 	}
+	releaseStartupPages()
 	<-ctx.Done()
 	if !p.opts.noLogo {
 		fmt.Fprintln(p.stdout, "Stopping the transport engine...")
