@@ -309,6 +309,16 @@ func (s *Service) Credential() mail.ServerCredential { return s.cred }
 // transport.Config.Credential. serverName picks the server; the
 // organisation's server when empty.
 func NewServerCredential(st state.Store, serverName string) (mail.ServerCredential, error) {
+	account, err := serverAccount(st, serverName)
+	if err != nil {
+		return mail.ServerCredential{}, err
+	}
+	return mail.NewServerCredential(account)
+}
+
+// serverAccount is the computer account of the server named serverName
+// (the organisation's server when empty): "CONTOSO\EX01$".
+func serverAccount(st state.Store, serverName string) (string, error) {
 	var account string
 	err := st.View(func(tx state.Tx) error {
 		org, err := tx.Org()
@@ -326,9 +336,9 @@ func NewServerCredential(st state.Store, serverName string) (mail.ServerCredenti
 		return nil
 	})
 	if err != nil {
-		return mail.ServerCredential{}, fmt.Errorf("engine: %w", err)
+		return "", fmt.Errorf("engine: %w", err)
 	}
-	return mail.NewServerCredential(account)
+	return account, nil
 }
 
 // OrganizationCredential makes the credential of a server of an
@@ -344,24 +354,9 @@ func OrganizationCredential(st state.Store, serverName string) (mail.ServerCrede
 	if err != nil {
 		return mail.ServerCredential{}, err
 	}
-	var account string
-	err = st.View(func(tx state.Tx) error {
-		org, err := tx.Org()
-		if err != nil {
-			return err
-		}
-		if serverName == "" {
-			serverName = org.ServerName
-		}
-		srv, err := tx.Server(serverName)
-		if err != nil {
-			return fmt.Errorf("server %q: %w", serverName, err)
-		}
-		account = mail.ServerAccount(org.NetBIOSDomain, srv.Name)
-		return nil
-	})
+	account, err := serverAccount(st, serverName)
 	if err != nil {
-		return mail.ServerCredential{}, fmt.Errorf("engine: %w", err)
+		return mail.ServerCredential{}, err
 	}
 	return mail.DeriveServerCredential(key, account), nil
 }
