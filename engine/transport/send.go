@@ -31,19 +31,22 @@ func (s *sender) batchSize() int { return 20 }
 func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *nextClaim) {
 	t := s.t
 	s.qr, s.now, s.set = qr, t.now(), t.settings()
-	_ = t.st.View(func(tx state.Tx) error {
-		if c, err := tx.SendConnector(qr.NextHopConnector); err == nil {
-			s.conn = c
-		}
-		return nil
-	})
 	// hops are the servers whose Transport service takes the batch
 	// (hops.go); nil when it leaves through a send connector.
 	var hops []string
-	switch {
-	case qr.DeliveryType == state.DeliveryToMailbox:
-		// A database of another server (stageFor).
+	if qr.DeliveryType == state.DeliveryToMailbox {
+		// A database of another server (stageFor): NextHopConnector is
+		// the database, not a send connector.
 		s.conn, hops = t.intraOrgConnector(), []string{t.databaseServer(qr.NextHopConnector)}
+	} else {
+		_ = t.st.View(func(tx state.Tx) error {
+			if c, err := tx.SendConnector(qr.NextHopConnector); err == nil {
+				s.conn = c
+			}
+			return nil
+		})
+	}
+	switch {
 	case qr.DeliveryType == state.DeliveryRelayToSourceServers && t.cfg.Local.IsValid() && s.conn != nil && s.conn.Enabled:
 		rt := routing{server: t.cfg.ServerName}
 		if rt.isLocalSource(s.conn) {
