@@ -49,6 +49,12 @@ type databasesAt struct {
 // databaseServer names the server holding the database with Guid guid,
 // "" when unknown. The table is read once per store generation.
 func (t *Transport) databaseServer(guid string) string {
+	return t.databases().servers[strings.ToLower(guid)]
+}
+
+// databases is the table of which server holds each mailbox database,
+// read again when the store's generation changed.
+func (t *Transport) databases() *databasesAt {
 	gen := t.st.Generation()
 	c := t.cachedDBs.Load()
 	if c == nil || c.gen != gen {
@@ -62,7 +68,18 @@ func (t *Transport) databaseServer(guid string) string {
 		})
 		t.cachedDBs.Store(c)
 	}
-	return c.servers[strings.ToLower(guid)]
+	return c
+}
+
+// othersAlive reports whether every other server holding a mailbox
+// database is alive.
+func (t *Transport) othersAlive() bool {
+	for _, s := range t.databases().servers {
+		if s != "" && !strings.EqualFold(s, t.cfg.ServerName) && !t.cfg.Alive(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // remoteDatabase reports whether a SmtpDeliveryToMailbox queue is for a
@@ -208,6 +225,11 @@ func newServerReturns() *serverReturns {
 // alone calls it.
 func (t *Transport) wakeReturned(r *serverReturns) {
 	if t.cfg.Alive == nil || !t.cfg.Local.IsValid() {
+		return
+	}
+	if len(r.down) == 0 && len(r.back) == 0 && t.othersAlive() {
+		// No server was seen down and none is: no queue to wake, and
+		// the queues are not read every second for nothing.
 		return
 	}
 	var waiting []*state.QueueRecord
