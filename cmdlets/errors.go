@@ -178,6 +178,7 @@ func (t *Task) StoreError(err error) *interp.ErrorRecord {
 	if errors.Is(err, state.ErrUnavailable) {
 		// An organisation of several servers without a majority: say what
 		// it means for the change and where to look.
+		detail = strings.TrimSuffix(detail, ": "+state.ErrUnavailable.Error())
 		detail = "The organisation's majority of servers cannot be reached, so the change was not made (" + detail +
 			"). Get-ExchangeServer | Format-List Name,ServerState shows which servers are down."
 	}

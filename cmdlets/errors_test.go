@@ -13,7 +13,8 @@ func TestStoreErrorWithoutMajority(t *testing.T) {
 	err := fmt.Errorf("changing the organisation: no answer within 6s: %w", state.ErrUnavailable)
 	got := task.StoreError(err).Error()
 	want := "Active Directory operation failed on EX01.contoso.com. The organisation's majority of servers cannot be reached, so the change was not made"
-	if !strings.HasPrefix(got, want) || !strings.Contains(got, "Get-ExchangeServer") {
+	if !strings.HasPrefix(got, want) || !strings.Contains(got, "Get-ExchangeServer") ||
+		!strings.Contains(got, "(changing the organisation: no answer within 6s).") {
 		t.Errorf("got %q", got)
 	}
 }
