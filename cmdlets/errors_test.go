@@ -18,3 +18,19 @@ func TestStoreErrorWithoutMajority(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestNewTaskWithoutStore(t *testing.T) {
+	for _, tt := range []struct {
+		d    *Deps
+		want string
+	}{
+		{nil, "EX01"},
+		{&Deps{}, "EX01"},
+		{&Deps{ServerName: "EX02"}, "EX02"},
+	} {
+		got := NewTaskWithoutStore(tt.d, "Get-Mailbox").StoreError(state.ErrClosed).Error()
+		if want := "Active Directory operation failed on " + tt.want + ". store is closed"; !strings.HasPrefix(got, want) {
+			t.Errorf("ServerName %v: got %q, want it to begin %q", tt.d, got, want)
+		}
+	}
+}

@@ -409,5 +409,5 @@ func orNewTask(d *cmdlets.Deps, c *interp.Call, t *cmdlets.Task) *cmdlets.Task {
 	if t != nil {
 		return t
 	}
-	return cmdlets.NewTask(d, c.Info.Name, cmdlets.Site{Server: d.ServerName, ServerFqdn: d.ServerName})
+	return cmdlets.NewTaskWithoutStore(d, c.Info.Name)
 }

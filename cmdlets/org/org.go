@@ -160,7 +160,7 @@ func storeErr(d *cmdlets.Deps, c *interp.Call, r *run, err error) error {
 		return err
 	}
 	if r == nil {
-		r = &run{task: cmdlets.NewTask(d, c.Info.Name, cmdlets.Site{Server: "EX01", ServerFqdn: "EX01.contoso.com"})}
+		r = &run{task: cmdlets.NewTaskWithoutStore(d, c.Info.Name)}
 	}
 	return r.task.StoreError(err)
 }
