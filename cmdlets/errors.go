@@ -77,6 +77,17 @@ func NewTask(d *Deps, cmdlet string, site Site) *Task {
 	return &Task{Cmdlet: cmdlet, Site: site, Now: d.Clock(), RequestID: state.NewGuid()}
 }
 
+// NewTaskWithoutStore returns a task for an error the store gave before
+// it could tell the site: it names this server (d.ServerName, or EX01,
+// setup's default, where that is unset).
+func NewTaskWithoutStore(d *Deps, cmdlet string) *Task {
+	server := "EX01"
+	if d != nil && d.ServerName != "" {
+		server = d.ServerName
+	}
+	return NewTask(d, cmdlet, Site{Server: server, ServerFqdn: server})
+}
+
 // Error returns an error record with Exchange's FullyQualifiedErrorId.
 // target is what the CategoryInfo line shows in its parentheses; Exchange
 // usually leaves it empty ("(:)").
@@ -178,6 +189,7 @@ func (t *Task) StoreError(err error) *interp.ErrorRecord {
 	if errors.Is(err, state.ErrUnavailable) {
 		// An organisation of several servers without a majority: say what
 		// it means for the change and where to look.
+		detail = strings.TrimSuffix(detail, ": "+state.ErrUnavailable.Error())
 		detail = "The organisation's majority of servers cannot be reached, so the change was not made (" + detail +
 			"). Get-ExchangeServer | Format-List Name,ServerState shows which servers are down."
 	}

@@ -13,7 +13,24 @@ func TestStoreErrorWithoutMajority(t *testing.T) {
 	err := fmt.Errorf("changing the organisation: no answer within 6s: %w", state.ErrUnavailable)
 	got := task.StoreError(err).Error()
 	want := "Active Directory operation failed on EX01.contoso.com. The organisation's majority of servers cannot be reached, so the change was not made"
-	if !strings.HasPrefix(got, want) || !strings.Contains(got, "Get-ExchangeServer") {
+	if !strings.HasPrefix(got, want) || !strings.Contains(got, "Get-ExchangeServer") ||
+		!strings.Contains(got, "(changing the organisation: no answer within 6s).") {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestNewTaskWithoutStore(t *testing.T) {
+	for _, tt := range []struct {
+		d    *Deps
+		want string
+	}{
+		{nil, "EX01"},
+		{&Deps{}, "EX01"},
+		{&Deps{ServerName: "EX02"}, "EX02"},
+	} {
+		got := NewTaskWithoutStore(tt.d, "Get-Mailbox").StoreError(state.ErrClosed).Error()
+		if want := "Active Directory operation failed on " + tt.want + ". store is closed"; !strings.HasPrefix(got, want) {
+			t.Errorf("ServerName %v: got %q, want it to begin %q", tt.d, got, want)
+		}
 	}
 }

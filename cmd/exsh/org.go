@@ -70,11 +70,33 @@ func writeMemberInfo(dataPath string, mi *memberInfo) error {
 	if err != nil {
 		return err
 	}
+	// The file decides which member the data path is: a crash leaves the
+	// old file or the whole new one, never an empty one.
 	tmp := filepath.Join(dataPath, memberFile+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dataPath, memberFile))
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dataPath, memberFile))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	dir, err := os.Open(dataPath)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }
 
 // inOrganisation says whether the data path runs as a member of an
@@ -164,12 +186,9 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 	}
 	member := h.org.memberFor(mc.Dir)
 	if member == nil {
-		switch {
-		case etcd.IsMember(mc.Dir):
-			member, err = etcd.StartMember(mc)
-		case joining:
+		if joining && !etcd.IsMember(mc.Dir) {
 			member, err = h.join(mc)
-		default:
+		} else {
 			member, err = etcd.StartMember(mc)
 		}
 		if err != nil {

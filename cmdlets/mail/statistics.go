@@ -133,7 +133,7 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 			c.WriteError(er)
 			return nil
 		}
-		return task.StoreError(err)
+		return orNewTask(d, c, task).StoreError(err)
 	}
 	// Each mailbox is read where its database is: this server's store in
 	// process, another server's over its management channel.
@@ -296,7 +296,7 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 			c.WriteError(er)
 			return nil
 		}
-		return task.StoreError(err)
+		return orNewTask(d, c, task).StoreError(err)
 	}
 	tr, reader := d.Submitter, d.Mailboxes
 	if tr == nil || reader == nil {
@@ -401,4 +401,13 @@ func systemMailbox(tx state.Tx) (*state.Recipient, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// orNewTask returns t, or when the store failed before its transaction
+// began and so made none, a task on this server.
+func orNewTask(d *cmdlets.Deps, c *interp.Call, t *cmdlets.Task) *cmdlets.Task {
+	if t != nil {
+		return t
+	}
+	return cmdlets.NewTaskWithoutStore(d, c.Info.Name)
 }

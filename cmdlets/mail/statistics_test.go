@@ -95,3 +95,19 @@ func TestMailboxStatisticsAndTestMailflow(t *testing.T) {
 		t.Errorf("unknown server: %v", rt.Errors)
 	}
 }
+
+// TestStatisticsStoreFailure checks that a store failing before the
+// transaction begins gives an error, not a crash.
+func TestStatisticsStoreFailure(t *testing.T) {
+	d, _ := newServer(t)
+	list := MailboxCmdlets(d)
+	if err := d.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Test-Mailflow", "Get-MailboxStatistics"} {
+		_, err := invoke(t, find(t, list, name), map[string]any{"Identity": "Administrator"})
+		if err == nil || !strings.Contains(err.Error(), "store is closed") {
+			t.Errorf("%s on a closed store: %v", name, err)
+		}
+	}
+}

@@ -81,6 +81,7 @@ func acceptedDomainCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	newAD.Process = func(c *interp.Call) error {
 		var out *object.PSObject
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			out = nil
 			name := strings.TrimSpace(c.String("Name"))
 			if len(name) > 64 {
 				return r.task.TooLong("Name", 64, len(name))
@@ -140,6 +141,7 @@ func acceptedDomainCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	setAD.Process = func(c *interp.Call) error {
 		var warn string
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			warn = ""
 			ad, err := r.acceptedDomain(tx)
 			if err != nil {
 				return err

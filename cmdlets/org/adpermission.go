@@ -109,6 +109,7 @@ func adPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	add.Process = func(c *interp.Call) error {
 		var out []*object.PSObject
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			out = nil
 			if mb := r.recipientTarget(tx); mb != nil {
 				var err error
 				out, err = r.addRecipientADPermission(tx, mb)

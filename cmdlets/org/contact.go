@@ -47,6 +47,7 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	newContact.Process = func(c *interp.Call) error {
 		var out *object.PSObject
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			out = nil
 			ct, err := r.newMailRecipient(tx, "MailContact")
 			if err != nil {
 				return err
@@ -113,6 +114,7 @@ func contactCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	setContact.Process = func(c *interp.Call) error {
 		var warn string
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			warn = ""
 			ct, err := r.recipientOf(tx, "Identity", isContact)
 			if err != nil {
 				return err

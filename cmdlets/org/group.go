@@ -247,6 +247,7 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	newGroup.Process = func(c *interp.Call) error {
 		var out *object.PSObject
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			out = nil
 			g, err := r.newMailRecipient(tx, "MailUniversalDistributionGroup")
 			if err != nil {
 				return err
@@ -318,6 +319,7 @@ func groupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	setGroup.Process = func(c *interp.Call) error {
 		var warn string
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			warn = ""
 			g, err := r.recipientOf(tx, "Identity", isGroup)
 			if err != nil {
 				return err

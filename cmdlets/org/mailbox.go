@@ -103,6 +103,7 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	newMB.Process = func(c *interp.Call) error {
 		var out *object.PSObject
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			out = nil
 			rc, err := r.newAccount(tx, true)
 			if err != nil {
 				return err
@@ -179,6 +180,7 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	enableMB.Process = func(c *interp.Call) error {
 		var out *object.PSObject
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			out = nil
 			rc, err := r.recipient(tx, false)
 			if err != nil {
 				return err
@@ -356,6 +358,7 @@ func (r *run) newAccount(tx state.Tx, mailbox bool) (*state.Recipient, error) {
 func setRecipient(d *cmdlets.Deps, c *interp.Call, mailbox bool) error {
 	var warn string
 	err := update(d, c, func(r *run, tx state.Tx) error {
+		warn = ""
 		rc, err := r.recipient(tx, mailbox)
 		if err != nil {
 			return err

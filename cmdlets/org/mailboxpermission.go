@@ -97,6 +97,7 @@ func mailboxPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		var out []*object.PSObject
 		var warn string
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			out, warn = nil, ""
 			mb, err := r.recipientOf(tx, "Identity", (*state.Recipient).HasMailbox)
 			if err != nil {
 				return err
@@ -153,6 +154,7 @@ func mailboxPermissionCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	remove.Process = func(c *interp.Call) error {
 		var warn string
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			warn = ""
 			mb, err := r.recipientOf(tx, "Identity", (*state.Recipient).HasMailbox)
 			if err != nil {
 				return err

@@ -135,7 +135,8 @@ func view(d *cmdlets.Deps, c *interp.Call, fn func(r *run, tx state.Tx) error) e
 }
 
 // update runs fn in one read-write transaction; when fn fails nothing is
-// written.
+// written. fn may run more than once (state.Store.Update): what it hands
+// out of the transaction (an object to write, a warning) it clears first.
 func update(d *cmdlets.Deps, c *interp.Call, fn func(r *run, tx state.Tx) error) error {
 	var r *run
 	err := d.Store.Update(func(tx state.Tx) error {
@@ -159,7 +160,7 @@ func storeErr(d *cmdlets.Deps, c *interp.Call, r *run, err error) error {
 		return err
 	}
 	if r == nil {
-		r = &run{task: cmdlets.NewTask(d, c.Info.Name, cmdlets.Site{Server: "EX01", ServerFqdn: "EX01.contoso.com"})}
+		r = &run{task: cmdlets.NewTaskWithoutStore(d, c.Info.Name)}
 	}
 	return r.task.StoreError(err)
 }

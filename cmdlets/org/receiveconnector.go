@@ -471,6 +471,7 @@ func missingMandatory(c *interp.Call, names ...string) *interp.ErrorRecord {
 func newReceiveConnector(d *cmdlets.Deps, c *interp.Call) error {
 	var out *object.PSObject
 	err := update(d, c, func(r *run, tx state.Tx) error {
+		out = nil
 		name := strings.TrimSpace(c.String("Name"))
 		if len(name) > 64 {
 			return r.task.TooLong("Name", 64, len(name))
@@ -538,6 +539,7 @@ func newReceiveConnector(d *cmdlets.Deps, c *interp.Call) error {
 func setReceiveConnector(d *cmdlets.Deps, c *interp.Call) error {
 	var warn string
 	err := update(d, c, func(r *run, tx state.Tx) error {
+		warn = ""
 		rc, err := r.receiveConnector(tx)
 		if err != nil {
 			return err

@@ -379,6 +379,7 @@ func (r *run) validateSendConnector(tx state.Tx, sc *state.SendConnector) error 
 func newSendConnector(d *cmdlets.Deps, c *interp.Call) error {
 	var out *object.PSObject
 	err := update(d, c, func(r *run, tx state.Tx) error {
+		out = nil
 		name := strings.TrimSpace(c.String("Name"))
 		if name == "" {
 			return r.task.ParameterValidation("Name", "The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.")
@@ -423,6 +424,7 @@ func newSendConnector(d *cmdlets.Deps, c *interp.Call) error {
 func setSendConnector(d *cmdlets.Deps, c *interp.Call) error {
 	var warn string
 	err := update(d, c, func(r *run, tx state.Tx) error {
+		warn = ""
 		sc, err := r.sendConnector(tx)
 		if err != nil {
 			return err

@@ -132,6 +132,7 @@ func transportConfigCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	set.Process = func(c *interp.Call) error {
 		var warn string
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			warn = ""
 			if c.Has("Identity") && c.Value("Identity") != nil {
 				id := cmdlets.IdentityText(c.Value("Identity"))
 				_, piped := cmdlets.BaseOf[*state.TransportConfig](c.Value("Identity"))

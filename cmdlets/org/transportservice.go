@@ -241,6 +241,7 @@ func transportServiceCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		set.Process = func(c *interp.Call) error {
 			var warn string
 			err := update(d, c, func(r *run, tx state.Tx) error {
+				warn = ""
 				ts, err := r.identifiedService(tx, svc.kind)
 				if err != nil {
 					return err

@@ -64,6 +64,7 @@ func userCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	newUser.Process = func(c *interp.Call) error {
 		var out *object.PSObject
 		err := update(d, c, func(r *run, tx state.Tx) error {
+			out = nil
 			rc, err := r.newAccount(tx, false)
 			if err != nil {
 				return err

@@ -271,7 +271,7 @@ func (s *Store) requestError(what string, ctx context.Context, err error) error 
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: no answer within %v: %w", what, s.opts.Timeout, state.ErrUnavailable)
 	}
-	return fmt.Errorf("%s: %w (%v)", what, state.ErrUnavailable, err)
+	return fmt.Errorf("%s: %v: %w", what, err, state.ErrUnavailable)
 }
 
 // compares are the conditions a rehearsed change commits under: nothing

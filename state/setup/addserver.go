@@ -17,12 +17,10 @@ import (
 // used. For a server that is already a member only its address and port
 // offset are brought up to date, so AddServer is safe on every start.
 func AddServer(st state.Store, opts Options) error {
-	domain := opts.Domain
-	opts.Domain = "contoso.com" // checked by fill; the organisation's is used
+	opts.Domain = "" // the organisation's is used, so opts.Domain is not checked
 	if err := opts.fill(); err != nil {
 		return err
 	}
-	opts.Domain = domain
 	if opts.DataPath == "" {
 		opts.DataPath = filepath.Dir(st.Path())
 	}
