@@ -28,9 +28,10 @@ func Addr(srv *state.ExchangeServer) string {
 	return net.JoinHostPort(srv.IPAddress, strconv.Itoa(Port+srv.PortOffset))
 }
 
-// The parts of a server the channel serves. They have the method sets of
-// the cmdlets' interfaces (cmdlets.QueueAdmin, TrackingLog,
-// MailboxReader), which a Client implements in turn.
+// The parts of a server the channel serves, which a Client implements in
+// turn. The cmdlets use them under their own names (cmdlets.QueueAdmin,
+// TrackingLog, MailboxReader) for the local server and a remote one
+// alike.
 
 // Queues is the Transport service's queue administration;
 // *transport.Transport implements it.
@@ -55,7 +56,10 @@ type Tracking interface {
 
 // Mailboxes reads the mailbox store.
 type Mailboxes interface {
+	// MailboxItems lists a mailbox's items (by the recipient's Guid) in
+	// delivery order.
 	MailboxItems(mailbox string) ([]*state.MailboxItem, error)
+	// MailboxItemData returns one item's raw message.
 	MailboxItemData(mailbox string, id int64) ([]byte, error)
 }
 
