@@ -1,10 +1,13 @@
 package backend
 
 import (
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 
 	"exsh/engine/transport"
 	"exsh/engine/transport/tracking"
@@ -196,3 +199,35 @@ type (
 		Error  *wireError `json:"error,omitempty"`
 	}
 )
+
+// orgCert is the organisation's certificate, which a server presents and
+// a client pins, read again whenever the organisation changed.
+type orgCert struct {
+	mu   sync.Mutex
+	gen  uint64
+	cert *tls.Certificate
+}
+
+func (c *orgCert) get(st state.Store) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	gen := st.Generation()
+	if c.cert != nil && gen == c.gen {
+		return c.cert, nil
+	}
+	var rec *state.Certificate
+	err := st.View(func(tx state.Tx) error {
+		var err error
+		rec, err = tx.Certificate()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the organisation's certificate: %w", err)
+	}
+	tc, err := rec.TLSCertificate()
+	if err != nil {
+		return nil, fmt.Errorf("the organisation's certificate: %w", err)
+	}
+	c.cert, c.gen = &tc, gen
+	return c.cert, nil
+}

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"exsh/engine/transport"
@@ -46,10 +45,7 @@ type Server struct {
 	http *http.Server
 	log  *slog.Logger
 	done chan struct{}
-
-	certMu  sync.Mutex
-	certGen uint64
-	cert    *tls.Certificate
+	cert orgCert
 }
 
 // Listen starts serving on cfg.Addr and returns at once; Close stops it.
@@ -105,30 +101,13 @@ func (s *Server) Close(ctx context.Context) error {
 	return err
 }
 
-// certificate is the organisation's certificate, read again whenever
-// the organisation changed.
+// certificate is the organisation's certificate.
 func (s *Server) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	s.certMu.Lock()
-	defer s.certMu.Unlock()
-	gen := s.cfg.Store.Generation()
-	if s.cert != nil && gen == s.certGen {
-		return s.cert, nil
-	}
-	var rec *state.Certificate
-	err := s.cfg.Store.View(func(tx state.Tx) error {
-		var err error
-		rec, err = tx.Certificate()
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("backend: the organisation's certificate: %w", err)
-	}
-	c, err := rec.TLSCertificate()
+	c, err := s.cert.get(s.cfg.Store)
 	if err != nil {
 		return nil, fmt.Errorf("backend: %w", err)
 	}
-	s.cert, s.certGen = &c, gen
-	return s.cert, nil
+	return c, nil
 }
 
 // ServeHTTP authenticates a request and runs its operation.
