@@ -73,8 +73,12 @@ func Listen(cfg Config) (*Server, error) {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// An answer (Export-Message of a large message) is written
+		// within a minute, or the connection is dropped; a caller gives
+		// up sooner (DefaultTimeout).
+		WriteTimeout: time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		TLSConfig: &tls.Config{
 			MinVersion:     tls.VersionTLS12,
 			GetCertificate: s.certificate,
@@ -123,6 +127,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if r.ContentLength > maxRequest {
+		http.Error(w, "413 request too large", http.StatusRequestEntityTooLarge)
+		return
+	}
 	op := strings.TrimPrefix(r.URL.Path, pathPrefix)
 	body := http.MaxBytesReader(w, r.Body, maxRequest)
 	result, known, err := s.run(op, json.NewDecoder(body))
@@ -132,7 +140,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var bad *badRequest
 	if errors.As(err, &bad) {
-		http.Error(w, bad.Error(), http.StatusBadRequest)
+		status := http.StatusBadRequest
+		if _, ok := errors.AsType[*http.MaxBytesError](bad.err); ok {
+			status = http.StatusRequestEntityTooLarge
+		}
+		http.Error(w, bad.Error(), status)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
