@@ -1,10 +1,10 @@
 package cmdlets
 
 import (
+	"exsh/engine/backend"
 	"exsh/engine/mail"
 	"exsh/engine/transport"
 	"exsh/engine/transport/tracking"
-	"exsh/state"
 )
 
 // The engine as the cmdlets see it: one small interface per use, filled
@@ -12,39 +12,23 @@ import (
 // Transport service, or a store, directly).
 
 // QueueAdmin is the Transport service's queue administration API the
-// queue cmdlets use; *transport.Transport implements it. Identities are
-// Exchange's ("EX01\Submission", "EX01\3", "EX01\Unreachable\12", ...).
-type QueueAdmin interface {
-	Queues() ([]transport.QueueInfo, error)
-	ResolveQueues(identity string) ([]transport.QueueInfo, error)
-	Messages(f transport.MessageFilter) ([]transport.MessageInfo, error)
-	SuspendQueue(identity string) error
-	ResumeQueue(identity string) error
-	RetryQueue(identity string, resubmit bool) error
-	SuspendMessage(identity string) error
-	ResumeMessage(identity string) error
-	RemoveMessage(identity string, withNDR bool) error
-	ExportMessage(identity string) ([]byte, error)
-}
+// queue cmdlets use; *transport.Transport implements it, and so does a
+// remote server's *backend.Client. Identities are Exchange's
+// ("EX01\Submission", "EX01\3", "EX01\Unreachable\12", ...). It is the
+// management channel's interface, so that the local server and another
+// one are used alike.
+type QueueAdmin = backend.Queues
 
 var _ QueueAdmin = (*transport.Transport)(nil)
 
 // TrackingLog searches the message tracking log; *tracking.Log
 // implements it.
-type TrackingLog interface {
-	Search(q tracking.Query) ([]tracking.Event, error)
-}
+type TrackingLog = backend.Tracking
 
 var _ TrackingLog = (*tracking.Log)(nil)
 
 // MailboxReader reads the mailbox store.
-type MailboxReader interface {
-	// MailboxItems lists a mailbox's items (by the recipient's Guid) in
-	// delivery order.
-	MailboxItems(mailbox string) ([]*state.MailboxItem, error)
-	// MailboxItemData returns one item's raw message.
-	MailboxItemData(mailbox string, id int64) ([]byte, error)
-}
+type MailboxReader = backend.Mailboxes
 
 // Submitter queues a message with the Transport service, as Mailbox
 // Transport Submission does (Test-Mailflow); *transport.Transport

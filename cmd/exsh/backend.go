@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"exsh/cmdlets"
@@ -23,11 +22,6 @@ type backendRun struct {
 	server *backend.Server
 	dialer *backend.Dialer
 }
-
-var (
-	backendsMu sync.Mutex
-	backends   = map[*host]*backendRun{}
-)
 
 // startBackend starts the channel for the server this process runs (the
 // -ServerName given, else the organisation's) when it belongs to an
@@ -77,9 +71,9 @@ func (h *host) startBackend(st state.ServerStore, eng *engine.Service) {
 		fmt.Fprintf(h.warn, "WARNING: the other servers cannot manage %s: its management channel did not start: %v\n", srv.Name, err)
 	}
 	run.server = s
-	backendsMu.Lock()
-	backends[h] = run
-	backendsMu.Unlock()
+	h.backendMu.Lock()
+	h.backend = run
+	h.backendMu.Unlock()
 }
 
 // serverChecker checks the credential another server logs on with: the
@@ -99,10 +93,10 @@ func (f logonChecker) Check(user, password string) bool { return f(user, passwor
 
 // stopBackend stops the host's channel and takes it from the cmdlets.
 func (h *host) stopBackend() {
-	backendsMu.Lock()
-	run := backends[h]
-	delete(backends, h)
-	backendsMu.Unlock()
+	h.backendMu.Lock()
+	run := h.backend
+	h.backend = nil
+	h.backendMu.Unlock()
 	if run == nil {
 		return
 	}
@@ -118,9 +112,9 @@ func (h *host) stopBackend() {
 // backendLine is the startup banner's line for the channel, "" when the
 // server has none: "Exchange Back End  127.0.0.12:444".
 func (h *host) backendLine() string {
-	backendsMu.Lock()
-	run := backends[h]
-	backendsMu.Unlock()
+	h.backendMu.Lock()
+	run := h.backend
+	h.backendMu.Unlock()
 	if run == nil || run.server == nil {
 		return ""
 	}

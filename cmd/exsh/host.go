@@ -51,6 +51,12 @@ type host struct {
 
 	labs *labs.Runner
 	web  *eac.Server // the Exchange admin center, when this process serves it
+
+	// backend is the management channel to the other servers of an
+	// organisation (backend.go); nil on a single server. It has its own
+	// lock: it is started and stopped with and without mu held.
+	backendMu sync.Mutex
+	backend   *backendRun
 }
 
 func newHost(dataPath string, opts *options, warn io.Writer) *host {

@@ -300,8 +300,7 @@ func queueDigest(d *cmdlets.Deps, c *interp.Call) error {
 	results := make([]serverQueues, len(servers))
 	answers := make([]chan serverQueues, len(servers))
 	for i, s := range servers {
-		sr := newSiteRun(d, c)
-		sr.task = r.task
+		sr := &run{d: d, c: c, site: r.site, task: r.task, server: r.server} // the site once, not per server
 		if err := sr.use(s); err != nil {
 			results[i].err = err
 			continue

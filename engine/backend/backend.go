@@ -1,10 +1,13 @@
 package backend
 
 import (
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 
 	"exsh/engine/transport"
 	"exsh/engine/transport/tracking"
@@ -28,9 +31,10 @@ func Addr(srv *state.ExchangeServer) string {
 	return net.JoinHostPort(srv.IPAddress, strconv.Itoa(Port+srv.PortOffset))
 }
 
-// The parts of a server the channel serves. They have the method sets of
-// the cmdlets' interfaces (cmdlets.QueueAdmin, TrackingLog,
-// MailboxReader), which a Client implements in turn.
+// The parts of a server the channel serves, which a Client implements in
+// turn. The cmdlets use them under their own names (cmdlets.QueueAdmin,
+// TrackingLog, MailboxReader) for the local server and a remote one
+// alike.
 
 // Queues is the Transport service's queue administration;
 // *transport.Transport implements it.
@@ -55,7 +59,10 @@ type Tracking interface {
 
 // Mailboxes reads the mailbox store.
 type Mailboxes interface {
+	// MailboxItems lists a mailbox's items (by the recipient's Guid) in
+	// delivery order.
 	MailboxItems(mailbox string) ([]*state.MailboxItem, error)
+	// MailboxItemData returns one item's raw message.
 	MailboxItemData(mailbox string, id int64) ([]byte, error)
 }
 
@@ -192,3 +199,35 @@ type (
 		Error  *wireError `json:"error,omitempty"`
 	}
 )
+
+// orgCert is the organisation's certificate, which a server presents and
+// a client pins, read again whenever the organisation changed.
+type orgCert struct {
+	mu   sync.Mutex
+	gen  uint64
+	cert *tls.Certificate
+}
+
+func (c *orgCert) get(st state.Store) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	gen := st.Generation()
+	if c.cert != nil && gen == c.gen {
+		return c.cert, nil
+	}
+	var rec *state.Certificate
+	err := st.View(func(tx state.Tx) error {
+		var err error
+		rec, err = tx.Certificate()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the organisation's certificate: %w", err)
+	}
+	tc, err := rec.TLSCertificate()
+	if err != nil {
+		return nil, fmt.Errorf("the organisation's certificate: %w", err)
+	}
+	c.cert, c.gen = &tc, gen
+	return c.cert, nil
+}

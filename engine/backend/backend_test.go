@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -372,5 +373,51 @@ func TestChannelTimeout(t *testing.T) {
 	}
 	if !errors.Is(err, backend.ErrUnreachable) || !strings.Contains(err.Error(), "no answer in time") {
 		t.Errorf("a stalled server: %v, want unreachable, no answer in time", err)
+	}
+}
+
+// A logged-on request still gets only what the channel offers: an
+// operation it has, by POST, with a body of at most 1 MiB; a part the
+// server does not run answers that it isn't running.
+func TestChannelRequestLimits(t *testing.T) {
+	st := statetest.MustOpenSetUp(t)
+	srv, err := backend.Listen(backend.Config{
+		Addr:  "127.0.0.1:" + strconv.Itoa(enginetest.FreePort()),
+		Store: st,
+		Check: checkFunc(func(user, password string) bool { return user == `CONTOSO\EX02$` && password == "s3cret" }),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 10 * time.Second}
+	defer hc.CloseIdleConnections()
+	identity := func(n int) string { return `{"identity":"` + strings.Repeat("x", n) + `"}` }
+	for _, tc := range []struct {
+		name, method, op, body string
+		status                 int
+		answer                 string
+	}{
+		{"unknown operation", http.MethodPost, "DropDatabase", "{}", http.StatusNotFound, ""},
+		{"GET", http.MethodGet, "Queues", "", http.StatusNotFound, ""},
+		{"body over 1 MiB", http.MethodPost, "ResolveQueues", identity(1 << 20), http.StatusRequestEntityTooLarge, ""},
+		{"no Transport service", http.MethodPost, "ResolveQueues", identity(10), http.StatusOK, `"kind":"NotRunning"`},
+		{"no tracking log", http.MethodPost, "Search", "{}", http.StatusOK, `"kind":"NotRunning"`},
+	} {
+		req, err := http.NewRequest(tc.method, "https://"+srv.Addr()+"/exsh/backend/v1/"+tc.op, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(`CONTOSO\EX02$`, "s3cret")
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.answer) {
+			t.Errorf("%s: %s %s, want %d with %s", tc.name, resp.Status, body, tc.status, tc.answer)
+		}
 	}
 }

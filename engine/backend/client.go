@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -47,10 +46,7 @@ type Dialer struct {
 
 	once sync.Once
 	http *http.Client
-
-	pinMu  sync.Mutex
-	pinGen uint64
-	pin    []byte // the organisation's certificate, DER
+	pin  orgCert
 }
 
 func (d *Dialer) init() {
@@ -87,40 +83,14 @@ func (d *Dialer) Close() {
 
 // verify accepts the organisation's certificate and nothing else.
 func (d *Dialer) verify(cs tls.ConnectionState) error {
-	pin, err := d.pinned()
+	pin, err := d.pin.get(d.Store)
 	if err != nil {
 		return err
 	}
-	if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, pin) {
+	if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, pin.Certificate[0]) {
 		return ErrCertificate
 	}
 	return nil
-}
-
-// pinned is the organisation's certificate (DER), read again whenever
-// the organisation changed.
-func (d *Dialer) pinned() ([]byte, error) {
-	d.pinMu.Lock()
-	defer d.pinMu.Unlock()
-	gen := d.Store.Generation()
-	if d.pin != nil && gen == d.pinGen {
-		return d.pin, nil
-	}
-	var rec *state.Certificate
-	err := d.Store.View(func(tx state.Tx) error {
-		var err error
-		rec, err = tx.Certificate()
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("the organisation's certificate: %w", err)
-	}
-	block, _ := pem.Decode(rec.CertPEM)
-	if block == nil {
-		return nil, fmt.Errorf("the organisation's certificate: %w", state.ErrCorrupt)
-	}
-	d.pin, d.pinGen = block.Bytes, gen
-	return d.pin, nil
 }
 
 // Server returns a client for the server of that name (its name, FQDN or

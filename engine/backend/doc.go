@@ -13,7 +13,7 @@
 // calling server's computer account and secret (mail.ServerCredential);
 // the server checks them with a [Checker] and refuses anything else with
 // 401. Bodies are JSON; each operation is one POST to /exsh/backend/v1/
-// followed by its name.
+// followed by its name, with arguments of at most 1 MiB (413 beyond).
 //
 // [Listen] serves a server's own per-server data (its Transport service's
 // queue administration, its tracking log, its mailbox store); a [Client]

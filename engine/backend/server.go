@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"exsh/engine/transport"
@@ -46,10 +45,7 @@ type Server struct {
 	http *http.Server
 	log  *slog.Logger
 	done chan struct{}
-
-	certMu  sync.Mutex
-	certGen uint64
-	cert    *tls.Certificate
+	cert orgCert
 }
 
 // Listen starts serving on cfg.Addr and returns at once; Close stops it.
@@ -77,8 +73,12 @@ func Listen(cfg Config) (*Server, error) {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// An answer (Export-Message of a large message) is written
+		// within a minute, or the connection is dropped; a caller gives
+		// up sooner (DefaultTimeout).
+		WriteTimeout: time.Minute,
+		IdleTimeout:  2 * time.Minute,
+		ErrorLog:     slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		TLSConfig: &tls.Config{
 			MinVersion:     tls.VersionTLS12,
 			GetCertificate: s.certificate,
@@ -105,30 +105,13 @@ func (s *Server) Close(ctx context.Context) error {
 	return err
 }
 
-// certificate is the organisation's certificate, read again whenever
-// the organisation changed.
+// certificate is the organisation's certificate.
 func (s *Server) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	s.certMu.Lock()
-	defer s.certMu.Unlock()
-	gen := s.cfg.Store.Generation()
-	if s.cert != nil && gen == s.certGen {
-		return s.cert, nil
-	}
-	var rec *state.Certificate
-	err := s.cfg.Store.View(func(tx state.Tx) error {
-		var err error
-		rec, err = tx.Certificate()
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("backend: the organisation's certificate: %w", err)
-	}
-	c, err := rec.TLSCertificate()
+	c, err := s.cert.get(s.cfg.Store)
 	if err != nil {
 		return nil, fmt.Errorf("backend: %w", err)
 	}
-	s.cert, s.certGen = &c, gen
-	return s.cert, nil
+	return c, nil
 }
 
 // ServeHTTP authenticates a request and runs its operation.
@@ -144,6 +127,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if r.ContentLength > maxRequest {
+		http.Error(w, "413 request too large", http.StatusRequestEntityTooLarge)
+		return
+	}
 	op := strings.TrimPrefix(r.URL.Path, pathPrefix)
 	body := http.MaxBytesReader(w, r.Body, maxRequest)
 	result, known, err := s.run(op, json.NewDecoder(body))
@@ -153,7 +140,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var bad *badRequest
 	if errors.As(err, &bad) {
-		http.Error(w, bad.Error(), http.StatusBadRequest)
+		status := http.StatusBadRequest
+		if _, ok := errors.AsType[*http.MaxBytesError](bad.err); ok {
+			status = http.StatusRequestEntityTooLarge
+		}
+		http.Error(w, bad.Error(), status)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -171,83 +162,94 @@ type badRequest struct{ err error }
 
 func (b *badRequest) Error() string { return "bad request: " + b.err.Error() }
 
+// An operation: the part of the server it needs and how it runs on it
+// with its arguments (decode fills them from the request's body).
+type operation struct {
+	part string // "Queues", "Tracking" or "Mailboxes"
+	run  func(p *Config, decode func(any) error) (any, error)
+}
+
+// withIdentity runs an operation on the Transport service that takes an
+// identity (and a flag: Resubmit, WithNDR).
+func withIdentity(f func(q Queues, a identityArgs) (any, error)) operation {
+	return operation{"Queues", func(p *Config, decode func(any) error) (any, error) {
+		var a identityArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		return f(p.Queues, a)
+	}}
+}
+
+// none is an operation's result when it has none.
+func none(err error) (any, error) { return nil, err }
+
+var operations = map[string]operation{
+	"Queues": {"Queues", func(p *Config, _ func(any) error) (any, error) { return p.Queues.Queues() }},
+	"ResolveQueues": withIdentity(func(q Queues, a identityArgs) (any, error) {
+		return q.ResolveQueues(a.Identity)
+	}),
+	"Messages": {"Queues", func(p *Config, decode func(any) error) (any, error) {
+		var f transport.MessageFilter
+		if err := decode(&f); err != nil {
+			return nil, err
+		}
+		return p.Queues.Messages(f)
+	}},
+	"SuspendQueue":   withIdentity(func(q Queues, a identityArgs) (any, error) { return none(q.SuspendQueue(a.Identity)) }),
+	"ResumeQueue":    withIdentity(func(q Queues, a identityArgs) (any, error) { return none(q.ResumeQueue(a.Identity)) }),
+	"RetryQueue":     withIdentity(func(q Queues, a identityArgs) (any, error) { return none(q.RetryQueue(a.Identity, a.Flag)) }),
+	"SuspendMessage": withIdentity(func(q Queues, a identityArgs) (any, error) { return none(q.SuspendMessage(a.Identity)) }),
+	"ResumeMessage":  withIdentity(func(q Queues, a identityArgs) (any, error) { return none(q.ResumeMessage(a.Identity)) }),
+	"RemoveMessage":  withIdentity(func(q Queues, a identityArgs) (any, error) { return none(q.RemoveMessage(a.Identity, a.Flag)) }),
+	"ExportMessage":  withIdentity(func(q Queues, a identityArgs) (any, error) { return q.ExportMessage(a.Identity) }),
+	"Search": {"Tracking", func(p *Config, decode func(any) error) (any, error) {
+		var tq tracking.Query
+		if err := decode(&tq); err != nil {
+			return nil, err
+		}
+		return p.Tracking.Search(tq)
+	}},
+	"MailboxItems": {"Mailboxes", func(p *Config, decode func(any) error) (any, error) {
+		var a mailboxArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		return p.Mailboxes.MailboxItems(a.Mailbox)
+	}},
+	"MailboxItemData": {"Mailboxes", func(p *Config, decode func(any) error) (any, error) {
+		var a mailboxArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		return p.Mailboxes.MailboxItemData(a.Mailbox, a.ID)
+	}},
+}
+
 // run decodes an operation's arguments and calls the server's part.
-func (s *Server) run(op string, dec *json.Decoder) (result any, known bool, err error) {
+func (s *Server) run(name string, dec *json.Decoder) (result any, known bool, err error) {
+	op, known := operations[name]
+	if !known {
+		return nil, false, nil
+	}
+	var missing string
+	switch {
+	case op.part == "Queues" && s.cfg.Queues == nil:
+		missing = "Microsoft Exchange Transport service"
+	case op.part == "Tracking" && s.cfg.Tracking == nil:
+		missing = "message tracking log"
+	case op.part == "Mailboxes" && s.cfg.Mailboxes == nil:
+		missing = "mailbox store"
+	}
+	if missing != "" {
+		return nil, true, fmt.Errorf("the %s: %w", missing, ErrNotRunning)
+	}
 	decode := func(v any) error {
 		if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
 			return &badRequest{err}
 		}
 		return nil
 	}
-	q, t, m := s.cfg.Queues, s.cfg.Tracking, s.cfg.Mailboxes
-	notRunning := func(what string) error {
-		return fmt.Errorf("the %s: %w", what, ErrNotRunning)
-	}
-	var a identityArgs
-	switch op {
-	case "Queues", "ResolveQueues", "Messages", "SuspendQueue", "ResumeQueue", "RetryQueue",
-		"SuspendMessage", "ResumeMessage", "RemoveMessage", "ExportMessage":
-		if q == nil {
-			return nil, true, notRunning("Microsoft Exchange Transport service")
-		}
-	case "Search":
-		if t == nil {
-			return nil, true, notRunning("message tracking log")
-		}
-	case "MailboxItems", "MailboxItemData":
-		if m == nil {
-			return nil, true, notRunning("mailbox store")
-		}
-	default:
-		return nil, false, nil
-	}
-	switch op {
-	case "Queues":
-		result, err = q.Queues()
-	case "ResolveQueues":
-		if err = decode(&a); err == nil {
-			result, err = q.ResolveQueues(a.Identity)
-		}
-	case "Messages":
-		var f transport.MessageFilter
-		if err = decode(&f); err == nil {
-			result, err = q.Messages(f)
-		}
-	case "SuspendQueue", "ResumeQueue", "RetryQueue", "SuspendMessage", "ResumeMessage", "RemoveMessage", "ExportMessage":
-		if err = decode(&a); err != nil {
-			break
-		}
-		switch op {
-		case "SuspendQueue":
-			err = q.SuspendQueue(a.Identity)
-		case "ResumeQueue":
-			err = q.ResumeQueue(a.Identity)
-		case "RetryQueue":
-			err = q.RetryQueue(a.Identity, a.Flag)
-		case "SuspendMessage":
-			err = q.SuspendMessage(a.Identity)
-		case "ResumeMessage":
-			err = q.ResumeMessage(a.Identity)
-		case "RemoveMessage":
-			err = q.RemoveMessage(a.Identity, a.Flag)
-		case "ExportMessage":
-			result, err = q.ExportMessage(a.Identity)
-		}
-	case "Search":
-		var tq tracking.Query
-		if err = decode(&tq); err == nil {
-			result, err = t.Search(tq)
-		}
-	case "MailboxItems", "MailboxItemData":
-		var ma mailboxArgs
-		if err = decode(&ma); err != nil {
-			break
-		}
-		if op == "MailboxItems" {
-			result, err = m.MailboxItems(ma.Mailbox)
-		} else {
-			result, err = m.MailboxItemData(ma.Mailbox, ma.ID)
-		}
-	}
+	result, err = op.run(&s.cfg, decode)
 	return result, true, err
 }
