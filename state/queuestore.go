@@ -31,9 +31,11 @@ type QueueStore interface {
 	// does is committed together or not at all.
 	QueueUpdate(fn func(q QueueTx) error) error
 
-	// QueueBatch is QueueUpdate with group commit: concurrent callers
-	// share one transaction and its fsyncs. fn may run more than once and
-	// must start afresh each time.
+	// QueueBatch is QueueUpdate with group commit, for background work
+	// nobody waits on: concurrent callers share one transaction and its
+	// fsyncs, and a store may hold the commit back a moment to share it
+	// with other writers. fn may run more than once and must start afresh
+	// each time.
 	QueueBatch(fn func(q QueueTx) error) error
 
 	// QueueView runs fn in a read-only transaction.

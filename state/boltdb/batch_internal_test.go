@@ -165,3 +165,74 @@ func TestMessageCacheCopies(t *testing.T) {
 		t.Error("other bytes hit the cache")
 	}
 }
+
+// lingering reports whether a round of background calls waits for a
+// foreground writer.
+func (s *Store) lingering() bool {
+	s.batchMu.Lock()
+	defer s.batchMu.Unlock()
+	return s.shareWake != nil
+}
+
+// Background work shares the commit of a writer somebody waits for while
+// such writers keep coming, and commits at once on a quiet store; a
+// foreground writer never waits for background work.
+func TestBatchBackgroundSharesForegroundCommit(t *testing.T) {
+	st := openTemp(t)
+	st.shareWait = time.Minute // a round that waits would stall the test
+	var mu sync.Mutex
+	txOf := map[string]*bolt.Tx{}
+	put := func(key string) func(*bolt.Tx) error {
+		return func(tx *bolt.Tx) error {
+			mu.Lock()
+			txOf[key] = tx
+			mu.Unlock()
+			b, err := tx.CreateBucketIfNotExists([]byte("t"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte(key), []byte("v"))
+		}
+	}
+	// Quiet: no foreground writer yet, so background commits at once.
+	quiet := make(chan error, 1)
+	go func() { quiet <- st.batch(put("quiet"), true) }()
+	select {
+	case err := <-quiet:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("a background call on a quiet store did not commit (waiting for a writer: %v)", st.lingering())
+	}
+	if err := st.Batch(put("first submission")); err != nil {
+		t.Fatal(err)
+	}
+	// Busy: the background call waits for the next foreground writer.
+	done := make(chan error, 1)
+	go func() { done <- st.batch(put("stage"), true) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !st.lingering() {
+		if time.Now().After(deadline) {
+			t.Fatal("the background call did not wait for a foreground writer")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the background call committed alone: %v", err)
+	default:
+	}
+	if err := st.Batch(put("second submission")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if txOf["stage"] != txOf["second submission"] {
+		t.Error("the background call did not share the foreground writer's commit")
+	}
+	if st.lingering() {
+		t.Error("still waiting after the round")
+	}
+}

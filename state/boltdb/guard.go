@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -88,11 +89,26 @@ func panickingInBolt() bool {
 
 // Batch is group commit: callers that arrive while a commit is on its way
 // to disk wait for it, and then share the next transaction, so N
-// concurrent writers cost about one fsync pair instead of N. Nobody waits
-// for a timer: a writer that finds the store idle commits at once. The
-// commit of a round is run by one of its members (the leader), through
-// guard, so that a panic on a damaged page is recovered as for Update.
-// A round holds at most DB().MaxBatchSize calls.
+// concurrent writers cost about one fsync pair instead of N. A writer
+// somebody waits for (a message being submitted, whose 250 waits for the
+// commit) never waits for a timer: finding the store idle, it commits at
+// once. Background work (the queue stages) is not waited for, so while
+// such writers keep coming, a round holding only background calls first
+// waits up to shareWait for one of them and commits with it: a busy
+// server then pays about one fsync pair per round of submissions instead
+// of one more for every stage's batch. The commit of a round is run by one
+// of its members (the leader), through guard, so that a panic on a damaged
+// page is recovered as for Update. A round holds at most
+// DB().MaxBatchSize calls.
+
+const (
+	// shareWait is the longest a round of background calls waits for a
+	// writer somebody waits for.
+	shareWait = 2 * time.Millisecond
+	// foregroundRecent: background rounds wait only if such a writer came
+	// within this time; on a quiet store they commit at once.
+	foregroundRecent = 20 * time.Millisecond
+)
 
 // errTrySolo tells a batch member to run its function in a transaction of
 // its own: it failed inside the shared one.
@@ -102,8 +118,9 @@ var errTrySolo = errors.New("batch function returned an error and should be re-r
 var errLead = errors.New("batch member promoted to commit the next round")
 
 type batchCall struct {
-	fn  func(*bolt.Tx) error
-	err chan error
+	fn         func(*bolt.Tx) error
+	err        chan error
+	background bool
 }
 
 type batch struct {
@@ -111,27 +128,64 @@ type batch struct {
 	calls []batchCall
 }
 
-func (s *Store) batch(fn func(*bolt.Tx) error) error {
+func (s *Store) batch(fn func(*bolt.Tx) error, background bool) error {
 	errCh := make(chan error, 1)
 	s.batchMu.Lock()
-	s.waiting = append(s.waiting, batchCall{fn: fn, err: errCh})
+	s.waiting = append(s.waiting, batchCall{fn: fn, err: errCh, background: background})
+	if !background {
+		s.foreground++
+		s.lastForeground = time.Now()
+		if s.shareWake != nil {
+			close(s.shareWake) // a lingering round commits now, with this call
+			s.shareWake = nil
+		}
+	}
 	lead := !s.committing
 	s.committing = true
 	s.batchMu.Unlock()
 	if lead {
-		s.commitRound()
+		s.lead()
 	}
 	for {
 		err := <-errCh
 		switch err {
 		case errLead:
-			s.commitRound()
+			s.lead()
 			continue
 		case errTrySolo:
 			err = s.update(fn)
 		}
 		return err
 	}
+}
+
+// lead commits the next round as its leader; a round of background calls
+// on a busy store first waits for a foreground writer to join it (see
+// Batch). Only one leader exists at a time, so the wait's timer is the
+// store's.
+func (s *Store) lead() {
+	s.batchMu.Lock()
+	if s.foreground == 0 && time.Since(s.lastForeground) < foregroundRecent {
+		wake := make(chan struct{})
+		s.shareWake = wake
+		if s.shareTimer == nil {
+			s.shareTimer = time.NewTimer(s.shareWait)
+		} else {
+			s.shareTimer.Reset(s.shareWait)
+		}
+		s.batchMu.Unlock()
+		select {
+		case <-wake:
+		case <-s.shareTimer.C:
+		}
+		s.shareTimer.Stop()
+		s.batchMu.Lock()
+		if s.shareWake == wake {
+			s.shareWake = nil
+		}
+	}
+	s.batchMu.Unlock()
+	s.commitRound()
 }
 
 // commitRound commits the calls waiting now (the leader's own among them)
@@ -145,6 +199,11 @@ func (s *Store) commitRound() {
 		s.waiting = append(s.waiting[:0], s.waiting[maxSize:]...)
 	} else {
 		s.waiting = nil
+	}
+	for _, c := range calls {
+		if !c.background {
+			s.foreground--
+		}
 	}
 	s.batchMu.Unlock()
 	// Hand the lead on even if the round panics, or every later writer

@@ -186,13 +186,15 @@ func (s *Store) QueueUpdate(fn func(q state.QueueTx) error) error {
 	return s.queueWrite(s.update, fn)
 }
 
-// QueueBatch is QueueUpdate with group commit: concurrent callers share
-// one transaction and its fsyncs (see Batch). fn may run more than once
+// QueueBatch is QueueUpdate with group commit for background work:
+// concurrent callers share one transaction and its fsyncs, and on a busy
+// store it may wait a moment (shareWait) to share the commit of a writer
+// somebody waits for (see Batch). fn may run more than once
 // (it must start afresh each time, and keep no effect of an earlier run
 // outside the transaction); each caller's changes are committed together
 // or not at all.
 func (s *Store) QueueBatch(fn func(q state.QueueTx) error) error {
-	return s.queueWrite(s.batch, fn)
+	return s.queueWrite(func(fn func(*bolt.Tx) error) error { return s.batch(fn, true) }, fn)
 }
 
 // queueWrite runs fn as a queue transaction through run (update or batch).

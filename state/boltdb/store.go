@@ -69,9 +69,14 @@ type Store struct {
 	queueRecords queueRecordCache
 	mapped       mappedReads
 
-	batchMu    sync.Mutex // guards waiting and committing
-	waiting    []batchCall
-	committing bool // a batch member is committing a round
+	batchMu        sync.Mutex // guards the fields down to shareTimer
+	waiting        []batchCall
+	committing     bool      // a batch member is committing a round
+	foreground     int       // calls in waiting somebody waits for
+	lastForeground time.Time // when the latest of them came
+	shareWake      chan struct{}
+	shareTimer     *time.Timer
+	shareWait      time.Duration // shareWait; tests lengthen it
 
 	subMu sync.Mutex // guards subs and nextSub
 	subs  map[int]*subscriber
@@ -157,7 +162,7 @@ func Open(path string, opts Options) (st *Store, err error) {
 	if err != nil {
 		return nil, openError(path, opts, err)
 	}
-	s := &Store{db: db, path: path, opts: opts, subs: map[int]*subscriber{}}
+	s := &Store{db: db, path: path, opts: opts, subs: map[int]*subscriber{}, shareWait: shareWait}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -212,7 +217,8 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) DB() *bolt.DB { return s.db }
 
 // Batch runs fn with group commit: concurrent callers share one
-// transaction (see batch). fn may run more than once and must be
+// transaction (see batch). It is for writers somebody waits for: it never
+// waits for a timer. fn may run more than once and must be
 // idempotent. A nil
 // return means committed. A damaged page gives an error wrapping
 // state.ErrCorrupt, as for Update.
@@ -223,7 +229,7 @@ func (s *Store) Batch(fn func(*bolt.Tx) error) error {
 	if s.opts.ReadOnly {
 		return fmt.Errorf("store %q: %w", s.path, state.ErrReadOnly)
 	}
-	return s.batch(fn)
+	return s.batch(fn, false)
 }
 
 // View implements state.Store. A damaged page in the file gives an error
