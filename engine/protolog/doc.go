@@ -26,9 +26,11 @@
 //	Info        *   information (permissions, TLS, message ids, ...)
 //	Disconnect  -   the connection was closed
 //
-// Every line is written to the file with one write(2) before the method
-// returns, so a reply that a caller sends after logging it is already on
-// disk (SPEC §3). A Session whose connector logs at level None writes
+// Lines are held in memory and written together: by [Session.Flush], which
+// the SMTP server calls before each write to its socket, so a reply's line
+// is in the file by the time the reply is sent (SPEC §3); when a session
+// disconnects; when 32 KB are held; and at the latest 100 ms after the
+// first held line (an SmtpSend session's lines wait for these). A Session whose connector logs at level None writes
 // nothing and costs one allocation; it still has a session id, which the
 // transport uses in message ids.
 package protolog

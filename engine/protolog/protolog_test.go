@@ -257,3 +257,46 @@ func TestAppendTime(t *testing.T) {
 		}
 	}
 }
+
+// Session.Flush writes the session's held lines, and nothing when another
+// flush already wrote them.
+func TestSessionFlush(t *testing.T) {
+	dir := t.TempDir()
+	l := New(dir, Receive, DefaultLimits)
+	defer l.Close()
+	size := func() int64 {
+		files, _ := filepath.Glob(filepath.Join(dir, "RECV*.LOG"))
+		var n int64
+		for _, f := range files {
+			if fi, err := os.Stat(f); err == nil {
+				n += fi.Size()
+			}
+		}
+		return n
+	}
+	ap := netip.MustParseAddrPort("127.0.0.1:25")
+	a := l.Session("c", LevelVerbose, ap, ap)
+	b := l.Session("c", LevelVerbose, ap, ap)
+	a.Send("250 2.1.0 Sender OK")
+	b.Send("250 2.1.5 Recipient OK")
+	before := size()
+	a.Flush()
+	after := size()
+	if after <= before {
+		t.Fatal("Flush wrote nothing")
+	}
+	flushes := l.flushes
+	b.Flush() // a's flush wrote b's line too
+	if l.flushes != flushes || size() != after {
+		t.Error("a second flush of lines already written")
+	}
+	a.Flush() // nothing held
+	if l.flushes != flushes {
+		t.Error("Flush without a held line flushed")
+	}
+	none := l.Session("c", LevelNone, ap, ap)
+	none.Send("250 quiet")
+	none.Flush()
+	var nilSession *Session
+	nilSession.Flush()
+}

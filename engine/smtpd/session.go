@@ -463,6 +463,9 @@ func (w deadlineWriter) Write(p []byte) (int, error) {
 		d = floor
 	}
 	w.s.conn.SetWriteDeadline(d)
+	// The lines of the replies being sent reach the protocol log's file
+	// first (SPEC §3).
+	w.s.st.Log.Flush()
 	return w.s.conn.Write(p)
 }
 

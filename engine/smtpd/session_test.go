@@ -757,3 +757,32 @@ func TestCloseNotifyOnlyWhenNotQuit(t *testing.T) {
 		}
 	}
 }
+
+// A reply's line is in the protocol log's file by the time the client
+// reads the reply (SPEC §3), while the session is still open.
+func TestReplyLoggedBeforeSent(t *testing.T) {
+	srv := startServer(t, testConfig())
+	c := srv.dial()
+	read := func() string {
+		files, _ := filepath.Glob(filepath.Join(srv.log.Dir(), "RECV*.LOG"))
+		var b strings.Builder
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			b.Write(data)
+		}
+		return b.String()
+	}
+	c.expect(`~^220 EX01\.contoso\.com Microsoft ESMTP`)
+	if got := read(); !strings.Contains(got, `,>,"220 EX01.contoso.com Microsoft ESMTP MAIL Service ready at `) {
+		t.Fatalf("banner received but not in the log:\n%s", got)
+	}
+	c.send("EHLO client.fabrikam.com")
+	c.reply()
+	c.do("MAIL FROM:<chris@fabrikam.com>", "250 2.1.0 Sender OK")
+	got := read()
+	for _, want := range []string{",<,EHLO client.fabrikam.com,", ",>,250  EX01.contoso.com Hello [127.0.0.1]", ",<,MAIL FROM:<chris@fabrikam.com>,", ",>,250 2.1.0 Sender OK,"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q not in the log after its reply:\n%s", want, got)
+		}
+	}
+}
