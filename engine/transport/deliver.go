@@ -104,8 +104,7 @@ func (d *deliverer) planMailboxDelivery(q state.QueueTx, m *state.QueuedMessage,
 	org, now := d.org, d.now
 	plan.front, plan.tail = d.t.mailboxParts(m, head, body, now)
 	hdrBlock, _ := splitHeader(head, body)
-	hdr := parseHeader(hdrBlock)
-	from := fromAddress(hdr.Get("From"))
+	from := fromAddress(headerFields(hdrBlock, "From")[0])
 	if from == "" {
 		from = m.FromAddress
 	}

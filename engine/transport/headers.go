@@ -1,16 +1,12 @@
 package transport
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"mime"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/emersion/go-message/textproto"
 
 	"exsh/state"
 )
@@ -40,26 +36,94 @@ func headerEnd(data []byte) int {
 	return len(data)
 }
 
-func parseHeader(data []byte) textproto.Header {
-	end := headerEnd(data)
-	block := data[:end]
-	if end == len(data) {
-		// A message without a body: add the empty line the parser expects.
-		block = append(append([]byte(nil), block...), "\r\n\r\n"...)
+// headerFields returns the value of the first field of the message's
+// header named by each of names (case-insensitive), unfolded, as go-message's
+// textproto.ReadHeader and Header.Get give it: parsing stops at the empty
+// line, at a line without a colon, at a name with a byte outside 33-126,
+// and at once when the first line starts with a space or tab; a value's
+// lines are trimmed of spaces and tabs and joined with one space. It reads
+// data in place: every queued and every delivered message passes here.
+func headerFields(data []byte, names ...string) []string {
+	values := make([]string, len(names))
+	var found uint64 // bit i: names[i] found
+	left := len(names)
+	if len(data) > 0 && (data[0] == ' ' || data[0] == '\t') {
+		return values
 	}
-	br := headerReaders.Get().(*bufio.Reader)
-	br.Reset(bytes.NewReader(block))
-	h, _ := textproto.ReadHeader(br)
-	// ReadHeader copies every field out of the reader's buffer, so the
-	// reader can serve the next message.
-	br.Reset(nil)
-	headerReaders.Put(br)
-	return h
+	for len(data) > 0 && left > 0 {
+		end := lineEnd(data, 0)
+		if len(trimLineEnd(data[:end])) == 0 {
+			break // the empty line ends the header
+		}
+		// The continuation lines belong to the field.
+		for end < len(data) && (data[end] == ' ' || data[end] == '\t') {
+			end = lineEnd(data, end)
+		}
+		field := data[:end]
+		data = data[end:]
+		colon := bytes.IndexByte(field, ':')
+		if colon < 0 {
+			break
+		}
+		key := trimBlank(field[:colon])
+		for _, c := range key {
+			if c < 33 || c > 126 {
+				return values
+			}
+		}
+		for i, name := range names {
+			if found&(1<<i) == 0 && len(key) > 0 && bytes.EqualFold(key, []byte(name)) {
+				values[i] = unfold(field[colon+1:])
+				found |= 1 << i
+				left--
+			}
+		}
+	}
+	return values
 }
 
-// headerReaders recycles parseHeader's readers: every queued and every
-// delivered message has its header parsed.
-var headerReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+// lineEnd is the index just past the line of data starting at from (past
+// its LF, or the end of data).
+func lineEnd(data []byte, from int) int {
+	if nl := bytes.IndexByte(data[from:], '\n'); nl >= 0 {
+		return from + nl + 1
+	}
+	return len(data)
+}
+
+// trimLineEnd drops a line's LF and the CR before it.
+func trimLineEnd(l []byte) []byte {
+	l = bytes.TrimSuffix(l, []byte("\n"))
+	return bytes.TrimSuffix(l, []byte("\r"))
+}
+
+// trimBlank drops leading and trailing spaces and tabs.
+func trimBlank(b []byte) []byte {
+	return bytes.Trim(b, " \t")
+}
+
+// unfold joins a field value's lines, each without its line end and
+// trimmed of spaces and tabs, with one space, leaving out empty ones.
+func unfold(v []byte) string {
+	var b strings.Builder
+	for len(v) > 0 {
+		line := v
+		if nl := bytes.IndexByte(v, '\n'); nl >= 0 {
+			line, v = bytes.TrimSuffix(v[:nl], []byte("\r")), v[nl+1:]
+		} else {
+			v = nil // the end of a message that is all header: its CR stays
+		}
+		line = trimBlank(line)
+		if len(line) == 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.Write(line)
+	}
+	return b.String()
+}
 
 func decodeWords(s string) string {
 	if out, err := (&mime.WordDecoder{}).DecodeHeader(s); err == nil {
@@ -84,16 +148,16 @@ func prepareMessage(data []byte, fqdn string, received time.Time) ([]byte, messa
 // added fields is data[:at] + insert + data[at:] (insert is empty when
 // nothing is added).
 func prepareInsert(data []byte, fqdn string, received time.Time) (at int, insert []byte, mh messageHeader) {
-	h := parseHeader(data)
-	mh.subject = decodeWords(strings.TrimSpace(h.Get("Subject")))
-	mh.from = fromAddress(h.Get("From"))
-	mh.messageID = strings.TrimSpace(h.Get("Message-Id"))
+	h := headerFields(data, "Subject", "From", "Message-Id", "Date")
+	mh.subject = decodeWords(strings.TrimSpace(h[0]))
+	mh.from = fromAddress(h[1])
+	mh.messageID = strings.TrimSpace(h[2])
 	var add []string
 	if mh.messageID == "" {
 		mh.messageID = "<" + state.NewGuid() + "@" + fqdn + ">"
 		add = append(add, "Message-ID: "+mh.messageID)
 	}
-	if h.Get("Date") == "" {
+	if h[3] == "" {
 		add = append(add, "Date: "+received.Format(time.RFC1123Z))
 	}
 	if len(add) == 0 {

@@ -1,9 +1,14 @@
 package transport
 
 import (
+	"bufio"
+	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-message/textproto"
 )
 
 func TestPrepareMessage(t *testing.T) {
@@ -36,9 +41,8 @@ func TestPrepareMessage(t *testing.T) {
 			t.Errorf("%q: no header/body separator in %q", c.in, s)
 		}
 		// Re-parsing gives the same subject and the added id.
-		h2 := parseHeader(out)
-		if h2.Get("Message-Id") != h.messageID {
-			t.Errorf("%q: reparsed id %q, want %q", c.in, h2.Get("Message-Id"), h.messageID)
+		if id := headerFields(out, "Message-Id")[0]; id != h.messageID {
+			t.Errorf("%q: reparsed id %q, want %q", c.in, id, h.messageID)
 		}
 	}
 }
@@ -49,4 +53,65 @@ func TestStripOrgHeaders(t *testing.T) {
 	if got := string(stripOrgHeaders([]byte(in))); got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
+}
+
+// goMessageFields is what go-message's header parser gives for names: the
+// behaviour headerFields keeps without building the whole header.
+func goMessageFields(data []byte, names ...string) []string {
+	end := headerEnd(data)
+	block := data[:end]
+	if end == len(data) {
+		block = append(append([]byte(nil), block...), "\r\n\r\n"...)
+	}
+	h, _ := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(block)))
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = h.Get(n)
+	}
+	return out
+}
+
+var headerFieldCases = []string{
+	"Subject: hi\r\nFrom: A <a@contoso.com>\r\n\r\nbody",
+	"subject: lower\r\nSUBJECT: second\r\n\r\n",
+	"Subject: folded\r\n  over\r\n\tlines \r\nFrom: x\r\n\r\n",
+	"Subject:\r\nFrom: empty subject first\r\nSubject: later\r\n\r\n",
+	" leading: space\r\nSubject: never\r\n\r\n",
+	"Subject: bare lf\nFrom: b@c\n\nbody",
+	"Subject: no body at all",
+	"Subject: s\r\nno colon here\r\nFrom: after a bad line\r\n\r\n",
+	"Bad Key: v\r\nFrom: after a bad key\r\n\r\n",
+	"Subject : spaced key\r\n\r\n",
+	": empty key\r\nFrom: f\r\n\r\n",
+	"Subject: a\r\n\r\n continuation of the empty line\r\n",
+	"X-A: 1\r\n\r\nSubject: in the body\r\n",
+	"Message-ID: <id@x>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\n",
+	"Subject: cr\rinside\r\n\r\n",
+	"Subject: ends with cr\r",
+	"First\r\n second: v\r\nFrom: f\r\n\r\n",
+	"",
+	"\r\nSubject: after the empty line",
+}
+
+func TestHeaderFieldsAsGoMessage(t *testing.T) {
+	names := []string{"Subject", "From", "Message-Id", "Date"}
+	for _, c := range headerFieldCases {
+		got, want := headerFields([]byte(c), names...), goMessageFields([]byte(c), names...)
+		if !slices.Equal(got, want) {
+			t.Errorf("%q:\n got %q\nwant %q", c, got, want)
+		}
+	}
+}
+
+func FuzzHeaderFields(f *testing.F) {
+	for _, c := range headerFieldCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		names := []string{"Subject", "From", "Message-Id", "Date"}
+		got, want := headerFields(data, names...), goMessageFields(data, names...)
+		if !slices.Equal(got, want) {
+			t.Errorf("%q:\n got %q\nwant %q", data, got, want)
+		}
+	})
 }
