@@ -636,6 +636,11 @@ func CollapseReply(lines []string) string {
 		return ""
 	}
 	var b strings.Builder
+	n := 4
+	for _, ln := range lines {
+		n += len(ln)
+	}
+	b.Grow(n)
 	code := lines[0]
 	if len(code) > 3 {
 		code = code[:3]

@@ -26,6 +26,7 @@ func (r Reply) String() string { return r.Line(true) }
 // EnhancedStatusCodesEnabled $false.
 func (r Reply) Line(enhanced bool) string {
 	var b strings.Builder
+	b.Grow(3 + 2 + len(r.Enhanced) + len(r.Text))
 	b.WriteString(strconv.Itoa(r.Code))
 	if enhanced && r.Enhanced != "" {
 		b.WriteByte(' ')
@@ -100,24 +101,25 @@ func Parse(line string) (Reply, error) {
 
 // IsEnhancedCode reports whether s looks like "5.7.54".
 func IsEnhancedCode(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 || len(s) > 11 {
+	if len(s) > 11 || len(s) < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.' {
 		return false
 	}
-	if parts[0] != "2" && parts[0] != "4" && parts[0] != "5" {
-		return false
-	}
-	for _, p := range parts[1:] {
-		if p == "" || len(p) > 3 {
-			return false
-		}
-		for _, c := range p {
-			if c < '0' || c > '9' {
+	// Two groups of one to three digits follow, separated by a dot.
+	groups, digits := 1, 0
+	for i := 2; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+			if digits > 3 {
 				return false
 			}
+		case c == '.' && digits > 0 && groups == 1:
+			groups, digits = 2, 0
+		default:
+			return false
 		}
 	}
-	return true
+	return groups == 2 && digits > 0
 }
 
 // Banner is the default greeting of a connector whose Banner is empty:

@@ -93,3 +93,48 @@ func TestLines(t *testing.T) {
 		}
 	}
 }
+
+func TestIsEnhancedCode(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"5.7.54", true}, {"2.0.0", true}, {"4.4.0", true}, {"5.123.456", true},
+		{"3.0.0", false}, {"5.7", false}, {"5.7.", false}, {"5..1", false},
+		{"5.1234.1", false}, {"5.7.54.1", false}, {"55.7.1", false}, {"5.7.x", false},
+		{"", false}, {"250", false}, {"5.7.5٤", false},
+	} {
+		if got := IsEnhancedCode(tc.in); got != tc.want {
+			t.Errorf("IsEnhancedCode(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+	// Every string of up to seven characters from a small alphabet gets
+	// the answer of the plain definition: three dot-separated groups, the
+	// class 2, 4 or 5, then two groups of one to three digits.
+	plain := func(s string) bool {
+		parts := strings.Split(s, ".")
+		if len(parts) != 3 || (parts[0] != "2" && parts[0] != "4" && parts[0] != "5") {
+			return false
+		}
+		for _, p := range parts[1:] {
+			if p == "" || len(p) > 3 || strings.Trim(p, "0123456789") != "" {
+				return false
+			}
+		}
+		return true
+	}
+	alphabet := []byte("25.0x")
+	var walk func(prefix []byte)
+	walk = func(prefix []byte) {
+		if got, want := IsEnhancedCode(string(prefix)), plain(string(prefix)); got != want {
+			t.Errorf("IsEnhancedCode(%q) = %v, want %v", prefix, got, want)
+		}
+		if len(prefix) == 7 {
+			return
+		}
+		for _, c := range alphabet {
+			walk(append(prefix, c))
+		}
+	}
+	walk(nil)
+}

@@ -510,6 +510,14 @@ func (s *Session) readLine(max int) (string, error) {
 	over := false
 	for {
 		chunk, err := s.br.ReadSlice('\n')
+		if err == nil && buf == nil && len(chunk) <= max+2 {
+			// The whole line was in the buffer: one copy, as a string.
+			chunk = chunk[:len(chunk)-1]
+			if n := len(chunk); n > 0 && chunk[n-1] == '\r' {
+				chunk = chunk[:n-1]
+			}
+			return string(chunk), nil
+		}
 		if len(buf)+len(chunk) <= max+2 {
 			buf = append(buf, chunk...)
 		} else {
