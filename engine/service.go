@@ -153,6 +153,10 @@ type Service struct {
 	ctx    context.Context // sessions; cancelled to force them closed
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// idleWorkers hands a connection to a goroutine that finished its
+	// session and waits for another (see runSession).
+	idleWorkers chan func()
 }
 
 // listener is one listening socket. Several bindings (of connectors of
@@ -191,6 +195,8 @@ func New(st state.Store, opts Options) (*Service, error) {
 		sessions:  map[*smtpd.Session]string{},
 		perConn:   map[string]int{},
 		perSource: map[string]map[string]int{},
+
+		idleWorkers: make(chan func()),
 	}
 	s.proxy = &frontend.Proxy{HubAddr: s.hubAddr, Credential: s.cred, Now: opts.Now, Local: opts.IPAddress, Alive: opts.Alive, RecipientServer: s.recipientServer}
 	s.outbound = &frontend.OutboundProxy{PortMap: s.ListenPort, LookupMX: opts.LookupMX, LookupNetIP: opts.LookupNetIP, HostPort: opts.HostPort, Local: opts.IPAddress}
@@ -824,11 +830,44 @@ func (s *Service) accept(l *listener) {
 			return
 		}
 		s.wg.Add(1)
+		ctx := s.ctx
 		s.mu.Unlock()
-		go func() {
+		s.runSession(ctx, func() {
 			defer s.wg.Done()
 			s.serve(l, conn)
-		}()
+		})
+	}
+}
+
+// workerIdle is how long a goroutine that served a session waits for the
+// next connection before it ends.
+const workerIdle = 10 * time.Second
+
+// runSession runs a session on a goroutine that served an earlier one, or
+// on a new one when none is waiting. A session grows its goroutine's stack
+// to tens of kilobytes (TLS handshakes, store transactions); a kept
+// goroutine grows it once instead of on every connection.
+func (s *Service) runSession(ctx context.Context, session func()) {
+	select {
+	case s.idleWorkers <- session:
+	default:
+		go s.sessionWorker(ctx, session)
+	}
+}
+
+func (s *Service) sessionWorker(ctx context.Context, session func()) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		session()
+		idle.Reset(workerIdle)
+		select {
+		case session = <-s.idleWorkers:
+		case <-idle.C:
+			return
+		case <-ctx.Done(): // the service stopped
+			return
+		}
 	}
 }
 
