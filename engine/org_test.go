@@ -722,3 +722,83 @@ func TestOrganisationServers(t *testing.T) {
 	t.Run("KeyAddedWhenMissing", func(t *testing.T) { keyAddedWhenMissing(t, o) })
 	t.Run("CheckServerLogon", func(t *testing.T) { checkServerLogon(t, o) })
 }
+
+// Redirect-Message on EX01 hands the messages waiting in its delivery
+// queues to EX02, which routes them again and sends them on; EX01's
+// queue is empty once EX02 has them.
+func TestOrganisationRedirectMessage(t *testing.T) {
+	s := newSink(t)
+	s.mu.Lock()
+	s.mailErr = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "try later"}
+	s.mu.Unlock()
+	o := startOrg(t, 2, time.Hour)
+	ex01, ex02 := o.servers[0], o.servers[1]
+	err := ex01.st.Update(func(tx state.Tx) error {
+		sc := setup.NewSendConnectorDefaults("Internet")
+		sc.Name = "To the smart host"
+		sc.AddressSpaces = []string{"SMTP:*;1"}
+		sc.SmartHosts = []string{"[127.0.0.1]"}
+		sc.DNSRoutingEnabled = false
+		sc.Port = s.port
+		return tx.PutSendConnector(sc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
+		return ex02.st.View(func(tx state.Tx) error { _, err := tx.SendConnectorByName("To the smart host"); return err }) == nil
+	}) {
+		t.Fatal("EX02 did not see the send connector")
+	}
+	for i := range 3 {
+		ex01.submit(t, "user@fabrikam.com", fmt.Sprint("waiting ", i))
+	}
+	// The smart host refuses for now: the messages wait on EX01.
+	var waiting []transport.MessageInfo
+	if !enginetest.WaitFor(t, 15*time.Second, func() bool {
+		q, ok := ex01.queue(state.DeliverySmartHostConnector)
+		if !ok || q.MessageCount != 3 {
+			return false
+		}
+		waiting, _ = ex01.transport().Messages(transport.MessageFilter{Queue: q.Identity})
+		retry := 0
+		for _, m := range waiting {
+			if m.Status == state.MessageRetry {
+				retry++
+			}
+		}
+		return retry == 3
+	}) {
+		t.Fatalf("EX01's smart host queue: %+v", waiting)
+	}
+	s.mu.Lock()
+	s.mailErr = nil
+	s.mu.Unlock()
+
+	if _, err := ex01.transport().RedirectMessages([]string{"EX01"}); err == nil {
+		t.Error("a server redirected its messages to itself")
+	}
+	moved, err := ex01.transport().RedirectMessages([]string{"EX02.contoso.com"})
+	if err != nil || moved != 3 {
+		t.Fatalf("RedirectMessages = %d, %v; want 3 moved", moved, err)
+	}
+	if !enginetest.WaitFor(t, 15*time.Second, func() bool { return len(s.got()) == 3 }) {
+		q, _ := ex01.queue(state.DeliveryRelayToServers)
+		t.Fatalf("%d messages reached the smart host; EX01's redirect queue: %+v", len(s.got()), q)
+	}
+	for _, m := range s.got() {
+		hops := receivedLines(m.Data)
+		if len(hops) < 2 || !strings.Contains(hops[0], "by EX02.contoso.com (127.0.0.12)") || !strings.Contains(hops[1], "by EX01.contoso.com (127.0.0.11)") {
+			t.Errorf("Received chain at the smart host:\n%s", strings.Join(hops, "\n"))
+		}
+	}
+	if q, ok := ex01.queue(state.DeliveryRelayToServers); !ok || q.NextHopDomain != "EX02.contoso.com" || q.NextHopCategory != "Internal" || q.MessageCount != 0 {
+		t.Errorf("EX01's redirect queue: %+v", q)
+	}
+	if q, _ := ex01.queue(state.DeliverySmartHostConnector); q.MessageCount != 0 {
+		t.Errorf("EX01's smart host queue still holds %d messages", q.MessageCount)
+	}
+	if evs := ex01.tracking(t, "SEND", "waiting 0"); len(evs) != 1 || evs[0].ConnectorId != "Intra-Organization SMTP Send Connector" {
+		t.Errorf("EX01's SEND events: %+v", evs)
+	}
+}

@@ -18,7 +18,7 @@ const (
 	QueuePoison      int64 = 3
 )
 
-// Queue DeliveryType values used by a single-server lab.
+// Queue DeliveryType values exsh uses.
 const (
 	DeliveryUndefined            = "Undefined"
 	DeliveryUnreachable          = "Unreachable"
@@ -26,6 +26,9 @@ const (
 	DeliveryDnsConnector         = "DnsConnectorDelivery"
 	DeliverySmartHostConnector   = "SmartHostConnectorDelivery"
 	DeliveryRelayToSourceServers = "SmtpRelayToConnectorSourceServers"
+	// DeliveryRelayToServers holds messages Redirect-Message hands to
+	// other servers; NextHopDomain lists their FQDNs.
+	DeliveryRelayToServers = "SmtpRelayToServers"
 )
 
 // Message Status values (Get-Message).

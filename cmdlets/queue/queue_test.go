@@ -82,6 +82,11 @@ func (f *fakeAdmin) ExportMessage(id string) ([]byte, error) {
 	return f.export, nil
 }
 
+func (f *fakeAdmin) RedirectMessages(targets []string) (int, error) {
+	f.record("RedirectMessages " + strings.Join(targets, ","))
+	return 0, nil
+}
+
 func newFake() *fakeAdmin {
 	return &fakeAdmin{
 		queues: []transport.QueueInfo{

@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"strings"
 	"testing"
 
 	"exsh/cmdlets"
@@ -34,15 +33,14 @@ func TestRedirectMessage(t *testing.T) {
 		})
 	}
 	// With a second server in the directory the arguments are valid, but
-	// this lab has no Transport service for it to take the messages.
-	statetest.Update(t, st, func(tx state.Tx) error {
+	// a Transport service that is the only one of its organisation (a
+	// single server) has nowhere to hand the messages.
+	l := newLab(t)
+	statetest.Update(t, l.st, func(tx state.Tx) error {
 		return tx.PutServer(&state.ExchangeServer{Name: "EX02", Fqdn: "EX02.contoso.com", ServerRole: "Mailbox"})
 	})
-	rt, err := invoke(t, redirect, map[string]any{"Server": "EX01", "Target": []any{"EX02.contoso.com"}, "Confirm": false})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rt.Errors) != 1 || !strings.Contains(rt.Errors[0].Error(), "can't be redirected to EX02.contoso.com") {
-		t.Errorf("errors %v", rt.Errors)
+	err := l.runErr("Redirect-Message", map[string]any{"Server": "EX01", "Target": []any{"EX02.contoso.com"}, "Confirm": false})
+	if want := "Messages can't be redirected to EX02.contoso.com. This server is the only Transport service of its organisation."; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
 	}
 }

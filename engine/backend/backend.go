@@ -49,6 +49,10 @@ type Queues interface {
 	ResumeMessage(identity string) error
 	RemoveMessage(identity string, withNDR bool) error
 	ExportMessage(identity string) ([]byte, error)
+	// RedirectMessages moves the messages of the delivery queues to a
+	// queue for the target servers (by name or FQDN) and reports how
+	// many moved.
+	RedirectMessages(targets []string) (int, error)
 }
 
 // Tracking searches the message tracking log; *tracking.Log implements
@@ -192,6 +196,9 @@ type (
 	mailboxArgs struct {
 		Mailbox string `json:"mailbox"`
 		ID      int64  `json:"id,omitempty"`
+	}
+	redirectArgs struct {
+		Targets []string `json:"targets"`
 	}
 	// reply is every answer: a result or an error.
 	reply struct {

@@ -126,6 +126,9 @@ func TestChannelBetweenServers(t *testing.T) {
 	if err := c.RetryQueue(`EX02\Unreachable`, false); !errors.Is(err, transport.ErrInvalidOperation) {
 		t.Errorf("Retry-Queue on Unreachable without -Resubmit: %v, want ErrInvalidOperation", err)
 	}
+	if n, err := c.RedirectMessages([]string{"EX02"}); n != 0 || !errors.Is(err, transport.ErrInvalidOperation) {
+		t.Errorf("Redirect-Message from EX02 to itself: %d, %v; want ErrInvalidOperation", n, err)
+	}
 
 	// The mailbox and the tracking log of EX02.
 	var items []*state.MailboxItem

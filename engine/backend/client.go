@@ -229,6 +229,14 @@ func (c *Client) RetryQueue(identity string, resubmit bool) error {
 	return c.call("RetryQueue", identityArgs{Identity: identity, Flag: resubmit}, nil)
 }
 
+// RedirectMessages hands the messages of the server's delivery queues to
+// the target servers (Redirect-Message).
+func (c *Client) RedirectMessages(targets []string) (int, error) {
+	var moved int
+	err := c.call("RedirectMessages", redirectArgs{Targets: targets}, &moved)
+	return moved, err
+}
+
 // SuspendMessage suspends a message on the server.
 func (c *Client) SuspendMessage(identity string) error {
 	return c.call("SuspendMessage", identityArgs{Identity: identity}, nil)

@@ -203,6 +203,13 @@ var operations = map[string]operation{
 	"ResumeMessage":  withIdentity(func(q Queues, a identityArgs) (any, error) { return none(q.ResumeMessage(a.Identity)) }),
 	"RemoveMessage":  withIdentity(func(q Queues, a identityArgs) (any, error) { return none(q.RemoveMessage(a.Identity, a.Flag)) }),
 	"ExportMessage":  withIdentity(func(q Queues, a identityArgs) (any, error) { return q.ExportMessage(a.Identity) }),
+	"RedirectMessages": {"Queues", func(p *Config, decode func(any) error) (any, error) {
+		var a redirectArgs
+		if err := decode(&a); err != nil {
+			return nil, err
+		}
+		return p.Queues.RedirectMessages(a.Targets)
+	}},
 	"Search": {"Tracking", func(p *Config, decode func(any) error) (any, error) {
 		var tq tracking.Query
 		if err := decode(&tq); err != nil {

@@ -34,11 +34,15 @@ func (s *sender) work(qr *state.QueueRecord, claimed []*state.QueuedMessage, _ *
 	// hops are the servers whose Transport service takes the batch
 	// (hops.go); nil when it leaves through a send connector.
 	var hops []string
-	if qr.DeliveryType == state.DeliveryToMailbox {
+	switch qr.DeliveryType {
+	case state.DeliveryToMailbox:
 		// A database of another server (stageFor): NextHopConnector is
 		// the database, not a send connector.
 		s.conn, hops = t.intraOrgConnector(), []string{t.databaseServer(qr.NextHopConnector)}
-	} else {
+	case state.DeliveryRelayToServers:
+		// Messages Redirect-Message hands to other servers.
+		s.conn, hops = t.intraOrgConnector(), redirectTargets(qr)
+	default:
 		_ = t.st.View(func(tx state.Tx) error {
 			if c, err := tx.SendConnector(qr.NextHopConnector); err == nil {
 				s.conn = c
