@@ -840,8 +840,9 @@ func (s *Service) accept(l *listener) {
 }
 
 // workerIdle is how long a goroutine that served a session waits for the
-// next connection before it ends.
-const workerIdle = 10 * time.Second
+// next connection before it ends: long enough for a busy server's next
+// connections, short enough that a quiet one keeps none.
+const workerIdle = time.Second
 
 // runSession runs a session on a goroutine that served an earlier one, or
 // on a new one when none is waiting. A session grows its goroutine's stack
