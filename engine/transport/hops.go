@@ -1,8 +1,6 @@
 package transport
 
 import (
-	"net/netip"
-	"sort"
 	"strings"
 	"time"
 
@@ -127,7 +125,8 @@ func (t *Transport) sourceServers(c *state.SendConnector) []string {
 
 // serverTargets are the Transport services of servers: each one's
 // "Default <S>" connector (or another enabled hub connector that grants
-// ExchangeServers), on the server's address and port offset.
+// ExchangeServers), on the server's address and port offset
+// (state.PickServerHub).
 func (t *Transport) serverTargets(servers []string) ([]target, *sendError) {
 	var out []target
 	_ = t.st.View(func(tx state.Tx) error {
@@ -140,28 +139,8 @@ func (t *Transport) serverTargets(servers []string) ([]target, *sendError) {
 			if err != nil {
 				continue
 			}
-			a, err := netip.ParseAddr(srv.IPAddress)
-			if err != nil {
-				continue
-			}
-			var hub []*state.ReceiveConnector
-			for _, rc := range rcs {
-				if strings.EqualFold(rc.Server, srv.Name) && rc.Enabled && strings.EqualFold(rc.TransportRole, "HubTransport") {
-					hub = append(hub, rc)
-				}
-			}
-			sort.SliceStable(hub, func(i, j int) bool {
-				return strings.EqualFold(hub[i].Name, "Default "+srv.Name) && !strings.EqualFold(hub[j].Name, "Default "+srv.Name)
-			})
-			for _, rc := range hub {
-				if !strings.EqualFold(rc.Name, "Default "+srv.Name) && !rc.PermissionGroups.Has("ExchangeServers") {
-					continue
-				}
-				if port, ok := ipv4Port(rc, a); ok {
-					ap := netip.AddrPortFrom(a, uint16(port+srv.PortOffset))
-					out = append(out, target{host: srv.Fqdn, addr: ap.String(), ip: a.String(), server: true})
-					break
-				}
+			if h, ok := state.PickServerHub(srv, rcs, "Default "+srv.Name); ok {
+				out = append(out, target{host: srv.Fqdn, addr: h.Addr.String(), ip: h.Addr.Addr().String(), server: true})
 			}
 		}
 		return nil
@@ -172,21 +151,6 @@ func (t *Transport) serverTargets(servers []string) ([]target, *sendError) {
 		return nil, &sendError{status: "451 4.4.0 DNS query failed"}
 	}
 	return out, nil
-}
-
-// ipv4Port is the port of a connector's binding that listens on a (an
-// IPv4 wildcard or a itself).
-func ipv4Port(rc *state.ReceiveConnector, a netip.Addr) (int, bool) {
-	for _, b := range rc.Bindings {
-		ap, err := state.ParseBinding(b)
-		if err != nil {
-			continue
-		}
-		if x := ap.Addr(); x == a || x.IsUnspecified() && x.Is4() == a.Is4() {
-			return int(ap.Port()), true
-		}
-	}
-	return 0, false
 }
 
 // hopData is a message as it goes to another server's Transport service:
