@@ -498,6 +498,68 @@ func TestOrganisationServerBackSoon(t *testing.T) {
 	}
 }
 
+// The queue relaying to a send connector's only source server that is
+// down is woken like a database's queue when that server returns: within
+// about a second of its liveness, again while its Transport service does
+// not yet listen, not at the queue's next retry (30 s).
+func TestOrganisationSourceServerBackSoon(t *testing.T) {
+	s := newSink(t)
+	o := startOrg(t, 2, 0)
+	ex01, ex02 := o.servers[0], o.servers[1]
+	err := ex01.st.Update(func(tx state.Tx) error {
+		sc := setup.NewSendConnectorDefaults("Internet")
+		sc.Name = "To the smart host"
+		sc.AddressSpaces = []string{"SMTP:*;1"}
+		sc.SmartHosts = []string{"[127.0.0.1]"}
+		sc.DNSRoutingEnabled = false
+		sc.Port = s.port
+		sc.SourceTransportServers = []string{"EX02"}
+		return tx.PutSendConnector(sc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
+		return ex02.st.View(func(tx state.Tx) error {
+			_, err := tx.SendConnectorByName("To the smart host")
+			return err
+		}) == nil
+	}) {
+		t.Fatal("EX02's replica has no send connector")
+	}
+	o.sweep = 0
+	ex01.stop()
+	ex01.start(t)
+	ex02.stop()
+	ex01.submit(t, "user@fabrikam.com", "while down")
+	if !enginetest.WaitFor(t, 15*time.Second, func() bool {
+		q, ok := ex01.queue(state.DeliveryRelayToSourceServers)
+		return ok && q.Status == "Retry"
+	}) {
+		q, _ := ex01.queue(state.DeliveryRelayToSourceServers)
+		t.Fatalf("EX01's relay queue to EX02 is not in Retry: %+v", q)
+	}
+	time.Sleep(1500 * time.Millisecond) // the liveness of EX02 is looked at
+	o.mu.Lock()
+	delete(o.down, "EX02")
+	o.mu.Unlock()
+	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
+		q, ok := ex01.queue(state.DeliveryRelayToSourceServers)
+		return ok && q.Status == "Retry" && q.RetryCount >= 2
+	}) {
+		q, _ := ex01.queue(state.DeliveryRelayToSourceServers)
+		t.Fatalf("EX01 did not try EX02 again once it was alive: %+v", q)
+	}
+	back := time.Now()
+	ex02.start(t)
+	if !enginetest.WaitFor(t, 60*time.Second, func() bool { return len(s.got()) == 1 }) {
+		t.Fatal("nothing reached the smart host")
+	}
+	if took := time.Since(back); took > 5*time.Second {
+		t.Errorf("sent out %v after EX02 returned", took.Round(time.Millisecond))
+	}
+}
+
 // A send connector whose SourceTransportServers do not include this
 // server: EX01 relays the mail to EX02's Transport service
 // (SmtpRelayToConnectorSourceServers, NextHopDomain the connector's
