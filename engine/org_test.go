@@ -70,14 +70,23 @@ func mailboxAlias(server string) string { return "user" + strings.TrimPrefix(ser
 // its receive connectors, its mailbox database and a mailbox in it.
 func startOrg(t *testing.T, n int, retry time.Duration) *testOrg {
 	t.Helper()
-	members := etcdtest.StartMembers(t, n)
-	o := &testOrg{down: map[string]bool{}, sweep: time.Second}
 	var ips []netip.Addr
 	for i := range n {
-		s := &orgServer{name: fmt.Sprintf("EX%02d", i+1), ip: netip.AddrFrom4([4]byte{127, 0, 0, byte(11 + i)}), dir: t.TempDir(), org: o}
+		ips = append(ips, netip.AddrFrom4([4]byte{127, 0, 0, byte(11 + i)}))
+	}
+	return startOrgAt(t, ips, retry)
+}
+
+// startOrgAt is startOrg with the servers' addresses: EX01 on ips[0]...
+func startOrgAt(t *testing.T, ips []netip.Addr, retry time.Duration) *testOrg {
+	t.Helper()
+	n := len(ips)
+	members := etcdtest.StartMembers(t, n)
+	o := &testOrg{down: map[string]bool{}, sweep: time.Second}
+	for i := range n {
+		s := &orgServer{name: fmt.Sprintf("EX%02d", i+1), ip: ips[i], dir: t.TempDir(), org: o}
 		s.st = etcdtest.Open(t, members[i], s.dir, etcd.Options{})
 		o.servers = append(o.servers, s)
-		ips = append(ips, s.ip)
 	}
 	o.offset = enginetest.FreeOffset(ips, enginetest.ServerPorts)
 	first := o.servers[0]
@@ -498,6 +507,68 @@ func TestOrganisationServerBackSoon(t *testing.T) {
 	}
 }
 
+// The queue relaying to a send connector's only source server that is
+// down is woken like a database's queue when that server returns: within
+// about a second of its liveness, again while its Transport service does
+// not yet listen, not at the queue's next retry (30 s).
+func TestOrganisationSourceServerBackSoon(t *testing.T) {
+	s := newSink(t)
+	o := startOrg(t, 2, 0)
+	ex01, ex02 := o.servers[0], o.servers[1]
+	err := ex01.st.Update(func(tx state.Tx) error {
+		sc := setup.NewSendConnectorDefaults("Internet")
+		sc.Name = "To the smart host"
+		sc.AddressSpaces = []string{"SMTP:*;1"}
+		sc.SmartHosts = []string{"[127.0.0.1]"}
+		sc.DNSRoutingEnabled = false
+		sc.Port = s.port
+		sc.SourceTransportServers = []string{"EX02"}
+		return tx.PutSendConnector(sc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
+		return ex02.st.View(func(tx state.Tx) error {
+			_, err := tx.SendConnectorByName("To the smart host")
+			return err
+		}) == nil
+	}) {
+		t.Fatal("EX02's replica has no send connector")
+	}
+	o.sweep = 0
+	ex01.stop()
+	ex01.start(t)
+	ex02.stop()
+	ex01.submit(t, "user@fabrikam.com", "while down")
+	if !enginetest.WaitFor(t, 15*time.Second, func() bool {
+		q, ok := ex01.queue(state.DeliveryRelayToSourceServers)
+		return ok && q.Status == "Retry"
+	}) {
+		q, _ := ex01.queue(state.DeliveryRelayToSourceServers)
+		t.Fatalf("EX01's relay queue to EX02 is not in Retry: %+v", q)
+	}
+	time.Sleep(1500 * time.Millisecond) // the liveness of EX02 is looked at
+	o.mu.Lock()
+	delete(o.down, "EX02")
+	o.mu.Unlock()
+	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
+		q, ok := ex01.queue(state.DeliveryRelayToSourceServers)
+		return ok && q.Status == "Retry" && q.RetryCount >= 2
+	}) {
+		q, _ := ex01.queue(state.DeliveryRelayToSourceServers)
+		t.Fatalf("EX01 did not try EX02 again once it was alive: %+v", q)
+	}
+	back := time.Now()
+	ex02.start(t)
+	if !enginetest.WaitFor(t, 60*time.Second, func() bool { return len(s.got()) == 1 }) {
+		t.Fatal("nothing reached the smart host")
+	}
+	if took := time.Since(back); took > 5*time.Second {
+		t.Errorf("sent out %v after EX02 returned", took.Round(time.Millisecond))
+	}
+}
+
 // A send connector whose SourceTransportServers do not include this
 // server: EX01 relays the mail to EX02's Transport service
 // (SmtpRelayToConnectorSourceServers, NextHopDomain the connector's
@@ -547,6 +618,88 @@ func TestOrganisationSourceTransportServers(t *testing.T) {
 	}
 	if evs := ex01.tracking(t, "SEND", "outbound"); len(evs) != 1 || evs[0].ConnectorId != "Intra-Organization SMTP Send Connector" {
 		t.Errorf("EX01's SEND events: %+v", evs)
+	}
+}
+
+// A server on ::1 beside one on 127.0.0.11 (-IPAddress of either
+// family): it listens on ::1 for its IPv4 wildcard bindings and not for
+// its IPv6 ones; mail goes both ways between the families, through the
+// Front Ends and between the Transport services; and its Transport
+// service sends to an IPv4 smart host, from an IPv4 address.
+func TestOrganisationIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	ln.Close()
+	s := newSink(t)
+	o := startOrgAt(t, []netip.Addr{netip.MustParseAddr("127.0.0.11"), netip.IPv6Loopback()}, time.Second)
+	ex01, ex02 := o.servers[0], o.servers[1]
+	listensOnItsAddress(t, o)
+
+	// The Front End of each server to the other's Transport service.
+	ex01.send(t, "user02@contoso.com", "to EX02")
+	hops := receivedLines(delivered(t, ex02, "user02@contoso.com", 1, 15*time.Second)[0])
+	if len(hops) != 3 || !strings.Contains(hops[0], "by EX02.contoso.com (::1)") ||
+		!strings.Contains(hops[1], "from EX01.contoso.com (::1) by EX02.contoso.com (::1)") ||
+		!strings.Contains(hops[2], "by EX01.contoso.com (127.0.0.11)") {
+		t.Errorf("Received chain on EX02:\n%s", strings.Join(hops, "\n"))
+	}
+	ex02.send(t, "administrator@contoso.com", "to EX01")
+	hops = receivedLines(delivered(t, ex01, "administrator@contoso.com", 1, 15*time.Second)[0])
+	if len(hops) != 3 || !strings.Contains(hops[0], "by EX01.contoso.com (127.0.0.11)") ||
+		!strings.Contains(hops[1], "from EX02.contoso.com (127.0.0.1) by EX01.contoso.com (127.0.0.11)") ||
+		!strings.Contains(hops[2], "(::1) by EX02.contoso.com (::1)") {
+		t.Errorf("Received chain on EX01:\n%s", strings.Join(hops, "\n"))
+	}
+
+	// One message to a mailbox on each: the Transport service that takes
+	// it hands the other recipient to the other server.
+	c, err := smtp.Dial(ex01.addr(25))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: chris@fabrikam.com\r\nTo: user02@contoso.com, administrator@contoso.com\r\nSubject: to both\r\n\r\nhello\r\n"
+	if err := c.SendMail("chris@fabrikam.com", []string{"user02@contoso.com", "administrator@contoso.com"}, strings.NewReader(msg)); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+	delivered(t, ex02, "user02@contoso.com", 2, 15*time.Second)
+	delivered(t, ex01, "administrator@contoso.com", 2, 15*time.Second)
+
+	// Mail for the Internet through a send connector whose source server
+	// is EX02: EX01 relays it to EX02, which sends it to the smart host on
+	// 127.0.0.1.
+	err = ex01.st.Update(func(tx state.Tx) error {
+		sc := setup.NewSendConnectorDefaults("Internet")
+		sc.Name = "To the smart host"
+		sc.AddressSpaces = []string{"SMTP:*;1"}
+		sc.SmartHosts = []string{"[127.0.0.1]"}
+		sc.DNSRoutingEnabled = false
+		sc.Port = s.port
+		sc.SourceTransportServers = []string{"EX02"}
+		return tx.PutSendConnector(sc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
+		return ex02.st.View(func(tx state.Tx) error {
+			_, err := tx.SendConnectorByName("To the smart host")
+			return err
+		}) == nil
+	}) {
+		t.Fatal("EX02's replica has no send connector")
+	}
+	ex01.submit(t, "user@fabrikam.com", "outbound")
+	if !enginetest.WaitFor(t, 15*time.Second, func() bool { return len(s.got()) == 1 }) {
+		q1, _ := ex01.queue(state.DeliveryRelayToSourceServers)
+		q2, _ := ex02.queue(state.DeliverySmartHostConnector)
+		t.Fatalf("nothing reached the smart host; EX01's relay queue: %+v; EX02's queue: %+v", q1, q2)
+	}
+	hops = receivedLines(s.got()[0].Data)
+	if len(hops) < 2 || !strings.Contains(hops[0], "by EX02.contoso.com (::1)") || !strings.Contains(hops[1], "by EX01.contoso.com (127.0.0.11)") {
+		t.Errorf("Received chain at the smart host:\n%s", strings.Join(hops, "\n"))
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"exsh/engine/backend"
 )
 
 // orgAddrs are the three servers' addresses in the organisation tests.
@@ -25,10 +27,17 @@ var orgAddrs = []string{"127.0.0.11", "127.0.0.12", "127.0.0.13"}
 // band the other tests' offsets use (nextPortOffset: 20000 and up).
 func freeOrgOffset(t *testing.T) int {
 	t.Helper()
-	ports := []int{etcdClientPort, etcdPeerPort, 25, 465, 587, 717, 2525}
+	return freeOffsetOn(t, append([]string{"127.0.0.1"}, orgAddrs...))
+}
+
+// freeOffsetOn is a port offset under which the ports a server listens on
+// are free on every one of addrs, below 20000.
+func freeOffsetOn(t *testing.T, addrs []string) int {
+	t.Helper()
+	ports := []int{etcdClientPort, etcdPeerPort, 25, 465, 587, 717, 2525, backend.Port}
 	for off := 3000 + 10*(os.Getpid()%200); off+2525 < 20000; off += 997 {
 		ok := true
-		for _, a := range append([]string{"127.0.0.1"}, orgAddrs...) {
+		for _, a := range addrs {
 			for _, p := range ports {
 				l, err := net.Listen("tcp", net.JoinHostPort(a, strconv.Itoa(p+off)))
 				if err != nil {
@@ -42,7 +51,7 @@ func freeOrgOffset(t *testing.T) int {
 			return off
 		}
 	}
-	t.Skip("no free port offset for three servers on 127.0.0.11-13")
+	t.Skipf("no free port offset on %v", addrs)
 	return 0
 }
 

@@ -111,3 +111,68 @@ func TestStatisticsStoreFailure(t *testing.T) {
 		}
 	}
 }
+
+// countingStore counts the read-write transactions run on a store.
+type countingStore struct {
+	state.Store
+	updates int
+}
+
+func (s *countingStore) Update(fn func(tx state.Tx) error) error {
+	s.updates++
+	return s.Store.Update(fn)
+}
+
+// TestMailflowReads checks that Test-Mailflow writes to the organisation
+// only to make the system mailbox on its first use, and reads after.
+func TestMailflowReads(t *testing.T) {
+	d, _ := newServer(t)
+	cs := &countingStore{Store: d.Store}
+	d.Store = cs
+	tm := find(t, MailboxCmdlets(d), "Test-Mailflow")
+	tests := []struct {
+		name    string
+		bound   map[string]any
+		updates int
+	}{
+		{"first use makes the system mailbox", map[string]any{}, 1},
+		{"then a read", map[string]any{}, 0},
+		{"to a mailbox, a read", map[string]any{"TargetEmailAddress": "administrator@contoso.com"}, 0},
+		{"an unknown server, a read", map[string]any{"Identity": "EX02"}, 0},
+	}
+	for _, tt := range tests {
+		before := cs.updates
+		rt, err := invoke(t, tm, tt.bound)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := cs.updates - before; got != tt.updates {
+			t.Errorf("%s: %d read-write transactions, want %d", tt.name, got, tt.updates)
+		}
+		if tt.bound["Identity"] != nil {
+			if len(rt.Errors) != 1 {
+				t.Errorf("%s: errors %v", tt.name, rt.Errors)
+			}
+			continue
+		}
+		if len(rt.Errors) > 0 || len(rt.Objects) != 1 {
+			t.Fatalf("%s: %v %v", tt.name, rt.Errors, rt.Objects)
+		}
+		if r, _ := rt.Objects[0].(*object.PSObject).Get("TestMailflowResult"); r != "Success" {
+			t.Errorf("%s: TestMailflowResult %v, warnings %v", tt.name, r, rt.Warnings)
+		}
+	}
+	var n int
+	cs.View(func(tx state.Tx) error {
+		rs, err := tx.Recipients()
+		for _, r := range rs {
+			if strings.HasPrefix(r.Name, systemMailboxPrefix) {
+				n++
+			}
+		}
+		return err
+	})
+	if n != 1 {
+		t.Errorf("%d system mailboxes, want 1", n)
+	}
+}

@@ -24,7 +24,8 @@ type fakeRuntime struct {
 	errs    []error
 	warns   []string
 	host    []string
-	decline bool // ShouldProcess answers no (a declined -Confirm)
+	decline bool     // ShouldProcess answers no (a declined -Confirm)
+	asked   []string // the questions ShouldProcess was asked, "action|target"
 	vars    map[string]any
 }
 
@@ -39,6 +40,7 @@ func (f *fakeRuntime) WriteHost(text string, newline bool) {
 // ShouldProcess answers as the interpreter does: $WhatIfPreference prints
 // PowerShell's What if line and declines.
 func (f *fakeRuntime) ShouldProcess(target, action string) bool {
+	f.asked = append(f.asked, action+"|"+target)
 	if w, _ := f.vars["WhatIfPreference"].(bool); w {
 		f.host = append(f.host, fmt.Sprintf("What if: Performing the operation \"%s\" on target \"%s\".", action, target))
 		return false

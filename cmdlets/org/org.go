@@ -136,8 +136,11 @@ func view(d *cmdlets.Deps, c *interp.Call, fn func(r *run, tx state.Tx) error) e
 
 // update runs fn in one read-write transaction; when fn fails nothing is
 // written. fn may run more than once (state.Store.Update): what it hands
-// out of the transaction (an object to write, a warning) it clears first.
+// out of the transaction (an object to write, a warning) it clears first,
+// and a confirmation it asks again gets the answer given on the first run
+// (interp.Call.RememberAnswers).
 func update(d *cmdlets.Deps, c *interp.Call, fn func(r *run, tx state.Tx) error) error {
+	defer c.RememberAnswers()()
 	var r *run
 	err := d.Store.Update(func(tx state.Tx) error {
 		site := d.LoadSite(tx)

@@ -65,3 +65,72 @@ func TestUpdateRerunKeepsNothing(t *testing.T) {
 			len(r.objs), r.warns, r.errText())
 	}
 }
+
+// TestUpdateRerunAsksOnce checks that a confirmation asked inside a
+// transaction the store runs again is answered once: the run that is
+// committed takes the admin's answer to the first.
+func TestUpdateRerunAsksOnce(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(l *lab)
+		cmd   []any
+		want  string // the one question asked
+		check func(l *lab) bool
+	}{
+		{"Set-ReceiveConnector", newRelayResult, []any{"Set-ReceiveConnector", "Identity", "Relay", "Banner", "220 Relay here"},
+			`Configuring Receive connector|EX01\Relay`,
+			func(l *lab) bool {
+				rc, err := getReceiveConnector(l, "Relay")
+				return err == nil && rc.Banner == "220 Relay here"
+			}},
+		{"Remove-ReceiveConnector", newRelayResult, []any{"Remove-ReceiveConnector", "Identity", "Relay"},
+			`Removing Receive connector|EX01\Relay`,
+			func(l *lab) bool {
+				_, err := getReceiveConnector(l, "Relay")
+				return errors.Is(err, state.ErrNotFound)
+			}},
+		{"New-AcceptedDomain", func(*lab) {}, []any{"New-AcceptedDomain", "Name", "Fabrikam", "DomainName", "fabrikam.com"},
+			`Creating accepted domain|Fabrikam`,
+			func(l *lab) bool {
+				return l.store.View(func(tx state.Tx) error {
+					_, err := tx.AcceptedDomainByName("fabrikam.com")
+					return err
+				}) == nil
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLab(t)
+			tt.setup(l)
+			reruns := 0
+			rerun := &rerunStore{Store: l.store, between: func() { reruns++ }}
+			l.deps.Store = rerun
+			rt := &fakeRuntime{vars: map[string]any{}}
+			r := l.runWith(rt, tt.cmd[0].(string), tt.cmd[1:]...)
+			if r.errText() != "" {
+				t.Fatal(r.errText())
+			}
+			if reruns != 1 {
+				t.Fatalf("the transaction ran again %d times, want once", reruns)
+			}
+			if len(rt.asked) != 1 || rt.asked[0] != tt.want {
+				t.Errorf("asked %q, want once %q", rt.asked, tt.want)
+			}
+			if !tt.check(l) {
+				t.Error("the change was not made")
+			}
+		})
+	}
+}
+
+func newRelayResult(l *lab) { newRelay(l) }
+
+func getReceiveConnector(l *lab, name string) (*state.ReceiveConnector, error) {
+	var rc *state.ReceiveConnector
+	err := l.store.View(func(tx state.Tx) error {
+		var err error
+		rc, err = tx.ReceiveConnectorByName("EX01", name)
+		return err
+	})
+	return rc, err
+}

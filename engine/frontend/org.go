@@ -71,43 +71,15 @@ type Org struct {
 // service listens.
 type Peer struct {
 	Server *state.ExchangeServer
-	Addr   netip.Addr // its -IPAddress
 	// Hub are its enabled HubTransport connectors.
-	Hub []*Connector
+	Hub []*state.ReceiveConnector
 }
 
-// HubAddr is where another server's hub connector c listens: its first
-// binding's port plus the server's port offset, on the server's address
-// for a wildcard binding (IPv4 first).
-func (p *Peer) HubAddr(c *Connector) (netip.AddrPort, bool) {
-	var v6 netip.AddrPort
-	for _, b := range c.Bindings {
-		a := b.Addr()
-		if a.IsUnspecified() {
-			if !a.Is4() {
-				continue // a server with an address does not listen on IPv6 wildcards
-			}
-			a = p.Addr
-		}
-		ap := netip.AddrPortFrom(a, uint16(int(b.Port())+p.Server.PortOffset))
-		if a.Is4() {
-			return ap, true
-		}
-		if !v6.IsValid() {
-			v6 = ap
-		}
-	}
-	return v6, v6.IsValid()
-}
-
-// HubConnector returns the peer's hub connector named name (enabled), or nil.
-func (p *Peer) HubConnector(name string) *Connector {
-	for _, c := range p.Hub {
-		if strings.EqualFold(c.Rec.Name, name) {
-			return c
-		}
-	}
-	return nil
+// Target is the peer's hub connector the Front End proxies to, named
+// preferred ("Default EX02", "Client Proxy EX02") or else one granting
+// ExchangeServers, and where to dial it (state.PickServerHub).
+func (p *Peer) Target(preferred string) (state.ServerHub, bool) {
+	return state.PickServerHub(p.Server, p.Hub, preferred)
 }
 
 // Peer returns the other server named name, or nil.
@@ -168,16 +140,15 @@ func Load(st state.Store, serverName string) (*Org, error) {
 			if strings.EqualFold(x.Name, srv.Name) || x.IPAddress == "" {
 				continue
 			}
-			a, err := netip.ParseAddr(x.IPAddress)
-			if err != nil {
+			if _, err := netip.ParseAddr(x.IPAddress); err != nil {
 				continue
 			}
-			o.Peers = append(o.Peers, &Peer{Server: x, Addr: a})
+			o.Peers = append(o.Peers, &Peer{Server: x})
 		}
 		for _, rc := range rcs {
 			if !strings.EqualFold(rc.Server, srv.Name) {
 				if p := o.Peer(rc.Server); p != nil && rc.Enabled && strings.EqualFold(rc.TransportRole, RoleHub) {
-					p.Hub = append(p.Hub, parseConnector(rc))
+					p.Hub = append(p.Hub, rc)
 				}
 				continue
 			}

@@ -121,7 +121,7 @@ func (p *Proxy) Data(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byt
 	if len(org.Peers) == 0 {
 		if target := p.Target(org, user); target != nil {
 			if addr, ok := p.HubAddr(target); ok {
-				own[0] = hubTarget{target, addr}
+				own[0] = ownTarget(target, addr)
 				targets = own[:]
 			} else {
 				st.Log.Info("", "Proxy destination(s) obtained from OnProxyInboundMessage event.")
@@ -148,7 +148,7 @@ func (p *Proxy) Data(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byt
 		// set up the session fails over to the next one.
 		var failure replies.Reply
 		for _, tg := range targets {
-			ps, err := p.open(org, tg.addr, bindingPort(tg.conn), onBehalf)
+			ps, err := p.open(org, tg.addr, tg.logPort, onBehalf)
 			if err != nil {
 				var rep replies.Reply
 				if errors.As(err, &rep) {
@@ -184,14 +184,21 @@ func (p *Proxy) Data(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byt
 }
 
 // hubTarget is a Transport service connector the Front End may proxy
-// to, and the address to dial.
+// to, the address to dial and the port its protocol log shows (the
+// binding's, before the offset).
 type hubTarget struct {
-	conn *Connector
-	addr string
+	guid    string
+	addr    string
+	logPort int
+}
+
+// ownTarget is this server's hub connector c listening at addr.
+func ownTarget(c *Connector, addr string) hubTarget {
+	return hubTarget{guid: c.Rec.Guid, addr: addr, logPort: bindingPort(c)}
 }
 
 func (t hubTarget) key(onBehalf string) string {
-	return t.conn.Rec.Guid + "|" + t.addr + "|" + onBehalf
+	return t.guid + "|" + t.addr + "|" + onBehalf
 }
 
 // matches reports whether the open session goes to the preferred target.
@@ -217,23 +224,11 @@ func (p *Proxy) orgTargets(org *Org, authenticated bool, rcpts []string) []hubTa
 			return
 		}
 		seen[strings.ToLower(peer.Server.Name)] = true
-		c := peer.HubConnector(name + peer.Server.Name)
-		if c == nil {
-			for _, h := range peer.Hub {
-				if h.Rec.PermissionGroups.Has("ExchangeServers") {
-					c = h
-					break
-				}
-			}
-		}
-		if c == nil {
-			return
-		}
-		ap, ok := peer.HubAddr(c)
+		h, ok := peer.Target(name + peer.Server.Name)
 		if !ok {
 			return
 		}
-		tg := hubTarget{c, ap.String()}
+		tg := hubTarget{guid: h.Connector.Guid, addr: h.Addr.String(), logPort: h.Port}
 		if alive(peer.Server.Name) {
 			out = append(out, tg)
 		} else {
@@ -247,7 +242,7 @@ func (p *Proxy) orgTargets(org *Org, authenticated bool, rcpts []string) []hubTa
 		seen[strings.ToLower(org.Server.Name)] = true
 		if c := p.Target(org, authenticated); c != nil {
 			if addr, ok := p.HubAddr(c); ok {
-				out = append(out, hubTarget{c, addr})
+				out = append(out, ownTarget(c, addr))
 			}
 		}
 	}

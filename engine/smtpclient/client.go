@@ -45,7 +45,8 @@ var ErrProtocol = errors.New("smtp protocol error")
 // Options configure a Client.
 type Options struct {
 	// Local is the source address to dial from; the zero value lets the
-	// system choose.
+	// system choose, as it does for an address of the other family (a
+	// server on ::1 sending to 127.0.0.1).
 	Local netip.Addr
 	// DialTimeout bounds the TCP connect; 0 means 30 seconds.
 	DialTimeout time.Duration
@@ -85,7 +86,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 		dt = 30 * time.Second
 	}
 	d := net.Dialer{Timeout: dt, KeepAlive: -1}
-	if opts.Local.IsValid() {
+	if opts.Local.IsValid() && !otherFamily(opts.Local, addr) {
 		d.LocalAddr = &net.TCPAddr{IP: opts.Local.AsSlice(), Zone: opts.Local.Zone()}
 	}
 	conn, err := d.DialContext(ctx, "tcp", addr)
@@ -93,6 +94,18 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	return New(conn, opts), nil
+}
+
+// otherFamily reports whether addr is an address of the other family
+// than local, which a connection to it cannot leave from. A host name is
+// not: the system picks among its addresses those local can reach.
+func otherFamily(local netip.Addr, addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().Is4() != local.Unmap().Is4()
 }
 
 // New makes a client on an open connection; nothing is read yet.

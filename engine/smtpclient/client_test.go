@@ -14,6 +14,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -783,4 +784,42 @@ func (r readCopy) Read(b []byte) (int, error) {
 	n, err := r.Conn.Read(b)
 	r.w.Write(b[:n])
 	return n, err
+}
+
+// TestDialLocalFamily checks that a session leaves from Options.Local when
+// the destination is of its family, and from an address the system picks
+// when it is of the other (a server on ::1 sending to 127.0.0.1).
+func TestDialLocalFamily(t *testing.T) {
+	v6, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	defer v6.Close()
+	v4, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v4.Close()
+	tests := []struct {
+		local string
+		ln    net.Listener
+		want  string // the session's source address
+	}{
+		{"127.0.0.2", v4, "127.0.0.2"},
+		{"::1", v6, "::1"},
+		{"::1", v4, "127.0.0.1"},
+		{"127.0.0.2", v6, "::1"},
+		{"::ffff:127.0.0.2", v4, "127.0.0.2"},
+	}
+	for _, tt := range tests {
+		c, err := Dial(context.Background(), tt.ln.Addr().String(), Options{Local: netip.MustParseAddr(tt.local), DialTimeout: 5 * time.Second})
+		if err != nil {
+			t.Errorf("from %s to %s: %v", tt.local, tt.ln.Addr(), err)
+			continue
+		}
+		if got := c.LocalAddr().Addr().String(); got != tt.want {
+			t.Errorf("from %s to %s: the session leaves from %s, want %s", tt.local, tt.ln.Addr(), got, tt.want)
+		}
+		c.Conn().Close()
+	}
 }

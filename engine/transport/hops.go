@@ -1,8 +1,6 @@
 package transport
 
 import (
-	"net/netip"
-	"sort"
 	"strings"
 	"time"
 
@@ -39,47 +37,96 @@ const serverHopRetryInterval = 30 * time.Second
 // interval: a server's return is seen within about a second.
 const returnCheckInterval = time.Second
 
-// databasesAt is which server holds each mailbox database, by lower-case
-// Guid, as of a store generation.
-type databasesAt struct {
+// hopsAt is which other servers queues to other servers wait for, as of
+// a store generation: the server holding each mailbox database, by
+// lower-case Guid, and the source servers of each send connector, by
+// lower-case Guid.
+type hopsAt struct {
 	gen     uint64
 	servers map[string]string
+	sources map[string][]string
+	// others are the lower-case names of the servers other than this
+	// one that hold a database or are a send connector's source server.
+	others []string
 }
 
 // databaseServer names the server holding the database with Guid guid,
 // "" when unknown. The table is read once per store generation.
 func (t *Transport) databaseServer(guid string) string {
-	return t.databases().servers[strings.ToLower(guid)]
+	return t.hops().servers[strings.ToLower(guid)]
 }
 
-// databases is the table of which server holds each mailbox database,
-// read again when the store's generation changed.
-func (t *Transport) databases() *databasesAt {
+// hops is the table of the servers queues wait for, read again when the
+// store's generation changed.
+func (t *Transport) hops() *hopsAt {
 	gen := t.st.Generation()
-	c := t.cachedDBs.Load()
+	c := t.cachedHops.Load()
 	if c == nil || c.gen != gen {
-		c = &databasesAt{gen: gen, servers: map[string]string{}}
+		c = &hopsAt{gen: gen, servers: map[string]string{}, sources: map[string][]string{}}
+		others := map[string]bool{}
+		other := func(name string) {
+			if name != "" && !strings.EqualFold(name, t.cfg.ServerName) && !others[strings.ToLower(name)] {
+				others[strings.ToLower(name)] = true
+				c.others = append(c.others, strings.ToLower(name))
+			}
+		}
 		_ = t.st.View(func(tx state.Tx) error {
 			dbs, err := tx.MailboxDatabases()
+			if err != nil {
+				return err
+			}
 			for _, db := range dbs {
 				c.servers[strings.ToLower(db.Guid)] = db.Server
+				other(db.Server)
+			}
+			scs, err := tx.SendConnectors()
+			for _, sc := range scs {
+				var names []string
+				for _, s := range sc.SourceTransportServers {
+					name, _, _ := strings.Cut(s, ".")
+					names = append(names, strings.ToLower(name))
+					other(name)
+				}
+				c.sources[strings.ToLower(sc.Guid)] = names
 			}
 			return err
 		})
-		t.cachedDBs.Store(c)
+		t.cachedHops.Store(c)
 	}
 	return c
 }
 
-// othersAlive reports whether every other server holding a mailbox
-// database is alive.
+// othersAlive reports whether every other server that a queue may wait
+// for (hopsAt.others) is alive.
 func (t *Transport) othersAlive() bool {
-	for _, s := range t.databases().servers {
-		if s != "" && !strings.EqualFold(s, t.cfg.ServerName) && !t.cfg.Alive(s) {
+	for _, s := range t.hops().others {
+		if !t.cfg.Alive(s) {
 			return false
 		}
 	}
 	return true
+}
+
+// waitsFor are the other servers a queue to other servers waits for, by
+// lower-case name: the server of its database (SmtpDeliveryToMailbox),
+// or its send connector's source servers other than this one
+// (SmtpRelayToConnectorSourceServers); none for any other queue.
+func (t *Transport) waitsFor(qr *state.QueueRecord) []string {
+	switch qr.DeliveryType {
+	case state.DeliveryToMailbox:
+		if t.remoteDatabase(qr) {
+			return []string{strings.ToLower(t.databaseServer(qr.NextHopConnector))}
+		}
+	case state.DeliveryRelayToSourceServers:
+		var out []string
+		for _, s := range t.hops().sources[strings.ToLower(qr.NextHopConnector)] {
+			if !strings.EqualFold(s, t.cfg.ServerName) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // remoteDatabase reports whether a SmtpDeliveryToMailbox queue is for a
@@ -127,7 +174,8 @@ func (t *Transport) sourceServers(c *state.SendConnector) []string {
 
 // serverTargets are the Transport services of servers: each one's
 // "Default <S>" connector (or another enabled hub connector that grants
-// ExchangeServers), on the server's address and port offset.
+// ExchangeServers), on the server's address and port offset
+// (state.PickServerHub).
 func (t *Transport) serverTargets(servers []string) ([]target, *sendError) {
 	var out []target
 	_ = t.st.View(func(tx state.Tx) error {
@@ -140,28 +188,8 @@ func (t *Transport) serverTargets(servers []string) ([]target, *sendError) {
 			if err != nil {
 				continue
 			}
-			a, err := netip.ParseAddr(srv.IPAddress)
-			if err != nil {
-				continue
-			}
-			var hub []*state.ReceiveConnector
-			for _, rc := range rcs {
-				if strings.EqualFold(rc.Server, srv.Name) && rc.Enabled && strings.EqualFold(rc.TransportRole, "HubTransport") {
-					hub = append(hub, rc)
-				}
-			}
-			sort.SliceStable(hub, func(i, j int) bool {
-				return strings.EqualFold(hub[i].Name, "Default "+srv.Name) && !strings.EqualFold(hub[j].Name, "Default "+srv.Name)
-			})
-			for _, rc := range hub {
-				if !strings.EqualFold(rc.Name, "Default "+srv.Name) && !rc.PermissionGroups.Has("ExchangeServers") {
-					continue
-				}
-				if port, ok := ipv4Port(rc, a); ok {
-					ap := netip.AddrPortFrom(a, uint16(port+srv.PortOffset))
-					out = append(out, target{host: srv.Fqdn, addr: ap.String(), ip: a.String(), server: true})
-					break
-				}
+			if h, ok := state.PickServerHub(srv, rcs, "Default "+srv.Name); ok {
+				out = append(out, target{host: srv.Fqdn, addr: h.Addr.String(), ip: h.Addr.Addr().String(), server: true})
 			}
 		}
 		return nil
@@ -172,21 +200,6 @@ func (t *Transport) serverTargets(servers []string) ([]target, *sendError) {
 		return nil, &sendError{status: "451 4.4.0 DNS query failed"}
 	}
 	return out, nil
-}
-
-// ipv4Port is the port of a connector's binding that listens on a (an
-// IPv4 wildcard or a itself).
-func ipv4Port(rc *state.ReceiveConnector, a netip.Addr) (int, bool) {
-	for _, b := range rc.Bindings {
-		ap, err := state.ParseBinding(b)
-		if err != nil {
-			continue
-		}
-		if x := ap.Addr(); x == a || x.IsUnspecified() && x.Is4() == a.Is4() {
-			return int(ap.Port()), true
-		}
-	}
-	return 0, false
 }
 
 // hopData is a message as it goes to another server's Transport service:
@@ -217,12 +230,13 @@ func newServerReturns() *serverReturns {
 	return &serverReturns{down: map[string]bool{}, back: map[string]time.Time{}}
 }
 
-// wakeReturned retries now the queues to other servers' databases whose
-// server was down at an earlier look and is alive again (Config.Alive),
-// rather than waiting for the queue's next retry. Within returnGrace of
-// the return, a queue whose attempt failed again (the server was not yet
-// listening) is woken again, every other look at most. The sweep loop
-// alone calls it.
+// wakeReturned retries now the queues to other servers (waitsFor: the
+// queues of other servers' databases and those relaying to a send
+// connector's source servers) that wait for a server that was down at an
+// earlier look and is alive again (Config.Alive), rather than waiting for
+// the queue's next retry. Within returnGrace of the return, a queue whose
+// attempt failed again (the server was not yet listening) is woken again,
+// every other look at most. The sweep loop alone calls it.
 func (t *Transport) wakeReturned(r *serverReturns) {
 	if t.cfg.Alive == nil || !t.cfg.Local.IsValid() {
 		return
@@ -236,32 +250,52 @@ func (t *Transport) wakeReturned(r *serverReturns) {
 	_ = t.st.QueueView(func(q state.QueueTx) error {
 		qs, err := q.Queues()
 		for _, qr := range qs {
-			if qr.DeliveryType == state.DeliveryToMailbox && qr.LastError != "" && qr.MessageCount > 0 {
+			if (qr.DeliveryType == state.DeliveryToMailbox || qr.DeliveryType == state.DeliveryRelayToSourceServers) &&
+				qr.LastError != "" && qr.MessageCount > 0 {
 				waiting = append(waiting, qr)
 			}
 		}
 		return err
 	})
 	now := t.now()
-	seen := map[string]bool{}
-	for _, qr := range waiting {
-		if !t.remoteDatabase(qr) {
-			continue
+	// How each server a queue waits for is at this look, asked once.
+	const (
+		isDown = iota + 1
+		returned
+		inGrace
+		settled
+	)
+	status := map[string]int{}
+	look := func(server string) int {
+		if st, ok := status[server]; ok {
+			return st
 		}
-		server := strings.ToLower(t.databaseServer(qr.NextHopConnector))
-		seen[server] = true
-		if !t.cfg.Alive(server) {
+		st := settled
+		switch back, ok := r.back[server]; {
+		case !t.cfg.Alive(server):
 			r.down[server] = true
 			delete(r.back, server)
-			continue
-		}
-		wake := false
-		if r.down[server] {
+			st = isDown
+		case r.down[server]:
 			r.back[server] = now
-			wake = true
-		} else if back, ok := r.back[server]; ok && now.Sub(back) < returnGrace &&
-			now.Sub(qr.LastRetryTime) >= 2*returnCheckInterval && qr.NextRetryTime.After(now) {
-			wake = true
+			st = returned
+		case ok && now.Sub(back) < returnGrace:
+			st = inGrace
+		}
+		status[server] = st
+		return st
+	}
+	for _, qr := range waiting {
+		wake := false
+		for _, server := range t.waitsFor(qr) {
+			switch look(server) {
+			case returned:
+				wake = true
+			case inGrace:
+				if now.Sub(qr.LastRetryTime) >= 2*returnCheckInterval && qr.NextRetryTime.After(now) {
+					wake = true
+				}
+			}
 		}
 		if wake {
 			if err := t.RetryQueue(t.queueIdentity(qr.Number), false); err != nil {
@@ -270,7 +304,7 @@ func (t *Transport) wakeReturned(r *serverReturns) {
 		}
 	}
 	for server := range r.down {
-		if !seen[server] || t.cfg.Alive(server) {
+		if _, seen := status[server]; !seen || t.cfg.Alive(server) {
 			delete(r.down, server)
 		}
 	}

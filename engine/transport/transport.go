@@ -106,7 +106,7 @@ type Transport struct {
 	cachedSettings atomic.Pointer[settingsAt]
 	cachedDomain   atomic.Pointer[domainAt] // the default accepted domain, for tracking's AccountForest
 	cachedRouting  atomic.Pointer[routingAt]
-	cachedDBs      atomic.Pointer[databasesAt] // which server holds each database (hops.go)
+	cachedHops     atomic.Pointer[hopsAt] // the servers queues to other servers wait for (hops.go)
 
 	mu       sync.Mutex // guards the fields below
 	runners  map[int64]*runner

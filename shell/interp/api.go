@@ -213,7 +213,13 @@ type Call struct {
 	Width    int
 	Terminal bool
 	rt       Runtime
+	// answers are the confirmations given while RememberAnswers holds;
+	// nil otherwise.
+	answers map[answerKey]bool
 }
+
+// answerKey is one confirmation question.
+type answerKey struct{ description, target, action string }
 
 // NewCall is used by the interpreter (and by tests) to create a Call.
 func NewCall(ctx context.Context, info *CmdletInfo, rt Runtime) *Call {
@@ -277,7 +283,37 @@ func (c *Call) WriteHost(text string, newline bool) { c.rt.WriteHost(text, newli
 // ShouldProcess implements -WhatIf and -Confirm: with -WhatIf it prints
 // `What if: Performing the operation "<action>" on target "<target>".` and
 // returns false.
-func (c *Call) ShouldProcess(target, action string) bool { return c.rt.ShouldProcess(target, action) }
+func (c *Call) ShouldProcess(target, action string) bool {
+	return c.remembered(answerKey{"", target, action}, func() bool { return c.rt.ShouldProcess(target, action) })
+}
+
+// RememberAnswers makes ShouldProcess and ShouldProcessDescription, until
+// the returned function is called, answer a question asked before (the
+// same description, target and action) with the answer given then
+// instead of asking again: a change whose function the store may run more
+// than once (a conflict with another server's change runs it again) asks
+// the admin once. Inside another RememberAnswers it changes nothing.
+func (c *Call) RememberAnswers() (forget func()) {
+	if c.answers != nil {
+		return func() {}
+	}
+	c.answers = map[answerKey]bool{}
+	return func() { c.answers = nil }
+}
+
+// remembered is the answer to question k given while RememberAnswers
+// holds, or ask's.
+func (c *Call) remembered(k answerKey, ask func() bool) bool {
+	if c.answers == nil {
+		return ask()
+	}
+	if ok, seen := c.answers[k]; seen {
+		return ok
+	}
+	ok := ask()
+	c.answers[k] = ok
+	return ok
+}
 
 // DescriptionRuntime is implemented by runtimes that can show a command's
 // own description of a change (the interpreter's does).
@@ -292,10 +328,12 @@ type DescriptionRuntime interface {
 // Runtimes without DescriptionRuntime fall back to ShouldProcess(target,
 // action).
 func (c *Call) ShouldProcessDescription(description, target, action string) bool {
-	if d, ok := c.rt.(DescriptionRuntime); ok {
-		return d.ShouldProcessDescription(description, target, action)
-	}
-	return c.rt.ShouldProcess(target, action)
+	return c.remembered(answerKey{description, target, action}, func() bool {
+		if d, ok := c.rt.(DescriptionRuntime); ok {
+			return d.ShouldProcessDescription(description, target, action)
+		}
+		return c.rt.ShouldProcess(target, action)
+	})
 }
 
 // InvokeScript runs a script block with $_ set to dollarUnder and $args to args,

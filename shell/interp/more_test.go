@@ -129,6 +129,51 @@ func TestShouldProcessDescription(t *testing.T) {
 	}
 }
 
+// TestRememberAnswers covers a confirmation asked again inside
+// RememberAnswers (a store running a change's function again): the admin
+// is asked once and the answer holds for the same question only, until it
+// is forgotten.
+func TestRememberAnswers(t *testing.T) {
+	var asked []string
+	answer := true
+	remove := &CmdletInfo{
+		Name: "Remove-Conn", SupportsShouldProcess: true, ConfirmImpact: "High",
+		Params: []*ParamInfo{{Name: "Identity", Kind: KindString, Position: 0, FromPipeline: true}},
+		Process: func(c *Call) error {
+			id := c.String("Identity")
+			desc := `Removing Receive connector "` + id + `".`
+			forget := c.RememberAnswers()
+			var got []bool
+			for range 2 { // the first run, and the store's second
+				got = append(got, c.ShouldProcessDescription(desc, id, "Removing Receive connector"))
+				inner := c.RememberAnswers() // nested: changes nothing
+				inner()
+				got = append(got, c.ShouldProcess(id, "Remove"))
+			}
+			got = append(got, c.ShouldProcessDescription(`Removing Send connector "`+id+`".`, id, "Removing Send connector"))
+			forget()
+			got = append(got, c.ShouldProcessDescription(desc, id, "Removing Receive connector"))
+			return c.WriteObject(fmt.Sprintf("%s %v", id, got))
+		},
+	}
+	var out bytes.Buffer
+	s := NewSession(Config{Stdout: &out, Commands: []*CmdletInfo{remove},
+		Confirm: func(p string) bool { asked = append(asked, p); answer = !answer; return !answer }})
+	s.Run(context.Background(), `'A', 'B' | Remove-Conn`, "")
+	// Confirm answers yes, no, yes, ... in turn.
+	want := "A [true false true false true false]\nB [true false true false true false]\n"
+	if got := out.String(); got != want {
+		t.Errorf("output %q, want %q", got, want)
+	}
+	wantAsked := []string{
+		`Removing Receive connector "A".`, `Performing the operation "Remove" on target "A".`, `Removing Send connector "A".`, `Removing Receive connector "A".`,
+		`Removing Receive connector "B".`, `Performing the operation "Remove" on target "B".`, `Removing Send connector "B".`, `Removing Receive connector "B".`,
+	}
+	if strings.Join(asked, "|") != strings.Join(wantAsked, "|") {
+		t.Errorf("asked %q,\nwant %q", asked, wantAsked)
+	}
+}
+
 // limitOutput records what reaches an Output and the enumeration limit it
 // was given for each object.
 type limitOutput struct {
