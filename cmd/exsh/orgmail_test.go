@@ -172,6 +172,15 @@ func TestOrganisationMail(t *testing.T) {
 	if out := ex01.must(`Get-Queue | ForEach-Object Identity`); !strings.Contains(out, `EX01\Submission`) || strings.Contains(out, `EX02\`) {
 		t.Errorf("Get-Queue in EX01's shell:\n%s", out)
 	}
+	// Test-Mailflow from EX01 to EX02's system mailbox, and to its own.
+	out = ex01.must(`(Test-Mailflow -TargetMailboxServer EX02 -ExecutionTimeout 30).TestMailflowResult; (Test-Mailflow -ExecutionTimeout 30).TestMailflowResult`)
+	if strings.Join(strings.Fields(out), ",") != "Success,Success" {
+		t.Errorf("Test-Mailflow -TargetMailboxServer EX02 and Test-Mailflow in EX01's shell:\n%s", out)
+	}
+	out = ex01.must(`Get-MailboxMessage -Server EX02 | Where-Object Subject -like 'Test-Mailflow *' | Measure-Object | ForEach-Object Count`)
+	if strings.TrimSpace(out) != "1" {
+		t.Errorf("Test-Mailflow's messages in EX02's store: %q, want 1", out)
+	}
 	out = ex01.must(`Get-QueueDigest -Forest -Filter "MessageCount -ge 0" -GroupBy ServerName | ForEach-Object GroupByValue`)
 	if got := strings.Fields(out); len(got) != 3 || !strings.Contains(out, "EX01") || !strings.Contains(out, "EX02") || !strings.Contains(out, "EX03") {
 		t.Errorf("Get-QueueDigest -Forest -GroupBy ServerName shows %q, want EX01, EX02 and EX03", got)

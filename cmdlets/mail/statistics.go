@@ -242,9 +242,9 @@ func testMailflow(d *cmdlets.Deps) *interp.CmdletInfo {
 			"It reports TestMailflowResult (Success or Failure) and the time the message took.",
 		OutputType: TestMailflowType,
 		Params: []*interp.ParamInfo{
-			{Name: "Identity", Kind: interp.KindObject, Position: 0, FromPipeline: true, FromPipelineByPropertyName: true, Help: "Specifies the source server; the lab has one."},
+			{Name: "Identity", Kind: interp.KindObject, Position: 0, FromPipeline: true, FromPipelineByPropertyName: true, Help: "Specifies the source server: this server."},
 			{Name: "TargetEmailAddress", Kind: interp.KindString, Position: -1, Help: "Specifies a mailbox of the organisation to send the test message to."},
-			{Name: "TargetMailboxServer", Kind: interp.KindString, Position: -1, Help: "Specifies the server whose system mailbox receives the test message; the lab has one."},
+			{Name: "TargetMailboxServer", Kind: interp.KindString, Position: -1, Help: "Specifies the server whose system mailbox (in its mailbox database) receives the test message."},
 			{Name: "ExecutionTimeout", Kind: interp.KindInt, Position: -1, Default: "240", Help: "Specifies how many seconds to wait for the test message (240 by default)."},
 			{Name: "DomainController", Kind: interp.KindString, Position: -1, Help: "Accepted for compatibility."},
 		},
@@ -280,10 +280,20 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 			return err
 		}
 		hubState = state.EffectiveComponentState(states, "HubTransport")
-		if source, err = systemMailbox(tx, create); err != nil || source == nil {
+		if source, err = systemMailbox(tx, site.Server, create); err != nil || source == nil {
 			return err
 		}
 		target = source
+		if c.Has("TargetMailboxServer") && c.Value("TargetMailboxServer") != nil {
+			srv, err := tx.Server(identityOf(c.Value("TargetMailboxServer")))
+			if err != nil {
+				return err
+			}
+			if target, err = systemMailbox(tx, srv.Name, create); err != nil || target == nil {
+				source = nil // made with the source in one write
+				return err
+			}
+		}
 		if c.Has("TargetEmailAddress") {
 			addr := strings.TrimSpace(c.String("TargetEmailAddress"))
 			if target = findMailbox(tx, addr); target == nil {
@@ -309,6 +319,15 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 	tr, reader := d.Submitter, d.Mailboxes
 	if tr == nil || reader == nil {
 		return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The Microsoft Exchange Transport service isn't running on server %s.", site.ServerFqdn)
+	}
+	if target.ServerName != "" && !strings.EqualFold(target.ServerName, site.Server) {
+		// The target mailbox is on another server of the organisation:
+		// its store is read there.
+		parts, err := d.At(target.ServerName)
+		if err != nil || parts.Mailboxes == nil {
+			return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox %s is on server %s, which can't be reached: %v", target.PrimarySmtpAddress, target.ServerName, err)
+		}
+		reader = parts.Mailboxes
 	}
 	timeout := 240 * time.Second
 	if c.Has("ExecutionTimeout") {
@@ -381,10 +400,11 @@ func delivered(reader cmdlets.MailboxReader, mailbox, subject string) bool {
 // default target of Test-Mailflow.
 const systemMailboxPrefix = "SystemMailbox{"
 
-// systemMailbox returns the database's system mailbox, creating it on
-// first use when create is set (nil without create). It is an arbitration
+// systemMailbox returns the system mailbox of server's mailbox database
+// (the first database when none is on that server), creating it on first
+// use when create is set (nil without create). It is an arbitration
 // mailbox: Get-Mailbox and Get-Recipient don't list it.
-func systemMailbox(tx state.Tx, create bool) (*state.Recipient, error) {
+func systemMailbox(tx state.Tx, server string, create bool) (*state.Recipient, error) {
 	dbs, err := tx.MailboxDatabases()
 	if err != nil {
 		return nil, err
@@ -393,6 +413,12 @@ func systemMailbox(tx state.Tx, create bool) (*state.Recipient, error) {
 		return nil, fmt.Errorf("no mailbox database: %w", state.ErrNotFound)
 	}
 	db := dbs[0]
+	for _, x := range dbs {
+		if strings.EqualFold(x.Server, server) {
+			db = x
+			break
+		}
+	}
 	name := systemMailboxPrefix + db.Guid + "}"
 	if r, err := tx.RecipientByName(name); err == nil {
 		return r, nil
@@ -406,7 +432,10 @@ func systemMailbox(tx state.Tx, create bool) (*state.Recipient, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, _ := tx.Server(org.ServerName)
+	srv, err := tx.Server(db.Server)
+	if err != nil {
+		srv, _ = tx.Server(org.ServerName)
+	}
 	r := setup.NewMailboxDefaults(name, name, org, srv, db)
 	r.RecipientTypeDetails = "ArbitrationMailbox"
 	r.DisplayName = "Microsoft Exchange"
