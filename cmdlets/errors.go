@@ -23,6 +23,7 @@ const (
 	CategoryWriteError       = "WriteError"
 	CategoryPermissionDenied = "PermissionDenied"
 	CategoryOperationTimeout = "OperationTimeout"
+	CategoryResourceBusy     = "ResourceBusy"
 )
 
 // Exception names Exchange reports in an error's CategoryInfo line.

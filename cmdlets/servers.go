@@ -200,6 +200,9 @@ func (t *Task) ServerError(service, reason string, p *ServerParts, err error) *i
 	case errors.Is(err, backend.ErrAccessDenied):
 		e = t.Errorf(CategoryPermissionDenied, reason,
 			"Failed to connect to the %s service on computer \"%s\". Access is denied. %s", service, computer, sentence(err))
+	case errors.Is(err, backend.ErrBusy):
+		e = t.Errorf(CategoryResourceBusy, reason,
+			"Failed to connect to the %s service on computer \"%s\". The server is busy. %s", service, computer, sentence(err))
 	case errors.Is(err, backend.ErrUnreachable):
 		e = t.Errorf(CategoryInvalidOperation, reason,
 			"Failed to connect to the %s service on computer \"%s\". Verify that a valid computer name was used and the %s service is started. %s", service, computer, service, sentence(err))

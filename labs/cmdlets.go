@@ -354,9 +354,12 @@ func (r *Runner) testLab(c *interp.Call) error {
 			failed = append(failed, fmt.Sprint(t.Task))
 		}
 	}
+	// The table of checks comes first: the shell shows it before an
+	// error, and before this host text once asked.
 	if len(failed) > 0 {
 		c.WriteError(interp.NewError("InvalidResult", "LabException", "LabTaskFailed", "", "%d of %d checks failed (%s).", len(failed), len(res), strings.Join(failed, ", ")))
 	} else if c.Int("Task", 0) == 0 {
+		c.FlushOutput()
 		c.WriteHost("All tasks passed. Show-LabSolution shows one way to solve it; Stop-Lab gives your organisation back.", true)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -40,6 +41,13 @@ func (f *fakeAdmin) ResolveQueues(id string) ([]transport.QueueInfo, error) {
 		return nil, fmt.Errorf("%q: %w", id, transport.ErrQueueNotFound)
 	}
 	return out, nil
+}
+
+func (f *fakeAdmin) MessagesContext(ctx context.Context, mf transport.MessageFilter) ([]transport.MessageInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return f.Messages(mf)
 }
 
 func (f *fakeAdmin) Messages(mf transport.MessageFilter) ([]transport.MessageInfo, error) {

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"exsh/engine/transport"
 	"exsh/engine/transport/tracking"
@@ -37,11 +39,13 @@ func Addr(srv *state.ExchangeServer) string {
 // alike.
 
 // Queues is the Transport service's queue administration;
-// *transport.Transport implements it.
+// *transport.Transport implements it. MessagesContext is Messages that
+// stops when ctx ends: the channel serves Messages with it.
 type Queues interface {
 	Queues() ([]transport.QueueInfo, error)
 	ResolveQueues(identity string) ([]transport.QueueInfo, error)
 	Messages(f transport.MessageFilter) ([]transport.MessageInfo, error)
+	MessagesContext(ctx context.Context, f transport.MessageFilter) ([]transport.MessageInfo, error)
 	SuspendQueue(identity string) error
 	ResumeQueue(identity string) error
 	RetryQueue(identity string, resubmit bool) error
@@ -56,9 +60,11 @@ type Queues interface {
 }
 
 // Tracking searches the message tracking log; *tracking.Log implements
-// it.
+// it. SearchContext is Search that stops when ctx ends: the channel
+// serves Search with it.
 type Tracking interface {
 	Search(q tracking.Query) ([]tracking.Event, error)
+	SearchContext(ctx context.Context, q tracking.Query) ([]tracking.Event, error)
 }
 
 // Mailboxes reads the mailbox store.
@@ -103,7 +109,29 @@ var (
 	ErrNoChannel = errors.New("the server has no IP address in the organisation")
 	// ErrCertificate: the server's certificate is not the organisation's.
 	ErrCertificate = errors.New("the server's certificate is not the organisation's certificate")
+	// ErrBusy: the server answers as many requests as it serves at once
+	// and refused one more; trying again shortly may succeed. The error
+	// is a *BusyError naming the server.
+	ErrBusy = errors.New("the server is busy")
 )
+
+// BusyError is the error for a server too busy to answer.
+type BusyError struct {
+	Server     string        // "EX02"
+	Fqdn       string        // "EX02.contoso.com"
+	RetryAfter time.Duration // when to try again, as the server said
+}
+
+func (e *BusyError) Error() string {
+	msg := "the server " + e.Server + " is busy: it is answering as many requests as it serves at once"
+	if e.RetryAfter > 0 {
+		msg += "; try again in " + seconds(e.RetryAfter)
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrBusy) true.
+func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 
 // UnreachableError is the error for a server that cannot be reached.
 type UnreachableError struct {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -130,13 +131,20 @@ func (c *Client) Name() string { return c.name }
 func (c *Client) Fqdn() string { return c.fqdn }
 
 // call runs one operation: args is sent as JSON, the result decoded into
-// out (nil: none).
+// out (nil: none). It gives up after the Dialer's Timeout, and tells the
+// server how long it waits, so that the server stops working for it then.
 func (c *Client) call(op string, args, out any) error {
+	return c.callContext(context.Background(), op, args, out)
+}
+
+// callContext is call that gives up when ctx ends too.
+func (c *Client) callContext(ctx context.Context, op string, args, out any) error {
 	timeout := c.d.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	body, err := json.Marshal(args)
 	if err != nil {
@@ -148,9 +156,15 @@ func (c *Client) call(op string, args, out any) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if dl, ok := ctx.Deadline(); ok {
+		req.Header.Set(timeoutHeader, time.Until(dl).Round(time.Millisecond).String())
+	}
 	req.SetBasicAuth(c.d.Credential.Account, c.d.Credential.Secret)
 	resp, err := c.d.http.Do(req)
 	if err != nil {
+		if perr := parent.Err(); perr != nil {
+			return perr // the caller gave up, not the server
+		}
 		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
@@ -159,6 +173,13 @@ func (c *Client) call(op string, args, out any) error {
 	case http.StatusUnauthorized:
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		return fmt.Errorf("the server %s refused the logon of %s: %w", c.name, c.d.Credential.Account, ErrAccessDenied)
+	case http.StatusTooManyRequests:
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("the server %s refused the logon of %s after too many failed logons from this computer; try again in %s: %w",
+			c.name, c.d.Credential.Account, seconds(retryAfter(resp)), ErrAccessDenied)
+	case http.StatusServiceUnavailable:
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return &BusyError{Server: c.name, Fqdn: c.fqdn, RetryAfter: retryAfter(resp)}
 	default:
 		text, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		return fmt.Errorf("the server %s answered %s: %s", c.name, resp.Status, bytes.TrimSpace(text))
@@ -168,6 +189,9 @@ func (c *Client) call(op string, args, out any) error {
 		Error  *wireError      `json:"error"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxReply)).Decode(&rep); err != nil {
+		if perr := parent.Err(); perr != nil {
+			return perr
+		}
 		return c.unreachable(fmt.Errorf("reading the answer: %w", err))
 	}
 	if rep.Error != nil {
@@ -179,6 +203,25 @@ func (c *Client) call(op string, args, out any) error {
 		}
 	}
 	return nil
+}
+
+// retryAfter is an answer's Retry-After in seconds (a second when it has
+// none).
+func retryAfter(resp *http.Response) time.Duration {
+	n, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err != nil || n < 1 {
+		n = 1
+	}
+	return time.Duration(n) * time.Second
+}
+
+// seconds writes a whole number of seconds: "1 second", "5 seconds".
+func seconds(d time.Duration) string {
+	n := int((d + time.Second - 1) / time.Second)
+	if n == 1 {
+		return "1 second"
+	}
+	return strconv.Itoa(n) + " seconds"
 }
 
 // unreachable wraps a failure to reach the server.
@@ -209,8 +252,14 @@ func (c *Client) ResolveQueues(identity string) (out []transport.QueueInfo, err 
 }
 
 // Messages lists the server's queued messages.
-func (c *Client) Messages(f transport.MessageFilter) (out []transport.MessageInfo, err error) {
-	err = c.call("Messages", f, &out)
+func (c *Client) Messages(f transport.MessageFilter) ([]transport.MessageInfo, error) {
+	return c.MessagesContext(context.Background(), f)
+}
+
+// MessagesContext is Messages that gives up, and makes the server stop,
+// when ctx ends.
+func (c *Client) MessagesContext(ctx context.Context, f transport.MessageFilter) (out []transport.MessageInfo, err error) {
+	err = c.callContext(ctx, "Messages", f, &out)
 	return out, err
 }
 
@@ -259,8 +308,14 @@ func (c *Client) ExportMessage(identity string) (out []byte, err error) {
 }
 
 // Search searches the server's message tracking log.
-func (c *Client) Search(q tracking.Query) (out []tracking.Event, err error) {
-	err = c.call("Search", q, &out)
+func (c *Client) Search(q tracking.Query) ([]tracking.Event, error) {
+	return c.SearchContext(context.Background(), q)
+}
+
+// SearchContext is Search that gives up, and makes the server stop, when
+// ctx ends.
+func (c *Client) SearchContext(ctx context.Context, q tracking.Query) (out []tracking.Event, err error) {
+	err = c.callContext(ctx, "Search", q, &out)
 	return out, err
 }
 

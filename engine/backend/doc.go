@@ -15,6 +15,16 @@
 // 401. Bodies are JSON; each operation is one POST to /exsh/backend/v1/
 // followed by its name, with arguments of at most 1 MiB (413 beyond).
 //
+// A server serves at most [Config.MaxRequests] requests at once and
+// answers one more at once with 503 and Retry-After ([ErrBusy] for the
+// caller). A failed logon is answered after [Config.FailedLogonDelay] (5
+// seconds, as a failed SMTP AUTH or EAC sign-in), behind the other failed
+// logons of its address; an address with several waiting is locked out
+// (429 and Retry-After, its credential unchecked) until they are
+// answered. An operation stops when its caller goes away or gives up: the
+// caller sends how long it waits, and queue walks and tracking searches
+// end with the caller's patience.
+//
 // [Listen] serves a server's own per-server data (its Transport service's
 // queue administration, its tracking log, its mailbox store); a [Client]
 // from [Dialer.Server] offers the same methods for another server, so the

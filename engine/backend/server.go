@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,23 @@ import (
 
 // maxRequest bounds a request body: arguments are identities and filters.
 const maxRequest = 1 << 20
+
+// Defaults of a Config.
+const (
+	// DefaultMaxRequests is how many requests a server serves at once.
+	DefaultMaxRequests = 16
+	// DefaultFailedLogonDelay is how long the answer to a failed logon
+	// waits: Exchange's AuthTarpitInterval, as the EAC's sign-in waits.
+	DefaultFailedLogonDelay = 5 * time.Second
+)
+
+// maxWork bounds the work of one request, whatever the caller asked: an
+// answer not written by then is dropped (the server's WriteTimeout).
+const maxWork = time.Minute
+
+// timeoutHeader carries how long the caller waits for the answer, so the
+// server stops working for a caller that has given up.
+const timeoutHeader = "Exsh-Timeout"
 
 // Config configures a server's end of the channel.
 type Config struct {
@@ -36,16 +54,30 @@ type Config struct {
 	Mailboxes Mailboxes
 	// Logger receives refused logons and failures; nil discards them.
 	Logger *slog.Logger
+	// MaxRequests caps the requests served at once (DefaultMaxRequests
+	// when 0); one more is answered at once with 503 Service Unavailable
+	// and Retry-After, which the caller reports as ErrBusy.
+	MaxRequests int
+	// FailedLogonDelay delays the answer to a failed logon
+	// (DefaultFailedLogonDelay when 0). The failed logons of one address
+	// are answered one delay apart, so guessing is slow however many
+	// requests it sends at once; an address with more than a few failed
+	// logons waiting for their answer is locked out until they are
+	// answered: each of its requests is refused at once with 429 Too
+	// Many Requests and Retry-After, before its credential is checked.
+	FailedLogonDelay time.Duration
 }
 
 // Server serves one server's per-server data to the other servers.
 type Server struct {
-	cfg  Config
-	ln   net.Listener
-	http *http.Server
-	log  *slog.Logger
-	done chan struct{}
-	cert orgCert
+	cfg   Config
+	ln    net.Listener
+	http  *http.Server
+	log   *slog.Logger
+	done  chan struct{}
+	cert  orgCert
+	slots chan struct{} // one per request being served
+	guard *logonGuard
 }
 
 // Listen starts serving on cfg.Addr and returns at once; Close stops it.
@@ -56,7 +88,15 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		return nil, ErrNoChannel
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan struct{})}
+	if cfg.MaxRequests <= 0 {
+		cfg.MaxRequests = DefaultMaxRequests
+	}
+	if cfg.FailedLogonDelay <= 0 {
+		cfg.FailedLogonDelay = DefaultFailedLogonDelay
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan struct{}),
+		slots: make(chan struct{}, cfg.MaxRequests),
+		guard: newLogonGuard(cfg.FailedLogonDelay, time.Now)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -116,11 +156,7 @@ func (s *Server) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 
 // ServeHTTP authenticates a request and runs its operation.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	user, password, ok := r.BasicAuth()
-	if !ok || !s.cfg.Check.Check(user, password) {
-		s.log.Warn("management channel: logon refused", "remote", r.RemoteAddr, "user", user)
-		w.Header().Set("WWW-Authenticate", `Basic realm="exsh"`)
-		http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
+	if !s.logon(w, r) {
 		return
 	}
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, pathPrefix) {
@@ -131,9 +167,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "413 request too large", http.StatusRequestEntityTooLarge)
 		return
 	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		s.log.Warn("management channel: busy, a request refused", "remote", r.RemoteAddr, "max", s.cfg.MaxRequests)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, fmt.Sprintf("503 the server is busy: it is answering %d requests", s.cfg.MaxRequests), http.StatusServiceUnavailable)
+		return
+	}
+	// The operation stops when the caller goes away (its connection
+	// closes) or gives up (its timeout), and after maxWork in any case.
+	work := maxWork
+	if d, err := time.ParseDuration(r.Header.Get(timeoutHeader)); err == nil && d > 0 && d < work {
+		work = d
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), work)
+	defer cancel()
 	op := strings.TrimPrefix(r.URL.Path, pathPrefix)
 	body := http.MaxBytesReader(w, r.Body, maxRequest)
-	result, known, err := s.run(op, json.NewDecoder(body))
+	result, known, err := s.run(ctx, op, json.NewDecoder(body))
 	if !known {
 		http.NotFound(w, r)
 		return
@@ -147,6 +200,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, bad.Error(), status)
 		return
 	}
+	if ctx.Err() != nil {
+		// Nobody waits for the answer any more.
+		s.log.Debug("management channel: an operation stopped", "op", op, "remote", r.RemoteAddr, "err", context.Cause(ctx))
+	}
 	w.Header().Set("Content-Type", "application/json")
 	rep := reply{Result: result, Error: toWire(err)}
 	if err != nil {
@@ -155,6 +212,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := json.NewEncoder(w).Encode(rep); err != nil {
 		s.log.Debug("management channel: writing a reply", "op", op, "err", err)
 	}
+}
+
+// logon checks a request's credential and answers it when it is
+// refused: at once when its address is locked out, after the failed
+// logon delay when the credential is wrong.
+func (s *Server) logon(w http.ResponseWriter, r *http.Request) bool {
+	addr := remoteHost(r.RemoteAddr)
+	if wait := s.guard.lockedOut(addr); wait > 0 {
+		// Debug: a locked-out address may send many, each answered at
+		// once; its failed logons were warned about.
+		s.log.Debug("management channel: logon refused, too many failed logons", "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		http.Error(w, "429 too many failed logons from this address", http.StatusTooManyRequests)
+		return false
+	}
+	user, password, ok := r.BasicAuth()
+	if ok && s.cfg.Check.Check(user, password) {
+		return true
+	}
+	s.log.Warn("management channel: logon refused", "remote", r.RemoteAddr, "user", user)
+	// A failed logon waits, as a failed SMTP AUTH does
+	// (AuthTarpitInterval), behind the other failed logons of its
+	// address.
+	t := time.NewTimer(s.guard.failed(addr))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		return false
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="exsh"`)
+	http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
+	return false
+}
+
+// remoteHost is the address part of a request's RemoteAddr.
+func remoteHost(remote string) string {
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		return host
+	}
+	return remote
 }
 
 // badRequest is a body that is not the operation's arguments.
@@ -234,7 +332,7 @@ var operations = map[string]operation{
 }
 
 // run decodes an operation's arguments and calls the server's part.
-func (s *Server) run(name string, dec *json.Decoder) (result any, known bool, err error) {
+func (s *Server) run(ctx context.Context, name string, dec *json.Decoder) (result any, known bool, err error) {
 	op, known := operations[name]
 	if !known {
 		return nil, false, nil
@@ -257,6 +355,45 @@ func (s *Server) run(name string, dec *json.Decoder) (result any, known bool, er
 		}
 		return nil
 	}
-	result, err = op.run(&s.cfg, decode)
+	// The operations see the request's context: a queue walk and a
+	// tracking search stop when it ends; the others are one short
+	// transaction each, which runs whole unless the caller is gone
+	// before it starts.
+	if err := ctx.Err(); err != nil {
+		return nil, true, err
+	}
+	parts := s.cfg
+	if parts.Queues != nil {
+		parts.Queues = queuesIn{parts.Queues, ctx}
+	}
+	if parts.Tracking != nil {
+		parts.Tracking = trackingIn{parts.Tracking, ctx}
+	}
+	result, err = op.run(&parts, decode)
 	return result, true, err
+}
+
+// queuesIn is a Transport service whose queue walks stop when a
+// request's context ends; its other methods are the service's own.
+type queuesIn struct {
+	queuesPart
+	ctx context.Context
+}
+
+// queuesPart names the embedded Queues apart from its method Queues.
+type queuesPart = Queues
+
+func (q queuesIn) Messages(f transport.MessageFilter) ([]transport.MessageInfo, error) {
+	return q.queuesPart.MessagesContext(q.ctx, f)
+}
+
+// trackingIn is a tracking log whose searches stop when a request's
+// context ends.
+type trackingIn struct {
+	Tracking
+	ctx context.Context
+}
+
+func (t trackingIn) Search(q tracking.Query) ([]tracking.Event, error) {
+	return t.Tracking.SearchContext(t.ctx, q)
 }

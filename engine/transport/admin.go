@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path"
@@ -427,6 +428,15 @@ func latency(d time.Duration) string {
 // Messages lists queued messages (Get-Message) in Identity order, at most
 // f.ResultSize of them. It reads only the messages it returns.
 func (t *Transport) Messages(f MessageFilter) ([]MessageInfo, error) {
+	return t.MessagesContext(context.Background(), f)
+}
+
+// MessagesContext is Messages that stops, with ctx's error, when ctx
+// ends (a caller that went away or gave up) while it walks the queues.
+func (t *Transport) MessagesContext(ctx context.Context, f MessageFilter) ([]MessageInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	limit := f.ResultSize
 	if limit == 0 {
 		limit = 1000
@@ -461,6 +471,9 @@ func (t *Transport) Messages(f MessageFilter) ([]MessageInfo, error) {
 				if limit > 0 && len(out) >= limit {
 					return state.ErrStopWalk
 				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				out = append(out, t.messageInfo(m, f.IncludeRecipientInfo, now))
 				return nil
 			})
@@ -473,7 +486,10 @@ func (t *Transport) Messages(f MessageFilter) ([]MessageInfo, error) {
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (t *Transport) updateQueues(identity string, fn func(q state.QueueTx, r *state.QueueRecord) error) ([]int64, error) {

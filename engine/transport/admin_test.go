@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -224,4 +225,44 @@ func TestIdleDeliveryQueueIsRemoved(t *testing.T) {
 	e.clock.Advance(3 * time.Minute)
 	e.tr.kickAll()
 	e.waitFor("queue removed", func() bool { _, ok := e.tr.findQueue(state.DeliveryToMailbox); return !ok })
+}
+
+// countdownCtx is a context that ends after its Err was asked left
+// times: a caller that goes away in the middle of the work.
+type countdownCtx struct {
+	context.Context
+	left int
+}
+
+func (c *countdownCtx) Err() error {
+	if c.left <= 0 {
+		return context.Canceled
+	}
+	c.left--
+	return nil
+}
+
+// Get-Message stops walking the queues when its caller is gone, before
+// or while it walks them.
+func TestMessagesStopWithContext(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 3; i++ {
+		e.submit("chris@contoso.com", []string{"user" + strconv.Itoa(i) + "@fabrikam.com"}, "m"+strconv.Itoa(i))
+	}
+	e.waitFor("unreachable", func() bool { return e.queueCount("Unreachable") == 3 })
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		want error
+		n    int
+	}{
+		{"not ended", context.Background(), nil, 3},
+		{"ended before", &countdownCtx{context.Background(), 0}, context.Canceled, 0},
+		{"ended after the first message", &countdownCtx{context.Background(), 2}, context.Canceled, 0},
+	} {
+		ms, err := e.tr.MessagesContext(tc.ctx, MessageFilter{Queue: `EX01\Unreachable`})
+		if !errors.Is(err, tc.want) || len(ms) != tc.n {
+			t.Errorf("%s: %d messages, %v; want %d, %v", tc.name, len(ms), err, tc.n, tc.want)
+		}
+	}
 }

@@ -260,8 +260,7 @@ func (t *Transport) mailboxParts(m *state.QueuedMessage, head, body []byte, now 
 	if ip == "" {
 		ip = "127.0.0.1"
 	}
-	received := fmt.Sprintf("Received: from %s (%s) by %s (%s)\r\n with Microsoft SMTP Server\r\n (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id %s\r\n via Mailbox Transport; %s\r\n",
-		t.cfg.Fqdn, ip, t.cfg.Fqdn, ip, t.build, exchangeDate(now))
+	received := t.mailboxReceived(ip, head, body, now)
 	hdr, rest := splitHeader(head, body)
 	hdr = stripOrgFields(hdr)
 	org := []string{

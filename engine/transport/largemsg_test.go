@@ -18,8 +18,7 @@ func (t *Transport) oldMailboxHeaders(m *state.QueuedMessage, data []byte, now t
 	if ip == "" {
 		ip = "127.0.0.1"
 	}
-	received := fmt.Sprintf("Received: from %s (%s) by %s (%s)\r\n with Microsoft SMTP Server\r\n (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id %s\r\n via Mailbox Transport; %s\r\n",
-		t.cfg.Fqdn, ip, t.cfg.Fqdn, ip, t.build, exchangeDate(now))
+	received := t.mailboxReceived(ip, nil, data, now)
 	data = stripOrgHeaders(data)
 	org := []string{
 		"X-MS-Exchange-Organization-Network-Message-Id: " + m.NetworkMessageId,

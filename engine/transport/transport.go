@@ -102,6 +102,10 @@ type Transport struct {
 
 	rates *rateTable
 
+	// The certificate's key type while the store's generation stays
+	// (mailboxtls.go).
+	cachedCertKey atomic.Pointer[certKeyAt]
+
 	// Decoded organisation data kept while the store's generation stays.
 	cachedSettings atomic.Pointer[settingsAt]
 	cachedDomain   atomic.Pointer[domainAt] // the default accepted domain, for tracking's AccountForest

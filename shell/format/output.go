@@ -149,6 +149,19 @@ func (o *Output) stopTimer() {
 	}
 }
 
+// Flush prints the rows of a table that is still measuring them, with
+// the widths they give; the rows after them keep those widths, as after
+// PowerShell's 300 ms wait. The shell calls it before it shows an error.
+func (o *Output) Flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.stopTimer()
+	if err := o.p.Flush(); err != nil {
+		return err
+	}
+	return o.err
+}
+
 // Close prints what is still buffered and ends the open table or list.
 func (o *Output) Close() error {
 	o.mu.Lock()

@@ -280,6 +280,17 @@ func (c *Call) WriteVerbose(msg string) { c.rt.WriteVerbose(msg) }
 // WriteHost writes text to the host (not the pipeline).
 func (c *Call) WriteHost(text string, newline bool) { c.rt.WriteHost(text, newline) }
 
+// FlushOutput prints the objects that reached the host's output and wait
+// there (a table measuring its first rows), so that host text written
+// next comes after them. Host text otherwise goes to the host at once,
+// ahead of a table still measuring, as in PowerShell; errors flush the
+// output themselves.
+func (c *Call) FlushOutput() {
+	if s := c.rt.Session(); s != nil {
+		s.flushOutput()
+	}
+}
+
 // ShouldProcess implements -WhatIf and -Confirm: with -WhatIf it prints
 // `What if: Performing the operation "<action>" on target "<target>".` and
 // returns false.

@@ -98,12 +98,14 @@ func (f *frame) reportError(rec *ErrorRecord) {
 }
 
 // display writes rec to the frame's error stream: a redirection, or the
-// host's stderr in PowerShell's error view.
+// host's stderr in PowerShell's error view, after the objects that
+// reached the host's output before it.
 func (f *frame) display(rec *ErrorRecord) {
 	if f.errSink != nil {
 		f.errSink(rec)
 		return
 	}
+	f.s.flushOutput()
 	io.WriteString(f.s.stderr, FormatError(rec))
 }
 

@@ -25,6 +25,15 @@ type Output interface {
 	Close() error
 }
 
+// Flusher is implemented by an Output that holds objects back before it
+// prints them, as a table measuring its first rows does: Flush prints
+// what it holds. The session flushes its Output before it shows an error
+// on the host, so that the objects that reached the host before the
+// error come before its text (Call.FlushOutput does so for host text).
+type Flusher interface {
+	Flush() error
+}
+
 // EnumerationLimiter is implemented by an Output that shows only the first
 // n elements of a collection property ($FormatEnumerationLimit; negative
 // shows every element), such as *format.Output.
@@ -124,6 +133,8 @@ type Session struct {
 	errSerial int
 	tryDepth  int
 	env       map[string]*string
+	// out is the Output of the script Run is running, nil outside Run.
+	out Output
 }
 
 // NewSession returns a session with the built-ins and cfg.Commands.
@@ -189,6 +200,9 @@ func NewSession(cfg Config) *Session {
 // that stopped the script (already printed). See ExitStatus.
 func (s *Session) Run(ctx context.Context, src, filename string) error {
 	out := s.newOutput(s.stdout)
+	prev := s.out
+	s.out = out
+	defer func() { s.out = prev }()
 	err := s.run(ctx, src, filename, func(v any) error {
 		if v == nil {
 			return nil // $null shows nothing
@@ -237,6 +251,21 @@ func (s *Session) newOutput(w io.Writer) Output {
 type limitedOutput struct {
 	Output
 	s *Session
+}
+
+// Flush flushes the Output when it holds objects back (Flusher).
+func (o *limitedOutput) Flush() error {
+	if f, ok := o.Output.(Flusher); ok {
+		return f.Flush()
+	}
+	return nil
+}
+
+// flushOutput prints what the running script's Output holds back.
+func (s *Session) flushOutput() {
+	if f, ok := s.out.(Flusher); ok {
+		_ = f.Flush()
+	}
 }
 
 func (o *limitedOutput) Write(v any) error {

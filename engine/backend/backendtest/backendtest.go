@@ -131,6 +131,8 @@ func StartChannel(t testing.TB, n *Node, check backend.Checker) *backend.Server 
 		Queues:    tr,
 		Tracking:  tr.Tracking(),
 		Mailboxes: StoreMailboxes{n.Store},
+		// Tests that refuse a logon need not wait Exchange's 5 seconds.
+		FailedLogonDelay: 100 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatalf("%s's channel: %v", n.Name, err)

@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -502,6 +503,16 @@ type Query struct {
 // matching events in time order. When more than ResultSize match, the
 // most recent ResultSize are returned.
 func (l *Log) Search(q Query) ([]Event, error) {
+	return l.SearchContext(context.Background(), q)
+}
+
+// SearchContext is Search that stops, with ctx's error, when ctx ends
+// (a caller that went away or gave up): between files and while one is
+// read.
+func (l *Log) SearchContext(ctx context.Context, q Query) ([]Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if l == nil {
 		return nil, nil
 	}
@@ -521,7 +532,7 @@ func (l *Log) Search(q Query) ([]Event, error) {
 		if !strings.HasPrefix(name, "MSGTRK") || !strings.HasSuffix(strings.ToUpper(name), ".LOG") {
 			continue
 		}
-		evs, err := readFile(filepath.Join(l.dir, name))
+		evs, err := readFile(ctx, filepath.Join(l.dir, name))
 		if err != nil {
 			return nil, err
 		}
@@ -629,8 +640,9 @@ func startsWithCode(s string) bool {
 	return len(s) >= 3 && '2' <= s[0] && s[0] <= '5' && '0' <= s[1] && s[1] <= '9' && '0' <= s[2] && s[2] <= '9'
 }
 
-// readFile parses one tracking file.
-func readFile(path string) ([]Event, error) {
+// readFile reads a tracking file's events; it stops with ctx's error
+// when ctx ends.
+func readFile(ctx context.Context, path string) ([]Event, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -644,7 +656,12 @@ func readFile(path string) ([]Event, error) {
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	var out []Event
-	for {
+	for n := 0; ; n++ {
+		if n%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		rec, err := r.Read()
 		if err == io.EOF {
 			break

@@ -1,6 +1,8 @@
 package tracking
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +144,47 @@ func TestBufferedEvents(t *testing.T) {
 	}
 	if size() == written {
 		t.Error("a pending event was not written within 5 s")
+	}
+}
+
+// countdownCtx is a context that ends after its Err was asked left
+// times: a caller that goes away in the middle of the work.
+type countdownCtx struct {
+	context.Context
+	left int
+}
+
+func (c *countdownCtx) Err() error {
+	if c.left <= 0 {
+		return context.Canceled
+	}
+	c.left--
+	return nil
+}
+
+// A search stops when its caller is gone, before or while it reads the
+// files.
+func TestSearchStopsWithContext(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	l := New(dir, "15.02.1118.007", func() time.Time { return now }, Limits{})
+	defer l.Close()
+	for i := 0; i < 600; i++ {
+		l.Write(PrefixTransport, Event{EventId: EventReceive, Source: "SMTP", MessageId: "<m@x>", Sender: "a@contoso.com"})
+	}
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		want error
+		n    int
+	}{
+		{"not ended", context.Background(), nil, 600},
+		{"ended before", &countdownCtx{context.Background(), 0}, context.Canceled, 0},
+		{"ended in the file", &countdownCtx{context.Background(), 2}, context.Canceled, 0},
+	} {
+		evs, err := l.SearchContext(tc.ctx, Query{ResultSize: -1})
+		if !errors.Is(err, tc.want) || len(evs) != tc.n {
+			t.Errorf("%s: %d events, %v; want %d, %v", tc.name, len(evs), err, tc.n, tc.want)
+		}
 	}
 }

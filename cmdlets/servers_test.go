@@ -1,0 +1,46 @@
+package cmdlets
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"exsh/engine/backend"
+)
+
+// A failure to reach another server's service is Exchange's "Failed to
+// connect" error, with the reason the channel gave; other errors are not
+// the server's.
+func TestServerError(t *testing.T) {
+	d := &Deps{Now: func() time.Time { return time.Date(2026, 11, 5, 14, 3, 9, 0, time.UTC) }}
+	task := NewTask(d, "Get-Queue", Site{Server: "EX01", ServerFqdn: "EX01.contoso.com", Domain: "contoso.com"})
+	p := &ServerParts{Name: "EX02", Fqdn: "EX02.contoso.com"}
+	for _, tc := range []struct {
+		name     string
+		err      error
+		category string
+		message  string
+	}{
+		{"busy", &backend.BusyError{Server: "EX02", Fqdn: "EX02.contoso.com", RetryAfter: time.Second}, CategoryResourceBusy,
+			`Failed to connect to the Microsoft Exchange Transport service on computer "EX02.contoso.com". The server is busy. The server EX02 is busy: it is answering as many requests as it serves at once; try again in 1 second.`},
+		{"unreachable", &backend.UnreachableError{Server: "EX02", Fqdn: "EX02.contoso.com", Addr: "127.0.0.12:444", Err: errors.New("connection refused")}, CategoryInvalidOperation,
+			`Failed to connect to the Microsoft Exchange Transport service on computer "EX02.contoso.com". Verify that a valid computer name was used and the Microsoft Exchange Transport service is started. The server EX02 cannot be reached at 127.0.0.12:444: connection refused.`},
+		{"access denied", fmt.Errorf("the server EX02 refused the logon of CONTOSO\\EX01$: %w", backend.ErrAccessDenied), CategoryPermissionDenied,
+			`Failed to connect to the Microsoft Exchange Transport service on computer "EX02.contoso.com". Access is denied. The server EX02 refused the logon of CONTOSO\EX01$: access is denied.`},
+		{"not running", fmt.Errorf("the Microsoft Exchange Transport service: %w", backend.ErrNotRunning), CategoryInvalidOperation,
+			`The Microsoft Exchange Transport service isn't running on server EX02.`},
+	} {
+		e := task.ServerError(ServiceTransport, "QueueViewerException", p, tc.err)
+		if e == nil {
+			t.Errorf("%s: no error record", tc.name)
+			continue
+		}
+		if e.Category != tc.category || e.Message != tc.message || !errors.Is(e.Exception, tc.err) {
+			t.Errorf("%s: %s %q (%v)\nwant %s %q", tc.name, e.Category, e.Message, e.Exception, tc.category, tc.message)
+		}
+	}
+	if e := task.ServerError(ServiceTransport, "QueueViewerException", p, errors.New("disk full")); e != nil {
+		t.Errorf("an error not of the channel: %+v", e)
+	}
+}

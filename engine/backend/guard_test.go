@@ -1,0 +1,67 @@
+package backend
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// The failed logons of one address are answered one delay apart; with
+// lockoutBacklog of them waiting the address is locked out until the
+// oldest is answered; other addresses are not held back.
+func TestLogonGuard(t *testing.T) {
+	const delay = 5 * time.Second
+	now := time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
+	g := newLogonGuard(delay, func() time.Time { return now })
+	type step struct {
+		advance time.Duration
+		addr    string
+		fail    bool          // a failed logon, else a look at the lockout
+		want    time.Duration // its answer's wait, or the lockout left
+	}
+	for i, s := range []step{
+		{0, "127.0.0.2", false, 0},
+		{0, "127.0.0.2", true, 5 * time.Second},
+		{0, "127.0.0.2", true, 10 * time.Second},
+		{0, "127.0.0.2", true, 15 * time.Second},
+		{0, "127.0.0.2", false, 0},
+		{0, "127.0.0.2", true, 20 * time.Second},
+		{0, "127.0.0.2", false, 0},
+		{0, "127.0.0.2", true, 25 * time.Second},
+		// Five waiting: locked out until the first is answered.
+		{0, "127.0.0.2", false, 5 * time.Second},
+		{0, "127.0.0.3", false, 0},
+		{0, "127.0.0.3", true, 5 * time.Second},
+		{2 * time.Second, "127.0.0.2", false, 3 * time.Second},
+		{3 * time.Second, "127.0.0.2", false, 0},
+		{0, "127.0.0.2", true, 25 * time.Second},
+		// All answered: no backlog, one delay again.
+		{time.Minute, "127.0.0.2", false, 0},
+		{0, "127.0.0.2", true, 5 * time.Second},
+	} {
+		now = now.Add(s.advance)
+		var got time.Duration
+		if s.fail {
+			got = g.failed(s.addr)
+		} else {
+			got = g.lockedOut(s.addr)
+		}
+		if got != s.want {
+			t.Errorf("step %d (%+v): %v, want %v", i, s, got, s.want)
+		}
+	}
+}
+
+// Addresses whose failed logons are all answered are forgotten.
+func TestLogonGuardForgets(t *testing.T) {
+	now := time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
+	g := newLogonGuard(time.Second, func() time.Time { return now })
+	for i := range 300 {
+		g.failed(fmt.Sprintf("10.0.%d.%d", i/256, i%256))
+	}
+	now = now.Add(time.Minute)
+	g.failed("127.0.0.2")
+	if n := len(g.answer); n != 1 {
+		t.Errorf("%d addresses kept, want 1", n)
+	}
+}
