@@ -50,7 +50,7 @@ func tuneGC() {
 // baseMemoryLimit is the soft limit while the live heap is small: well
 // above what a busy engine keeps live with small messages (where GOGC
 // decides), below what fivefold garbage of large ones would reach.
-const baseMemoryLimit = 80 << 20
+const baseMemoryLimit = 64 << 20
 
 // followLiveHeap sets the soft memory limit after every collection to
 // three times the live heap, never below baseMemoryLimit, so a live heap
