@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -58,6 +59,9 @@ type Proxy struct {
 	// every message.
 	tlsSessionsOnce sync.Once
 	tlsSessions     tls.ClientSessionCache
+	// pinned is the TLS configuration for the organisation's
+	// certificate, kept while the certificate is the same.
+	pinned atomic.Pointer[pinnedTLS]
 }
 
 // ProxyFailed is the reply when the hub cannot be reached [inf].
@@ -372,16 +376,28 @@ func mailParams(env *smtpd.Envelope, size int64) smtpclient.MailParams {
 }
 
 // pinnedConfig trusts exactly the organisation's own certificate: the hub
-// is this server, and its certificate is self-signed.
+// is this server, and its certificate is self-signed. The configuration is
+// made once per certificate.
 func (p *Proxy) pinnedConfig(org *Org) *tls.Config {
 	want := org.CertDER
+	if c := p.pinned.Load(); c != nil && bytes.Equal(c.cert, want) {
+		return c.config
+	}
 	p.tlsSessionsOnce.Do(func() { p.tlsSessions = tls.NewLRUClientSessionCache(64) })
-	return &tls.Config{
+	c := &pinnedTLS{cert: want, config: &tls.Config{
 		InsecureSkipVerify: true,
 		MinVersion:         tls.VersionTLS12,
 		// The hub speaks TLS 1.2 only; offering 1.3 would make every
 		// ClientHello compute key shares (ML-KEM and X25519) for nothing.
-		MaxVersion:         tls.VersionTLS12,
+		MaxVersion: tls.VersionTLS12,
+		// The suites and curves the hub chooses from, for an ECDSA or an
+		// RSA certificate: a ClientHello of all of Go's defaults costs
+		// more to build, send and read on every proxied session.
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		},
+		CurvePreferences:   []tls.CurveID{tls.X25519, tls.CurveP256},
 		ClientSessionCache: p.tlsSessions,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, want) {
@@ -389,7 +405,14 @@ func (p *Proxy) pinnedConfig(org *Org) *tls.Config {
 			}
 			return nil
 		},
-	}
+	}}
+	p.pinned.Store(c)
+	return c.config
+}
+
+type pinnedTLS struct {
+	cert   []byte
+	config *tls.Config
 }
 
 // bindingPort is the port of a connector's first binding, or 0.
