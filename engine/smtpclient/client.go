@@ -2,6 +2,7 @@ package smtpclient
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -210,7 +211,14 @@ func (c *Client) readReply() (replies.Reply, []string, error) {
 		return replies.Reply{}, nil, net.ErrClosed
 	}
 	c.deadline()
-	var lines []string
+	// The reply's lines are gathered in one buffer and made strings
+	// together: one allocation for a whole multi-line EHLO reply.
+	var (
+		buf  [512]byte
+		text = buf[:0]
+		ends []int
+		code []byte
+	)
 	for {
 		raw, err := c.br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -222,17 +230,27 @@ func (c *Client) readReply() (replies.Reply, []string, error) {
 			}
 			return replies.Reply{}, nil, err
 		}
-		l := strings.TrimRight(string(raw), "\r\n")
-		if len(l) < 3 || (len(l) > 3 && l[3] != ' ' && l[3] != '-') || (len(lines) > 0 && l[:3] != lines[0][:3]) {
+		l := bytes.TrimRight(raw, "\r\n")
+		if len(l) < 3 || (len(l) > 3 && l[3] != ' ' && l[3] != '-') || (code != nil && !bytes.Equal(l[:3], code)) {
 			return replies.Reply{}, nil, fmt.Errorf("%w: malformed reply %q", ErrProtocol, l)
 		}
-		lines = append(lines, l)
+		start := len(text)
+		text = append(text, l...)
+		if code == nil {
+			code = text[start : start+3 : start+3]
+		}
+		ends = append(ends, len(text))
 		if len(l) == 3 || l[3] == ' ' {
 			break
 		}
-		if len(lines) >= maxReplyLines {
+		if len(ends) >= maxReplyLines {
 			return replies.Reply{}, nil, fmt.Errorf("%w: reply of more than %d lines", ErrProtocol, maxReplyLines)
 		}
+	}
+	all := string(text)
+	lines := make([]string, len(ends))
+	for i, start := 0, 0; i < len(ends); i++ {
+		lines[i], start = all[start:ends[i]], ends[i]
 	}
 	r, err := ParseReply(lines)
 	if err != nil {

@@ -1,10 +1,20 @@
 package smtpclient
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"exsh/engine/replies"
 )
 
 // FuzzWriteDotStuffed checks the DATA form against a plain reading of RFC
@@ -77,6 +87,71 @@ func FuzzParseReply(f *testing.F) {
 		r, err := ParseReply(lines)
 		if err == nil && strconv.Itoa(r.Code) != lines[0][:3] {
 			t.Fatalf("%q: code %d", lines, r.Code)
+		}
+	})
+}
+
+// plainReadReply is readReply as a plain reading of RFC 5321 gives it, a
+// line at a time: what the buffered version must answer.
+func plainReadReply(br *bufio.Reader) (replies.Reply, []string, error) {
+	var lines []string
+	for {
+		raw, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return replies.Reply{}, nil, fmt.Errorf("%w: reply line longer than %d bytes", ErrProtocol, maxReplyLine)
+		}
+		if err != nil {
+			if err == io.EOF && len(raw) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return replies.Reply{}, nil, err
+		}
+		l := strings.TrimRight(string(raw), "\r\n")
+		if len(l) < 3 || (len(l) > 3 && l[3] != ' ' && l[3] != '-') || (len(lines) > 0 && l[:3] != lines[0][:3]) {
+			return replies.Reply{}, nil, fmt.Errorf("%w: malformed reply %q", ErrProtocol, l)
+		}
+		lines = append(lines, l)
+		if len(l) == 3 || l[3] == ' ' {
+			break
+		}
+		if len(lines) >= maxReplyLines {
+			return replies.Reply{}, nil, fmt.Errorf("%w: reply of more than %d lines", ErrProtocol, maxReplyLines)
+		}
+	}
+	r, err := ParseReply(lines)
+	if err != nil {
+		return r, nil, fmt.Errorf("%w: %v", ErrProtocol, err)
+	}
+	return r, lines, nil
+}
+
+// FuzzReadReply: the client reads every stream of replies as the plain
+// reading does, reply by reply, errors included.
+func FuzzReadReply(f *testing.F) {
+	for _, s := range []string{
+		"220 EX01.contoso.com ready\r\n250-EX01 Hello\r\n250-SIZE 37748736\r\n250 CHUNKING\r\n",
+		"250-a\r\n251 b\r\n", "25\r\n", "250 ok", "550-5.1.1 a\n550 5.1.1 b\n", "250-" + strings.Repeat("x", 600) + "\r\n250 y\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, b := net.Pipe()
+		defer a.Close()
+		defer b.Close()
+		c := &Client{conn: a, opts: Options{Timeout: time.Minute}, br: bufio.NewReaderSize(bytes.NewReader(data), maxReplyLine)}
+		plain := bufio.NewReaderSize(bytes.NewReader(data), maxReplyLine)
+		for range 20 {
+			r1, l1, err1 := c.readReply()
+			r2, l2, err2 := plainReadReply(plain)
+			if (err1 == nil) != (err2 == nil) || err1 != nil && err1.Error() != err2.Error() {
+				t.Fatalf("%q: error %v, plain %v", data, err1, err2)
+			}
+			if err1 != nil {
+				return
+			}
+			if !reflect.DeepEqual(r1, r2) || !slices.Equal(l1, l2) {
+				t.Fatalf("%q: %+v %q, plain %+v %q", data, r1, l1, r2, l2)
+			}
 		}
 	})
 }

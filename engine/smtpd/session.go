@@ -764,15 +764,45 @@ func (s *Session) hello(verb, arg string) error {
 	if s.cfg.SMTPUTF8 {
 		lines = append(lines, "SMTPUTF8")
 	}
-	for i, l := range lines {
-		sep := "-"
-		if i == len(lines)-1 {
-			sep = " "
-		}
-		lines[i] = "250" + sep + l
-	}
-	s.sendLines(lines)
+	s.sendEHLO(lines)
 	return nil
+}
+
+// collapseEHLO is protolog.CollapseReply of the EHLO reply of texts.
+func collapseEHLO(texts []string) string {
+	if len(texts) == 1 {
+		return "250 " + texts[0]
+	}
+	n := 4
+	for _, t := range texts {
+		n += 1 + len(t)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString("250 ")
+	for _, t := range texts {
+		b.WriteByte(' ')
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+// sendEHLO sends the EHLO reply of texts ("250-<text>" but the last,
+// "250 <text>") and logs it collapsed as sendLines does, without making
+// a string of every line.
+func (s *Session) sendEHLO(texts []string) {
+	if s.log.Enabled() {
+		s.log.Send(collapseEHLO(texts))
+	}
+	for i, t := range texts {
+		if i == len(texts)-1 {
+			s.bw.WriteString("250 ")
+		} else {
+			s.bw.WriteString("250-")
+		}
+		s.bw.WriteString(t)
+		s.bw.WriteString("\r\n")
+	}
 }
 
 func (s *Session) authOffered() bool {

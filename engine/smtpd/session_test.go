@@ -786,3 +786,24 @@ func TestReplyLoggedBeforeSent(t *testing.T) {
 		}
 	}
 }
+
+// The EHLO reply is logged as every other multi-line reply is.
+func TestCollapseEHLO(t *testing.T) {
+	for _, texts := range [][]string{
+		{"EX01.contoso.com Hello [127.0.0.1]"},
+		{"EX01.contoso.com Hello [127.0.0.1]", "SIZE 37748736", "PIPELINING", "CHUNKING"},
+		{"", "X"},
+	} {
+		lines := make([]string, len(texts))
+		for i, tx := range texts {
+			sep := "-"
+			if i == len(texts)-1 {
+				sep = " "
+			}
+			lines[i] = "250" + sep + tx
+		}
+		if got, want := collapseEHLO(texts), protolog.CollapseReply(lines); got != want {
+			t.Errorf("collapseEHLO(%q) = %q, want %q", texts, got, want)
+		}
+	}
+}
