@@ -522,27 +522,7 @@ func TestOrganisationSourceServerBackSoon(t *testing.T) {
 	s := newSink(t)
 	o := startOrg(t, 2, 0)
 	ex01, ex02 := o.servers[0], o.servers[1]
-	err := ex01.st.Update(func(tx state.Tx) error {
-		sc := setup.NewSendConnectorDefaults("Internet")
-		sc.Name = "To the smart host"
-		sc.AddressSpaces = []string{"SMTP:*;1"}
-		sc.SmartHosts = []string{"[127.0.0.1]"}
-		sc.DNSRoutingEnabled = false
-		sc.Port = s.port
-		sc.SourceTransportServers = []string{"EX02"}
-		return tx.PutSendConnector(sc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
-		return ex02.st.View(func(tx state.Tx) error {
-			_, err := tx.SendConnectorByName("To the smart host")
-			return err
-		}) == nil
-	}) {
-		t.Fatal("EX02's replica has no send connector")
-	}
+	smartHostConnector(t, ex01, s.port, "EX02")
 	o.sweep = 0
 	ex01.stop()
 	ex01.start(t)
@@ -584,19 +564,7 @@ func TestOrganisationSourceTransportServers(t *testing.T) {
 	s := newSink(t)
 	o := startOrg(t, 3, time.Second)
 	ex01, ex02, ex03 := o.servers[0], o.servers[1], o.servers[2]
-	err := ex01.st.Update(func(tx state.Tx) error {
-		sc := setup.NewSendConnectorDefaults("Internet")
-		sc.Name = "To the smart host"
-		sc.AddressSpaces = []string{"SMTP:*;1"}
-		sc.SmartHosts = []string{"[127.0.0.1]"}
-		sc.DNSRoutingEnabled = false
-		sc.Port = s.port
-		sc.SourceTransportServers = []string{"EX03", "EX02"}
-		return tx.PutSendConnector(sc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	smartHostConnector(t, ex01, s.port, "EX03", "EX02")
 	// EX03 is down: the relay goes to the next source server.
 	ex03.stop()
 	time.Sleep(500 * time.Millisecond)
@@ -677,27 +645,7 @@ func TestOrganisationIPv6(t *testing.T) {
 	// Mail for the Internet through a send connector whose source server
 	// is EX02: EX01 relays it to EX02, which sends it to the smart host on
 	// 127.0.0.1.
-	err = ex01.st.Update(func(tx state.Tx) error {
-		sc := setup.NewSendConnectorDefaults("Internet")
-		sc.Name = "To the smart host"
-		sc.AddressSpaces = []string{"SMTP:*;1"}
-		sc.SmartHosts = []string{"[127.0.0.1]"}
-		sc.DNSRoutingEnabled = false
-		sc.Port = s.port
-		sc.SourceTransportServers = []string{"EX02"}
-		return tx.PutSendConnector(sc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
-		return ex02.st.View(func(tx state.Tx) error {
-			_, err := tx.SendConnectorByName("To the smart host")
-			return err
-		}) == nil
-	}) {
-		t.Fatal("EX02's replica has no send connector")
-	}
+	smartHostConnector(t, ex01, s.port, "EX02")
 	ex01.submit(t, "user@fabrikam.com", "outbound")
 	if !enginetest.WaitFor(t, 15*time.Second, func() bool { return len(s.got()) == 1 }) {
 		q1, _ := ex01.queue(state.DeliveryRelayToSourceServers)
@@ -707,6 +655,37 @@ func TestOrganisationIPv6(t *testing.T) {
 	hops = receivedLines(s.got()[0].Data)
 	if len(hops) < 2 || !strings.Contains(hops[0], "by EX02.contoso.com (::1)") || !strings.Contains(hops[1], "by EX01.contoso.com (127.0.0.11)") {
 		t.Errorf("Received chain at the smart host:\n%s", strings.Join(hops, "\n"))
+	}
+}
+
+// smartHostConnector adds, through s, the send connector "To the smart
+// host" for every domain, to the smart host 127.0.0.1 on port, sent from
+// the given source servers (any server when none), and waits until every
+// server's replica has it.
+func smartHostConnector(t *testing.T, s *orgServer, port int, sources ...string) {
+	t.Helper()
+	err := s.st.Update(func(tx state.Tx) error {
+		sc := setup.NewSendConnectorDefaults("Internet")
+		sc.Name = "To the smart host"
+		sc.AddressSpaces = []string{"SMTP:*;1"}
+		sc.SmartHosts = []string{"[127.0.0.1]"}
+		sc.DNSRoutingEnabled = false
+		sc.Port = port
+		sc.SourceTransportServers = sources
+		return tx.PutSendConnector(sc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range s.org.servers {
+		if !enginetest.WaitFor(t, 10*time.Second, func() bool {
+			return other.st.View(func(tx state.Tx) error {
+				_, err := tx.SendConnectorByName("To the smart host")
+				return err
+			}) == nil
+		}) {
+			t.Fatalf("%s's replica has no send connector", other.name)
+		}
 	}
 }
 
@@ -893,23 +872,7 @@ func TestOrganisationRedirectMessage(t *testing.T) {
 	s.mu.Unlock()
 	o := startOrg(t, 2, time.Hour)
 	ex01, ex02 := o.servers[0], o.servers[1]
-	err := ex01.st.Update(func(tx state.Tx) error {
-		sc := setup.NewSendConnectorDefaults("Internet")
-		sc.Name = "To the smart host"
-		sc.AddressSpaces = []string{"SMTP:*;1"}
-		sc.SmartHosts = []string{"[127.0.0.1]"}
-		sc.DNSRoutingEnabled = false
-		sc.Port = s.port
-		return tx.PutSendConnector(sc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
-		return ex02.st.View(func(tx state.Tx) error { _, err := tx.SendConnectorByName("To the smart host"); return err }) == nil
-	}) {
-		t.Fatal("EX02 did not see the send connector")
-	}
+	smartHostConnector(t, ex01, s.port)
 	for i := range 3 {
 		ex01.submit(t, "user@fabrikam.com", fmt.Sprint("waiting ", i))
 	}
@@ -960,5 +923,8 @@ func TestOrganisationRedirectMessage(t *testing.T) {
 	}
 	if evs := ex01.tracking(t, "SEND", "waiting 0"); len(evs) != 1 || evs[0].ConnectorId != "Intra-Organization SMTP Send Connector" {
 		t.Errorf("EX01's SEND events: %+v", evs)
+	}
+	if evs := ex02.tracking(t, "RECEIVE", "waiting 0"); len(evs) != 1 || evs[0].ClientIp != "127.0.0.11" {
+		t.Errorf("EX02's RECEIVE events: %+v", evs)
 	}
 }

@@ -604,26 +604,13 @@ func (t *Transport) resubmitQueue(n int64, explicit bool) error {
 		if qr.Suspended && !explicit {
 			return nil
 		}
-		var ms []*state.QueuedMessage
-		err = q.ForEachMessage(n, 0, func(m *state.QueuedMessage) error {
-			switch m.Status {
-			case state.MessageReady, state.MessageRetry:
-				ms = append(ms, m)
-			}
-			return nil
-		})
+		ms, err := waitingMessages(q, n)
 		if err != nil {
 			return err
 		}
 		for _, m := range ms {
-			m.Status, m.CrashCount = state.MessageReady, 0
-			m.NextRetryTime = time.Time{}
+			readyAgain(m)
 			m.ResubmitCount++
-			for i := range m.Recipients {
-				if m.Recipients[i].Status == state.RecipientRetry {
-					m.Recipients[i].Status = state.RecipientReady
-				}
-			}
 			if err := q.MoveMessage(m, state.QueueSubmission); err != nil {
 				return err
 			}
@@ -650,6 +637,31 @@ func (t *Transport) resubmitQueue(n int64, explicit bool) error {
 		t.kick(state.QueueSubmission)
 	}
 	return nil
+}
+
+// waitingMessages are the messages of queue n waiting for a next attempt
+// (Ready or Retry): what Retry-Queue -Resubmit and Redirect-Message move.
+func waitingMessages(q state.QueueTx, n int64) ([]*state.QueuedMessage, error) {
+	var ms []*state.QueuedMessage
+	err := q.ForEachMessage(n, 0, func(m *state.QueuedMessage) error {
+		if m.Status == state.MessageReady || m.Status == state.MessageRetry {
+			ms = append(ms, m)
+		}
+		return nil
+	})
+	return ms, err
+}
+
+// readyAgain makes a waiting message that moves to another queue Ready
+// there, its recipients waiting for a retry Ready too.
+func readyAgain(m *state.QueuedMessage) {
+	m.Status, m.CrashCount = state.MessageReady, 0
+	m.NextRetryTime = time.Time{}
+	for i := range m.Recipients {
+		if m.Recipients[i].Status == state.RecipientRetry {
+			m.Recipients[i].Status = state.RecipientReady
+		}
+	}
 }
 
 // oneMessage resolves an identity that must name exactly one copy.

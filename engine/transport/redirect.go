@@ -3,7 +3,6 @@ package transport
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"exsh/state"
 )
@@ -65,24 +64,13 @@ func (t *Transport) RedirectMessages(targets []string) (int, error) {
 			case qr.Number <= state.QueuePoison, qr.Number == relay:
 				continue
 			}
-			var ms []*state.QueuedMessage
-			err := q.ForEachMessage(qr.Number, 0, func(m *state.QueuedMessage) error {
-				if m.Status == state.MessageReady || m.Status == state.MessageRetry {
-					ms = append(ms, m)
-				}
-				return nil
-			})
+			ms, err := waitingMessages(q, qr.Number)
 			if err != nil {
 				return err
 			}
 			for _, m := range ms {
-				m.Status, m.CrashCount = state.MessageReady, 0
-				m.NextRetryTime, m.LastError = time.Time{}, ""
-				for i := range m.Recipients {
-					if m.Recipients[i].Status == state.RecipientRetry {
-						m.Recipients[i].Status = state.RecipientReady
-					}
-				}
+				readyAgain(m)
+				m.LastError = ""
 				if err := q.MoveMessage(m, relay); err != nil {
 					return err
 				}
