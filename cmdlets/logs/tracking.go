@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strconv"
@@ -167,7 +168,9 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 	if traffic != "" {
 		q.ResultSize = -1
 	}
-	events, err := log.Search(q)
+	// The call's context: Ctrl+C stops a long search, on another server
+	// too.
+	events, err := log.SearchContext(callContext(c), q)
 	if err != nil {
 		if e := task.ServerError(cmdlets.ServiceLogSearch, "LogSearchException", nil, err); e != nil {
 			return e
@@ -272,4 +275,13 @@ func eventObject(e *tracking.Event) *object.PSObject {
 	o.Add("TransportTrafficType", e.TransportTrafficType)
 	o.Add("SchemaVersion", e.SchemaVersion)
 	return o
+}
+
+// callContext is the context of a cmdlet call (Background when it has
+// none).
+func callContext(c *interp.Call) context.Context {
+	if c.Ctx != nil {
+		return c.Ctx
+	}
+	return context.Background()
 }

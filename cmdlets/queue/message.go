@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -154,7 +155,13 @@ func (r *run) selectMessages() ([]*object.PSObject, error) {
 			mf.ResultSize = n
 		}
 	}
-	infos, err := r.admin.Messages(mf)
+	// The call's context: Ctrl+C stops a long walk, on another server
+	// too.
+	ctx := r.c.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	infos, err := r.admin.MessagesContext(ctx, mf)
 	if err != nil {
 		what := identity
 		if what == "" {

@@ -1,9 +1,11 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"exsh/cmdlets"
 	"exsh/engine/transport"
+	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
 )
@@ -447,5 +450,40 @@ func TestInvalidOpText(t *testing.T) {
 	err := fmt.Errorf("%q: the message must be suspended before it can be exported: %w", `EX01\3\12`, transport.ErrInvalidOperation)
 	if got := invalidOpText(err); got != "The message must be suspended before it can be exported." {
 		t.Errorf("%q", got)
+	}
+}
+
+// stallingAdmin's message walk lasts until its caller gives up.
+type stallingAdmin struct {
+	*fakeAdmin
+	started chan struct{}
+}
+
+func (s *stallingAdmin) MessagesContext(ctx context.Context, _ transport.MessageFilter) ([]transport.MessageInfo, error) {
+	close(s.started)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// Stopping the pipeline (Ctrl+C in the shell) stops Get-Message's walk of
+// the queues, on this server or another.
+func TestGetMessageStopsWithThePipeline(t *testing.T) {
+	a := &stallingAdmin{fakeAdmin: newFake(), started: make(chan struct{})}
+	var out bytes.Buffer
+	s := interp.NewSession(interp.Config{Stdout: &out, Stderr: &out, Width: 120, Commands: Cmdlets(deps(a)),
+		NewOutput: func(w io.Writer, width int) interp.Output { return format.NewOutput(w, width) }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, "Get-Message", "") }()
+	select {
+	case <-a.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Get-Message did not walk the queues")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Get-Message went on after its pipeline was stopped")
 	}
 }
