@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -234,5 +235,46 @@ func TestBatchBackgroundSharesForegroundCommit(t *testing.T) {
 	}
 	if st.lingering() {
 		t.Error("still waiting after the round")
+	}
+}
+
+// Close ends the wait of a round of background calls lingering for a
+// foreground writer; its calls get state.ErrClosed, as calls made after
+// Close do.
+func TestBatchCloseEndsLingeringRound(t *testing.T) {
+	st := openTemp(t)
+	st.shareWait = time.Minute // without Close's wake-up the call would wait this long
+	put := func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("t"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), []byte("v"))
+	}
+	if err := st.Batch(put); err != nil { // the store is busy
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- st.batch(put, true) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !st.lingering() {
+		if time.Now().After(deadline) {
+			t.Fatal("the background call did not wait for a foreground writer")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, state.ErrClosed) {
+			t.Errorf("the lingering call after Close: %v, want state.ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close left the lingering round waiting")
+	}
+	if err := st.QueueBatch(func(state.QueueTx) error { return nil }); !errors.Is(err, state.ErrClosed) {
+		t.Errorf("QueueBatch after Close: %v, want state.ErrClosed", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"exsh/state"
 )
@@ -34,7 +35,9 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 // the panic unwinds), and reports a panic raised inside bbolt as damage.
 // Memory faults are made panics for the duration, so that a page offset
 // pointing outside the mapping is reported too instead of killing the
-// process.
+// process. A transaction that begins after Close (a batch round, or a
+// caller that checked before Close) gives state.ErrClosed, as a call made
+// after Close does.
 func (s *Store) guard(op func() error) (err error) {
 	done := false
 	prev := debug.SetPanicOnFault(true)
@@ -47,6 +50,9 @@ func (s *Store) guard(op func() error) (err error) {
 	}()
 	err = op()
 	done = true
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) && s.closed.Load() {
+		err = state.ErrClosed
+	}
 	return err
 }
 
@@ -135,10 +141,7 @@ func (s *Store) batch(fn func(*bolt.Tx) error, background bool) error {
 	if !background {
 		s.foreground++
 		s.lastForeground = time.Now()
-		if s.shareWake != nil {
-			close(s.shareWake) // a lingering round commits now, with this call
-			s.shareWake = nil
-		}
+		s.wakeLingering() // a lingering round commits now, with this call
 	}
 	lead := !s.committing
 	s.committing = true
@@ -161,11 +164,11 @@ func (s *Store) batch(fn func(*bolt.Tx) error, background bool) error {
 
 // lead commits the next round as its leader; a round of background calls
 // on a busy store first waits for a foreground writer to join it (see
-// Batch). Only one leader exists at a time, so the wait's timer is the
-// store's.
+// Batch), or for Close. Only one leader exists at a time, so the wait's
+// timer is the store's.
 func (s *Store) lead() {
 	s.batchMu.Lock()
-	if s.foreground == 0 && time.Since(s.lastForeground) < foregroundRecent {
+	if s.foreground == 0 && time.Since(s.lastForeground) < foregroundRecent && !s.closed.Load() {
 		wake := make(chan struct{})
 		s.shareWake = wake
 		if s.shareTimer == nil {
@@ -186,6 +189,15 @@ func (s *Store) lead() {
 	}
 	s.batchMu.Unlock()
 	s.commitRound()
+}
+
+// wakeLingering ends the wait of a round lingering for a foreground
+// writer: one has come, or the store closes.
+func (s *Store) wakeLingering() {
+	if s.shareWake != nil {
+		close(s.shareWake)
+		s.shareWake = nil
+	}
 }
 
 // commitRound commits the calls waiting now (the leader's own among them)

@@ -278,6 +278,11 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	// A round of background calls waiting for a foreground writer stops
+	// waiting: its calls get state.ErrClosed at once.
+	s.batchMu.Lock()
+	s.wakeLingering()
+	s.batchMu.Unlock()
 	s.subMu.Lock()
 	for id, sub := range s.subs {
 		sub.cancel()
