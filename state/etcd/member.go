@@ -140,8 +140,15 @@ func IsMember(dir string) bool {
 // (which does not count towards the quorum while it copies the log),
 // started with the members that answer lists, and promoted to a voting
 // member once it has caught up. mc.InitialCluster and mc.Join are set
-// here.
+// here. A join that fails leaves the cluster and mc.Dir as they were, so
+// that it can be tried again: a member the cluster has added but that
+// never ran or was not promoted would hold the cluster's only learner
+// place (or, promoted but stopped, count against its quorum), and its
+// data would restart it as a member the cluster no longer has.
 func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member, error) {
+	if IsMember(mc.Dir) {
+		return nil, fmt.Errorf("joining through %s: %s holds the data of a member already", clientURL, mc.Dir)
+	}
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   []string{clientURL},
 		DialTimeout: 5 * time.Second,
@@ -182,12 +189,21 @@ func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member
 	}
 	mc.InitialCluster = strings.Join(initial, ",")
 	mc.Join = true
-	m, err := StartMember(mc)
-	if err != nil {
-		// Leave the cluster as it was: the learner never ran.
+	// abandon takes the new member out of the cluster (while it still
+	// runs, if it does, so that a promoted one leaves with the quorum
+	// intact), stops it and removes its data.
+	abandon := func(m *Member) {
 		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		cli.MemberRemove(rctx, add.Member.ID)
 		cancel()
+		if m != nil {
+			m.Close()
+		}
+		os.RemoveAll(filepath.Join(mc.Dir, "member"))
+	}
+	m, err := StartMember(mc)
+	if err != nil {
+		abandon(nil)
 		return nil, err
 	}
 	// A learner is promoted once its log is close to the leader's.
@@ -197,12 +213,12 @@ func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member
 			break
 		}
 		if !errors.Is(rpctypes.Error(err), rpctypes.ErrMemberLearnerNotReady) {
-			m.Close()
+			abandon(m)
 			return nil, fmt.Errorf("promoting member %s: %w", mc.Name, err)
 		}
 		select {
 		case <-ctx.Done():
-			m.Close()
+			abandon(m)
 			return nil, fmt.Errorf("promoting member %s: it did not catch up: %w", mc.Name, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
@@ -211,7 +227,7 @@ func JoinMember(ctx context.Context, clientURL string, mc MemberConfig) (*Member
 	for m.etcd.Server.IsLearner() {
 		select {
 		case <-ctx.Done():
-			m.Close()
+			abandon(m)
 			return nil, fmt.Errorf("promoting member %s: it did not apply its promotion: %w", mc.Name, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}

@@ -163,3 +163,49 @@ func TestJoinMember(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A join that fails after the cluster added the member (here its context
+// ends before the member is promoted) leaves the cluster and the
+// directory as they were, so that joining again works.
+func TestJoinMemberFailedLeavesNothing(t *testing.T) {
+	first := etcdtest.StartMembers(t, 1)[0]
+	dir := filepath.Join(t.TempDir(), "etcd")
+	mc := etcd.MemberConfig{Name: "EX02", Dir: dir, ClientURL: etcdtest.FreeURL(t), PeerURL: etcdtest.FreeURL(t)}
+	// Adding the learner takes milliseconds; starting it takes longer.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	m, err := etcd.JoinMember(ctx, first.ClientURL(), mc)
+	cancel()
+	if err == nil {
+		m.Close()
+		t.Skip("the member joined within the short context")
+	}
+	t.Logf("join: %v", err)
+	cli, err := first.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	lctx, lcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer lcancel()
+	list, err := cli.MemberList(lctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Members) != 1 {
+		t.Errorf("the failed join left %d members, want 1", len(list.Members))
+	}
+	if etcd.IsMember(dir) {
+		t.Error("the failed join left a member's data")
+	}
+	// etcd derives a member's ID from its peer URL and the second it is
+	// added, and refuses a removed ID: a retry within the second uses
+	// another URL.
+	mc.PeerURL = etcdtest.FreeURL(t)
+	jctx, jcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer jcancel()
+	m, err = etcd.JoinMember(jctx, first.ClientURL(), mc)
+	if err != nil {
+		t.Fatalf("joining again: %v", err)
+	}
+	m.Close()
+}
