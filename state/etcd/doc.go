@@ -75,7 +75,9 @@
 // requires the key to be there and deletes it. A Txn held up longer than
 // the lease (queued behind a lost leader, retried late) finds the key
 // revoked by the lease's expiry and changes nothing; Update reports that as
-// state.ErrUnavailable. What remains is the raft log itself: a Txn already
+// state.ErrUnavailable. A Txn that got no answer (timed out, connection
+// lost) is reported only once its attempt's lease has expired, so that it
+// cannot commit after Update said it failed. What remains is the raft log itself: a Txn already
 // appended by a leader that loses its majority in the few milliseconds
 // between the attempt and the Txn commits with that leader's log once it
 // is re-elected (a new leader renews every lease), so the attempt is put

@@ -14,3 +14,11 @@ func LapseAttempts(s *Store) {
 		s.cli.Revoke(context.Background(), lease)
 	}
 }
+
+// AttemptTTL is the lease of a change's attempt key.
+const AttemptTTL = attemptTTL
+
+// BeforeCommit makes fn run between every change's attempt and its commit.
+func BeforeCommit(s *Store, fn func()) {
+	s.beforeCommit = func(clientv3.LeaseID) { fn() }
+}

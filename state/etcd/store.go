@@ -46,7 +46,9 @@ var allKinds = []string{state.KindOrganization, state.KindExchangeServer, state.
 type Options struct {
 	// Prefix keys the organisation in etcd; DefaultPrefix if empty.
 	Prefix string
-	// Timeout bounds a change; DefaultTimeout if zero.
+	// Timeout bounds a change; DefaultTimeout if zero. A change whose
+	// commit got no answer reports that once its attempt has lapsed (see
+	// Update), which may be up to attemptTTL later.
 	Timeout time.Duration
 	// ServerName, when set, is the server the store runs for: while the
 	// store is open it holds the server's liveness key (see Alive).
@@ -197,7 +199,7 @@ func (s *Store) Update(fn func(tx state.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		// The attempt proves a majority answers now, and its revision
 		// covers every change committed before this one began.
-		key, lease, rev, err := s.attempt(ctx)
+		key, lease, rev, lapsed, err := s.attempt(ctx)
 		if err != nil {
 			return err
 		}
@@ -222,7 +224,13 @@ func (s *Store) Update(fn func(tx state.Tx) error) error {
 		ops = append(ops, clientv3.OpDelete(key))
 		tr, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Else(clientv3.OpGet(key, clientv3.WithCountOnly())).Commit()
 		if err != nil {
-			return s.requestError("changing the organisation", ctx, err)
+			err = s.requestError("changing the organisation", ctx, err)
+			if errors.Is(err, state.ErrUnavailable) {
+				// The Txn may still reach the members and commit while
+				// its attempt lives: report the failure once it cannot.
+				s.sleepUntil(lapsed)
+			}
+			return err
 		}
 		if err := s.waitSeen(ctx, tr.Header.Revision); err != nil {
 			return err
@@ -246,18 +254,31 @@ func (s *Store) Update(fn func(tx state.Tx) error) error {
 // reaches the members only after the lease has expired (held up while
 // they had no majority, then committed once they have one again) finds
 // the key gone and changes nothing, though its Update has long returned
-// state.ErrUnavailable. rev is the revision the key was put at.
-func (s *Store) attempt(ctx context.Context) (key string, lease clientv3.LeaseID, rev int64, err error) {
+// state.ErrUnavailable. rev is the revision the key was put at; by
+// lapsed the lease has expired (the members start its time to live
+// before they answer the grant).
+func (s *Store) attempt(ctx context.Context) (key string, lease clientv3.LeaseID, rev int64, lapsed time.Time, err error) {
 	g, err := s.cli.Grant(ctx, int64(attemptTTL/time.Second))
 	if err != nil {
-		return "", 0, 0, s.requestError("changing the organisation", ctx, err)
+		return "", 0, 0, time.Time{}, s.requestError("changing the organisation", ctx, err)
 	}
+	lapsed = time.Now().Add(attemptTTL)
 	key = s.key(kindAttempt, strconv.FormatInt(int64(g.ID), 16))
 	p, err := s.cli.Put(ctx, key, s.opts.ServerName, clientv3.WithLease(g.ID))
 	if err != nil {
-		return "", 0, 0, s.requestError("changing the organisation", ctx, err)
+		return "", 0, 0, time.Time{}, s.requestError("changing the organisation", ctx, err)
 	}
-	return key, g.ID, p.Header.Revision, nil
+	return key, g.ID, p.Header.Revision, lapsed, nil
+}
+
+// sleepUntil waits until t or Close.
+func (s *Store) sleepUntil(t time.Time) {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-s.ctx.Done():
+	}
 }
 
 // requestError describes a failed etcd request.

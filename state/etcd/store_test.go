@@ -268,6 +268,26 @@ func TestNoMajority(t *testing.T) {
 	}
 }
 
+// A change whose commit gets no answer (the majority goes while it is on
+// its way) reports the failure only once its attempt has lapsed: until
+// then the commit could still reach the members and be made.
+func TestNoAnswerWaitsForTheAttempt(t *testing.T) {
+	members := etcdtest.StartMembers(t, 2)
+	st := etcdtest.Open(t, members[0], t.TempDir(), etcd.Options{Prefix: newPrefix(), Timeout: time.Second})
+	statetest.SetUp(t, st)
+	etcd.BeforeCommit(st, members[1].Close)
+	start := time.Now()
+	err := st.Update(func(tx state.Tx) error {
+		return tx.PutAcceptedDomain(&state.AcceptedDomain{Name: "Fabrikam", DomainName: "fabrikam.com", DomainType: "Authoritative"})
+	})
+	if !errors.Is(err, state.ErrUnavailable) {
+		t.Fatalf("a change whose commit got no answer: %v", err)
+	}
+	if d := time.Since(start); d < etcd.AttemptTTL {
+		t.Errorf("the change reported its failure after %v, while its attempt (%v) could still commit", d, etcd.AttemptTTL)
+	}
+}
+
 // A change that another server's changes keep overtaking is refused with
 // state.ErrConflict after a bounded number of attempts: nothing of it is
 // kept, and every change that overtook it is.
