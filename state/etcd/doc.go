@@ -16,9 +16,9 @@
 // key by key (see keys.go), so the replica is the very organisation a
 // single server keeps, with its indexes and uniqueness rules.
 //
-// A change (Update) is first brought up to date with etcd (a linearizable
-// read gives the current revision; Update waits until the replica has
-// it), then rehearsed on the replica (boltdb.Store.Rehearse), which
+// A change (Update) is first brought up to date with etcd (the put of its
+// attempt key, see "No majority", gives the current revision; Update
+// waits until the replica has it), then rehearsed on the replica (boltdb.Store.Rehearse), which
 // records every key the change read and wrote and rolls it back. The
 // writes go to etcd in one Txn guarded by compares: every key read has
 // not changed since the replica's revision (ModRevision below it, and
