@@ -180,7 +180,8 @@ func (s *Store) lingering() bool {
 // foreground writer never waits for background work.
 func TestBatchBackgroundSharesForegroundCommit(t *testing.T) {
 	st := openTemp(t)
-	st.shareWait = time.Minute // a round that waits would stall the test
+	st.shareWait = time.Minute  // a round that waits would stall the test
+	st.recentWait = time.Minute // a slow machine still counts as busy
 	var mu sync.Mutex
 	txOf := map[string]*bolt.Tx{}
 	put := func(key string) func(*bolt.Tx) error {
@@ -244,6 +245,7 @@ func TestBatchBackgroundSharesForegroundCommit(t *testing.T) {
 func TestBatchCloseEndsLingeringRound(t *testing.T) {
 	st := openTemp(t)
 	st.shareWait = time.Minute // without Close's wake-up the call would wait this long
+	st.recentWait = time.Minute
 	put := func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists([]byte("t"))
 		if err != nil {

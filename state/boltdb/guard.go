@@ -168,7 +168,7 @@ func (s *Store) batch(fn func(*bolt.Tx) error, background bool) error {
 // timer is the store's.
 func (s *Store) lead() {
 	s.batchMu.Lock()
-	if s.foreground == 0 && time.Since(s.lastForeground) < foregroundRecent && !s.closed.Load() {
+	if s.foreground == 0 && time.Since(s.lastForeground) < s.recentWait && !s.closed.Load() {
 		wake := make(chan struct{})
 		s.shareWake = wake
 		if s.shareTimer == nil {

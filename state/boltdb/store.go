@@ -77,6 +77,7 @@ type Store struct {
 	shareWake      chan struct{}
 	shareTimer     *time.Timer
 	shareWait      time.Duration // shareWait; tests lengthen it
+	recentWait     time.Duration // foregroundRecent; tests lengthen it
 
 	subMu sync.Mutex // guards subs and nextSub
 	subs  map[int]*subscriber
@@ -162,7 +163,7 @@ func Open(path string, opts Options) (st *Store, err error) {
 	if err != nil {
 		return nil, openError(path, opts, err)
 	}
-	s := &Store{db: db, path: path, opts: opts, subs: map[int]*subscriber{}, shareWait: shareWait}
+	s := &Store{db: db, path: path, opts: opts, subs: map[int]*subscriber{}, shareWait: shareWait, recentWait: foregroundRecent}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err
