@@ -11,7 +11,8 @@ import (
 // AddServer adds a Mailbox server to an organisation of several servers,
 // as Exchange setup does when it installs another server: its
 // ExchangeServer record (with opts.IPAddress and opts.PortOffset), its
-// five default receive connectors and its own mailbox database
+// five default receive connectors, its Transport, Front End Transport and
+// Mailbox Transport service settings and its own mailbox database
 // ("Mailbox Database <10 digits>", Server = it, files under opts.DataPath).
 // The organisation's domain is the organisation's own; opts.Domain is not
 // used. For a server that is already a member only its address and port

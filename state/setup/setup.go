@@ -281,9 +281,8 @@ func newDatabase(opts Options, name string, now time.Time) *state.MailboxDatabas
 
 // putServerSettings stores what setup makes for every server: its five
 // default receive connectors (with the organisation's certificate for
-// STARTTLS) and, on the organisation's first server, the Transport, Front
-// End Transport and Mailbox Transport service settings (kept once per
-// organisation, by kind).
+// STARTTLS) and its own Transport, Front End Transport and Mailbox
+// Transport service settings.
 func putServerSettings(tx state.Tx, server *state.ExchangeServer, certName string, opts Options, now time.Time) error {
 	for _, rc := range DefaultReceiveConnectors(server, certName) {
 		rc.WhenCreated = now
