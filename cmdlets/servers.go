@@ -216,6 +216,20 @@ func (t *Task) ServerError(service, reason string, p *ServerParts, err error) *i
 	return e
 }
 
+// AtError is the error record of a failed Deps.At(server): Exchange's
+// not-found error for a server the organisation does not have, the
+// service's connection error (ServerError) for one that cannot be
+// reached, else a store error.
+func (t *Task) AtError(service, reason, server string, p *ServerParts, err error) *interp.ErrorRecord {
+	if errors.Is(err, ErrUnknownServer) {
+		return t.NotFound(server)
+	}
+	if e := t.ServerError(service, reason, p, err); e != nil {
+		return e
+	}
+	return t.StoreError(err)
+}
+
 // sentence is an error's text as a sentence: capitalised, with a full
 // stop.
 func sentence(err error) string {

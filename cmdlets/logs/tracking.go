@@ -1,8 +1,6 @@
 package logs
 
 import (
-	"context"
-	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -119,15 +117,10 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 				return task.NotFound(s)
 			}
 			p, err := d.At(s)
-			switch {
-			case errors.Is(err, cmdlets.ErrUnknownServer):
-				return task.NotFound(s)
-			case err != nil:
-				if e := task.ServerError(cmdlets.ServiceLogSearch, "LogSearchException", p, err); e != nil {
-					return e
-				}
-				return task.StoreError(err)
-			case !p.Local:
+			if err != nil {
+				return task.AtError(cmdlets.ServiceLogSearch, "LogSearchException", s, p, err)
+			}
+			if !p.Local {
 				log, logServer = p.Tracking, p.Name
 			}
 		}
@@ -170,7 +163,7 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 	}
 	// The call's context: Ctrl+C stops a long search, on another server
 	// too.
-	events, err := log.SearchContext(callContext(c), q)
+	events, err := log.SearchContext(c.Context(), q)
 	if err != nil {
 		if e := task.ServerError(cmdlets.ServiceLogSearch, "LogSearchException", nil, err); e != nil {
 			return e
@@ -275,13 +268,4 @@ func eventObject(e *tracking.Event) *object.PSObject {
 	o.Add("TransportTrafficType", e.TransportTrafficType)
 	o.Add("SchemaVersion", e.SchemaVersion)
 	return o
-}
-
-// callContext is the context of a cmdlet call (Background when it has
-// none).
-func callContext(c *interp.Call) context.Context {
-	if c.Ctx != nil {
-		return c.Ctx
-	}
-	return context.Background()
 }

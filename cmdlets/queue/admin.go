@@ -69,13 +69,7 @@ func (r *run) use(server string) error {
 	} else {
 		p, err := r.d.At(server)
 		if err != nil {
-			if errors.Is(err, cmdlets.ErrUnknownServer) {
-				return r.task.NotFound(server)
-			}
-			if e := r.task.ServerError(cmdlets.ServiceTransport, "QueueViewerException", p, err); e != nil {
-				return e
-			}
-			return r.task.StoreError(err)
+			return r.task.AtError(cmdlets.ServiceTransport, "QueueViewerException", server, p, err)
 		}
 		r.parts = p
 	}
