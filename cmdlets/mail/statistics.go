@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -352,10 +351,7 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 		Sender: source.PrimarySmtpAddress, Recipients: []string{target.PrimarySmtpAddress},
 		AuthUser: site.NetBIOSDomain + `\` + site.Server + "$", ReceivedAt: start, Data: []byte(data), Direction: "Originating",
 	})
-	ctx := c.Ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx := c.Context()
 	if err == nil {
 		deadline := start.Add(timeout)
 		for {
