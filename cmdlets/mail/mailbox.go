@@ -3,7 +3,6 @@ package mail
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/mail"
@@ -14,7 +13,6 @@ import (
 	gomessage "github.com/emersion/go-message"
 
 	"exsh/cmdlets"
-	"exsh/engine/backend"
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
@@ -182,39 +180,7 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 	if err != nil {
 		return err
 	}
-	// The mailbox store of each server: this one's in process, another's
-	// over the management channel. A server that cannot be reached is
-	// reported once and its mailboxes left out.
-	readers := map[string]cmdlets.MailboxReader{}
-	failed := map[string]bool{}
-	readerFor := func(server string) (cmdlets.MailboxReader, error) {
-		key := strings.ToLower(server)
-		if r, ok := readers[key]; ok || failed[key] {
-			return r, nil
-		}
-		if server == "" {
-			if d.Mailboxes == nil {
-				return nil, task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
-			}
-			readers[key] = d.Mailboxes
-			return d.Mailboxes, nil
-		}
-		p, err := d.At(server)
-		if err == nil && p.Mailboxes == nil {
-			err = fmt.Errorf("the mailbox store of %s: %w", server, backend.ErrNotRunning)
-		}
-		if err != nil {
-			failed[key] = true
-			e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", p, err)
-			if e == nil {
-				e = task.StoreError(err)
-			}
-			c.WriteError(e)
-			return nil, nil
-		}
-		readers[key] = p.Mailboxes
-		return p.Mailboxes, nil
-	}
+	stores := newMailboxStores(d, c, task)
 	type entry struct {
 		box    *state.Recipient
 		item   *state.MailboxItem
@@ -222,7 +188,7 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 	}
 	var items []entry
 	for _, b := range boxes {
-		reader, err := readerFor(serverOf[b.Guid])
+		reader, err := stores.of(serverOf[b.Guid])
 		if err != nil {
 			return err
 		}
@@ -231,11 +197,12 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		list, err := reader.MailboxItems(b.Guid)
 		if err != nil {
-			if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", nil, err); e != nil {
-				c.WriteError(e)
-				continue
+			e, goOn := stores.readErr(err)
+			if !goOn {
+				return e
 			}
-			return task.StoreError(err)
+			c.WriteError(e)
+			continue
 		}
 		for _, it := range list {
 			items = append(items, entry{b, it, reader})
@@ -257,10 +224,8 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		data, err := e.reader.MailboxItemData(e.box.Guid, e.item.Id)
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
-			if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", nil, err); e != nil {
-				return e
-			}
-			return task.StoreError(err)
+			e, _ := stores.readErr(err)
+			return e
 		}
 		if err := c.WriteObject(mailboxMessageObject(e.box, e.item, data)); err != nil {
 			return err

@@ -138,49 +138,27 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 	// process, another server's over its management channel.
 	local := ""
 	_ = d.Store.View(func(tx state.Tx) error { local = d.LocalServer(tx); return nil })
-	readers := map[string]cmdlets.MailboxReader{}
-	failed := map[string]bool{}
+	stores := newMailboxStores(d, c, task)
 	for _, b := range boxes {
 		server := ""
-		if db := dbs[strings.ToLower(b.Database)]; db != nil && db.Server != "" && !strings.EqualFold(db.Server, local) {
-			server = strings.ToLower(db.Server)
+		if db := dbs[strings.ToLower(b.Database)]; db != nil && !strings.EqualFold(db.Server, local) {
+			server = db.Server
 		}
-		if failed[server] {
-			continue
-		}
-		reader, ok := readers[server]
-		if !ok {
-			if server == "" {
-				reader = d.Mailboxes
-				if reader == nil {
-					return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
-				}
-			} else {
-				p, err := d.At(server)
-				if errors.Is(err, cmdlets.ErrUnknownServer) {
-					reader = d.Mailboxes // a database of no known server: the local store
-				} else if err != nil || p.Mailboxes == nil {
-					failed[server] = true
-					if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", p, err); e != nil {
-						c.WriteError(e)
-					}
-					continue
-				} else {
-					reader = p.Mailboxes
-				}
-			}
-			readers[server] = reader
+		reader, err := stores.of(server)
+		if err != nil {
+			return err
 		}
 		if reader == nil {
-			return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
+			continue
 		}
 		items, err := reader.MailboxItems(b.Guid)
 		if err != nil {
-			if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", nil, err); e != nil {
-				c.WriteError(e)
-				continue
+			e, goOn := stores.readErr(err)
+			if !goOn {
+				return e
 			}
-			return task.StoreError(err)
+			c.WriteError(e)
+			continue
 		}
 		st := &mailboxStatistics{
 			DisplayName: b.DisplayName, ItemCount: int64(len(items)), MailboxGuid: b.Guid, MailboxType: "Private",

@@ -1,13 +1,18 @@
 package mail
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"exsh/cmdlets"
+	"exsh/engine/backend"
 	"exsh/shell/format"
 	"exsh/shell/object"
 	"exsh/state"
+	"exsh/state/setup"
+	"exsh/state/statetest"
 )
 
 func TestMailboxStatisticsAndTestMailflow(t *testing.T) {
@@ -174,5 +179,51 @@ func TestMailflowReads(t *testing.T) {
 	})
 	if n != 1 {
 		t.Errorf("%d system mailboxes, want 1", n)
+	}
+}
+
+// A mailbox on another server that cannot be read is reported, whatever
+// the reason, and the cmdlet reads the others: never a mailbox left out
+// in silence.
+func TestMailboxOnAnotherServerUnread(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"unreachable", &backend.UnreachableError{Server: "EX02", Fqdn: "EX02.contoso.com", Err: errors.New("connection refused")},
+			`Failed to connect to the Microsoft Exchange Information Store service on computer "EX02.contoso.com".`},
+		{"another failure", errors.New("the channel's certificate can't be read"), "Active Directory operation failed on "},
+	} {
+		d, _ := newServer(t)
+		if err := setup.AddServer(d.Store, setup.Options{ServerName: "EX02", DataPath: t.TempDir()}); err != nil {
+			t.Fatal(err)
+		}
+		statetest.Update(t, d.Store, func(tx state.Tx) error {
+			dbs, err := tx.MailboxDatabases()
+			if err != nil {
+				return err
+			}
+			r, err := tx.RecipientByName("Administrator")
+			if err != nil {
+				return err
+			}
+			for _, db := range dbs {
+				if db.Server == "EX02" {
+					r.Database, r.ServerName = db.Name, "ex02"
+				}
+			}
+			return tx.PutRecipient(r)
+		})
+		d.Remote = func(string) (cmdlets.RemoteServer, error) { return nil, tc.err }
+		for _, name := range []string{"Get-MailboxStatistics", "Get-MailboxMessage"} {
+			rt, err := invoke(t, find(t, append(Cmdlets(d), MailboxCmdlets(d)...), name), map[string]any{"Identity": "Administrator"})
+			if err != nil {
+				t.Fatalf("%s %s: %v", tc.name, name, err)
+			}
+			if len(rt.Objects) != 0 || len(rt.Errors) != 1 || !strings.HasPrefix(rt.Errors[0].Error(), tc.want) {
+				t.Errorf("%s %s: objects %v, errors %v; want one error %q...", tc.name, name, rt.Objects, rt.Errors, tc.want)
+			}
+		}
 	}
 }
