@@ -300,11 +300,11 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 	if target.ServerName != "" && !strings.EqualFold(target.ServerName, site.Server) {
 		// The target mailbox is on another server of the organisation:
 		// its store is read there.
-		parts, err := d.At(target.ServerName)
-		if err != nil || parts.Mailboxes == nil {
-			return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox %s is on server %s, which can't be reached: %v", target.PrimarySmtpAddress, target.ServerName, err)
+		r, err := newMailboxStores(d, c, task).of(target.ServerName)
+		if err != nil || r == nil {
+			return err // a server that can't be reached is reported
 		}
-		reader = parts.Mailboxes
+		reader = r
 	}
 	timeout := 240 * time.Second
 	if c.Has("ExecutionTimeout") {

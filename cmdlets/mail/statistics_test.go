@@ -216,8 +216,12 @@ func TestMailboxOnAnotherServerUnread(t *testing.T) {
 			return tx.PutRecipient(r)
 		})
 		d.Remote = func(string) (cmdlets.RemoteServer, error) { return nil, tc.err }
-		for _, name := range []string{"Get-MailboxStatistics", "Get-MailboxMessage"} {
-			rt, err := invoke(t, find(t, append(Cmdlets(d), MailboxCmdlets(d)...), name), map[string]any{"Identity": "Administrator"})
+		for name, bound := range map[string]map[string]any{
+			"Get-MailboxStatistics": {"Identity": "Administrator"},
+			"Get-MailboxMessage":    {"Identity": "Administrator"},
+			"Test-Mailflow":         {"TargetEmailAddress": "administrator@contoso.com", "ExecutionTimeout": 1},
+		} {
+			rt, err := invoke(t, find(t, append(Cmdlets(d), MailboxCmdlets(d)...), name), bound)
 			if err != nil {
 				t.Fatalf("%s %s: %v", tc.name, name, err)
 			}
