@@ -96,15 +96,9 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		task = cmdlets.NewTask(d, c.Info.Name, site)
 		only := "" // -Server: the one server whose mailboxes are read
 		if c.Has("Server") {
-			s := strings.TrimSpace(c.String("Server"))
-			srv, err := tx.Server(s)
-			switch {
-			case err == nil:
-				only = srv.Name
-			case site.IsLocalName(s):
-				only = site.Server
-			default:
-				return task.NotFound(s)
+			var err error
+			if only, err = serverArg(tx, site, task, c.String("Server")); err != nil {
+				return err
 			}
 		}
 		// where is a mailbox's server ("" for this one); in keeps it when

@@ -76,7 +76,8 @@ func getMailboxStatistics(d *cmdlets.Deps) *interp.CmdletInfo {
 			{Name: "Identity", Kind: interp.KindObject, Position: 0, FromPipeline: true, FromPipelineByPropertyName: true,
 				Help: "Specifies the mailbox: name, alias, email address, user principal name or GUID, or a mailbox piped from Get-Mailbox."},
 			{Name: "Database", Kind: interp.KindString, Position: -1, Help: "Returns the statistics of every mailbox in the database."},
-			{Name: "Server", Kind: interp.KindString, Position: -1, Help: "Returns the statistics of every mailbox on the server."},
+			{Name: "Server", Kind: interp.KindString, Position: -1, Complete: cmdlets.CompleteServers(d),
+				Help: "Returns the statistics of every mailbox on the server (its name, FQDN or GUID)."},
 			{Name: "DomainController", Kind: interp.KindString, Position: -1, Help: "Accepted for compatibility."},
 		},
 		Examples: []interp.Example{
@@ -95,7 +96,8 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 		dbs   = map[string]*state.MailboxDatabase{}
 	)
 	err := d.Store.View(func(tx state.Tx) error {
-		task = cmdlets.NewTask(d, c.Info.Name, d.LoadSite(tx))
+		site := d.LoadSite(tx)
+		task = cmdlets.NewTask(d, c.Info.Name, site)
 		if all, err := tx.MailboxDatabases(); err == nil {
 			for _, db := range all {
 				dbs[strings.ToLower(db.Name)] = db
@@ -113,13 +115,20 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 		if !c.Has("Database") && !c.Has("Server") {
 			return task.InvalidArgument("Specify the Identity, Database or Server parameter.")
 		}
+		server := ""
+		if c.Has("Server") {
+			var err error
+			if server, err = serverArg(tx, site, task, c.String("Server")); err != nil {
+				return err
+			}
+		}
 		all, err := tx.Recipients()
 		if err != nil {
 			return err
 		}
 		for _, r := range all {
 			if !r.HasMailbox() || c.Has("Database") && !strings.EqualFold(r.Database, c.String("Database")) ||
-				c.Has("Server") && !strings.EqualFold(r.ServerName, c.String("Server")) {
+				server != "" && !strings.EqualFold(r.ServerName, server) {
 				continue
 			}
 			boxes = append(boxes, r)

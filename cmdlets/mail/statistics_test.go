@@ -231,3 +231,37 @@ func TestMailboxOnAnotherServerUnread(t *testing.T) {
 		}
 	}
 }
+
+// Get-MailboxStatistics -Server takes the server's name or FQDN; a
+// server the organisation lacks is not found, not an empty answer.
+func TestStatisticsServer(t *testing.T) {
+	d, _ := newServer(t)
+	stats := find(t, MailboxCmdlets(d), "Get-MailboxStatistics")
+	for _, tc := range []struct {
+		server  string
+		mailbox bool
+		err     string
+	}{
+		{"EX01", true, ""},
+		{"ex01.contoso.com", true, ""},
+		{"localhost", true, ""},
+		{"EX09", false, "The operation couldn't be performed because object 'EX09' couldn't be found on "},
+	} {
+		rt, err := invoke(t, stats, map[string]any{"Server": tc.server})
+		if err != nil {
+			t.Fatalf("-Server %s: %v", tc.server, err)
+		}
+		found := false
+		for _, o := range rt.Objects {
+			if n, _ := o.(*object.PSObject).Get("DisplayName"); object.ToString(n) == "Administrator" {
+				found = true
+			}
+		}
+		if found != tc.mailbox {
+			t.Errorf("-Server %s: Administrator listed %v, want %v", tc.server, found, tc.mailbox)
+		}
+		if tc.err == "" && len(rt.Errors) > 0 || tc.err != "" && (len(rt.Errors) != 1 || !strings.HasPrefix(rt.Errors[0].Error(), tc.err)) {
+			t.Errorf("-Server %s: errors %v, want %q", tc.server, rt.Errors, tc.err)
+		}
+	}
+}

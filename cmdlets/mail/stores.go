@@ -6,7 +6,22 @@ import (
 
 	"exsh/cmdlets"
 	"exsh/shell/interp"
+	"exsh/state"
 )
+
+// serverArg resolves a -Server value (a server's name, FQDN or Guid;
+// ".", "localhost" or "" for this server) to the server's name, or
+// Exchange's not-found error.
+func serverArg(tx state.Tx, site cmdlets.Site, task *cmdlets.Task, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if srv, err := tx.Server(s); err == nil {
+		return srv.Name, nil
+	}
+	if site.IsLocalName(s) {
+		return site.Server, nil
+	}
+	return "", task.NotFound(s)
+}
 
 // storeReason is the exception a mailbox store that cannot be reached
 // reports.
