@@ -203,3 +203,16 @@ func (t *Task) StoreError(err error) *interp.ErrorRecord {
 func NoChangeWarning(identity string) string {
 	return fmt.Sprintf("The command completed successfully but no settings of '%s' have been modified.", identity)
 }
+
+// Sentence is a text as a sentence: capitalised, with a full stop ("" stays
+// "").
+func Sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

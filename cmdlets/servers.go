@@ -199,13 +199,13 @@ func (t *Task) ServerError(service, reason string, p *ServerParts, err error) *i
 	switch {
 	case errors.Is(err, backend.ErrAccessDenied):
 		e = t.Errorf(CategoryPermissionDenied, reason,
-			"Failed to connect to the %s service on computer \"%s\". Access is denied. %s", service, computer, sentence(err))
+			"Failed to connect to the %s service on computer \"%s\". Access is denied. %s", service, computer, Sentence(err.Error()))
 	case errors.Is(err, backend.ErrBusy):
 		e = t.Errorf(CategoryResourceBusy, reason,
-			"Failed to connect to the %s service on computer \"%s\". The server is busy. %s", service, computer, sentence(err))
+			"Failed to connect to the %s service on computer \"%s\". The server is busy. %s", service, computer, Sentence(err.Error()))
 	case errors.Is(err, backend.ErrUnreachable):
 		e = t.Errorf(CategoryInvalidOperation, reason,
-			"Failed to connect to the %s service on computer \"%s\". Verify that a valid computer name was used and the %s service is started. %s", service, computer, service, sentence(err))
+			"Failed to connect to the %s service on computer \"%s\". Verify that a valid computer name was used and the %s service is started. %s", service, computer, service, Sentence(err.Error()))
 	case errors.Is(err, backend.ErrNotRunning):
 		e = t.Errorf(CategoryInvalidOperation, reason,
 			"The %s service isn't running on server %s.", service, strings.TrimSuffix(computer, "."+t.Site.Domain))
@@ -228,18 +228,4 @@ func (t *Task) AtError(service, reason, server string, p *ServerParts, err error
 		return e
 	}
 	return t.StoreError(err)
-}
-
-// sentence is an error's text as a sentence: capitalised, with a full
-// stop.
-func sentence(err error) string {
-	s := err.Error()
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }

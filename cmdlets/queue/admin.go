@@ -186,11 +186,7 @@ func invalidOpText(err error) string {
 	if s == "" {
 		return "The operation isn't valid."
 	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
+	return cmdlets.Sentence(s)
 }
 
 // identityOf is the identity an argument names: a string, or the Identity
