@@ -399,13 +399,7 @@ func (r *run) receiveConnectorArg(tx state.Tx, arg any) (*state.ReceiveConnector
 	if err != nil {
 		return nil, err
 	}
-	switch len(rcs) {
-	case 0:
-		return nil, r.task.NotFound(text)
-	case 1:
-		return rcs[0], nil
-	}
-	return nil, r.task.Ambiguous(text)
+	return cmdlets.One(r.task, rcs, text)
 }
 
 // server resolves a -Server argument.
