@@ -8,6 +8,7 @@ import (
 
 	"exsh/engine/backend"
 	"exsh/shell/interp"
+	"exsh/shell/object"
 	"exsh/state"
 )
 
@@ -173,6 +174,31 @@ func CompleteServers(d *Deps) func(ctx context.Context, prefix string) []string 
 		})
 		return out
 	}
+}
+
+// The types of the objects Get-ExchangeServer and Get-TransportService
+// write; piped to a cmdlet that takes a server, they name theirs.
+const (
+	ExchangeServerType  = "Microsoft.Exchange.Data.Directory.Management.ExchangeServer"
+	TransportServerType = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer"
+)
+
+// ServerObject reports the server a Get-ExchangeServer or
+// Get-TransportService object names (Get-TransportService | Get-Queue).
+func ServerObject(v any) (string, bool) {
+	o, ok := v.(*object.PSObject)
+	if !ok {
+		return "", false
+	}
+	for _, n := range o.TypeNames {
+		if strings.EqualFold(n, TransportServerType) || strings.EqualFold(n, ExchangeServerType) {
+			if name, ok := o.Get("Name"); ok && name != nil {
+				return object.ToString(name), true
+			}
+			return IdentityText(o), true
+		}
+	}
+	return "", false
 }
 
 // Services whose unreachable server the error texts name.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"exsh/engine/backend"
+	"exsh/shell/object"
 )
 
 // A failure to reach another server's service is Exchange's "Failed to
@@ -69,6 +70,26 @@ func TestAtError(t *testing.T) {
 		e := task.AtError(ServiceTransport, "QueueViewerException", "EX09", tc.p, tc.err)
 		if !strings.HasPrefix(e.Message, tc.prefix) || e.Reason != tc.reason {
 			t.Errorf("%s: %s %q\nwant %s %q...", tc.name, e.Reason, e.Message, tc.reason, tc.prefix)
+		}
+	}
+}
+
+// A server object piped in names its server; other objects name none.
+func TestServerObject(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		v    any
+		want string
+		ok   bool
+	}{
+		{"Get-ExchangeServer", object.New(ExchangeServerType, "System.Object").Add("Name", "EX02"), "EX02", true},
+		{"Get-TransportService", object.New(TransportServerType, "System.Object").Add("Name", "EX03"), "EX03", true},
+		{"a queue", object.New("Microsoft.Exchange.Data.QueueViewer.ExtensibleQueueInfo").Add("Name", "EX02"), "", false},
+		{"a string", "EX02", "", false},
+	} {
+		got, ok := ServerObject(tc.v)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s: %q, %v; want %q, %v", tc.name, got, ok, tc.want, tc.ok)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // ExchangeServerType is the type name of Get-ExchangeServer's objects.
-const ExchangeServerType = "Microsoft.Exchange.Data.Directory.Management.ExchangeServer"
+const ExchangeServerType = cmdlets.ExchangeServerType
 
 func exchangeServerCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	get := &interp.CmdletInfo{

@@ -16,7 +16,7 @@ import (
 
 // Transport service type names.
 const (
-	TransportServiceType         = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer"
+	TransportServiceType         = cmdlets.TransportServerType
 	FrontendTransportServiceType = "Microsoft.Exchange.Data.Directory.SystemConfiguration.FrontendTransportServerPresentationObject"
 	MailboxTransportServiceType  = "Microsoft.Exchange.Data.Directory.SystemConfiguration.MailboxTransportServerPresentationObject"
 )

@@ -26,13 +26,6 @@ type run struct {
 	admin  cmdlets.QueueAdmin
 }
 
-// TransportServerType is the type of the objects Get-TransportService
-// writes; piped to Get-Queue they name the server.
-const TransportServerType = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer"
-
-// exchangeServerType is Get-ExchangeServer's object type.
-const exchangeServerType = "Microsoft.Exchange.Data.Directory.Management.ExchangeServer"
-
 // newRun prepares a run on the server the call names (see targetServer);
 // it fails when that server is unknown or cannot be reached, or when it
 // is this server and no Transport service runs in this process.
@@ -92,7 +85,7 @@ func (r *run) targetServer() string {
 			continue
 		}
 		v := c.Value(p)
-		if s, ok := serverObject(v); ok {
+		if s, ok := cmdlets.ServerObject(v); ok {
 			return s
 		}
 		if c.Has("Server") {
@@ -109,24 +102,6 @@ func (r *run) targetServer() string {
 	return ""
 }
 
-// serverObject reports the server a piped Get-TransportService or
-// Get-ExchangeServer object names.
-func serverObject(v any) (string, bool) {
-	o, ok := v.(*object.PSObject)
-	if !ok {
-		return "", false
-	}
-	for _, n := range o.TypeNames {
-		if strings.EqualFold(n, TransportServerType) || strings.EqualFold(n, exchangeServerType) {
-			if name, ok := o.Get("Name"); ok && name != nil {
-				return object.ToString(name), true
-			}
-			return cmdlets.IdentityText(o), true
-		}
-	}
-	return "", false
-}
-
 // identityArg is the Identity a call names, "" when it is absent or a
 // server object (which names the server, not a queue).
 func (r *run) identityArg() (any, bool) {
@@ -134,7 +109,7 @@ func (r *run) identityArg() (any, bool) {
 		return nil, false
 	}
 	v := r.c.Value("Identity")
-	if _, ok := serverObject(v); ok {
+	if _, ok := cmdlets.ServerObject(v); ok {
 		return nil, false
 	}
 	return v, true
