@@ -228,7 +228,7 @@ func testMailflow(d *cmdlets.Deps) *interp.CmdletInfo {
 			"It reports TestMailflowResult (Success or Failure) and the time the message took.",
 		OutputType: TestMailflowType,
 		Params: []*interp.ParamInfo{
-			{Name: "Identity", Kind: interp.KindObject, Position: 0, FromPipeline: true, FromPipelineByPropertyName: true, Help: "Specifies the source server: this server."},
+			{Name: "Identity", Kind: interp.KindObject, Position: 0, FromPipeline: true, FromPipelineByPropertyName: true, Help: "Specifies the source server: the server the shell runs on (another server's mail flow is tested in a shell on it)."},
 			{Name: "TargetEmailAddress", Kind: interp.KindString, Position: -1, Help: "Specifies a mailbox of the organisation to send the test message to."},
 			{Name: "TargetMailboxServer", Kind: interp.KindString, Position: -1, Help: "Specifies the server whose system mailbox (in its mailbox database) receives the test message."},
 			{Name: "ExecutionTimeout", Kind: interp.KindInt, Position: -1, Default: "240", Help: "Specifies how many seconds to wait for the test message (240 by default)."},
@@ -256,8 +256,15 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 		task = cmdlets.NewTask(d, c.Info.Name, site)
 		for _, p := range []string{"Identity", "TargetMailboxServer"} {
 			if c.Has(p) && c.Value(p) != nil {
-				if _, err := tx.Server(identityOf(c.Value(p))); err != nil {
+				srv, err := tx.Server(identityOf(c.Value(p)))
+				if err != nil {
 					return task.NotFound(identityOf(c.Value(p)))
+				}
+				if p == "Identity" && !strings.EqualFold(srv.Name, site.Server) {
+					// The test message is submitted here: testing from
+					// another server would report this one's mail flow.
+					return task.InvalidOperation(cmdlets.ReasonInvalidOp,
+						"Test-Mailflow sends its test message from the server the shell runs on, %s. To test mail flow from %s, run Test-Mailflow in a shell on %s.", site.Server, srv.Name, srv.Name)
 				}
 			}
 		}

@@ -265,3 +265,20 @@ func TestStatisticsServer(t *testing.T) {
 		}
 	}
 }
+
+// Test-Mailflow tests from the server the shell runs on: naming another
+// server as the source is refused, not answered with this server's result.
+func TestMailflowFromAnotherServer(t *testing.T) {
+	d, _ := newServer(t)
+	if err := setup.AddServer(d.Store, setup.Options{ServerName: "EX02", DataPath: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := invoke(t, find(t, MailboxCmdlets(d), "Test-Mailflow"), map[string]any{"Identity": "EX02", "ExecutionTimeout": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Test-Mailflow sends its test message from the server the shell runs on, EX01. To test mail flow from EX02, run Test-Mailflow in a shell on EX02."
+	if len(rt.Objects) != 0 || len(rt.Errors) != 1 || rt.Errors[0].Error() != want {
+		t.Errorf("Test-Mailflow EX02 in EX01's shell: objects %v, errors %v; want %q", rt.Objects, rt.Errors, want)
+	}
+}
