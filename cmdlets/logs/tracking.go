@@ -109,6 +109,7 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 	}
 	task := cmdlets.NewTask(d, c.Info.Name, site)
 	var log cmdlets.TrackingLog // nil: this server's
+	var parts *cmdlets.ServerParts
 	logServer := site.Server
 	if c.Has("Server") {
 		s := cmdlets.IdentityText(c.Value("Server"))
@@ -121,7 +122,7 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 				return task.AtError(cmdlets.ServiceLogSearch, "LogSearchException", s, p, err)
 			}
 			if !p.Local {
-				log, logServer = p.Tracking, p.Name
+				log, logServer, parts = p.Tracking, p.Name, p
 			}
 		}
 	}
@@ -165,7 +166,7 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 	// too.
 	events, err := log.SearchContext(c.Context(), q)
 	if err != nil {
-		if e := task.ServerError(cmdlets.ServiceLogSearch, "LogSearchException", nil, err); e != nil {
+		if e := task.ServerError(cmdlets.ServiceLogSearch, "LogSearchException", parts, err); e != nil {
 			return e
 		}
 		e := task.Errorf(cmdlets.CategoryInvalidOperation, "LogSearchException",

@@ -179,10 +179,12 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		box    *state.Recipient
 		item   *state.MailboxItem
 		reader cmdlets.MailboxReader
+		server string
 	}
 	var items []entry
 	for _, b := range boxes {
-		reader, err := stores.of(serverOf[b.Guid])
+		server := serverOf[b.Guid]
+		reader, err := stores.of(server)
 		if err != nil {
 			return err
 		}
@@ -191,7 +193,7 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		list, err := reader.MailboxItems(b.Guid)
 		if err != nil {
-			e, goOn := stores.readErr(err)
+			e, goOn := stores.readErr(server, err)
 			if !goOn {
 				return e
 			}
@@ -199,7 +201,7 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 			continue
 		}
 		for _, it := range list {
-			items = append(items, entry{b, it, reader})
+			items = append(items, entry{b, it, reader, server})
 		}
 	}
 	sort.SliceStable(items, func(i, j int) bool {
@@ -218,8 +220,8 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		data, err := e.reader.MailboxItemData(e.box.Guid, e.item.Id)
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
-			e, _ := stores.readErr(err)
-			return e
+			rec, _ := stores.readErr(e.server, err)
+			return rec
 		}
 		if err := c.WriteObject(mailboxMessageObject(e.box, e.item, data)); err != nil {
 			return err

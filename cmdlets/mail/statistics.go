@@ -162,7 +162,7 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		items, err := reader.MailboxItems(b.Guid)
 		if err != nil {
-			e, goOn := stores.readErr(err)
+			e, goOn := stores.readErr(server, err)
 			if !goOn {
 				return e
 			}

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -196,25 +197,7 @@ func TestMailboxOnAnotherServerUnread(t *testing.T) {
 		{"another failure", errors.New("the channel's certificate can't be read"), "Active Directory operation failed on "},
 	} {
 		d, _ := newServer(t)
-		if err := setup.AddServer(d.Store, setup.Options{ServerName: "EX02", DataPath: t.TempDir()}); err != nil {
-			t.Fatal(err)
-		}
-		statetest.Update(t, d.Store, func(tx state.Tx) error {
-			dbs, err := tx.MailboxDatabases()
-			if err != nil {
-				return err
-			}
-			r, err := tx.RecipientByName("Administrator")
-			if err != nil {
-				return err
-			}
-			for _, db := range dbs {
-				if db.Server == "EX02" {
-					r.Database, r.ServerName = db.Name, "ex02"
-				}
-			}
-			return tx.PutRecipient(r)
-		})
+		administratorOnEX02(t, d)
 		d.Remote = func(string) (cmdlets.RemoteServer, error) { return nil, tc.err }
 		for name, bound := range map[string]map[string]any{
 			"Get-MailboxStatistics": {"Identity": "Administrator"},
@@ -280,5 +263,54 @@ func TestMailflowFromAnotherServer(t *testing.T) {
 	want := "Test-Mailflow sends its test message from the server the shell runs on, EX01. To test mail flow from EX02, run Test-Mailflow in a shell on EX02."
 	if len(rt.Objects) != 0 || len(rt.Errors) != 1 || rt.Errors[0].Error() != want {
 		t.Errorf("Test-Mailflow EX02 in EX01's shell: objects %v, errors %v; want %q", rt.Objects, rt.Errors, want)
+	}
+}
+
+// administratorOnEX02 adds EX02 to d's organisation and moves the
+// Administrator mailbox to EX02's database.
+func administratorOnEX02(t *testing.T, d *cmdlets.Deps) {
+	t.Helper()
+	if err := setup.AddServer(d.Store, setup.Options{ServerName: "EX02", DataPath: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	statetest.Update(t, d.Store, func(tx state.Tx) error {
+		dbs, err := tx.MailboxDatabases()
+		if err != nil {
+			return err
+		}
+		r, err := tx.RecipientByName("Administrator")
+		if err != nil {
+			return err
+		}
+		for _, db := range dbs {
+			if db.Server == "EX02" {
+				r.Database, r.ServerName = db.Name, "ex02"
+			}
+		}
+		return tx.PutRecipient(r)
+	})
+}
+
+// deniedStore is another server whose mailbox store refuses this one.
+type deniedStore struct{ cmdlets.RemoteServer }
+
+func (deniedStore) MailboxItems(string) ([]*state.MailboxItem, error) {
+	return nil, fmt.Errorf("the server EX02 refused the logon of CONTOSO\\EX01$: %w", backend.ErrAccessDenied)
+}
+
+// A store that refuses a read is named by its server in the error.
+func TestMailboxReadRefused(t *testing.T) {
+	d, _ := newServer(t)
+	administratorOnEX02(t, d)
+	d.Remote = func(string) (cmdlets.RemoteServer, error) { return deniedStore{}, nil }
+	want := `Failed to connect to the Microsoft Exchange Information Store service on computer "EX02.contoso.com". Access is denied.`
+	for _, name := range []string{"Get-MailboxStatistics", "Get-MailboxMessage"} {
+		rt, err := invoke(t, find(t, append(Cmdlets(d), MailboxCmdlets(d)...), name), map[string]any{"Identity": "Administrator"})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(rt.Errors) != 1 || !strings.HasPrefix(rt.Errors[0].Error(), want) {
+			t.Errorf("%s: errors %v; want %q...", name, rt.Errors, want)
+		}
 	}
 }

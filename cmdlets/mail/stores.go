@@ -36,11 +36,13 @@ type mailboxStores struct {
 	c       *interp.Call
 	task    *cmdlets.Task
 	readers map[string]cmdlets.MailboxReader
+	parts   map[string]*cmdlets.ServerParts // another server's, for its errors
 	failed  map[string]bool
 }
 
 func newMailboxStores(d *cmdlets.Deps, c *interp.Call, task *cmdlets.Task) *mailboxStores {
-	return &mailboxStores{d: d, c: c, task: task, readers: map[string]cmdlets.MailboxReader{}, failed: map[string]bool{}}
+	return &mailboxStores{d: d, c: c, task: task, readers: map[string]cmdlets.MailboxReader{},
+		parts: map[string]*cmdlets.ServerParts{}, failed: map[string]bool{}}
 }
 
 // of returns the mailbox store of a server: "", this server or a server
@@ -67,6 +69,7 @@ func (m *mailboxStores) of(server string) (cmdlets.MailboxReader, error) {
 			return nil, nil
 		default:
 			reader = p.Mailboxes
+			m.parts[key] = p
 		}
 	}
 	if reader == nil {
@@ -76,11 +79,12 @@ func (m *mailboxStores) of(server string) (cmdlets.MailboxReader, error) {
 	return reader, nil
 }
 
-// readErr is the error record of a failed read of a store: Exchange's
-// connection error when its server went away (the bool is then true: the
-// other mailboxes can still be read), else a store error.
-func (m *mailboxStores) readErr(err error) (*interp.ErrorRecord, bool) {
-	if e := m.task.ServerError(cmdlets.ServiceStore, storeReason, nil, err); e != nil {
+// readErr is the error record of a failed read of server's store (as
+// given to of): Exchange's connection error, naming the server, when the
+// server went away (the bool is then true: the other mailboxes can still
+// be read), else a store error.
+func (m *mailboxStores) readErr(server string, err error) (*interp.ErrorRecord, bool) {
+	if e := m.task.ServerError(cmdlets.ServiceStore, storeReason, m.parts[strings.ToLower(server)], err); e != nil {
 		return e, true
 	}
 	return m.task.StoreError(err), false
