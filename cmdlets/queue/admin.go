@@ -91,15 +91,24 @@ func (r *run) targetServer() string {
 		if c.Has("Server") {
 			return "" // Identity with Server: a parameter set error follows
 		}
-		if srv, _, ok := strings.Cut(identityOf(v), `\`); ok && srv != "*" {
-			return strings.TrimSpace(srv)
-		}
-		return ""
+		return serverPart(identityOf(v), p == "Identity" && strings.HasSuffix(c.Info.Name, "-Message"))
 	}
 	if c.Has("Server") {
 		return cmdlets.IdentityText(c.Value("Server"))
 	}
 	return ""
+}
+
+// serverPart is the server an identity names, "" for none: the first of
+// "EX02\Submission" or "EX02\3\12". A message identity (message set)
+// names its server only with three parts: in "3\12" or "Unreachable\12"
+// the first part is the queue.
+func serverPart(identity string, message bool) string {
+	parts := strings.Split(identity, `\`)
+	if len(parts) < 2 || message && len(parts) < 3 || strings.TrimSpace(parts[0]) == "*" {
+		return ""
+	}
+	return strings.TrimSpace(parts[0])
 }
 
 // identityArg is the Identity a call names, "" when it is absent or a
