@@ -91,7 +91,7 @@ func (r *run) targetServer() string {
 		if c.Has("Server") {
 			return "" // Identity with Server: a parameter set error follows
 		}
-		return serverPart(identityOf(v), p == "Identity" && strings.HasSuffix(c.Info.Name, "-Message"))
+		return serverPart(identityOf(v), p == "Identity" && !isQueueObject(v) && strings.HasSuffix(c.Info.Name, "-Message"))
 	}
 	if c.Has("Server") {
 		return cmdlets.IdentityText(c.Value("Server"))
