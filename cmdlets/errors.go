@@ -125,6 +125,19 @@ func (t *Task) NotFound(identity string) *interp.ErrorRecord {
 		"The operation couldn't be performed because object '%s' couldn't be found on '%s'.", identity, t.Site.DomainController())
 }
 
+// One is the one object a lookup of identity found: Exchange's not-found
+// error when it found none, its ambiguity error when it found several.
+func One[T any](t *Task, found []T, identity string) (T, error) {
+	var none T
+	switch len(found) {
+	case 0:
+		return none, t.NotFound(identity)
+	case 1:
+		return found[0], nil
+	}
+	return none, t.Ambiguous(identity)
+}
+
 // Ambiguous is Exchange's error for an identity that matches more than one
 // object where one is needed.
 func (t *Task) Ambiguous(identity string) *interp.ErrorRecord {
@@ -202,4 +215,17 @@ func (t *Task) StoreError(err error) *interp.ErrorRecord {
 // NoChangeWarning is the warning a Set- cmdlet writes when nothing changed.
 func NoChangeWarning(identity string) string {
 	return fmt.Sprintf("The command completed successfully but no settings of '%s' have been modified.", identity)
+}
+
+// Sentence is a text as a sentence: capitalised, with a full stop ("" stays
+// "").
+func Sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }

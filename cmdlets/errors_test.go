@@ -1,10 +1,12 @@
 package cmdlets
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"exsh/shell/interp"
 	"exsh/state"
 )
 
@@ -31,6 +33,27 @@ func TestNewTaskWithoutStore(t *testing.T) {
 		got := NewTaskWithoutStore(tt.d, "Get-Mailbox").StoreError(state.ErrClosed).Error()
 		if want := "Active Directory operation failed on " + tt.want + ". store is closed"; !strings.HasPrefix(got, want) {
 			t.Errorf("ServerName %v: got %q, want it to begin %q", tt.d, got, want)
+		}
+	}
+}
+
+// One hands out the single object found, and Exchange's errors for none
+// and for several.
+func TestOne(t *testing.T) {
+	task := NewTask(&Deps{}, "Get-SendConnector", Site{Server: "EX01", ServerFqdn: "EX01.contoso.com", Domain: "contoso.com"})
+	for _, tc := range []struct {
+		found  []string
+		want   string
+		reason string
+	}{
+		{nil, "", ReasonNotFound},
+		{[]string{"Internet"}, "Internet", ""},
+		{[]string{"Internet", "internet"}, "", ReasonAmbiguous},
+	} {
+		got, err := One(task, tc.found, "Internet")
+		var e *interp.ErrorRecord
+		if got != tc.want || tc.reason == "" && err != nil || tc.reason != "" && (!errors.As(err, &e) || e.Reason != tc.reason) {
+			t.Errorf("One(%q) = %q, %v; want %q, %s", tc.found, got, err, tc.want, tc.reason)
 		}
 	}
 }

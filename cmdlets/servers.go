@@ -8,6 +8,7 @@ import (
 
 	"exsh/engine/backend"
 	"exsh/shell/interp"
+	"exsh/shell/object"
 	"exsh/state"
 )
 
@@ -175,6 +176,31 @@ func CompleteServers(d *Deps) func(ctx context.Context, prefix string) []string 
 	}
 }
 
+// The types of the objects Get-ExchangeServer and Get-TransportService
+// write; piped to a cmdlet that takes a server, they name theirs.
+const (
+	ExchangeServerType  = "Microsoft.Exchange.Data.Directory.Management.ExchangeServer"
+	TransportServerType = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer"
+)
+
+// ServerObject reports the server a Get-ExchangeServer or
+// Get-TransportService object names (Get-TransportService | Get-Queue).
+func ServerObject(v any) (string, bool) {
+	o, ok := v.(*object.PSObject)
+	if !ok {
+		return "", false
+	}
+	for _, n := range o.TypeNames {
+		if strings.EqualFold(n, TransportServerType) || strings.EqualFold(n, ExchangeServerType) {
+			if name, ok := o.Get("Name"); ok && name != nil {
+				return object.ToString(name), true
+			}
+			return IdentityText(o), true
+		}
+	}
+	return "", false
+}
+
 // Services whose unreachable server the error texts name.
 const (
 	ServiceTransport = "Microsoft Exchange Transport"
@@ -199,13 +225,13 @@ func (t *Task) ServerError(service, reason string, p *ServerParts, err error) *i
 	switch {
 	case errors.Is(err, backend.ErrAccessDenied):
 		e = t.Errorf(CategoryPermissionDenied, reason,
-			"Failed to connect to the %s service on computer \"%s\". Access is denied. %s", service, computer, sentence(err))
+			"Failed to connect to the %s service on computer \"%s\". Access is denied. %s", service, computer, Sentence(err.Error()))
 	case errors.Is(err, backend.ErrBusy):
 		e = t.Errorf(CategoryResourceBusy, reason,
-			"Failed to connect to the %s service on computer \"%s\". The server is busy. %s", service, computer, sentence(err))
+			"Failed to connect to the %s service on computer \"%s\". The server is busy. %s", service, computer, Sentence(err.Error()))
 	case errors.Is(err, backend.ErrUnreachable):
 		e = t.Errorf(CategoryInvalidOperation, reason,
-			"Failed to connect to the %s service on computer \"%s\". Verify that a valid computer name was used and the %s service is started. %s", service, computer, service, sentence(err))
+			"Failed to connect to the %s service on computer \"%s\". Verify that a valid computer name was used and the %s service is started. %s", service, computer, service, Sentence(err.Error()))
 	case errors.Is(err, backend.ErrNotRunning):
 		e = t.Errorf(CategoryInvalidOperation, reason,
 			"The %s service isn't running on server %s.", service, strings.TrimSuffix(computer, "."+t.Site.Domain))
@@ -216,16 +242,16 @@ func (t *Task) ServerError(service, reason string, p *ServerParts, err error) *i
 	return e
 }
 
-// sentence is an error's text as a sentence: capitalised, with a full
-// stop.
-func sentence(err error) string {
-	s := err.Error()
-	if s == "" {
-		return s
+// AtError is the error record of a failed Deps.At(server): Exchange's
+// not-found error for a server the organisation does not have, the
+// service's connection error (ServerError) for one that cannot be
+// reached, else a store error.
+func (t *Task) AtError(service, reason, server string, p *ServerParts, err error) *interp.ErrorRecord {
+	if errors.Is(err, ErrUnknownServer) {
+		return t.NotFound(server)
 	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
+	if e := t.ServerError(service, reason, p, err); e != nil {
+		return e
 	}
-	return s
+	return t.StoreError(err)
 }

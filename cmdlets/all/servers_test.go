@@ -1,9 +1,7 @@
 package all_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/netip"
 	"regexp"
@@ -15,11 +13,11 @@ import (
 
 	"exsh/cmdlets"
 	"exsh/cmdlets/all"
+	"exsh/cmdlets/cmdlettest"
 	"exsh/engine/backend"
 	"exsh/engine/backend/backendtest"
 	"exsh/engine/enginetest"
 	"exsh/engine/mail"
-	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/state"
 	"exsh/state/etcd"
@@ -30,10 +28,8 @@ import (
 // cmd/exsh wires it: the local engine in Deps, the other server through
 // the management channel.
 type orgShell struct {
-	t              *testing.T
-	s              *interp.Session
-	d              *cmdlets.Deps
-	stdout, stderr bytes.Buffer
+	*cmdlettest.Shell
+	d *cmdlets.Deps
 }
 
 func remoteVia(dl *backend.Dialer) func(string) (cmdlets.RemoteServer, error) {
@@ -53,47 +49,7 @@ func newOrgShell(t *testing.T, n *backendtest.Node) *orgShell {
 		Queues: tr, Submitter: tr, Tracking: tr.Tracking(), Mailboxes: backendtest.StoreMailboxes{St: n.Store},
 		Remote: remoteVia(n.Dialer),
 	}
-	sh := &orgShell{t: t, d: d}
-	sh.s = interp.NewSession(interp.Config{
-		Stdout: &sh.stdout, Stderr: &sh.stderr, Width: 200, Commands: all.Cmdlets(d),
-		NewOutput: func(w io.Writer, width int) interp.Output { return format.NewOutput(w, width) },
-	})
-	return sh
-}
-
-func (sh *orgShell) run(script string) (out, errs string) {
-	sh.t.Helper()
-	sh.stdout.Reset()
-	sh.stderr.Reset()
-	_ = sh.s.Run(context.Background(), script, "")
-	return sh.stdout.String(), sh.stderr.String()
-}
-
-func (sh *orgShell) ok(script string) string {
-	sh.t.Helper()
-	out, errs := sh.run(script)
-	if errs != "" {
-		sh.t.Fatalf("%s\nunexpected errors:\n%s\noutput:\n%s", script, errs, out)
-	}
-	return out
-}
-
-func has(t *testing.T, what, text string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(text, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, text)
-		}
-	}
-}
-
-func lacks(t *testing.T, what, text string, nots ...string) {
-	t.Helper()
-	for _, w := range nots {
-		if strings.Contains(text, w) {
-			t.Errorf("%s has %q:\n%s", what, w, text)
-		}
-	}
+	return &orgShell{Shell: cmdlettest.NewShell(t, 200, all.Cmdlets(d)), d: d}
 }
 
 func startTwo(t *testing.T) []*backendtest.Node {
@@ -137,72 +93,72 @@ func TestManageAnotherServer(t *testing.T) {
 	sh := newOrgShell(t, ex01)
 
 	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
-		out, errs := sh.run(`(Get-Queue -Server EX02 -Filter "MessageCount -gt 0" | Measure-Object -Sum MessageCount).Sum`)
+		out, errs := sh.Run(`(Get-Queue -Server EX02 -Filter "MessageCount -gt 0" | Measure-Object -Sum MessageCount).Sum`)
 		return errs == "" && strings.TrimSpace(out) == "2"
 	}) {
 		t.Fatal("EX02's two messages did not show in Get-Queue -Server EX02")
 	}
 
-	out := sh.ok(`Get-Queue -Server EX02`)
-	has(t, "Get-Queue -Server EX02", out, `EX02\Submission`, `EX02\Unreachable`)
-	lacks(t, "Get-Queue -Server EX02", out, `EX01\`)
-	out = sh.ok(`Get-Queue`)
-	has(t, "Get-Queue (this server)", out, `EX01\Unreachable`)
-	lacks(t, "Get-Queue (this server)", out, `EX02\`)
-	out = sh.ok(`Get-Queue -Server ex02.contoso.com | Select-Object -ExpandProperty Identity`)
-	has(t, "Get-Queue -Server <FQDN>", out, `EX02\Unreachable`)
+	out := sh.OK(`Get-Queue -Server EX02`)
+	cmdlettest.Contains(t, "Get-Queue -Server EX02", out, `EX02\Submission`, `EX02\Unreachable`)
+	cmdlettest.Lacks(t, "Get-Queue -Server EX02", out, `EX01\`)
+	out = sh.OK(`Get-Queue`)
+	cmdlettest.Contains(t, "Get-Queue (this server)", out, `EX01\Unreachable`)
+	cmdlettest.Lacks(t, "Get-Queue (this server)", out, `EX02\`)
+	out = sh.OK(`Get-Queue -Server ex02.contoso.com | Select-Object -ExpandProperty Identity`)
+	cmdlettest.Contains(t, "Get-Queue -Server <FQDN>", out, `EX02\Unreachable`)
 
 	// Identities name their server.
-	out = sh.ok(`Get-Queue EX02\Unreachable | Format-List Identity,MessageCount`)
-	has(t, `Get-Queue EX02\Unreachable`, out, `Identity     : EX02\Unreachable`, "MessageCount : 2")
-	out = sh.ok(`Get-Message -Queue EX02\Unreachable | Sort-Object Subject | Format-Table Identity,Subject -HideTableHeaders`)
+	out = sh.OK(`Get-Queue EX02\Unreachable | Format-List Identity,MessageCount`)
+	cmdlettest.Contains(t, `Get-Queue EX02\Unreachable`, out, `Identity     : EX02\Unreachable`, "MessageCount : 2")
+	out = sh.OK(`Get-Message -Queue EX02\Unreachable | Sort-Object Subject | Format-Table Identity,Subject -HideTableHeaders`)
 	if !regexp.MustCompile(`EX02\\Unreachable\\\d+ +also stuck on EX02`).MatchString(out) {
 		t.Errorf("Get-Message -Queue EX02\\Unreachable:\n%s", out)
 	}
-	out = sh.ok(`Get-Queue EX02\Unreachable | Get-Message | Select-Object -ExpandProperty Subject`)
-	has(t, "Get-Queue EX02\\Unreachable | Get-Message", out, "stuck on EX02", "also stuck on EX02")
-	lacks(t, "Get-Queue EX02\\Unreachable | Get-Message", out, "stuck on EX01")
-	sh.ok(`Get-Message -Server EX02 -Filter "Subject -eq 'stuck on EX02'" | Suspend-Message -Confirm:$false`)
-	out = sh.ok(`Get-Message -Server EX02 -Filter "Status -eq 'Suspended'" | Select-Object -ExpandProperty Subject`)
+	out = sh.OK(`Get-Queue EX02\Unreachable | Get-Message | Select-Object -ExpandProperty Subject`)
+	cmdlettest.Contains(t, "Get-Queue EX02\\Unreachable | Get-Message", out, "stuck on EX02", "also stuck on EX02")
+	cmdlettest.Lacks(t, "Get-Queue EX02\\Unreachable | Get-Message", out, "stuck on EX01")
+	sh.OK(`Get-Message -Server EX02 -Filter "Subject -eq 'stuck on EX02'" | Suspend-Message -Confirm:$false`)
+	out = sh.OK(`Get-Message -Server EX02 -Filter "Status -eq 'Suspended'" | Select-Object -ExpandProperty Subject`)
 	if strings.TrimSpace(out) != "stuck on EX02" {
 		t.Errorf("the message suspended on EX02 through the channel: %q", out)
 	}
-	out = sh.ok(`(Get-Message -Server EX02 -Filter "Status -eq 'Suspended'" | Export-Message).FileData.Length -gt 0`)
+	out = sh.OK(`(Get-Message -Server EX02 -Filter "Status -eq 'Suspended'" | Export-Message).FileData.Length -gt 0`)
 	if strings.TrimSpace(out) != "True" {
 		t.Errorf("Export-Message of EX02's message: %q", out)
 	}
 
-	sh.ok(`Suspend-Queue EX02\Unreachable -Confirm:$false`)
-	out = sh.ok(`(Get-Queue EX02\Unreachable).Status; (Get-Queue EX01\Unreachable).Status`)
+	sh.OK(`Suspend-Queue EX02\Unreachable -Confirm:$false`)
+	out = sh.OK(`(Get-Queue EX02\Unreachable).Status; (Get-Queue EX01\Unreachable).Status`)
 	if strings.Join(strings.Fields(out), ",") != "Suspended,Ready" {
 		t.Errorf("after Suspend-Queue EX02\\Unreachable: %q, want EX02's suspended and EX01's ready", out)
 	}
-	sh.ok(`Resume-Queue -Server EX02 -Filter "Status -eq 'Suspended'"`)
-	out = sh.ok(`(Get-Queue EX02\Unreachable).Status`)
+	sh.OK(`Resume-Queue -Server EX02 -Filter "Status -eq 'Suspended'"`)
+	out = sh.OK(`(Get-Queue EX02\Unreachable).Status`)
 	if strings.TrimSpace(out) != "Ready" {
 		t.Errorf("after Resume-Queue -Server EX02 -Filter: %q", out)
 	}
 
 	// Every server: the transport services piped to Get-Queue, the forest's
 	// digest.
-	out = sh.ok(`Get-TransportService | Get-Queue | Select-Object -ExpandProperty Identity`)
-	has(t, "Get-TransportService | Get-Queue", out, `EX01\Unreachable`, `EX02\Unreachable`, `EX01\Submission`, `EX02\Submission`)
+	out = sh.OK(`Get-TransportService | Get-Queue | Select-Object -ExpandProperty Identity`)
+	cmdlettest.Contains(t, "Get-TransportService | Get-Queue", out, `EX01\Unreachable`, `EX02\Unreachable`, `EX01\Submission`, `EX02\Submission`)
 	for _, script := range []string{`Get-TransportService EX02 | Get-Queue`, `Get-ExchangeServer EX02 | Get-Queue`} {
-		out = sh.ok(script + ` | Select-Object -ExpandProperty Identity`)
-		has(t, script, out, `EX02\Unreachable`)
-		lacks(t, script, out, `EX01\`)
+		out = sh.OK(script + ` | Select-Object -ExpandProperty Identity`)
+		cmdlettest.Contains(t, script, out, `EX02\Unreachable`)
+		cmdlettest.Lacks(t, script, out, `EX01\`)
 	}
-	out = sh.ok(`Get-TransportService | Select-Object -ExpandProperty Name`)
+	out = sh.OK(`Get-TransportService | Select-Object -ExpandProperty Name`)
 	if strings.Fields(out) == nil || strings.Join(strings.Fields(out), ",") != "EX01,EX02" {
 		t.Errorf("Get-TransportService lists %q, want EX01 and EX02", out)
 	}
-	out = sh.ok(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName | Format-Table GroupByValue,MessageCount -HideTableHeaders`)
+	out = sh.OK(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName | Format-Table GroupByValue,MessageCount -HideTableHeaders`)
 	if !regexp.MustCompile(`(?m)^EX02 +2\s*$`).MatchString(out) || !regexp.MustCompile(`(?m)^EX01 +1\s*$`).MatchString(out) {
 		t.Errorf("Get-QueueDigest -Forest -GroupBy ServerName:\n%s", out)
 	}
 	// The digest of the forest, as the Exchange Management Shell shows it
 	// (EX02's suspended message is deferred).
-	out = sh.ok(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName`)
+	out = sh.OK(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName`)
 	const forestDigest = `
 GroupByValue MessageCount DeferredMessageCount LockedMessageCount StaleMessageCount Details             
 ------------ ------------ -------------------- ------------------ ----------------- -------             
@@ -214,64 +170,64 @@ EX01                    1                    0                  0               
 	if out != forestDigest {
 		t.Errorf("Get-QueueDigest -Forest -GroupBy ServerName:\n%q\nwant\n%q", out, forestDigest)
 	}
-	out = sh.ok(`Get-QueueDigest -Server EX01,EX02 -Filter "MessageCount -gt 0" | Select-Object -ExpandProperty Details | ForEach-Object { "$_" }`)
-	has(t, "Get-QueueDigest -Server EX01,EX02 details", out, `EX01\Unreachable:1`, `EX02\Unreachable:2`)
+	out = sh.OK(`Get-QueueDigest -Server EX01,EX02 -Filter "MessageCount -gt 0" | Select-Object -ExpandProperty Details | ForEach-Object { "$_" }`)
+	cmdlettest.Contains(t, "Get-QueueDigest -Server EX01,EX02 details", out, `EX01\Unreachable:1`, `EX02\Unreachable:2`)
 
 	// The tracking log and the mailboxes of EX02.
 	if !enginetest.WaitFor(t, 15*time.Second, func() bool {
-		out, errs := sh.run(`Get-MailboxMessage ` + ex02.Mailbox.Alias + ` | Select-Object -ExpandProperty Subject`)
+		out, errs := sh.Run(`Get-MailboxMessage ` + ex02.Mailbox.Alias + ` | Select-Object -ExpandProperty Subject`)
 		return errs == "" && strings.TrimSpace(out) == "for bob2"
 	}) {
-		out, errs := sh.run(`Get-MailboxMessage ` + ex02.Mailbox.Alias)
+		out, errs := sh.Run(`Get-MailboxMessage ` + ex02.Mailbox.Alias)
 		t.Fatalf("Get-MailboxMessage of a mailbox on EX02:\n%s%s", out, errs)
 	}
-	out = sh.ok(`Get-MailboxStatistics ` + ex02.Mailbox.Alias + ` | Select-Object -ExpandProperty ItemCount`)
+	out = sh.OK(`Get-MailboxStatistics ` + ex02.Mailbox.Alias + ` | Select-Object -ExpandProperty ItemCount`)
 	if strings.TrimSpace(out) != "1" {
 		t.Errorf("Get-MailboxStatistics of a mailbox on EX02: ItemCount %q, want 1", out)
 	}
-	out = sh.ok(`Get-MailboxMessage -Server EX02 | Select-Object -ExpandProperty Subject`)
+	out = sh.OK(`Get-MailboxMessage -Server EX02 | Select-Object -ExpandProperty Subject`)
 	if strings.TrimSpace(out) != "for bob2" {
 		t.Errorf("Get-MailboxMessage -Server EX02: %q", out)
 	}
-	out = sh.ok(`Get-MailboxMessage -Server EX01 | Select-Object -ExpandProperty Subject`)
-	lacks(t, "Get-MailboxMessage -Server EX01", out, "for bob2")
-	out = sh.ok(`Get-MessageTrackingLog -Server EX02 -EventId DELIVER | Select-Object -ExpandProperty MessageSubject`)
-	has(t, "Get-MessageTrackingLog -Server EX02", out, "for bob2")
-	out = sh.ok(`Get-MessageTrackingLog -EventId DELIVER | Measure-Object | Select-Object -ExpandProperty Count`)
+	out = sh.OK(`Get-MailboxMessage -Server EX01 | Select-Object -ExpandProperty Subject`)
+	cmdlettest.Lacks(t, "Get-MailboxMessage -Server EX01", out, "for bob2")
+	out = sh.OK(`Get-MessageTrackingLog -Server EX02 -EventId DELIVER | Select-Object -ExpandProperty MessageSubject`)
+	cmdlettest.Contains(t, "Get-MessageTrackingLog -Server EX02", out, "for bob2")
+	out = sh.OK(`Get-MessageTrackingLog -EventId DELIVER | Measure-Object | Select-Object -ExpandProperty Count`)
 	if strings.TrimSpace(out) != "0" {
 		t.Errorf("EX01's own tracking log has EX02's DELIVER events: %s", out)
 	}
 
 	// The organisation's records cover every server.
-	out = sh.ok(`Get-ReceiveConnector -Server EX02 | Select-Object -ExpandProperty Identity`)
-	has(t, "Get-ReceiveConnector -Server EX02", out, `EX02\Default EX02`, `EX02\Default Frontend EX02`)
-	lacks(t, "Get-ReceiveConnector -Server EX02", out, `EX01\`)
-	out = sh.ok(`Get-ReceiveConnector | Select-Object -ExpandProperty Identity`)
-	has(t, "Get-ReceiveConnector", out, `EX01\Default EX01`, `EX02\Default EX02`)
-	out = sh.ok(`Get-ReceiveConnector "Default Frontend EX01" | Select-Object -ExpandProperty Identity`)
-	has(t, "a connector name alone (this server)", out, `EX01\Default Frontend EX01`)
-	out = sh.ok(`Get-MailboxDatabase -Server EX02 | Select-Object -ExpandProperty Name`)
+	out = sh.OK(`Get-ReceiveConnector -Server EX02 | Select-Object -ExpandProperty Identity`)
+	cmdlettest.Contains(t, "Get-ReceiveConnector -Server EX02", out, `EX02\Default EX02`, `EX02\Default Frontend EX02`)
+	cmdlettest.Lacks(t, "Get-ReceiveConnector -Server EX02", out, `EX01\`)
+	out = sh.OK(`Get-ReceiveConnector | Select-Object -ExpandProperty Identity`)
+	cmdlettest.Contains(t, "Get-ReceiveConnector", out, `EX01\Default EX01`, `EX02\Default EX02`)
+	out = sh.OK(`Get-ReceiveConnector "Default Frontend EX01" | Select-Object -ExpandProperty Identity`)
+	cmdlettest.Contains(t, "a connector name alone (this server)", out, `EX01\Default Frontend EX01`)
+	out = sh.OK(`Get-MailboxDatabase -Server EX02 | Select-Object -ExpandProperty Name`)
 	if strings.TrimSpace(out) != ex02.Database {
 		t.Errorf("Get-MailboxDatabase -Server EX02: %q, want %s", out, ex02.Database)
 	}
-	out = sh.ok(`Get-MailboxDatabase "EX02\` + ex02.Database + `" | Select-Object -ExpandProperty Server`)
+	out = sh.OK(`Get-MailboxDatabase "EX02\` + ex02.Database + `" | Select-Object -ExpandProperty Server`)
 	if strings.TrimSpace(out) != "EX02" {
 		t.Errorf("Get-MailboxDatabase EX02\\<name>: %q", out)
 	}
-	out = sh.ok(`Get-MailboxDatabase | Select-Object -ExpandProperty Server`)
-	has(t, "Get-MailboxDatabase", out, "EX01", "EX02")
+	out = sh.OK(`Get-MailboxDatabase | Select-Object -ExpandProperty Server`)
+	cmdlettest.Contains(t, "Get-MailboxDatabase", out, "EX01", "EX02")
 
 	// Servers the organisation does not have.
-	_, errs := sh.run(`Get-Queue -Server EX99`)
-	has(t, "Get-Queue -Server EX99", errs, `The operation couldn't be performed because object 'EX99' couldn't be found on 'EX01.contoso.com'.`)
-	_, errs = sh.run(`Get-Queue EX99\Submission`)
-	has(t, `Get-Queue EX99\Submission`, errs, `object 'EX99' couldn't be found`)
-	_, errs = sh.run(`Get-MailboxDatabase "EX99\` + ex02.Database + `"`)
-	has(t, `Get-MailboxDatabase EX99\<name>`, errs, `object 'EX99\`+ex02.Database+`' couldn't be found`)
-	_, errs = sh.run(`Get-MessageTrackingLog -Server EX99`)
-	has(t, "Get-MessageTrackingLog -Server EX99", errs, `object 'EX99' couldn't be found`)
-	_, errs = sh.run(`Get-Mailbox -Server EX99`)
-	has(t, "Get-Mailbox -Server EX99", errs, `object 'EX99' couldn't be found`)
+	_, errs := sh.Run(`Get-Queue -Server EX99`)
+	cmdlettest.Contains(t, "Get-Queue -Server EX99", errs, `The operation couldn't be performed because object 'EX99' couldn't be found on 'EX01.contoso.com'.`)
+	_, errs = sh.Run(`Get-Queue EX99\Submission`)
+	cmdlettest.Contains(t, `Get-Queue EX99\Submission`, errs, `object 'EX99' couldn't be found`)
+	_, errs = sh.Run(`Get-MailboxDatabase "EX99\` + ex02.Database + `"`)
+	cmdlettest.Contains(t, `Get-MailboxDatabase EX99\<name>`, errs, `object 'EX99\`+ex02.Database+`' couldn't be found`)
+	_, errs = sh.Run(`Get-MessageTrackingLog -Server EX99`)
+	cmdlettest.Contains(t, "Get-MessageTrackingLog -Server EX99", errs, `object 'EX99' couldn't be found`)
+	_, errs = sh.Run(`Get-Mailbox -Server EX99`)
+	cmdlettest.Contains(t, "Get-Mailbox -Server EX99", errs, `object 'EX99' couldn't be found`)
 }
 
 // A server that is down gives Exchange's connection error fast, and the
@@ -288,27 +244,27 @@ func TestManageServerDown(t *testing.T) {
 	}
 
 	start := time.Now()
-	_, errs := sh.run(`Get-Queue -Server EX02`)
+	_, errs := sh.Run(`Get-Queue -Server EX02`)
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("Get-Queue -Server on a server that is down took %v", took)
 	}
-	has(t, "Get-Queue -Server EX02 (down)", errs,
+	cmdlettest.Contains(t, "Get-Queue -Server EX02 (down)", errs,
 		`Failed to connect to the Microsoft Exchange Transport service on computer "EX02.contoso.com". Verify that a valid computer name was used and the Microsoft Exchange Transport service is started.`,
 		"The server EX02 cannot be reached", "InvalidOperation")
-	_, errs = sh.run(`Get-Message EX02\Unreachable\1`)
-	has(t, "Get-Message EX02\\... (down)", errs, `Failed to connect to the Microsoft Exchange Transport service on computer "EX02.contoso.com"`)
-	_, errs = sh.run(`Get-MessageTrackingLog -Server EX02`)
-	has(t, "Get-MessageTrackingLog -Server EX02 (down)", errs, `Failed to connect to the Microsoft Exchange Transport Log Search service on computer "EX02.contoso.com"`)
-	_, errs = sh.run(`Get-MailboxMessage -Server EX02`)
-	has(t, "Get-MailboxMessage -Server EX02 (down)", errs, `Failed to connect to the Microsoft Exchange Information Store service on computer "EX02.contoso.com"`)
+	_, errs = sh.Run(`Get-Message EX02\Unreachable\1`)
+	cmdlettest.Contains(t, "Get-Message EX02\\... (down)", errs, `Failed to connect to the Microsoft Exchange Transport service on computer "EX02.contoso.com"`)
+	_, errs = sh.Run(`Get-MessageTrackingLog -Server EX02`)
+	cmdlettest.Contains(t, "Get-MessageTrackingLog -Server EX02 (down)", errs, `Failed to connect to the Microsoft Exchange Transport Log Search service on computer "EX02.contoso.com"`)
+	_, errs = sh.Run(`Get-MailboxMessage -Server EX02`)
+	cmdlettest.Contains(t, "Get-MailboxMessage -Server EX02 (down)", errs, `Failed to connect to the Microsoft Exchange Information Store service on computer "EX02.contoso.com"`)
 
-	out, errs := sh.run(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName | Format-Table GroupByValue,MessageCount -HideTableHeaders`)
+	out, errs := sh.Run(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName | Format-Table GroupByValue,MessageCount -HideTableHeaders`)
 	if !regexp.MustCompile(`(?m)^EX01 +1\s*$`).MatchString(out) {
 		t.Errorf("Get-QueueDigest -Forest with EX02 down lost EX01:\n%s", out)
 	}
-	has(t, "Get-QueueDigest -Forest (EX02 down)", errs, `computer "EX02.contoso.com"`)
+	cmdlettest.Contains(t, "Get-QueueDigest -Forest (EX02 down)", errs, `computer "EX02.contoso.com"`)
 	// The organisation's records are read on every server all the same.
-	out = sh.ok(`Get-ReceiveConnector -Server EX02 | Measure-Object | Select-Object -ExpandProperty Count`)
+	out = sh.OK(`Get-ReceiveConnector -Server EX02 | Measure-Object | Select-Object -ExpandProperty Count`)
 	if strings.TrimSpace(out) != "5" {
 		t.Errorf("EX02's receive connectors with EX02 down: %s", out)
 	}
@@ -340,14 +296,14 @@ func TestManageServerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	out, errs = sh.run(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName -Timeout 00:00:01 | Format-Table GroupByValue,MessageCount -HideTableHeaders`)
+	out, errs = sh.Run(`Get-QueueDigest -Forest -Filter "MessageCount -gt 0" -GroupBy ServerName -Timeout 00:00:01 | Format-Table GroupByValue,MessageCount -HideTableHeaders`)
 	if took := time.Since(start); took > 2500*time.Millisecond {
 		t.Errorf("Get-QueueDigest -Timeout 00:00:01 took %v", took)
 	}
 	if !regexp.MustCompile(`(?m)^EX01 +1\s*$`).MatchString(out) {
 		t.Errorf("Get-QueueDigest -Timeout lost EX01:\n%s", out)
 	}
-	has(t, "Get-QueueDigest -Timeout (EX02 silent)", errs, "The server EX02 didn't return its queues within the time-out of 00:00:01.", "OperationTimeout")
+	cmdlettest.Contains(t, "Get-QueueDigest -Timeout (EX02 silent)", errs, "The server EX02 didn't return its queues within the time-out of 00:00:01.", "OperationTimeout")
 }
 
 // A server that refuses this server's logon gives an access error, not
@@ -359,11 +315,11 @@ func TestManageWrongCredential(t *testing.T) {
 	wrong := &backend.Dialer{Store: ex01.Store, Credential: mail.ServerCredential{Account: ex01.Service.Credential().Account, Secret: "guessed"}}
 	defer wrong.Close()
 	sh.d.Remote = remoteVia(wrong)
-	out, errs := sh.run(`Get-Queue -Server EX02`)
+	out, errs := sh.Run(`Get-Queue -Server EX02`)
 	if out != "" {
 		t.Errorf("output with a refused logon:\n%s", out)
 	}
-	has(t, "Get-Queue -Server EX02 (refused)", errs,
+	cmdlettest.Contains(t, "Get-Queue -Server EX02 (refused)", errs,
 		`Failed to connect to the Microsoft Exchange Transport service on computer "EX02.contoso.com". Access is denied.`, "PermissionDenied")
 }
 
@@ -373,10 +329,10 @@ func TestServerCompletion(t *testing.T) {
 	nodes := startTwo(t)
 	sh := newOrgShell(t, nodes[0])
 	for _, name := range []string{"Get-Queue", "Get-MessageTrackingLog", "Get-MailboxMessage"} {
-		out := sh.ok(`Get-Help ` + name + ` -Parameter Server`)
-		has(t, "Get-Help "+name+" -Parameter Server", out, "-Server", "management channel")
+		out := sh.OK(`Get-Help ` + name + ` -Parameter Server`)
+		cmdlettest.Contains(t, "Get-Help "+name+" -Parameter Server", out, "-Server", "management channel")
 	}
-	for _, c := range sh.s.Commands() {
+	for _, c := range sh.Session.Commands() {
 		for _, name := range []string{"Get-Queue", "Get-Message", "Get-QueueDigest", "Retry-Queue", "Get-MessageTrackingLog", "Get-MailboxMessage", "Get-MailboxDatabase", "Get-Mailbox"} {
 			if c.Name != name {
 				continue

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"exsh/cmdlets/cmdlettest"
 	"exsh/engine/enginetest"
 	"exsh/state"
 )
@@ -16,12 +17,12 @@ func TestTransportServicePerServer(t *testing.T) {
 	nodes := startTwo(t)
 	ex01, ex02 := nodes[0], nodes[1]
 	sh := newOrgShell(t, ex01)
-	out := sh.ok(`Get-TransportService | Format-Table Name,MessageTrackingLogPath -AutoSize`)
-	has(t, "Get-TransportService", out, "EX01", "EX02", ex01.DataPath, ex02.DataPath)
+	out := sh.OK(`Get-TransportService | Format-Table Name,MessageTrackingLogPath -AutoSize`)
+	cmdlettest.Contains(t, "Get-TransportService", out, "EX01", "EX02", ex01.DataPath, ex02.DataPath)
 
-	sh.ok(`Set-TransportService EX02 -MessageTrackingLogEnabled $false -MessageRetryInterval 00:01:00`)
-	out = sh.ok(`Get-TransportService | ForEach-Object { $_.Name + " " + $_.MessageTrackingLogEnabled + " " + $_.MessageRetryInterval }`)
-	has(t, "Get-TransportService after Set-TransportService EX02", out, "EX01 True 00:15:00", "EX02 False 00:01:00")
+	sh.OK(`Set-TransportService EX02 -MessageTrackingLogEnabled $false -MessageRetryInterval 00:01:00`)
+	out = sh.OK(`Get-TransportService | ForEach-Object { $_.Name + " " + $_.MessageTrackingLogEnabled + " " + $_.MessageRetryInterval }`)
+	cmdlettest.Contains(t, "Get-TransportService after Set-TransportService EX02", out, "EX01 True 00:15:00", "EX02 False 00:01:00")
 	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
 		return !ex02.Service.Transport().Tracking().Enabled()
 	}) {
@@ -40,7 +41,7 @@ func TestTransportServicePerServer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, errs := sh.run(`Set-TransportService EX03 -MessageRetryInterval 00:01:00`)
+	_, errs := sh.Run(`Set-TransportService EX03 -MessageRetryInterval 00:01:00`)
 	if !strings.Contains(errs, "The operation couldn't be performed because object 'EX03' couldn't be found on") {
 		t.Errorf("Set-TransportService EX03: %q", errs)
 	}

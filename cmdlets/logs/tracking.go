@@ -1,8 +1,6 @@
 package logs
 
 import (
-	"context"
-	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -111,6 +109,7 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 	}
 	task := cmdlets.NewTask(d, c.Info.Name, site)
 	var log cmdlets.TrackingLog // nil: this server's
+	var parts *cmdlets.ServerParts
 	logServer := site.Server
 	if c.Has("Server") {
 		s := cmdlets.IdentityText(c.Value("Server"))
@@ -119,16 +118,11 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 				return task.NotFound(s)
 			}
 			p, err := d.At(s)
-			switch {
-			case errors.Is(err, cmdlets.ErrUnknownServer):
-				return task.NotFound(s)
-			case err != nil:
-				if e := task.ServerError(cmdlets.ServiceLogSearch, "LogSearchException", p, err); e != nil {
-					return e
-				}
-				return task.StoreError(err)
-			case !p.Local:
-				log, logServer = p.Tracking, p.Name
+			if err != nil {
+				return task.AtError(cmdlets.ServiceLogSearch, "LogSearchException", s, p, err)
+			}
+			if !p.Local {
+				log, logServer, parts = p.Tracking, p.Name, p
 			}
 		}
 	}
@@ -170,9 +164,9 @@ func search(d *cmdlets.Deps, c *interp.Call) error {
 	}
 	// The call's context: Ctrl+C stops a long search, on another server
 	// too.
-	events, err := log.SearchContext(callContext(c), q)
+	events, err := log.SearchContext(c.Context(), q)
 	if err != nil {
-		if e := task.ServerError(cmdlets.ServiceLogSearch, "LogSearchException", nil, err); e != nil {
+		if e := task.ServerError(cmdlets.ServiceLogSearch, "LogSearchException", parts, err); e != nil {
 			return e
 		}
 		e := task.Errorf(cmdlets.CategoryInvalidOperation, "LogSearchException",
@@ -275,13 +269,4 @@ func eventObject(e *tracking.Event) *object.PSObject {
 	o.Add("TransportTrafficType", e.TransportTrafficType)
 	o.Add("SchemaVersion", e.SchemaVersion)
 	return o
-}
-
-// callContext is the context of a cmdlet call (Background when it has
-// none).
-func callContext(c *interp.Call) context.Context {
-	if c.Ctx != nil {
-		return c.Ctx
-	}
-	return context.Background()
 }

@@ -3,7 +3,6 @@ package mail
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/mail"
@@ -14,7 +13,6 @@ import (
 	gomessage "github.com/emersion/go-message"
 
 	"exsh/cmdlets"
-	"exsh/engine/backend"
 	"exsh/shell/format"
 	"exsh/shell/interp"
 	"exsh/shell/object"
@@ -98,15 +96,9 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		task = cmdlets.NewTask(d, c.Info.Name, site)
 		only := "" // -Server: the one server whose mailboxes are read
 		if c.Has("Server") {
-			s := strings.TrimSpace(c.String("Server"))
-			srv, err := tx.Server(s)
-			switch {
-			case err == nil:
-				only = srv.Name
-			case site.IsLocalName(s):
-				only = site.Server
-			default:
-				return task.NotFound(s)
+			var err error
+			if only, err = serverArg(tx, site, task, c.String("Server")); err != nil {
+				return err
 			}
 		}
 		// where is a mailbox's server ("" for this one); in keeps it when
@@ -182,47 +174,17 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 	if err != nil {
 		return err
 	}
-	// The mailbox store of each server: this one's in process, another's
-	// over the management channel. A server that cannot be reached is
-	// reported once and its mailboxes left out.
-	readers := map[string]cmdlets.MailboxReader{}
-	failed := map[string]bool{}
-	readerFor := func(server string) (cmdlets.MailboxReader, error) {
-		key := strings.ToLower(server)
-		if r, ok := readers[key]; ok || failed[key] {
-			return r, nil
-		}
-		if server == "" {
-			if d.Mailboxes == nil {
-				return nil, task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
-			}
-			readers[key] = d.Mailboxes
-			return d.Mailboxes, nil
-		}
-		p, err := d.At(server)
-		if err == nil && p.Mailboxes == nil {
-			err = fmt.Errorf("the mailbox store of %s: %w", server, backend.ErrNotRunning)
-		}
-		if err != nil {
-			failed[key] = true
-			e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", p, err)
-			if e == nil {
-				e = task.StoreError(err)
-			}
-			c.WriteError(e)
-			return nil, nil
-		}
-		readers[key] = p.Mailboxes
-		return p.Mailboxes, nil
-	}
+	stores := newMailboxStores(d, c, task)
 	type entry struct {
 		box    *state.Recipient
 		item   *state.MailboxItem
 		reader cmdlets.MailboxReader
+		server string
 	}
 	var items []entry
 	for _, b := range boxes {
-		reader, err := readerFor(serverOf[b.Guid])
+		server := serverOf[b.Guid]
+		reader, err := stores.of(server)
 		if err != nil {
 			return err
 		}
@@ -231,14 +193,15 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		list, err := reader.MailboxItems(b.Guid)
 		if err != nil {
-			if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", nil, err); e != nil {
-				c.WriteError(e)
-				continue
+			e, goOn := stores.readErr(server, err)
+			if !goOn {
+				return e
 			}
-			return task.StoreError(err)
+			c.WriteError(e)
+			continue
 		}
 		for _, it := range list {
-			items = append(items, entry{b, it, reader})
+			items = append(items, entry{b, it, reader, server})
 		}
 	}
 	sort.SliceStable(items, func(i, j int) bool {
@@ -257,10 +220,8 @@ func listMailboxMessages(d *cmdlets.Deps, c *interp.Call) error {
 		}
 		data, err := e.reader.MailboxItemData(e.box.Guid, e.item.Id)
 		if err != nil && !errors.Is(err, state.ErrNotFound) {
-			if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", nil, err); e != nil {
-				return e
-			}
-			return task.StoreError(err)
+			rec, _ := stores.readErr(e.server, err)
+			return rec
 		}
 		if err := c.WriteObject(mailboxMessageObject(e.box, e.item, data)); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -77,7 +76,8 @@ func getMailboxStatistics(d *cmdlets.Deps) *interp.CmdletInfo {
 			{Name: "Identity", Kind: interp.KindObject, Position: 0, FromPipeline: true, FromPipelineByPropertyName: true,
 				Help: "Specifies the mailbox: name, alias, email address, user principal name or GUID, or a mailbox piped from Get-Mailbox."},
 			{Name: "Database", Kind: interp.KindString, Position: -1, Help: "Returns the statistics of every mailbox in the database."},
-			{Name: "Server", Kind: interp.KindString, Position: -1, Help: "Returns the statistics of every mailbox on the server."},
+			{Name: "Server", Kind: interp.KindString, Position: -1, Complete: cmdlets.CompleteServers(d),
+				Help: "Returns the statistics of every mailbox on the server (its name, FQDN or GUID)."},
 			{Name: "DomainController", Kind: interp.KindString, Position: -1, Help: "Accepted for compatibility."},
 		},
 		Examples: []interp.Example{
@@ -96,7 +96,8 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 		dbs   = map[string]*state.MailboxDatabase{}
 	)
 	err := d.Store.View(func(tx state.Tx) error {
-		task = cmdlets.NewTask(d, c.Info.Name, d.LoadSite(tx))
+		site := d.LoadSite(tx)
+		task = cmdlets.NewTask(d, c.Info.Name, site)
 		if all, err := tx.MailboxDatabases(); err == nil {
 			for _, db := range all {
 				dbs[strings.ToLower(db.Name)] = db
@@ -114,13 +115,20 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 		if !c.Has("Database") && !c.Has("Server") {
 			return task.InvalidArgument("Specify the Identity, Database or Server parameter.")
 		}
+		server := ""
+		if c.Has("Server") {
+			var err error
+			if server, err = serverArg(tx, site, task, c.String("Server")); err != nil {
+				return err
+			}
+		}
 		all, err := tx.Recipients()
 		if err != nil {
 			return err
 		}
 		for _, r := range all {
 			if !r.HasMailbox() || c.Has("Database") && !strings.EqualFold(r.Database, c.String("Database")) ||
-				c.Has("Server") && !strings.EqualFold(r.ServerName, c.String("Server")) {
+				server != "" && !strings.EqualFold(r.ServerName, server) {
 				continue
 			}
 			boxes = append(boxes, r)
@@ -139,49 +147,27 @@ func mailboxStatisticsProcess(d *cmdlets.Deps, c *interp.Call) error {
 	// process, another server's over its management channel.
 	local := ""
 	_ = d.Store.View(func(tx state.Tx) error { local = d.LocalServer(tx); return nil })
-	readers := map[string]cmdlets.MailboxReader{}
-	failed := map[string]bool{}
+	stores := newMailboxStores(d, c, task)
 	for _, b := range boxes {
 		server := ""
-		if db := dbs[strings.ToLower(b.Database)]; db != nil && db.Server != "" && !strings.EqualFold(db.Server, local) {
-			server = strings.ToLower(db.Server)
+		if db := dbs[strings.ToLower(b.Database)]; db != nil && !strings.EqualFold(db.Server, local) {
+			server = db.Server
 		}
-		if failed[server] {
-			continue
-		}
-		reader, ok := readers[server]
-		if !ok {
-			if server == "" {
-				reader = d.Mailboxes
-				if reader == nil {
-					return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
-				}
-			} else {
-				p, err := d.At(server)
-				if errors.Is(err, cmdlets.ErrUnknownServer) {
-					reader = d.Mailboxes // a database of no known server: the local store
-				} else if err != nil || p.Mailboxes == nil {
-					failed[server] = true
-					if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", p, err); e != nil {
-						c.WriteError(e)
-					}
-					continue
-				} else {
-					reader = p.Mailboxes
-				}
-			}
-			readers[server] = reader
+		reader, err := stores.of(server)
+		if err != nil {
+			return err
 		}
 		if reader == nil {
-			return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox store isn't available: the Microsoft Exchange Transport service isn't running in this process.")
+			continue
 		}
 		items, err := reader.MailboxItems(b.Guid)
 		if err != nil {
-			if e := task.ServerError(cmdlets.ServiceStore, "ConnectionFailedTransientException", nil, err); e != nil {
-				c.WriteError(e)
-				continue
+			e, goOn := stores.readErr(server, err)
+			if !goOn {
+				return e
 			}
-			return task.StoreError(err)
+			c.WriteError(e)
+			continue
 		}
 		st := &mailboxStatistics{
 			DisplayName: b.DisplayName, ItemCount: int64(len(items)), MailboxGuid: b.Guid, MailboxType: "Private",
@@ -242,7 +228,7 @@ func testMailflow(d *cmdlets.Deps) *interp.CmdletInfo {
 			"It reports TestMailflowResult (Success or Failure) and the time the message took.",
 		OutputType: TestMailflowType,
 		Params: []*interp.ParamInfo{
-			{Name: "Identity", Kind: interp.KindObject, Position: 0, FromPipeline: true, FromPipelineByPropertyName: true, Help: "Specifies the source server: this server."},
+			{Name: "Identity", Kind: interp.KindObject, Position: 0, FromPipeline: true, FromPipelineByPropertyName: true, Help: "Specifies the source server: the server the shell runs on (another server's mail flow is tested in a shell on it)."},
 			{Name: "TargetEmailAddress", Kind: interp.KindString, Position: -1, Help: "Specifies a mailbox of the organisation to send the test message to."},
 			{Name: "TargetMailboxServer", Kind: interp.KindString, Position: -1, Help: "Specifies the server whose system mailbox (in its mailbox database) receives the test message."},
 			{Name: "ExecutionTimeout", Kind: interp.KindInt, Position: -1, Default: "240", Help: "Specifies how many seconds to wait for the test message (240 by default)."},
@@ -270,8 +256,15 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 		task = cmdlets.NewTask(d, c.Info.Name, site)
 		for _, p := range []string{"Identity", "TargetMailboxServer"} {
 			if c.Has(p) && c.Value(p) != nil {
-				if _, err := tx.Server(identityOf(c.Value(p))); err != nil {
+				srv, err := tx.Server(identityOf(c.Value(p)))
+				if err != nil {
 					return task.NotFound(identityOf(c.Value(p)))
+				}
+				if p == "Identity" && !strings.EqualFold(srv.Name, site.Server) {
+					// The test message is submitted here: testing from
+					// another server would report this one's mail flow.
+					return task.InvalidOperation(cmdlets.ReasonInvalidOp,
+						"Test-Mailflow sends its test message from the server the shell runs on, %s. To test mail flow from %s, run Test-Mailflow in a shell on %s.", site.Server, srv.Name, srv.Name)
 				}
 			}
 		}
@@ -323,11 +316,11 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 	if target.ServerName != "" && !strings.EqualFold(target.ServerName, site.Server) {
 		// The target mailbox is on another server of the organisation:
 		// its store is read there.
-		parts, err := d.At(target.ServerName)
-		if err != nil || parts.Mailboxes == nil {
-			return task.InvalidOperation(cmdlets.ReasonInvalidOp, "The mailbox %s is on server %s, which can't be reached: %v", target.PrimarySmtpAddress, target.ServerName, err)
+		r, err := newMailboxStores(d, c, task).of(target.ServerName)
+		if err != nil || r == nil {
+			return err // a server that can't be reached is reported
 		}
-		reader = parts.Mailboxes
+		reader = r
 	}
 	timeout := 240 * time.Second
 	if c.Has("ExecutionTimeout") {
@@ -352,10 +345,7 @@ func testMailflowProcess(d *cmdlets.Deps, c *interp.Call) error {
 		Sender: source.PrimarySmtpAddress, Recipients: []string{target.PrimarySmtpAddress},
 		AuthUser: site.NetBIOSDomain + `\` + site.Server + "$", ReceivedAt: start, Data: []byte(data), Direction: "Originating",
 	})
-	ctx := c.Ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
+	ctx := c.Context()
 	if err == nil {
 		deadline := start.Add(timeout)
 		for {

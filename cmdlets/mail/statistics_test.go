@@ -1,13 +1,19 @@
 package mail
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"exsh/cmdlets"
+	"exsh/engine/backend"
 	"exsh/shell/format"
 	"exsh/shell/object"
 	"exsh/state"
+	"exsh/state/setup"
+	"exsh/state/statetest"
 )
 
 func TestMailboxStatisticsAndTestMailflow(t *testing.T) {
@@ -174,5 +180,137 @@ func TestMailflowReads(t *testing.T) {
 	})
 	if n != 1 {
 		t.Errorf("%d system mailboxes, want 1", n)
+	}
+}
+
+// A mailbox on another server that cannot be read is reported, whatever
+// the reason, and the cmdlet reads the others: never a mailbox left out
+// in silence.
+func TestMailboxOnAnotherServerUnread(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"unreachable", &backend.UnreachableError{Server: "EX02", Fqdn: "EX02.contoso.com", Err: errors.New("connection refused")},
+			`Failed to connect to the Microsoft Exchange Information Store service on computer "EX02.contoso.com".`},
+		{"another failure", errors.New("the channel's certificate can't be read"), "Active Directory operation failed on "},
+	} {
+		d, _ := newServer(t)
+		administratorOnEX02(t, d)
+		d.Remote = func(string) (cmdlets.RemoteServer, error) { return nil, tc.err }
+		for name, bound := range map[string]map[string]any{
+			"Get-MailboxStatistics": {"Identity": "Administrator"},
+			"Get-MailboxMessage":    {"Identity": "Administrator"},
+			"Test-Mailflow":         {"TargetEmailAddress": "administrator@contoso.com", "ExecutionTimeout": 1},
+		} {
+			rt, err := invoke(t, find(t, append(Cmdlets(d), MailboxCmdlets(d)...), name), bound)
+			if err != nil {
+				t.Fatalf("%s %s: %v", tc.name, name, err)
+			}
+			if len(rt.Objects) != 0 || len(rt.Errors) != 1 || !strings.HasPrefix(rt.Errors[0].Error(), tc.want) {
+				t.Errorf("%s %s: objects %v, errors %v; want one error %q...", tc.name, name, rt.Objects, rt.Errors, tc.want)
+			}
+		}
+	}
+}
+
+// Get-MailboxStatistics -Server takes the server's name or FQDN; a
+// server the organisation lacks is not found, not an empty answer.
+func TestStatisticsServer(t *testing.T) {
+	d, _ := newServer(t)
+	stats := find(t, MailboxCmdlets(d), "Get-MailboxStatistics")
+	for _, tc := range []struct {
+		server  string
+		mailbox bool
+		err     string
+	}{
+		{"EX01", true, ""},
+		{"ex01.contoso.com", true, ""},
+		{"localhost", true, ""},
+		{"EX09", false, "The operation couldn't be performed because object 'EX09' couldn't be found on "},
+	} {
+		rt, err := invoke(t, stats, map[string]any{"Server": tc.server})
+		if err != nil {
+			t.Fatalf("-Server %s: %v", tc.server, err)
+		}
+		found := false
+		for _, o := range rt.Objects {
+			if n, _ := o.(*object.PSObject).Get("DisplayName"); object.ToString(n) == "Administrator" {
+				found = true
+			}
+		}
+		if found != tc.mailbox {
+			t.Errorf("-Server %s: Administrator listed %v, want %v", tc.server, found, tc.mailbox)
+		}
+		if tc.err == "" && len(rt.Errors) > 0 || tc.err != "" && (len(rt.Errors) != 1 || !strings.HasPrefix(rt.Errors[0].Error(), tc.err)) {
+			t.Errorf("-Server %s: errors %v, want %q", tc.server, rt.Errors, tc.err)
+		}
+	}
+}
+
+// Test-Mailflow tests from the server the shell runs on: naming another
+// server as the source is refused, not answered with this server's result.
+func TestMailflowFromAnotherServer(t *testing.T) {
+	d, _ := newServer(t)
+	if err := setup.AddServer(d.Store, setup.Options{ServerName: "EX02", DataPath: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := invoke(t, find(t, MailboxCmdlets(d), "Test-Mailflow"), map[string]any{"Identity": "EX02", "ExecutionTimeout": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Test-Mailflow sends its test message from the server the shell runs on, EX01. To test mail flow from EX02, run Test-Mailflow in a shell on EX02."
+	if len(rt.Objects) != 0 || len(rt.Errors) != 1 || rt.Errors[0].Error() != want {
+		t.Errorf("Test-Mailflow EX02 in EX01's shell: objects %v, errors %v; want %q", rt.Objects, rt.Errors, want)
+	}
+}
+
+// administratorOnEX02 adds EX02 to d's organisation and moves the
+// Administrator mailbox to EX02's database.
+func administratorOnEX02(t *testing.T, d *cmdlets.Deps) {
+	t.Helper()
+	if err := setup.AddServer(d.Store, setup.Options{ServerName: "EX02", DataPath: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	statetest.Update(t, d.Store, func(tx state.Tx) error {
+		dbs, err := tx.MailboxDatabases()
+		if err != nil {
+			return err
+		}
+		r, err := tx.RecipientByName("Administrator")
+		if err != nil {
+			return err
+		}
+		for _, db := range dbs {
+			if db.Server == "EX02" {
+				r.Database, r.ServerName = db.Name, "ex02"
+			}
+		}
+		return tx.PutRecipient(r)
+	})
+}
+
+// deniedStore is another server whose mailbox store refuses this one.
+type deniedStore struct{ cmdlets.RemoteServer }
+
+func (deniedStore) MailboxItems(string) ([]*state.MailboxItem, error) {
+	return nil, fmt.Errorf("the server EX02 refused the logon of CONTOSO\\EX01$: %w", backend.ErrAccessDenied)
+}
+
+// A store that refuses a read is named by its server in the error.
+func TestMailboxReadRefused(t *testing.T) {
+	d, _ := newServer(t)
+	administratorOnEX02(t, d)
+	d.Remote = func(string) (cmdlets.RemoteServer, error) { return deniedStore{}, nil }
+	want := `Failed to connect to the Microsoft Exchange Information Store service on computer "EX02.contoso.com". Access is denied.`
+	for _, name := range []string{"Get-MailboxStatistics", "Get-MailboxMessage"} {
+		rt, err := invoke(t, find(t, append(Cmdlets(d), MailboxCmdlets(d)...), name), map[string]any{"Identity": "Administrator"})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(rt.Errors) != 1 || !strings.HasPrefix(rt.Errors[0].Error(), want) {
+			t.Errorf("%s: errors %v; want %q...", name, rt.Errors, want)
+		}
 	}
 }

@@ -319,11 +319,5 @@ func (r *run) acceptedDomain(tx state.Tx) (*state.AcceptedDomain, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch len(ads) {
-	case 0:
-		return nil, r.task.NotFound(cmdlets.IdentityText(arg))
-	case 1:
-		return ads[0], nil
-	}
-	return nil, r.task.Ambiguous(cmdlets.IdentityText(arg))
+	return cmdlets.One(r.task, ads, cmdlets.IdentityText(arg))
 }

@@ -35,7 +35,7 @@ type componentStateView struct {
 }
 
 func componentStateCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
-	complete := serverCompleter(d)
+	complete := cmdlets.CompleteServers(d)
 	completeComponent := completer(d, func(state.Tx) ([]string, error) { return state.ServerComponents, nil })
 	idHelp := "Specifies the server: its name, FQDN or GUID."
 	get := &interp.CmdletInfo{

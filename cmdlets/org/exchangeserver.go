@@ -10,7 +10,7 @@ import (
 )
 
 // ExchangeServerType is the type name of Get-ExchangeServer's objects.
-const ExchangeServerType = "Microsoft.Exchange.Data.Directory.Management.ExchangeServer"
+const ExchangeServerType = cmdlets.ExchangeServerType
 
 func exchangeServerCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 	get := &interp.CmdletInfo{
@@ -19,7 +19,7 @@ func exchangeServerCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Description: "Get-ExchangeServer returns the Exchange servers: name, site, roles, edition and version. In an organisation of several servers, ServerState says whether each one is running (Up) or not (Down).",
 		OutputType:  ExchangeServerType,
 		Params: []*interp.ParamInfo{
-			identityParam("Specifies the server: its name, FQDN or GUID. Wildcards are allowed.", false, serverCompleter(d)),
+			identityParam("Specifies the server: its name, FQDN or GUID. Wildcards are allowed.", false, cmdlets.CompleteServers(d)),
 			domainControllerParam(),
 		},
 		Examples: []interp.Example{

@@ -165,13 +165,7 @@ func (r *run) recipientArg(tx state.Tx, arg any, keep func(*state.Recipient) boo
 		}
 		rs = kept
 	}
-	switch len(rs) {
-	case 0:
-		return nil, r.task.NotFound(text)
-	case 1:
-		return rs[0], nil
-	}
-	return nil, r.task.Ambiguous(text)
+	return cmdlets.One(r.task, rs, text)
 }
 
 func isGroup(rc *state.Recipient) bool   { return rc.IsGroup() }

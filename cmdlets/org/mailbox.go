@@ -26,7 +26,7 @@ func mailboxCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Params: []*interp.ParamInfo{
 			identityParam(idHelp+" Wildcards are allowed.", false, complete),
 			named("Database", interp.KindString, "Returns the mailboxes of the given mailbox database."),
-			{Name: "Server", Kind: interp.KindString, Position: -1, Complete: serverCompleter(d),
+			{Name: "Server", Kind: interp.KindString, Position: -1, Complete: cmdlets.CompleteServers(d),
 				Help: "Returns the mailboxes on the given server (its name, FQDN or GUID). Without it, the mailboxes of every server are returned."},
 			{Name: "RecipientTypeDetails", Kind: interp.KindString, Array: true, Position: -1, Help: "Returns only mailboxes with the given RecipientTypeDetails (UserMailbox)."},
 			filterParam(), resultSizeParam(), domainControllerParam(),

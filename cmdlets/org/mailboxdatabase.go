@@ -29,7 +29,7 @@ func mailboxDatabaseCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		OutputType:  MailboxDatabaseType,
 		Params: []*interp.ParamInfo{
 			identityParam("Specifies the database: its name or GUID. Wildcards are allowed.", false, complete),
-			{Name: "Server", Kind: interp.KindString, Position: -1, Complete: serverCompleter(d),
+			{Name: "Server", Kind: interp.KindString, Position: -1, Complete: cmdlets.CompleteServers(d),
 				Help: "Returns the databases on the given server (its name, FQDN or GUID). Without it, the databases of every server of the organisation are returned."},
 			named("Status", interp.KindSwitch, "Accepted for compatibility: Mounted is always filled in."),
 			domainControllerParam(),

@@ -1,7 +1,6 @@
 package org
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -162,7 +161,7 @@ func receiveConnectorCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		Params: []*interp.ParamInfo{
 			withSets(identityParam(idHelp+" Wildcards are allowed.", false, complete), "Identity"),
 			withSets(&interp.ParamInfo{Name: "Server", Kind: interp.KindString, Position: -1,
-				Help: "Returns the connectors of the given server (name, FQDN or GUID).", Complete: serverCompleter(d)}, "Server"),
+				Help: "Returns the connectors of the given server (name, FQDN or GUID).", Complete: cmdlets.CompleteServers(d)}, "Server"),
 			domainControllerParam(),
 		},
 		Examples: []interp.Example{
@@ -213,7 +212,7 @@ func receiveConnectorCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		withSets(named("Internet", interp.KindSwitch, "Creates a connector for anonymous mail from the Internet: AnonymousUsers; Tls; accepts every remote address."), "Internet"),
 		withSets(named("Partner", interp.KindSwitch, "Creates a connector for partner domains: Partners; Tls."), "Partner"),
 		{Name: "Server", Kind: interp.KindString, Position: -1, FromPipelineByPropertyName: true, Default: "the local server",
-			Help: "Specifies the server the connector is created on.", Complete: serverCompleter(d)},
+			Help: "Specifies the server the connector is created on.", Complete: cmdlets.CompleteServers(d)},
 	}
 	for _, p := range receiveConnectorProps {
 		pi := p.param()
@@ -399,13 +398,7 @@ func (r *run) receiveConnectorArg(tx state.Tx, arg any) (*state.ReceiveConnector
 	if err != nil {
 		return nil, err
 	}
-	switch len(rcs) {
-	case 0:
-		return nil, r.task.NotFound(text)
-	case 1:
-		return rcs[0], nil
-	}
-	return nil, r.task.Ambiguous(text)
+	return cmdlets.One(r.task, rcs, text)
 }
 
 // server resolves a -Server argument.
@@ -415,17 +408,6 @@ func (r *run) server(tx state.Tx, name string) (*state.ExchangeServer, error) {
 		return nil, r.task.NotFound(name)
 	}
 	return srv, nil
-}
-
-func serverCompleter(d *cmdlets.Deps) func(context.Context, string) []string {
-	return completer(d, func(tx state.Tx) ([]string, error) {
-		srvs, err := tx.Servers()
-		var out []string
-		for _, s := range srvs {
-			out = append(out, s.Name)
-		}
-		return out, err
-	})
 }
 
 // setReceiveIdentity fills the naming properties from Name and Server.

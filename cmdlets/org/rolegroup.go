@@ -38,13 +38,7 @@ func (r *run) member(tx state.Tx) (*state.Recipient, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch len(rs) {
-	case 0:
-		return nil, r.task.NotFound(cmdlets.IdentityText(arg))
-	case 1:
-		return rs[0], nil
-	}
-	return nil, r.task.Ambiguous(cmdlets.IdentityText(arg))
+	return cmdlets.One(r.task, rs, cmdlets.IdentityText(arg))
 }
 
 func roleGroupCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"exsh/cmdlets"
+	"exsh/cmdlets/cmdlettest"
 	"exsh/cmdlets/org"
 	"exsh/cmdlets/utility"
 	"exsh/shell/format"
@@ -18,119 +19,81 @@ import (
 	"exsh/state/statetest"
 )
 
-// shell is a session with the utility and organisation cmdlets over a
+// newShell is a session with the utility and organisation cmdlets over a
 // set-up store, as cmd/exsh wires it.
-type shell struct {
-	t              *testing.T
-	s              *interp.Session
-	stdout, stderr bytes.Buffer
-}
-
-func newShell(t *testing.T) *shell {
+func newShell(t *testing.T) *cmdlettest.Shell {
 	t.Helper()
 	st := statetest.MustOpenSetUp(t)
 	d := &cmdlets.Deps{Store: st, DataPath: t.TempDir(), Now: func() time.Time { return statetest.Epoch }, PasswordCost: bcrypt.MinCost}
-	sh := &shell{t: t}
-	cmds := append(utility.Cmdlets(), org.Cmdlets(d)...)
-	sh.s = interp.NewSession(interp.Config{
-		Stdout: &sh.stdout, Stderr: &sh.stderr, Width: 120, Commands: cmds,
-		NewOutput: func(w io.Writer, width int) interp.Output { return format.NewOutput(w, width) },
-	})
+	sh := cmdlettest.NewShell(t, 120, append(utility.Cmdlets(), org.Cmdlets(d)...))
+	sh.Source = "test.ps1"
 	return sh
-}
-
-// run runs a script and returns its output and error text.
-func (sh *shell) run(script string) (out, errs string) {
-	sh.t.Helper()
-	sh.stdout.Reset()
-	sh.stderr.Reset()
-	_ = sh.s.Run(context.Background(), script, "test.ps1")
-	return sh.stdout.String(), sh.stderr.String()
-}
-
-// ok runs a script that must not write errors.
-func (sh *shell) ok(script string) string {
-	sh.t.Helper()
-	out, errs := sh.run(script)
-	if errs != "" {
-		sh.t.Fatalf("%s\nunexpected errors:\n%s\noutput:\n%s", script, errs, out)
-	}
-	return out
-}
-
-func contains(t *testing.T, what, text string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(text, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, text)
-		}
-	}
 }
 
 func TestScriptRelayLab(t *testing.T) {
 	sh := newShell(t)
-	out := sh.ok(`New-ReceiveConnector -Name Relay -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 127.0.0.56 -TransportRole FrontendTransport`)
-	contains(t, "New-ReceiveConnector output", out, "Identity", `EX01\Relay`, "{0.0.0.0:25}")
+	out := sh.OK(`New-ReceiveConnector -Name Relay -Usage Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 127.0.0.56 -TransportRole FrontendTransport`)
+	cmdlettest.Contains(t, "New-ReceiveConnector output", out, "Identity", `EX01\Relay`, "{0.0.0.0:25}")
 
-	out = sh.ok(`Get-ReceiveConnector | Format-Table`)
-	contains(t, "Get-ReceiveConnector | Format-Table", out,
+	out = sh.OK(`Get-ReceiveConnector | Format-Table`)
+	cmdlettest.Contains(t, "Get-ReceiveConnector | Format-Table", out,
 		"Identity                          Bindings                  Enabled",
 		`EX01\Default Frontend EX01        {[::]:25, 0.0.0.0:25}     True`,
 		`EX01\Relay                        {0.0.0.0:25}              True`)
 
-	sh.ok(`Set-ReceiveConnector Relay -RemoteIPRanges @{Add='10.0.0.0/24'}`)
-	out = sh.ok(`(Get-ReceiveConnector Relay).RemoteIPRanges -join ','`)
-	contains(t, "RemoteIPRanges", out, "127.0.0.56,10.0.0.0/24")
+	sh.OK(`Set-ReceiveConnector Relay -RemoteIPRanges @{Add='10.0.0.0/24'}`)
+	out = sh.OK(`(Get-ReceiveConnector Relay).RemoteIPRanges -join ','`)
+	cmdlettest.Contains(t, "RemoteIPRanges", out, "127.0.0.56,10.0.0.0/24")
 
-	sh.ok(`Set-ReceiveConnector "Relay" -PermissionGroups AnonymousUsers`)
-	sh.ok(`Get-ReceiveConnector "Relay" | Add-ADPermission -User "NT AUTHORITY\ANONYMOUS LOGON" -ExtendedRights "Ms-Exch-SMTP-Accept-Any-Recipient"`)
-	out = sh.ok(`Get-ADPermission "Relay" -User "NT AUTHORITY\ANONYMOUS LOGON" | where {($_.Deny -eq $false) -and ($_.IsInherited -eq $false)} | Format-Table User,ExtendedRights`)
-	contains(t, "Get-ADPermission", out, "{ms-Exch-SMTP-Accept-Any-Recipient}", "{ms-Exch-SMTP-Submit}")
+	sh.OK(`Set-ReceiveConnector "Relay" -PermissionGroups AnonymousUsers`)
+	sh.OK(`Get-ReceiveConnector "Relay" | Add-ADPermission -User "NT AUTHORITY\ANONYMOUS LOGON" -ExtendedRights "Ms-Exch-SMTP-Accept-Any-Recipient"`)
+	out = sh.OK(`Get-ADPermission "Relay" -User "NT AUTHORITY\ANONYMOUS LOGON" | where {($_.Deny -eq $false) -and ($_.IsInherited -eq $false)} | Format-Table User,ExtendedRights`)
+	cmdlettest.Contains(t, "Get-ADPermission", out, "{ms-Exch-SMTP-Accept-Any-Recipient}", "{ms-Exch-SMTP-Submit}")
 
-	out = sh.ok(`Get-ReceiveConnector Relay | Format-List Name,AuthMechanism,PermissionGroups,MaxMessageSize`)
-	contains(t, "Format-List", out, "AuthMechanism    : Tls", "PermissionGroups : AnonymousUsers", "MaxMessageSize   : 36 MB (37,748,736 bytes)")
+	out = sh.OK(`Get-ReceiveConnector Relay | Format-List Name,AuthMechanism,PermissionGroups,MaxMessageSize`)
+	cmdlettest.Contains(t, "Format-List", out, "AuthMechanism    : Tls", "PermissionGroups : AnonymousUsers", "MaxMessageSize   : 36 MB (37,748,736 bytes)")
 }
 
 func TestScriptErrors(t *testing.T) {
 	sh := newShell(t)
-	_, errs := sh.run(`Get-ReceiveConnector Nope`)
-	contains(t, "not found", errs,
+	_, errs := sh.Run(`Get-ReceiveConnector Nope`)
+	cmdlettest.Contains(t, "not found", errs,
 		"The operation couldn't be performed because object 'Nope' couldn't be found on 'EX01.contoso.com'.",
 		"ManagementObjectNotFoundException")
-	if sh.s.LastSucceeded() {
+	if sh.Session.LastSucceeded() {
 		t.Error("$? is $true after a failed Get-ReceiveConnector")
 	}
-	_, errs = sh.run(`New-ReceiveConnector -Name Relay -Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 127.0.0.56`)
-	contains(t, "role conflict", errs, `conflict with the settings on Receive connector "EX01\Default Frontend EX01"`)
-	out := sh.ok(`try { Get-Mailbox nobody -ErrorAction Stop } catch { "caught: " + $_.Exception.Message }`)
-	contains(t, "try/catch", out, "caught: The operation couldn't be performed because object 'nobody'")
+	_, errs = sh.Run(`New-ReceiveConnector -Name Relay -Custom -Bindings 0.0.0.0:25 -RemoteIPRanges 127.0.0.56`)
+	cmdlettest.Contains(t, "role conflict", errs, `conflict with the settings on Receive connector "EX01\Default Frontend EX01"`)
+	out := sh.OK(`try { Get-Mailbox nobody -ErrorAction Stop } catch { "caught: " + $_.Exception.Message }`)
+	cmdlettest.Contains(t, "try/catch", out, "caught: The operation couldn't be performed because object 'nobody'")
 }
 
 func TestScriptMailboxes(t *testing.T) {
 	sh := newShell(t)
-	sh.ok(`$pw = ConvertTo-SecureString 'P@ssw0rd1' -AsPlainText -Force
+	sh.OK(`$pw = ConvertTo-SecureString 'P@ssw0rd1' -AsPlainText -Force
 New-Mailbox -Name "Bob Smith" -Alias bob -UserPrincipalName bob@contoso.com -Password $pw | Out-Null
 New-User -Name Scanner -UserPrincipalName scanner@contoso.com -Password $pw | Out-Null
 Set-Mailbox bob -EmailAddresses @{Add='smtp:robert@contoso.com'}`)
-	out := sh.ok(`Get-Mailbox`)
-	contains(t, "Get-Mailbox", out, "Name          Alias         ServerName ProhibitSendQuota", "Bob Smith     bob           ex01       Unlimited")
-	out = sh.ok(`(Get-Mailbox bob).EmailAddresses -join ';'`)
-	contains(t, "EmailAddresses", out, "SMTP:bob@contoso.com;smtp:robert@contoso.com")
+	out := sh.OK(`Get-Mailbox`)
+	cmdlettest.Contains(t, "Get-Mailbox", out, "Name          Alias         ServerName ProhibitSendQuota", "Bob Smith     bob           ex01       Unlimited")
+	out = sh.OK(`(Get-Mailbox bob).EmailAddresses -join ';'`)
+	cmdlettest.Contains(t, "EmailAddresses", out, "SMTP:bob@contoso.com;smtp:robert@contoso.com")
 	// Secrets stay in the store.
-	out = sh.ok(`"[" + (Get-Mailbox bob).PasswordHash + "]"`)
-	contains(t, "PasswordHash", out, "[]")
-	out = sh.ok(`$c = New-Object System.Management.Automation.PSCredential('relay', $pw)
+	out = sh.OK(`"[" + (Get-Mailbox bob).PasswordHash + "]"`)
+	cmdlettest.Contains(t, "PasswordHash", out, "[]")
+	out = sh.OK(`$c = New-Object System.Management.Automation.PSCredential('relay', $pw)
 New-SendConnector -Name Smart -AddressSpaces * -SmartHosts 127.0.0.1 -DNSRoutingEnabled $false -SmartHostAuthMechanism BasicAuth -AuthenticationCredential $c | Out-Null
 "[" + (Get-SendConnector Smart).AuthPassword + "]"`)
-	contains(t, "AuthPassword", out, "[]")
-	out = sh.ok(`Get-Recipient -RecipientType User | Format-Table Name,RecipientType`)
-	contains(t, "Get-Recipient", out, "Scanner User")
+	cmdlettest.Contains(t, "AuthPassword", out, "[]")
+	out = sh.OK(`Get-Recipient -RecipientType User | Format-Table Name,RecipientType`)
+	cmdlettest.Contains(t, "Get-Recipient", out, "Scanner User")
 }
 
 func TestScriptWhatIf(t *testing.T) {
 	sh := newShell(t)
-	out := sh.ok(`Remove-ReceiveConnector "Default Frontend EX01" -WhatIf; (Get-ReceiveConnector).Count`)
-	contains(t, "WhatIf", out, "What if:", "Removing Receive connector", "5")
+	out := sh.OK(`Remove-ReceiveConnector "Default Frontend EX01" -WhatIf; (Get-ReceiveConnector).Count`)
+	cmdlettest.Contains(t, "WhatIf", out, "What if:", "Removing Receive connector", "5")
 }
 
 // TestScriptConfirm checks Exchange's texts for -WhatIf and the
@@ -170,7 +133,7 @@ Remove-ReceiveConnector 'Default Frontend EX01' -Confirm:$false
 // Shell, rather than "@{...}".
 func TestScriptObjectsInStrings(t *testing.T) {
 	sh := newShell(t)
-	out := sh.ok(`"$(Get-ReceiveConnector 'Default Frontend EX01')"
+	out := sh.OK(`"$(Get-ReceiveConnector 'Default Frontend EX01')"
 [string](Get-AcceptedDomain)[0]
 (Get-Mailbox)[0].ToString()
 "x" + (Get-User | Select-Object -First 1)
@@ -189,13 +152,13 @@ Get-ReceiveConnector | ForEach-Object { "$_" } | Select-Object -First 1
 // types as Exchange's help does.
 func TestScriptHelpTypeNames(t *testing.T) {
 	sh := newShell(t)
-	out := strings.Join(strings.Fields(sh.ok(`Get-Help Set-ReceiveConnector -Full`)), " ")
-	contains(t, "Set-ReceiveConnector help", out,
+	out := strings.Join(strings.Fields(sh.OK(`Get-Help Set-ReceiveConnector -Full`)), " ")
+	cmdlettest.Contains(t, "Set-ReceiveConnector help", out,
 		"[-Identity] <ReceiveConnectorIdParameter>", "[-Bindings <MultiValuedProperty>]", "[-RemoteIPRanges <MultiValuedProperty>]",
 		"[-PermissionGroups <PermissionGroups>]", "[-AuthMechanism <AuthMechanisms>]", "[-MaxMessageSize <ByteQuantifiedSize>]",
 		"-MaxInboundConnection <Unlimited>")
-	out = strings.Join(strings.Fields(sh.ok(`Get-Help Remove-ReceiveConnector -Detailed`)), " ")
-	contains(t, "Remove-ReceiveConnector help", out, "[-Identity] <ReceiveConnectorIdParameter>", "use -Confirm:$false to skip the prompt")
-	out = strings.Join(strings.Fields(sh.ok(`Get-Help Get-Date -Full`)), " ")
-	contains(t, "Get-Date help", out, "[-DisplayHint {Date | Time | DateTime}]", "-DisplayHint <DisplayHintType>")
+	out = strings.Join(strings.Fields(sh.OK(`Get-Help Remove-ReceiveConnector -Detailed`)), " ")
+	cmdlettest.Contains(t, "Remove-ReceiveConnector help", out, "[-Identity] <ReceiveConnectorIdParameter>", "use -Confirm:$false to skip the prompt")
+	out = strings.Join(strings.Fields(sh.OK(`Get-Help Get-Date -Full`)), " ")
+	cmdlettest.Contains(t, "Get-Date help", out, "[-DisplayHint {Date | Time | DateTime}]", "-DisplayHint <DisplayHintType>")
 }

@@ -265,13 +265,7 @@ func (r *run) sendConnector(tx state.Tx) (*state.SendConnector, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch len(scs) {
-	case 0:
-		return nil, r.task.NotFound(cmdlets.IdentityText(arg))
-	case 1:
-		return scs[0], nil
-	}
-	return nil, r.task.Ambiguous(cmdlets.IdentityText(arg))
+	return cmdlets.One(r.task, scs, cmdlets.IdentityText(arg))
 }
 
 func (r *run) sendUsage() (string, error) {

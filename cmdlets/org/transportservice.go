@@ -16,7 +16,7 @@ import (
 
 // Transport service type names.
 const (
-	TransportServiceType         = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer"
+	TransportServiceType         = cmdlets.TransportServerType
 	FrontendTransportServiceType = "Microsoft.Exchange.Data.Directory.SystemConfiguration.FrontendTransportServerPresentationObject"
 	MailboxTransportServiceType  = "Microsoft.Exchange.Data.Directory.SystemConfiguration.MailboxTransportServerPresentationObject"
 )
@@ -173,7 +173,7 @@ func transportServiceCmdlets(d *cmdlets.Deps) []*interp.CmdletInfo {
 		props := serviceProps(svc.kind)
 		typeNames := []string{svc.typeName, "Microsoft.Exchange.Data.Directory.ADConfigurationObject", "System.Object"}
 		idHelp := "Specifies the server whose " + svc.title + " settings are read or changed: its name, FQDN or GUID."
-		complete := serverCompleter(d)
+		complete := cmdlets.CompleteServers(d)
 		get := &interp.CmdletInfo{
 			Name:        "Get-" + svc.noun,
 			Synopsis:    "Gets the " + svc.title + " settings of Mailbox servers.",

@@ -26,13 +26,6 @@ type run struct {
 	admin  cmdlets.QueueAdmin
 }
 
-// TransportServerType is the type of the objects Get-TransportService
-// writes; piped to Get-Queue they name the server.
-const TransportServerType = "Microsoft.Exchange.Data.Directory.SystemConfiguration.TransportServer"
-
-// exchangeServerType is Get-ExchangeServer's object type.
-const exchangeServerType = "Microsoft.Exchange.Data.Directory.Management.ExchangeServer"
-
 // newRun prepares a run on the server the call names (see targetServer);
 // it fails when that server is unknown or cannot be reached, or when it
 // is this server and no Transport service runs in this process.
@@ -69,13 +62,7 @@ func (r *run) use(server string) error {
 	} else {
 		p, err := r.d.At(server)
 		if err != nil {
-			if errors.Is(err, cmdlets.ErrUnknownServer) {
-				return r.task.NotFound(server)
-			}
-			if e := r.task.ServerError(cmdlets.ServiceTransport, "QueueViewerException", p, err); e != nil {
-				return e
-			}
-			return r.task.StoreError(err)
+			return r.task.AtError(cmdlets.ServiceTransport, "QueueViewerException", server, p, err)
 		}
 		r.parts = p
 	}
@@ -98,16 +85,13 @@ func (r *run) targetServer() string {
 			continue
 		}
 		v := c.Value(p)
-		if s, ok := serverObject(v); ok {
+		if s, ok := cmdlets.ServerObject(v); ok {
 			return s
 		}
 		if c.Has("Server") {
 			return "" // Identity with Server: a parameter set error follows
 		}
-		if srv, _, ok := strings.Cut(identityOf(v), `\`); ok && srv != "*" {
-			return strings.TrimSpace(srv)
-		}
-		return ""
+		return serverPart(identityOf(v), p == "Identity" && !isQueueObject(v) && strings.HasSuffix(c.Info.Name, "-Message"))
 	}
 	if c.Has("Server") {
 		return cmdlets.IdentityText(c.Value("Server"))
@@ -115,22 +99,16 @@ func (r *run) targetServer() string {
 	return ""
 }
 
-// serverObject reports the server a piped Get-TransportService or
-// Get-ExchangeServer object names.
-func serverObject(v any) (string, bool) {
-	o, ok := v.(*object.PSObject)
-	if !ok {
-		return "", false
+// serverPart is the server an identity names, "" for none: the first of
+// "EX02\Submission" or "EX02\3\12". A message identity (message set)
+// names its server only with three parts: in "3\12" or "Unreachable\12"
+// the first part is the queue.
+func serverPart(identity string, message bool) string {
+	parts := strings.Split(identity, `\`)
+	if len(parts) < 2 || message && len(parts) < 3 || strings.TrimSpace(parts[0]) == "*" {
+		return ""
 	}
-	for _, n := range o.TypeNames {
-		if strings.EqualFold(n, TransportServerType) || strings.EqualFold(n, exchangeServerType) {
-			if name, ok := o.Get("Name"); ok && name != nil {
-				return object.ToString(name), true
-			}
-			return cmdlets.IdentityText(o), true
-		}
-	}
-	return "", false
+	return strings.TrimSpace(parts[0])
 }
 
 // identityArg is the Identity a call names, "" when it is absent or a
@@ -140,7 +118,7 @@ func (r *run) identityArg() (any, bool) {
 		return nil, false
 	}
 	v := r.c.Value("Identity")
-	if _, ok := serverObject(v); ok {
+	if _, ok := cmdlets.ServerObject(v); ok {
 		return nil, false
 	}
 	return v, true
@@ -192,11 +170,7 @@ func invalidOpText(err error) string {
 	if s == "" {
 		return "The operation isn't valid."
 	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
+	return cmdlets.Sentence(s)
 }
 
 // identityOf is the identity an argument names: a string, or the Identity

@@ -376,3 +376,29 @@ func TestEndToEndResubmitUnreachable(t *testing.T) {
 		t.Errorf("%d messages left in Unreachable", len(got))
 	}
 }
+
+// A message identity without its server ("Unreachable\12", "12") names a
+// message on this server: the part before the backslash is its queue, not
+// a server.
+func TestMessageIdentityWithoutServer(t *testing.T) {
+	l := newLab(t)
+	l.submit("chris@contoso.com", "bob@tailspintoys.com", "Lunch")
+	var msgs []*object.PSObject
+	l.waitFor("the message in Unreachable", func() bool {
+		msgs = l.run("Get-Message", map[string]any{"Queue": `EX01\Unreachable`})
+		return len(msgs) == 1
+	})
+	id := prop(msgs[0], "Identity") // EX01\Unreachable\12
+	_, short, _ := strings.Cut(id, `\`)
+	_, n, _ := strings.Cut(short, `\`)
+	for _, ident := range []string{id, short, n} {
+		got := l.run("Get-Message", map[string]any{"Identity": ident})
+		if len(got) != 1 || prop(got[0], "Identity") != id {
+			t.Errorf("Get-Message %s: %d messages", ident, len(got))
+		}
+	}
+	l.run("Suspend-Message", map[string]any{"Identity": short})
+	if got := l.run("Get-Message", map[string]any{"Identity": id}); prop(got[0], "Status") != "Suspended" {
+		t.Errorf("Suspend-Message %s: status %s", short, prop(got[0], "Status"))
+	}
+}

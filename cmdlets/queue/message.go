@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -157,11 +156,7 @@ func (r *run) selectMessages() ([]*object.PSObject, error) {
 	}
 	// The call's context: Ctrl+C stops a long walk, on another server
 	// too.
-	ctx := r.c.Ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	infos, err := r.admin.MessagesContext(ctx, mf)
+	infos, err := r.admin.MessagesContext(r.c.Context(), mf)
 	if err != nil {
 		what := identity
 		if what == "" {

@@ -487,3 +487,24 @@ func TestGetMessageStopsWithThePipeline(t *testing.T) {
 		t.Fatal("Get-Message went on after its pipeline was stopped")
 	}
 }
+
+func TestServerPart(t *testing.T) {
+	for _, tc := range []struct {
+		identity string
+		message  bool
+		want     string
+	}{
+		{`EX02\Submission`, false, "EX02"},
+		{`Submission`, false, ""},
+		{`*\Unreachable`, false, ""},
+		{`EX02\3\12`, true, "EX02"},
+		{`3\12`, true, ""},
+		{`Unreachable\12`, true, ""},
+		{`12`, true, ""},
+		{`*\3\12`, true, ""},
+	} {
+		if got := serverPart(tc.identity, tc.message); got != tc.want {
+			t.Errorf("serverPart(%q, %v) = %q, want %q", tc.identity, tc.message, got, tc.want)
+		}
+	}
+}

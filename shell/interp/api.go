@@ -226,6 +226,15 @@ func NewCall(ctx context.Context, info *CmdletInfo, rt Runtime) *Call {
 	return &Call{Ctx: ctx, Info: info, Bound: map[string]any{}, rt: rt, Width: 120}
 }
 
+// Context is the call's context, done when its pipeline stops (Ctrl+C);
+// context.Background for a call made without one.
+func (c *Call) Context() context.Context {
+	if c.Ctx != nil {
+		return c.Ctx
+	}
+	return context.Background()
+}
+
 // Has reports whether the named parameter was bound.
 func (c *Call) Has(name string) bool { _, ok := c.Bound[name]; return ok }
 
