@@ -32,6 +32,10 @@ func newLogonGuard(delay time.Duration, now func() time.Time) *logonGuard {
 func (g *logonGuard) lockedOut(addr string) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.lockedOutLocked(addr)
+}
+
+func (g *logonGuard) lockedOutLocked(addr string) time.Duration {
 	at, ok := g.answer[addr]
 	if !ok {
 		return 0
@@ -48,6 +52,10 @@ func (g *logonGuard) lockedOut(addr string) time.Duration {
 func (g *logonGuard) failed(addr string) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.failedLocked(addr)
+}
+
+func (g *logonGuard) failedLocked(addr string) time.Duration {
 	now := g.now()
 	at := g.answer[addr]
 	if at.Before(now) {
@@ -63,4 +71,22 @@ func (g *logonGuard) failed(addr string) time.Duration {
 		}
 	}
 	return at.Sub(now)
+}
+
+// check checks a logon of addr with ok, unless addr is locked out (then
+// lockout is how long it stays so). A failed check is recorded and wait
+// is how long its answer waits. The look at the lockout, the check and
+// its record are one step: logons sent at once are checked one after
+// the other, so no more than lockoutBacklog guesses of an address are
+// checked before it is locked out, however many arrive together.
+func (g *logonGuard) check(addr string, ok func() bool) (lockout, wait time.Duration, passed bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if lockout = g.lockedOutLocked(addr); lockout > 0 {
+		return lockout, 0, false
+	}
+	if ok() {
+		return 0, 0, true
+	}
+	return 0, g.failedLocked(addr), false
 }

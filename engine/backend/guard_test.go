@@ -2,6 +2,8 @@ package backend
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -63,5 +65,45 @@ func TestLogonGuardForgets(t *testing.T) {
 	g.failed("127.0.0.2")
 	if n := len(g.answer); n != 1 {
 		t.Errorf("%d addresses kept, want 1", n)
+	}
+}
+
+// Guesses that arrive together are checked one after the other: no more
+// than lockoutBacklog of them are checked before the address is locked
+// out, however slow the check; a right credential is checked at once
+// from another address.
+func TestLogonGuardChecksTogether(t *testing.T) {
+	g := newLogonGuard(time.Minute, time.Now)
+	var mu sync.Mutex
+	checked := 0
+	guess := func() bool {
+		mu.Lock()
+		checked++
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond) // a store read
+		return false
+	}
+	var wg sync.WaitGroup
+	var locked, refused atomic.Int32
+	for range 20 {
+		wg.Go(func() {
+			lockout, wait, ok := g.check("127.0.0.2", guess)
+			switch {
+			case ok:
+				t.Error("a wrong guess passed")
+			case lockout > 0:
+				locked.Add(1)
+			case wait > 0:
+				refused.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if checked != lockoutBacklog || refused.Load() != lockoutBacklog || locked.Load() != 20-lockoutBacklog {
+		t.Errorf("20 guesses at once: %d checked, %d refused, %d locked out; want %d checked and refused",
+			checked, refused.Load(), locked.Load(), lockoutBacklog)
+	}
+	if lockout, wait, ok := g.check("127.0.0.3", func() bool { return true }); !ok || lockout != 0 || wait != 0 {
+		t.Errorf("a right credential from another address: lockout %v, wait %v, passed %v", lockout, wait, ok)
 	}
 }
