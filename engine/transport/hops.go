@@ -141,16 +141,10 @@ func (t *Transport) remoteDatabase(qr *state.QueueRecord) bool {
 
 // intraOrgConnector is Exchange's implicit send connector for the hops
 // between the organisation's servers, logged at the Transport service's
-// IntraOrgConnectorProtocolLoggingLevel.
+// IntraOrgConnectorProtocolLoggingLevel (kept with the other settings).
 func (t *Transport) intraOrgConnector() *state.SendConnector {
-	c := &state.SendConnector{Name: intraOrgConnectorId, Guid: zeroGuid, Enabled: true, ProtocolLoggingLevel: "Verbose"}
-	_ = t.st.View(func(tx state.Tx) error {
-		if ts, err := tx.TransportService(t.cfg.ServerName, "Hub"); err == nil && ts.IntraOrgConnectorProtocolLoggingLevel != "" {
-			c.ProtocolLoggingLevel = ts.IntraOrgConnectorProtocolLoggingLevel
-		}
-		return nil
-	})
-	return c
+	return &state.SendConnector{Name: intraOrgConnectorId, Guid: zeroGuid, Enabled: true,
+		ProtocolLoggingLevel: t.settings().IntraOrgConnectorProtocolLoggingLevel}
 }
 
 // sourceServers are the servers to relay a send connector's mail to: its
