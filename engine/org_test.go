@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"golang.org/x/crypto/bcrypt"
 
@@ -693,22 +691,7 @@ func smartHostConnector(t *testing.T, s *orgServer, port int, sources ...string)
 // Client Frontend (587) with STARTTLS and AUTH, as a mail client does.
 func (s *orgServer) submit(t *testing.T, to, subject string) {
 	t.Helper()
-	c, err := smtp.DialStartTLS(s.addr(587), &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Hello("laptop"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Auth(sasl.NewLoginClient("administrator@contoso.com", setup.DefaultAdministratorPassword)); err != nil {
-		t.Fatal(err)
-	}
-	msg := "From: administrator@contoso.com\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nHello.\r\n"
-	if err := c.SendMail("administrator@contoso.com", []string{to}, strings.NewReader(msg)); err != nil {
-		t.Fatal(err)
-	}
-	c.Quit()
+	submitAsAdministrator(t, s.addr(587), to, subject, "Hello.")
 }
 
 // A server with an address listens on it for the IPv4 wildcard bindings

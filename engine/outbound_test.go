@@ -151,7 +151,15 @@ func startOutboundLab(t *testing.T, sinkPort int) *outboundLab {
 // Frontend (587) with STARTTLS and AUTH, as a mail client does.
 func (lab *outboundLab) submit(t *testing.T, to, subject string) {
 	t.Helper()
-	c, err := smtp.DialStartTLS(lab.Addr(587), &tls.Config{InsecureSkipVerify: true})
+	submitAsAdministrator(t, lab.Addr(587), to, subject, "Hello from EX01.")
+}
+
+// submitAsAdministrator sends a message with subject and body from the
+// Administrator mailbox to the Client Frontend at addr (587) with
+// STARTTLS and AUTH LOGIN, as a mail client does.
+func submitAsAdministrator(t *testing.T, addr, to, subject, body string) {
+	t.Helper()
+	c, err := smtp.DialStartTLS(addr, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +170,7 @@ func (lab *outboundLab) submit(t *testing.T, to, subject string) {
 	if err := c.Auth(sasl.NewLoginClient("administrator@contoso.com", setup.DefaultAdministratorPassword)); err != nil {
 		t.Fatal(err)
 	}
-	msg := "From: administrator@contoso.com\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nHello from EX01.\r\n"
+	msg := "From: administrator@contoso.com\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\n" + body + "\r\n"
 	if err := c.SendMail("administrator@contoso.com", []string{to}, strings.NewReader(msg)); err != nil {
 		t.Fatal(err)
 	}
