@@ -60,7 +60,8 @@ func (t *Transport) databaseServer(guid string) string {
 // store's generation changed.
 func (t *Transport) hops() *hopsAt {
 	gen := t.st.Generation()
-	c := t.cachedHops.Load()
+	old := t.cachedHops.Load()
+	c := old
 	if c == nil || c.gen != gen {
 		c = &hopsAt{gen: gen, servers: map[string]string{}, sources: map[string][]string{}}
 		others := map[string]bool{}
@@ -70,7 +71,7 @@ func (t *Transport) hops() *hopsAt {
 				c.others = append(c.others, strings.ToLower(name))
 			}
 		}
-		_ = t.st.View(func(tx state.Tx) error {
+		err := t.st.View(func(tx state.Tx) error {
 			dbs, err := tx.MailboxDatabases()
 			if err != nil {
 				return err
@@ -91,6 +92,16 @@ func (t *Transport) hops() *hopsAt {
 			}
 			return err
 		})
+		if err != nil {
+			// A table read in part would take another server's database
+			// for this one's: the last whole one serves until a read
+			// succeeds.
+			t.log.Warn("reading the organisation's servers for the queues to them", "err", err)
+			if old != nil {
+				return old
+			}
+			return c
+		}
 		t.cachedHops.Store(c)
 	}
 	return c
