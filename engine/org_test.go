@@ -663,12 +663,7 @@ func TestOrganisationIPv6(t *testing.T) {
 func smartHostConnector(t *testing.T, s *orgServer, port int, sources ...string) {
 	t.Helper()
 	err := s.st.Update(func(tx state.Tx) error {
-		sc := setup.NewSendConnectorDefaults("Internet")
-		sc.Name = "To the smart host"
-		sc.AddressSpaces = []string{"SMTP:*;1"}
-		sc.SmartHosts = []string{"[127.0.0.1]"}
-		sc.DNSRoutingEnabled = false
-		sc.Port = port
+		sc := toSmartHost("To the smart host", "*", port)
 		sc.SourceTransportServers = sources
 		return tx.PutSendConnector(sc)
 	})

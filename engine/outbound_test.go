@@ -132,12 +132,7 @@ func startOutboundLab(t *testing.T, sinkPort int) *outboundLab {
 		Credential: cred,
 		FixedPorts: []int{sinkPort},
 		Prepare: func(tx state.Tx) error {
-			sc := setup.NewSendConnectorDefaults("Internet")
-			sc.Name = "To Internet"
-			sc.AddressSpaces = []string{"SMTP:*;1"}
-			sc.SmartHosts = []string{"[127.0.0.1]"}
-			sc.DNSRoutingEnabled = false
-			sc.Port = sinkPort
+			sc := toSmartHost("To Internet", "*", sinkPort)
 			sc.FrontendProxyEnabled = true
 			sc.ProtocolLoggingLevel = "Verbose"
 			return tx.PutSendConnector(sc)
@@ -145,6 +140,18 @@ func startOutboundLab(t *testing.T, sinkPort int) *outboundLab {
 		Submitter: transportWith(cred, &lab.tr),
 	})
 	return lab
+}
+
+// toSmartHost is an Internet send connector named name for the address
+// space (SMTP, cost 1) to the smart host 127.0.0.1 on port.
+func toSmartHost(name, space string, port int) *state.SendConnector {
+	sc := setup.NewSendConnectorDefaults("Internet")
+	sc.Name = name
+	sc.AddressSpaces = []string{"SMTP:" + space + ";1"}
+	sc.SmartHosts = []string{"[127.0.0.1]"}
+	sc.DNSRoutingEnabled = false
+	sc.Port = port
+	return sc
 }
 
 // submit sends a message from the Administrator mailbox on Client

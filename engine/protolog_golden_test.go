@@ -208,12 +208,7 @@ func TestProtocolLogGoldenSendConnector(t *testing.T) {
 		Credential: cred,
 		FixedPorts: []int{s.port},
 		Prepare: func(tx state.Tx) error {
-			sc := setup.NewSendConnectorDefaults("Internet")
-			sc.Name = "To Internet"
-			sc.AddressSpaces = []string{"SMTP:*;1"}
-			sc.SmartHosts = []string{"[127.0.0.1]"}
-			sc.DNSRoutingEnabled = false
-			sc.Port = s.port
+			sc := toSmartHost("To Internet", "*", s.port)
 			sc.FrontendProxyEnabled = false
 			sc.ProtocolLoggingLevel = "Verbose"
 			return tx.PutSendConnector(sc)
