@@ -454,20 +454,17 @@ func (s *Service) recipientServer(rcpts []string) string {
 	}
 	count := map[string]int{}
 	best := ""
+	org := s.org.Load()
+	if org == nil {
+		return ""
+	}
 	_ = s.st.View(func(tx state.Tx) error {
-		dbServer := map[string]string{}
 		for _, a := range rcpts {
 			rec, err := tx.RecipientByAddress(a)
 			if err != nil || rec == nil || !rec.HasMailbox() || rec.Database == "" {
 				continue
 			}
-			srv, ok := dbServer[strings.ToLower(rec.Database)]
-			if !ok {
-				if db, err := tx.MailboxDatabase(rec.Database); err == nil {
-					srv = db.Server
-				}
-				dbServer[strings.ToLower(rec.Database)] = srv
-			}
+			srv := org.DatabaseServer(rec.Database)
 			if srv == "" {
 				continue
 			}

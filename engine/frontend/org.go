@@ -65,6 +65,18 @@ type Org struct {
 	// servers are the lower-case names of every server of the
 	// organisation, whose computer accounts may log on as servers.
 	servers map[string]bool
+	// databases are the servers holding the mailbox databases, by
+	// lower-case name and Guid.
+	databases map[string]string
+}
+
+// DatabaseServer names the server holding the mailbox database db (its
+// name or Guid), "" when the organisation has no such database.
+func (o *Org) DatabaseServer(db string) string {
+	if state.IsGuid(db) {
+		db = state.CanonicalGuid(db)
+	}
+	return o.databases[strings.ToLower(db)]
 }
 
 // Peer is another server of the organisation and where its Transport
@@ -129,6 +141,15 @@ func Load(st state.Store, serverName string) (*Org, error) {
 		rcs, err := tx.ReceiveConnectors()
 		if err != nil {
 			return err
+		}
+		dbs, err := tx.MailboxDatabases()
+		if err != nil {
+			return err
+		}
+		o.databases = make(map[string]string, 2*len(dbs))
+		for _, db := range dbs {
+			o.databases[strings.ToLower(db.Name)] = db.Server
+			o.databases[strings.ToLower(db.Guid)] = db.Server
 		}
 		servers, err := tx.Servers()
 		if err != nil {
