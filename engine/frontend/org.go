@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"exsh/engine/mail"
 	"exsh/engine/smtpd"
 	"exsh/state"
 )
@@ -107,12 +108,8 @@ func (o *Org) Peer(name string) *Peer {
 // IsServerAccount reports whether account is the computer account of a
 // server of the organisation ("CONTOSO\EX02$").
 func (o *Org) IsServerAccount(account string) bool {
-	domain, name, ok := strings.Cut(account, `\`)
-	if !ok || !strings.EqualFold(domain, o.NetBIOS()) {
-		return false
-	}
-	name, ok = strings.CutSuffix(name, "$")
-	return ok && o.servers[strings.ToLower(name)]
+	domain, name, ok := mail.ParseServerAccount(account)
+	return ok && strings.EqualFold(domain, o.NetBIOS()) && o.servers[strings.ToLower(name)]
 }
 
 // Load reads a snapshot in one transaction. serverName picks the server
