@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -52,5 +53,24 @@ func TestHopsKeptWhenReadFails(t *testing.T) {
 	st.fail.Store(false)
 	if got := tr.databaseServer(guid); got != "EX02" {
 		t.Errorf("once the store is read again: %q, want EX02", got)
+	}
+}
+
+// A SmtpRelayToServers queue goes to the servers its NextHopDomain
+// lists, by name; one that lists none still goes to servers (none, so it
+// waits), never through the send connectors.
+func TestRedirectTargets(t *testing.T) {
+	for _, tc := range []struct {
+		domain string
+		want   []string
+	}{
+		{"EX02.contoso.com,EX03.contoso.com", []string{"EX02", "EX03"}},
+		{" EX02.contoso.com , ", []string{"EX02"}},
+		{"", []string{}},
+	} {
+		got := redirectTargets(&state.QueueRecord{DeliveryType: state.DeliveryRelayToServers, NextHopDomain: tc.domain})
+		if got == nil || strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("redirectTargets(%q) = %#v, want %#v", tc.domain, got, tc.want)
+		}
 	}
 }
