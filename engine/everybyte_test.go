@@ -127,12 +127,7 @@ func TestEveryByteThroughASendConnector(t *testing.T) {
 				Credential: cred,
 				Prepare: func(tx state.Tx) error {
 					for name, port := range map[string]int{"chunking.fabrikam.com": chunking.port, "dataonly.fabrikam.com": dataOnly.port} {
-						sc := setup.NewSendConnectorDefaults("Internet")
-						sc.Name = name
-						sc.AddressSpaces = []string{"SMTP:" + name + ";1"}
-						sc.SmartHosts = []string{"[127.0.0.1]"}
-						sc.DNSRoutingEnabled = false
-						sc.Port = port
+						sc := toSmartHost(name, name, port)
 						sc.FrontendProxyEnabled = proxied
 						if err := tx.PutSendConnector(sc); err != nil {
 							return err

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"golang.org/x/crypto/bcrypt"
 
@@ -665,12 +663,7 @@ func TestOrganisationIPv6(t *testing.T) {
 func smartHostConnector(t *testing.T, s *orgServer, port int, sources ...string) {
 	t.Helper()
 	err := s.st.Update(func(tx state.Tx) error {
-		sc := setup.NewSendConnectorDefaults("Internet")
-		sc.Name = "To the smart host"
-		sc.AddressSpaces = []string{"SMTP:*;1"}
-		sc.SmartHosts = []string{"[127.0.0.1]"}
-		sc.DNSRoutingEnabled = false
-		sc.Port = port
+		sc := toSmartHost("To the smart host", "*", port)
 		sc.SourceTransportServers = sources
 		return tx.PutSendConnector(sc)
 	})
@@ -693,22 +686,7 @@ func smartHostConnector(t *testing.T, s *orgServer, port int, sources ...string)
 // Client Frontend (587) with STARTTLS and AUTH, as a mail client does.
 func (s *orgServer) submit(t *testing.T, to, subject string) {
 	t.Helper()
-	c, err := smtp.DialStartTLS(s.addr(587), &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Hello("laptop"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Auth(sasl.NewLoginClient("administrator@contoso.com", setup.DefaultAdministratorPassword)); err != nil {
-		t.Fatal(err)
-	}
-	msg := "From: administrator@contoso.com\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nHello.\r\n"
-	if err := c.SendMail("administrator@contoso.com", []string{to}, strings.NewReader(msg)); err != nil {
-		t.Fatal(err)
-	}
-	c.Quit()
+	submitAsAdministrator(t, s.addr(587), to, subject, "Hello.")
 }
 
 // A server with an address listens on it for the IPv4 wildcard bindings

@@ -132,12 +132,7 @@ func startOutboundLab(t *testing.T, sinkPort int) *outboundLab {
 		Credential: cred,
 		FixedPorts: []int{sinkPort},
 		Prepare: func(tx state.Tx) error {
-			sc := setup.NewSendConnectorDefaults("Internet")
-			sc.Name = "To Internet"
-			sc.AddressSpaces = []string{"SMTP:*;1"}
-			sc.SmartHosts = []string{"[127.0.0.1]"}
-			sc.DNSRoutingEnabled = false
-			sc.Port = sinkPort
+			sc := toSmartHost("To Internet", "*", sinkPort)
 			sc.FrontendProxyEnabled = true
 			sc.ProtocolLoggingLevel = "Verbose"
 			return tx.PutSendConnector(sc)
@@ -147,11 +142,31 @@ func startOutboundLab(t *testing.T, sinkPort int) *outboundLab {
 	return lab
 }
 
+// toSmartHost is an Internet send connector named name for the address
+// space (SMTP, cost 1) to the smart host 127.0.0.1 on port.
+func toSmartHost(name, space string, port int) *state.SendConnector {
+	sc := setup.NewSendConnectorDefaults("Internet")
+	sc.Name = name
+	sc.AddressSpaces = []string{"SMTP:" + space + ";1"}
+	sc.SmartHosts = []string{"[127.0.0.1]"}
+	sc.DNSRoutingEnabled = false
+	sc.Port = port
+	return sc
+}
+
 // submit sends a message from the Administrator mailbox on Client
 // Frontend (587) with STARTTLS and AUTH, as a mail client does.
 func (lab *outboundLab) submit(t *testing.T, to, subject string) {
 	t.Helper()
-	c, err := smtp.DialStartTLS(lab.Addr(587), &tls.Config{InsecureSkipVerify: true})
+	submitAsAdministrator(t, lab.Addr(587), to, subject, "Hello from EX01.")
+}
+
+// submitAsAdministrator sends a message with subject and body from the
+// Administrator mailbox to the Client Frontend at addr (587) with
+// STARTTLS and AUTH LOGIN, as a mail client does.
+func submitAsAdministrator(t *testing.T, addr, to, subject, body string) {
+	t.Helper()
+	c, err := smtp.DialStartTLS(addr, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +177,7 @@ func (lab *outboundLab) submit(t *testing.T, to, subject string) {
 	if err := c.Auth(sasl.NewLoginClient("administrator@contoso.com", setup.DefaultAdministratorPassword)); err != nil {
 		t.Fatal(err)
 	}
-	msg := "From: administrator@contoso.com\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nHello from EX01.\r\n"
+	msg := "From: administrator@contoso.com\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\n" + body + "\r\n"
 	if err := c.SendMail("administrator@contoso.com", []string{to}, strings.NewReader(msg)); err != nil {
 		t.Fatal(err)
 	}

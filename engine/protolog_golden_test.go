@@ -1,14 +1,10 @@
 package engine_test
 
 import (
-	"crypto/tls"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"exsh/engine/enginetest"
 	"exsh/engine/mail"
@@ -212,34 +208,14 @@ func TestProtocolLogGoldenSendConnector(t *testing.T) {
 		Credential: cred,
 		FixedPorts: []int{s.port},
 		Prepare: func(tx state.Tx) error {
-			sc := setup.NewSendConnectorDefaults("Internet")
-			sc.Name = "To Internet"
-			sc.AddressSpaces = []string{"SMTP:*;1"}
-			sc.SmartHosts = []string{"[127.0.0.1]"}
-			sc.DNSRoutingEnabled = false
-			sc.Port = s.port
+			sc := toSmartHost("To Internet", "*", s.port)
 			sc.FrontendProxyEnabled = false
 			sc.ProtocolLoggingLevel = "Verbose"
 			return tx.PutSendConnector(sc)
 		},
 		Submitter: transportWith(cred, nil),
 	})
-	c, err := smtp.DialStartTLS(e.Addr(587), &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Hello("laptop"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Auth(sasl.NewLoginClient("administrator@contoso.com", setup.DefaultAdministratorPassword)); err != nil {
-		t.Fatal(err)
-	}
-	msg := "From: administrator@contoso.com\r\nTo: user@fabrikam.com\r\nSubject: outbound\r\n\r\nHello from EX01.\r\n"
-	if err := c.SendMail("administrator@contoso.com", []string{"user@fabrikam.com"}, strings.NewReader(msg)); err != nil {
-		t.Fatal(err)
-	}
-	c.Quit()
+	submitAsAdministrator(t, e.Addr(587), "user@fabrikam.com", "outbound", "Hello from EX01.")
 	if !enginetest.WaitFor(t, 15*time.Second, func() bool { return len(s.got()) == 1 }) {
 		t.Fatalf("nothing reached the smart host")
 	}

@@ -418,31 +418,23 @@ func EnsureServerAuthKey(st state.Store) ([]byte, error) {
 // organisation. It returns the account. Channels between servers other
 // than SMTP check their peers with it.
 func CheckServerLogon(st state.Store, cred mail.ServerCredential, user, password string) (string, bool) {
-	if cred.Check(user, password) {
-		return cred.Account, true
-	}
-	if len(cred.Key) == 0 || !cred.CheckPeer(user, password) {
-		return "", false
-	}
-	domain, name, ok := strings.Cut(user, `\`)
-	name, isComputer := strings.CutSuffix(name, "$")
-	if !ok || !isComputer {
-		return "", false
-	}
-	found := false
-	_ = st.View(func(tx state.Tx) error {
-		org, err := tx.Org()
-		if err != nil || !strings.EqualFold(org.NetBIOSDomain, domain) {
-			return err
+	return cred.CheckServer(user, password, func(account string) bool {
+		domain, name, ok := mail.ParseServerAccount(account)
+		if !ok {
+			return false
 		}
-		srv, err := tx.Server(name)
-		found = err == nil && strings.EqualFold(srv.Name, name)
-		return nil
+		found := false
+		_ = st.View(func(tx state.Tx) error {
+			org, err := tx.Org()
+			if err != nil || !strings.EqualFold(org.NetBIOSDomain, domain) {
+				return err
+			}
+			srv, err := tx.Server(name)
+			found = err == nil && strings.EqualFold(srv.Name, name)
+			return nil
+		})
+		return found
 	})
-	if !found {
-		return "", false
-	}
-	return user, true
 }
 
 // recipientServer names the server holding the mailbox database of most
@@ -454,20 +446,17 @@ func (s *Service) recipientServer(rcpts []string) string {
 	}
 	count := map[string]int{}
 	best := ""
+	org := s.org.Load()
+	if org == nil {
+		return ""
+	}
 	_ = s.st.View(func(tx state.Tx) error {
-		dbServer := map[string]string{}
 		for _, a := range rcpts {
 			rec, err := tx.RecipientByAddress(a)
 			if err != nil || rec == nil || !rec.HasMailbox() || rec.Database == "" {
 				continue
 			}
-			srv, ok := dbServer[strings.ToLower(rec.Database)]
-			if !ok {
-				if db, err := tx.MailboxDatabase(rec.Database); err == nil {
-					srv = db.Server
-				}
-				dbServer[strings.ToLower(rec.Database)] = srv
-			}
+			srv := org.DatabaseServer(rec.Database)
 			if srv == "" {
 				continue
 			}

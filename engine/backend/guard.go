@@ -21,6 +21,8 @@ type logonGuard struct {
 	// answer is, per address, when the last of its failed logons is
 	// answered; an address whose time has passed has no backlog.
 	answer map[string]time.Time
+	// gates are the addresses whose logons are being checked.
+	gates map[string]*gate
 }
 
 func newLogonGuard(delay time.Duration, now func() time.Time) *logonGuard {
@@ -63,4 +65,57 @@ func (g *logonGuard) failed(addr string) time.Duration {
 		}
 	}
 	return at.Sub(now)
+}
+
+// check checks a logon of addr with ok, unless addr is locked out (then
+// lockout is how long it stays so). A failed check is recorded and wait
+// is how long its answer waits. For one address the look at the
+// lockout, the check and its record are one step: logons it sends at
+// once are checked one after the other, so no more than lockoutBacklog
+// of its guesses are checked before it is locked out, however many
+// arrive together. Other addresses' logons are checked meanwhile.
+func (g *logonGuard) check(addr string, ok func() bool) (lockout, wait time.Duration, passed bool) {
+	gate := g.enter(addr)
+	defer g.leave(addr, gate)
+	if lockout = g.lockedOut(addr); lockout > 0 {
+		return lockout, 0, false
+	}
+	if ok() {
+		return 0, 0, true
+	}
+	return 0, g.failed(addr), false
+}
+
+// A gate lets one logon of an address be checked at a time.
+type gate struct {
+	sync.Mutex
+	users int // logons holding or waiting for it
+}
+
+// enter waits for addr's gate and holds it.
+func (g *logonGuard) enter(addr string) *gate {
+	g.mu.Lock()
+	if g.gates == nil {
+		g.gates = make(map[string]*gate)
+	}
+	gt := g.gates[addr]
+	if gt == nil {
+		gt = &gate{}
+		g.gates[addr] = gt
+	}
+	gt.users++
+	g.mu.Unlock()
+	gt.Lock()
+	return gt
+}
+
+// leave lets the next logon of addr through its gate; the gate goes
+// when no logon wants it.
+func (g *logonGuard) leave(addr string, gt *gate) {
+	gt.Unlock()
+	g.mu.Lock()
+	if gt.users--; gt.users == 0 {
+		delete(g.gates, addr)
+	}
+	g.mu.Unlock()
 }

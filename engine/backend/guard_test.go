@@ -2,6 +2,8 @@ package backend
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -63,5 +65,69 @@ func TestLogonGuardForgets(t *testing.T) {
 	g.failed("127.0.0.2")
 	if n := len(g.answer); n != 1 {
 		t.Errorf("%d addresses kept, want 1", n)
+	}
+}
+
+// Guesses that arrive together are checked one after the other: no more
+// than lockoutBacklog of them are checked before the address is locked
+// out, however slow the check; another address's logons are checked
+// meanwhile.
+func TestLogonGuardChecksTogether(t *testing.T) {
+	g := newLogonGuard(time.Minute, time.Now)
+	var mu sync.Mutex
+	checked := 0
+	guess := func() bool {
+		mu.Lock()
+		checked++
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond) // a store read
+		return false
+	}
+	var wg sync.WaitGroup
+	var locked, refused atomic.Int32
+	for range 20 {
+		wg.Go(func() {
+			lockout, wait, ok := g.check("127.0.0.2", guess)
+			switch {
+			case ok:
+				t.Error("a wrong guess passed")
+			case lockout > 0:
+				locked.Add(1)
+			case wait > 0:
+				refused.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if checked != lockoutBacklog || refused.Load() != lockoutBacklog || locked.Load() != 20-lockoutBacklog {
+		t.Errorf("20 guesses at once: %d checked, %d refused, %d locked out; want %d checked and refused",
+			checked, refused.Load(), locked.Load(), lockoutBacklog)
+	}
+	// A check of one address does not hold up another's.
+	release := make(chan struct{})
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		g.check("127.0.0.4", func() bool { <-release; return true })
+	}()
+	passed := make(chan bool)
+	go func() {
+		_, _, ok := g.check("127.0.0.3", func() bool { return true })
+		passed <- ok
+	}()
+	select {
+	case ok := <-passed:
+		if !ok {
+			t.Error("a right credential from another address was refused")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("a check waited for another address's")
+	}
+	close(release)
+	<-held
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.gates) != 0 {
+		t.Errorf("%d gates kept after the checks", len(g.gates))
 	}
 }

@@ -218,24 +218,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // refused: at once when its address is locked out, after the failed
 // logon delay when the credential is wrong.
 func (s *Server) logon(w http.ResponseWriter, r *http.Request) bool {
-	addr := remoteHost(r.RemoteAddr)
-	if wait := s.guard.lockedOut(addr); wait > 0 {
+	user, password, basic := r.BasicAuth()
+	lockout, wait, ok := s.guard.check(remoteHost(r.RemoteAddr), func() bool {
+		return basic && s.cfg.Check.Check(user, password)
+	})
+	if ok {
+		return true
+	}
+	if lockout > 0 {
 		// Debug: a locked-out address may send many, each answered at
 		// once; its failed logons were warned about.
 		s.log.Debug("management channel: logon refused, too many failed logons", "remote", r.RemoteAddr)
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		w.Header().Set("Retry-After", strconv.Itoa(int((lockout+time.Second-1)/time.Second)))
 		http.Error(w, "429 too many failed logons from this address", http.StatusTooManyRequests)
 		return false
-	}
-	user, password, ok := r.BasicAuth()
-	if ok && s.cfg.Check.Check(user, password) {
-		return true
 	}
 	s.log.Warn("management channel: logon refused", "remote", r.RemoteAddr, "user", user)
 	// A failed logon waits, as a failed SMTP AUTH does
 	// (AuthTarpitInterval), behind the other failed logons of its
 	// address.
-	t := time.NewTimer(s.guard.failed(addr))
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-t.C:

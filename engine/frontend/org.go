@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"exsh/engine/mail"
 	"exsh/engine/smtpd"
 	"exsh/state"
 )
@@ -65,6 +66,18 @@ type Org struct {
 	// servers are the lower-case names of every server of the
 	// organisation, whose computer accounts may log on as servers.
 	servers map[string]bool
+	// databases are the servers holding the mailbox databases, by
+	// lower-case name and Guid.
+	databases map[string]string
+}
+
+// DatabaseServer names the server holding the mailbox database db (its
+// name or Guid), "" when the organisation has no such database.
+func (o *Org) DatabaseServer(db string) string {
+	if state.IsGuid(db) {
+		db = state.CanonicalGuid(db)
+	}
+	return o.databases[strings.ToLower(db)]
 }
 
 // Peer is another server of the organisation and where its Transport
@@ -95,12 +108,8 @@ func (o *Org) Peer(name string) *Peer {
 // IsServerAccount reports whether account is the computer account of a
 // server of the organisation ("CONTOSO\EX02$").
 func (o *Org) IsServerAccount(account string) bool {
-	domain, name, ok := strings.Cut(account, `\`)
-	if !ok || !strings.EqualFold(domain, o.NetBIOS()) {
-		return false
-	}
-	name, ok = strings.CutSuffix(name, "$")
-	return ok && o.servers[strings.ToLower(name)]
+	domain, name, ok := mail.ParseServerAccount(account)
+	return ok && strings.EqualFold(domain, o.NetBIOS()) && o.servers[strings.ToLower(name)]
 }
 
 // Load reads a snapshot in one transaction. serverName picks the server
@@ -129,6 +138,15 @@ func Load(st state.Store, serverName string) (*Org, error) {
 		rcs, err := tx.ReceiveConnectors()
 		if err != nil {
 			return err
+		}
+		dbs, err := tx.MailboxDatabases()
+		if err != nil {
+			return err
+		}
+		o.databases = make(map[string]string, 2*len(dbs))
+		for _, db := range dbs {
+			o.databases[strings.ToLower(db.Name)] = db.Server
+			o.databases[strings.ToLower(db.Guid)] = db.Server
 		}
 		servers, err := tx.Servers()
 		if err != nil {

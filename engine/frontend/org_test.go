@@ -55,3 +55,42 @@ func TestLoadReadsTheServersOwnServices(t *testing.T) {
 		}
 	}
 }
+
+// The snapshot names the server of each mailbox database, by its name
+// or Guid in any case, and none for a database the organisation lacks.
+func TestLoadDatabaseServers(t *testing.T) {
+	st := statetest.MustOpenSetUp(t)
+	const guid = "5b0c3c1e-8f0e-4d7a-9c1e-2f3a4b5c6d7e"
+	statetest.Update(t, st, func(tx state.Tx) error {
+		return tx.PutMailboxDatabase(&state.MailboxDatabase{Name: "Mailbox Database 0987654321", Server: "EX02", Guid: guid})
+	})
+	o, err := Load(st, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own string
+	statetest.View(t, st, func(tx state.Tx) error {
+		dbs, err := tx.MailboxDatabases()
+		for _, db := range dbs {
+			if db.Server == "EX01" {
+				own = db.Name
+			}
+		}
+		return err
+	})
+	for _, tc := range []struct{ db, want string }{
+		{own, "EX01"},
+		{"mailbox database 0987654321", "EX02"},
+		{guid, "EX02"},
+		{"{" + strings.ToUpper(guid) + "}", "EX02"},
+		{"Mailbox Database 1111111111", ""},
+		{"", ""},
+	} {
+		if got := o.DatabaseServer(tc.db); got != tc.want {
+			t.Errorf("DatabaseServer(%q) = %q, want %q", tc.db, got, tc.want)
+		}
+	}
+	if own == "" {
+		t.Error("EX01 has no mailbox database")
+	}
+}

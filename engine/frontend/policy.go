@@ -106,7 +106,7 @@ func (r *Receive) Authenticated() bool { return r.principal != "anonymous" }
 
 // Authenticate implements smtpd.Handler.
 func (r *Receive) Authenticate(st *smtpd.State, identity, user, password string) (string, error) {
-	if account, ok := r.serverLogon(user, password); ok {
+	if account, ok := r.Server.CheckServer(user, password, r.Org.IsServerAccount); ok {
 		// The Front End proxying inbound mail logs on to a hub connector;
 		// the hub proxying outbound mail logs on to a Front End connector
 		// (Outbound Proxy Frontend); another server's hub hands over mail
@@ -145,19 +145,6 @@ func (r *Receive) Authenticate(st *smtpd.State, identity, user, password string)
 	}
 	r.principal, r.Account, r.Rights = "user", rec, rights
 	return r.Org.NetBIOS() + `\` + rec.SamAccountName, nil
-}
-
-// serverLogon checks a logon as an Exchange server: this server's own
-// credential, or, in an organisation of several servers, the derived
-// secret of another server's computer account.
-func (r *Receive) serverLogon(user, password string) (string, bool) {
-	if r.Server.Check(user, password) {
-		return r.Server.Account, true
-	}
-	if len(r.Server.Key) > 0 && r.Org.IsServerAccount(user) && r.Server.CheckPeer(user, password) {
-		return user, true
-	}
-	return "", false
 }
 
 // permissionNames are the names Exchange's protocol log gives the rights

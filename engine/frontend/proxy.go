@@ -120,6 +120,7 @@ func (p *Proxy) Data(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byt
 	field(HeaderClientHelo, helo)
 	hdr.Write(msg)
 
+	rcpts := r.Recipients(env)
 	var targets []hubTarget
 	var own [1]hubTarget
 	if len(org.Peers) == 0 {
@@ -133,7 +134,7 @@ func (p *Proxy) Data(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byt
 			}
 		}
 	} else {
-		targets = p.orgTargets(org, user, r.Recipients(env))
+		targets = p.orgTargets(org, user, rcpts)
 	}
 	st.Log.Info("", "Proxy destination(s) obtained from OnProxyInboundMessage event.")
 	if len(targets) == 0 {
@@ -175,7 +176,7 @@ func (p *Proxy) Data(r *Receive, st *smtpd.State, env *smtpd.Envelope, msg []byt
 			return failure
 		}
 	}
-	reply, err := r.proxy.transaction(env, r.Recipients(env), hdr.Bytes())
+	reply, err := r.proxy.transaction(env, rcpts, hdr.Bytes())
 	if err != nil || reply.Code == 421 {
 		r.proxy.close()
 		r.proxy = nil

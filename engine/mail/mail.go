@@ -84,6 +84,21 @@ func ServerAccount(netbiosDomain, server string) string {
 	return netbiosDomain + `\` + server + "$"
 }
 
+// ParseServerAccount splits a server's computer account
+// ("CONTOSO\EX01$") into its domain and server name; false for any other
+// account.
+func ParseServerAccount(account string) (domain, server string, ok bool) {
+	domain, name, ok := strings.Cut(account, `\`)
+	if !ok {
+		return "", "", false
+	}
+	server, ok = strings.CutSuffix(name, "$")
+	if !ok || domain == "" || server == "" {
+		return "", "", false
+	}
+	return domain, server, true
+}
+
 // NewServerCredential returns a credential for account with a fresh
 // random secret.
 func NewServerCredential(account string) (ServerCredential, error) {
@@ -141,6 +156,21 @@ func (c ServerCredential) CheckPeer(user, password string) bool {
 	}
 	want := deriveSecret(c.Key, user)
 	return subtle.ConstantTimeCompare([]byte(password), []byte(want)) == 1
+}
+
+// CheckServer checks a logon as a server of the organisation: this
+// credential's own account and secret, or, when the credential carries
+// the organisation's key, another server's computer account with its
+// derived secret, which isServer must confirm names a server of the
+// organisation. It returns the account logged on.
+func (c ServerCredential) CheckServer(user, password string, isServer func(account string) bool) (string, bool) {
+	if c.Check(user, password) {
+		return c.Account, true
+	}
+	if c.CheckPeer(user, password) && isServer(user) {
+		return user, true
+	}
+	return "", false
 }
 
 // Valid reports whether the credential can be used (both parts set).

@@ -58,3 +58,57 @@ func TestParseServerKeyRefusesDamage(t *testing.T) {
 		}
 	}
 }
+
+func TestParseServerAccount(t *testing.T) {
+	for _, tc := range []struct {
+		in, domain, server string
+		ok                 bool
+	}{
+		{`CONTOSO\EX01$`, "CONTOSO", "EX01", true},
+		{`contoso\ex02$`, "contoso", "ex02", true},
+		{`CONTOSO\Administrator`, "", "", false},
+		{`EX01$`, "", "", false},
+		{`\EX01$`, "", "", false},
+		{`CONTOSO\$`, "", "", false},
+		{"", "", "", false},
+	} {
+		domain, server, ok := ParseServerAccount(tc.in)
+		if domain != tc.domain || server != tc.server || ok != tc.ok {
+			t.Errorf("ParseServerAccount(%q) = %q, %q, %v", tc.in, domain, server, ok)
+		}
+	}
+}
+
+// A server logs on with its own credential, or as another server of the
+// organisation with the secret derived from the key, which the caller
+// confirms names one of its servers.
+func TestCheckServer(t *testing.T) {
+	enc, _ := NewServerKey()
+	key, _ := ParseServerKey(enc)
+	ex01 := DeriveServerCredential(key, `CONTOSO\EX01$`)
+	ex02 := DeriveServerCredential(key, `CONTOSO\EX02$`)
+	ex03 := DeriveServerCredential(key, `CONTOSO\EX03$`)
+	perProcess, err := NewServerCredential(`CONTOSO\EX01$`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers := func(account string) bool { return account != ex03.Account } // EX03 was removed
+	for _, tc := range []struct {
+		name           string
+		cred           ServerCredential
+		user, password string
+		want           string
+	}{
+		{"its own credential", ex01, ex01.Account, ex01.Secret, ex01.Account},
+		{"another server", ex01, ex02.Account, ex02.Secret, ex02.Account},
+		{"a server the organisation lacks", ex01, ex03.Account, ex03.Secret, ""},
+		{"another server's secret for the wrong account", ex01, ex02.Account, ex01.Secret + "x", ""},
+		{"another server to a per-process credential", perProcess, ex02.Account, ex02.Secret, ""},
+		{"a per-process credential's own", perProcess, perProcess.Account, perProcess.Secret, perProcess.Account},
+	} {
+		got, ok := tc.cred.CheckServer(tc.user, tc.password, servers)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("%s: %q, %v; want %q", tc.name, got, ok, tc.want)
+		}
+	}
+}

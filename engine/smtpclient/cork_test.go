@@ -100,30 +100,17 @@ func TestCorkedConn(t *testing.T) {
 // A handshake the client gives up on still sends the server its alert,
 // so the server can log why.
 func TestStartTLSRefusalReachesServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	cfg := serverTLS(t)
 	serverErr := make(chan error, 1)
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			serverErr <- err
-			return
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
-		io.WriteString(conn, "220 sink\r\n")
-		br := bufio.NewReader(conn)
-		br.ReadString('\n') // EHLO
-		io.WriteString(conn, "250-sink\r\n250 STARTTLS\r\n")
-		br.ReadString('\n') // STARTTLS
-		io.WriteString(conn, "220 go ahead\r\n")
+	addr := scripted(t, func(rw *bufio.ReadWriter, conn net.Conn) {
+		say(rw, "220 sink\r\n")
+		rw.ReadString('\n') // EHLO
+		say(rw, "250-sink\r\n250 STARTTLS\r\n")
+		rw.ReadString('\n') // STARTTLS
+		say(rw, "220 go ahead\r\n")
 		serverErr <- tls.Server(conn, cfg).Handshake()
-	}()
-	c := dial(t, ln.Addr().String(), Options{})
+	})
+	c := dial(t, addr, Options{})
 	defer c.Close()
 	refuse := &tls.Config{InsecureSkipVerify: true, VerifyConnection: func(tls.ConnectionState) error { return errors.New("not the pinned certificate") }}
 	if err := c.Start("EX01.contoso.com", refuse); err == nil {
@@ -137,26 +124,14 @@ func TestStartTLSRefusalReachesServer(t *testing.T) {
 // After QUIT the session's buffer is recycled: later calls report a
 // closed connection rather than reading through it.
 func TestCommandsAfterQuit(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
-		io.WriteString(conn, "220 sink\r\n")
-		br := bufio.NewReader(conn)
-		br.ReadString('\n') // EHLO
-		io.WriteString(conn, "250 sink\r\n")
-		br.ReadString('\n') // QUIT
-		io.WriteString(conn, "221 bye\r\n")
-	}()
-	c := dial(t, ln.Addr().String(), Options{})
+	addr := scripted(t, func(rw *bufio.ReadWriter, _ net.Conn) {
+		say(rw, "220 sink\r\n")
+		rw.ReadString('\n') // EHLO
+		say(rw, "250 sink\r\n")
+		rw.ReadString('\n') // QUIT
+		say(rw, "221 bye\r\n")
+	})
+	c := dial(t, addr, Options{})
 	if err := c.Start("EX01.contoso.com", nil); err != nil {
 		t.Fatal(err)
 	}

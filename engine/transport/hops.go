@@ -40,11 +40,13 @@ const returnCheckInterval = time.Second
 // hopsAt is which other servers queues to other servers wait for, as of
 // a store generation: the server holding each mailbox database, by
 // lower-case Guid, and the source servers of each send connector, by
-// lower-case Guid.
+// lower-case Guid; and where each other server's Transport service is
+// reached (serverTargets), by lower-case name.
 type hopsAt struct {
 	gen     uint64
 	servers map[string]string
 	sources map[string][]string
+	targets map[string]target
 	// others are the lower-case names of the servers other than this
 	// one that hold a database or are a send connector's source server.
 	others []string
@@ -60,9 +62,10 @@ func (t *Transport) databaseServer(guid string) string {
 // store's generation changed.
 func (t *Transport) hops() *hopsAt {
 	gen := t.st.Generation()
-	c := t.cachedHops.Load()
+	old := t.cachedHops.Load()
+	c := old
 	if c == nil || c.gen != gen {
-		c = &hopsAt{gen: gen, servers: map[string]string{}, sources: map[string][]string{}}
+		c = &hopsAt{gen: gen, servers: map[string]string{}, sources: map[string][]string{}, targets: map[string]target{}}
 		others := map[string]bool{}
 		other := func(name string) {
 			if name != "" && !strings.EqualFold(name, t.cfg.ServerName) && !others[strings.ToLower(name)] {
@@ -70,7 +73,7 @@ func (t *Transport) hops() *hopsAt {
 				c.others = append(c.others, strings.ToLower(name))
 			}
 		}
-		_ = t.st.View(func(tx state.Tx) error {
+		err := t.st.View(func(tx state.Tx) error {
 			dbs, err := tx.MailboxDatabases()
 			if err != nil {
 				return err
@@ -89,8 +92,31 @@ func (t *Transport) hops() *hopsAt {
 				}
 				c.sources[strings.ToLower(sc.Guid)] = names
 			}
+			if err != nil {
+				return err
+			}
+			rcs, err := tx.ReceiveConnectors()
+			if err != nil {
+				return err
+			}
+			srvs, err := tx.Servers()
+			for _, srv := range srvs {
+				if h, ok := state.PickServerHub(srv, rcs, "Default "+srv.Name); ok {
+					c.targets[strings.ToLower(srv.Name)] = target{host: srv.Fqdn, addr: h.Addr.String(), ip: h.Addr.Addr().String(), server: true}
+				}
+			}
 			return err
 		})
+		if err != nil {
+			// A table read in part would take another server's database
+			// for this one's: the last whole one serves until a read
+			// succeeds.
+			t.log.Warn("reading the organisation's servers for the queues to them", "err", err)
+			if old != nil {
+				return old
+			}
+			return c
+		}
 		t.cachedHops.Store(c)
 	}
 	return c
@@ -141,16 +167,10 @@ func (t *Transport) remoteDatabase(qr *state.QueueRecord) bool {
 
 // intraOrgConnector is Exchange's implicit send connector for the hops
 // between the organisation's servers, logged at the Transport service's
-// IntraOrgConnectorProtocolLoggingLevel.
+// IntraOrgConnectorProtocolLoggingLevel (kept with the other settings).
 func (t *Transport) intraOrgConnector() *state.SendConnector {
-	c := &state.SendConnector{Name: intraOrgConnectorId, Guid: zeroGuid, Enabled: true, ProtocolLoggingLevel: "Verbose"}
-	_ = t.st.View(func(tx state.Tx) error {
-		if ts, err := tx.TransportService(t.cfg.ServerName, "Hub"); err == nil && ts.IntraOrgConnectorProtocolLoggingLevel != "" {
-			c.ProtocolLoggingLevel = ts.IntraOrgConnectorProtocolLoggingLevel
-		}
-		return nil
-	})
-	return c
+	return &state.SendConnector{Name: intraOrgConnectorId, Guid: zeroGuid, Enabled: true,
+		ProtocolLoggingLevel: t.settings().IntraOrgConnectorProtocolLoggingLevel}
 }
 
 // sourceServers are the servers to relay a send connector's mail to: its
@@ -175,25 +195,15 @@ func (t *Transport) sourceServers(c *state.SendConnector) []string {
 // serverTargets are the Transport services of servers: each one's
 // "Default <S>" connector (or another enabled hub connector that grants
 // ExchangeServers), on the server's address and port offset
-// (state.PickServerHub).
+// (state.PickServerHub), as of the store's generation.
 func (t *Transport) serverTargets(servers []string) ([]target, *sendError) {
+	known := t.hops().targets
 	var out []target
-	_ = t.st.View(func(tx state.Tx) error {
-		rcs, err := tx.ReceiveConnectors()
-		if err != nil {
-			return err
+	for _, name := range servers {
+		if tg, ok := known[strings.ToLower(name)]; ok {
+			out = append(out, tg)
 		}
-		for _, name := range servers {
-			srv, err := tx.Server(name)
-			if err != nil {
-				continue
-			}
-			if h, ok := state.PickServerHub(srv, rcs, "Default "+srv.Name); ok {
-				out = append(out, target{host: srv.Fqdn, addr: h.Addr.String(), ip: h.Addr.Addr().String(), server: true})
-			}
-		}
-		return nil
-	})
+	}
 	if len(out) == 0 {
 		// No server to hand the mail to is known: it waits, as for a
 		// next hop that cannot be reached.

@@ -39,9 +39,13 @@ func (t *Transport) mailboxReceived(ip string, head, body []byte, now time.Time)
 // certificate there is no TLS to name.
 func (t *Transport) mailboxTLS(head, body []byte) string {
 	// The first field, wherever head ends: a Received: line is far
-	// shorter than hopTLS reads.
+	// shorter than hopTLS reads. Most messages have no head; their body
+	// is read in place.
 	first := head
-	if len(head) < maxHopField && len(body) > 0 {
+	switch {
+	case len(head) == 0:
+		first = body
+	case len(head) < maxHopField && len(body) > 0:
 		first = append(head[:len(head):len(head)], body[:min(len(body), maxHopField-len(head))]...)
 	}
 	if version, cipher, ok := hopTLS(first, t.cfg.Fqdn); ok {

@@ -94,9 +94,11 @@ func (t *Transport) RedirectMessages(targets []string) (int, error) {
 }
 
 // redirectTargets are the servers a SmtpRelayToServers queue hands its
-// messages to, by name, in the order Redirect-Message gave them.
+// messages to, by name, in the order Redirect-Message gave them. It is
+// never nil: a queue without a server to go to waits, and never sends
+// through the send connectors.
 func redirectTargets(qr *state.QueueRecord) []string {
-	var out []string
+	out := []string{}
 	for _, fqdn := range strings.Split(qr.NextHopDomain, ",") {
 		if name, _, _ := strings.Cut(strings.TrimSpace(fqdn), "."); name != "" {
 			out = append(out, name)

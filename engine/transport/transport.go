@@ -226,6 +226,9 @@ type settings struct {
 	QueueMaxIdleTime                       time.Duration
 	MailboxDeliveryRetryInterval           time.Duration
 	TrackingEnabled                        bool
+	// IntraOrgConnectorProtocolLoggingLevel is the logging of the hops
+	// to the organisation's other servers (hops.go).
+	IntraOrgConnectorProtocolLoggingLevel string
 }
 
 func defaultSettings() settings {
@@ -241,6 +244,7 @@ func defaultSettings() settings {
 		QueueMaxIdleTime:                       3 * time.Minute,
 		MailboxDeliveryRetryInterval:           5 * time.Minute,
 		TrackingEnabled:                        true,
+		IntraOrgConnectorProtocolLoggingLevel:  "Verbose",
 	}
 }
 
@@ -266,6 +270,9 @@ func settingsFrom(ts *state.TransportService) settings {
 	}
 	s.PoisonMessageDetectionEnabled = ts.PoisonMessageDetectionEnabled
 	s.TrackingEnabled = ts.MessageTrackingLogEnabled
+	if ts.IntraOrgConnectorProtocolLoggingLevel != "" {
+		s.IntraOrgConnectorProtocolLoggingLevel = ts.IntraOrgConnectorProtocolLoggingLevel
+	}
 	return s
 }
 
