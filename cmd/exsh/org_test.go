@@ -66,6 +66,8 @@ type orgServerProc struct {
 	exited   chan struct{}
 }
 
+// lockedBuffer collects what a process or goroutine writes while a test
+// reads it.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
