@@ -163,6 +163,10 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 		}
 	} else if h.opts.ipAddress.IsValid() && h.opts.ipAddress.String() != mi.IPAddress {
 		return nil, fmt.Errorf("the data path %s is server %s of an organisation, at %s; it cannot move to -IPAddress %s: %w", dataPath, mi.ServerName, mi.IPAddress, h.opts.ipAddress, state.ErrInvalid)
+	} else if h.portOffset() != mi.PortOffset {
+		// The other servers reach this one at the offset it was set up
+		// with.
+		return nil, fmt.Errorf("the data path %s is server %s of an organisation, with port offset %d; it cannot move to -PortOffset %d: %w", dataPath, mi.ServerName, mi.PortOffset, h.portOffset(), state.ErrInvalid)
 	}
 	if err := setup.CheckServerName(mi.ServerName); err != nil {
 		return nil, err

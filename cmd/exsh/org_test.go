@@ -370,3 +370,30 @@ func TestMemberDataMissing(t *testing.T) {
 		t.Error("an etcd member was started")
 	}
 }
+
+// A member keeps the port offset it was set up with, where the other
+// servers reach it: without -PortOffset it is the one its data path
+// remembers, and another one is refused before anything starts.
+func TestMemberPortOffset(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeMemberInfo(dir, &memberInfo{ServerName: "EX02", IPAddress: "127.0.0.12", PortOffset: 12000}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EXSH_PORTOFFSET", "30000")
+	if got := newHost(dir, &options{}, io.Discard).portOffset(); got != 12000 {
+		t.Errorf("portOffset() = %d, want the remembered 12000", got)
+	}
+	if got := newHost(t.TempDir(), &options{}, io.Discard).portOffset(); got != 30000 {
+		t.Errorf("portOffset() of a single server = %d, want $EXSH_PORTOFFSET's 30000", got)
+	}
+
+	cmd := exec.Command(exshPath(t), "-DataPath", dir, "-PortOffset", "20000", "-Command", "Get-ExchangeServer")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "with port offset 12000; it cannot move to -PortOffset 20000") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "etcd")); err == nil {
+		t.Error("an etcd member was started")
+	}
+}
