@@ -284,14 +284,24 @@ func TestOrganisationOfThreeServers(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	// A member stops, misses a change, and restarts with the same command
-	// line.
+	// A member stops, misses a change, and restarts with just its data
+	// path: it is the server, at the address and offset, its data path
+	// remembers.
 	ex03.stop(syscall.SIGTERM)
 	ex01.waitOutput("Get-ExchangeServer EX03 | ForEach-Object ServerState", "Down", 10*time.Second)
 	ex01.must("New-AcceptedDomain -Name Wingtip -DomainName wingtiptoys.com | Out-Null")
+	args := ex03.args
+	ex03.args = nil
 	ex03.start()
+	ex03.args = args
 	ex03.waitOutput("Get-AcceptedDomain | ForEach-Object DomainName", "wingtiptoys.com", 2*time.Second)
 	ex01.waitOutput("Get-ExchangeServer EX03 | ForEach-Object ServerState", "Up", 10*time.Second)
+	if want := "Exchange Back End  127.0.0.13:" + strconv.Itoa(444+mustAtoi(off)); !strings.Contains(ex03.out.String(), want) {
+		t.Errorf("EX03's banner after a restart does not say %q:\n%s", want, ex03.out)
+	}
+	if out := ex03.must("Get-Queue | ForEach-Object Identity"); !strings.Contains(out, `EX03\Submission`) {
+		t.Errorf("Get-Queue on EX03 after a restart:\n%s", out)
+	}
 
 	// Without a majority a change fails fast and clearly, reads go on,
 	// and the change is not made once the majority is back.
