@@ -55,6 +55,12 @@ func freeOffsetOn(t *testing.T, addrs []string) int {
 	return 0
 }
 
+// orgEnv is the environment of an exsh an organisation test starts: its
+// home in home, its data path and port offset only from its command line.
+func orgEnv(home string) []string {
+	return append(os.Environ(), "HOME="+home, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+}
+
 // orgServerProc is one exsh -Serve of an organisation test.
 type orgServerProc struct {
 	t        *testing.T
@@ -97,7 +103,7 @@ func startServer(t *testing.T, name, dataPath string, args ...string) *orgServer
 func (s *orgServerProc) start() {
 	s.t.Helper()
 	s.cmd = exec.Command(exshPath(s.t), append([]string{"-Serve", "-NoWeb", "-DataPath", s.dataPath}, s.args...)...)
-	s.cmd.Env = append(os.Environ(), "HOME="+s.dataPath, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+	s.cmd.Env = orgEnv(s.dataPath)
 	s.out = &lockedBuffer{}
 	pr, pw := io.Pipe()
 	s.cmd.Stdout = io.MultiWriter(s.out, pw)
@@ -154,7 +160,7 @@ func (s *orgServerProc) stop(sig syscall.Signal) {
 func (s *orgServerProc) run(script string) (string, int) {
 	s.t.Helper()
 	cmd := exec.Command(exshPath(s.t), "-DataPath", s.dataPath, "-Command", script)
-	cmd.Env = append(os.Environ(), "HOME="+s.dataPath, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+	cmd.Env = orgEnv(s.dataPath)
 	out, _ := cmd.CombinedOutput()
 	return string(out), cmd.ProcessState.ExitCode()
 }
@@ -220,7 +226,7 @@ func TestOrganisationOfThreeServers(t *testing.T) {
 		{d(4), "EX04", "holds an organisation of its own"},
 	} {
 		cmd := exec.Command(exshPath(t), "-Serve", "-NoWeb", "-DataPath", tc.dataPath, "-ServerName", tc.name, "-IPAddress", "127.0.0.14", "-PortOffset", off, "-Join", orgAddrs[0])
-		cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+		cmd.Env = orgEnv(dir)
 		out, _ := cmd.CombinedOutput()
 		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), tc.want) {
 			t.Errorf("joining as %s from %s: exit %d, want 1 and %q:\n%s", tc.name, tc.dataPath, code, tc.want, out)
@@ -371,7 +377,7 @@ func TestMemberDataMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exshPath(t), "-DataPath", dir, "-Command", "Get-ExchangeServer")
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+	cmd.Env = orgEnv(dir)
 	out, _ := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "etcd member's data") {
 		t.Errorf("exit %d:\n%s", code, out)
@@ -398,7 +404,7 @@ func TestMemberPortOffset(t *testing.T) {
 	}
 
 	cmd := exec.Command(exshPath(t), "-DataPath", dir, "-PortOffset", "20000", "-Command", "Get-ExchangeServer")
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+	cmd.Env = orgEnv(dir)
 	out, _ := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "with port offset 12000; it cannot move to -PortOffset 20000") {
 		t.Errorf("exit %d:\n%s", code, out)
