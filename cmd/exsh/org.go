@@ -188,7 +188,16 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 		// Starting a new cluster here would split the organisation.
 		return nil, fmt.Errorf("the data path %s is server %s of an organisation, but its etcd member's data (%s) is missing; to join again, move %s away and start with -Join: %w", dataPath, mi.ServerName, mc.Dir, filepath.Join(dataPath, memberFile), state.ErrCorrupt)
 	}
+	// A member already running in this process (the data path reopened
+	// after a lab) stays running when this open fails: it is still this
+	// server's place in the organisation, and closeOrganisation ends it.
 	member := h.org.memberFor(mc.Dir)
+	started := member == nil
+	closeMember := func() {
+		if started {
+			member.Close()
+		}
+	}
 	if member == nil {
 		if joining && !etcd.IsMember(mc.Dir) {
 			member, err = h.join(mc)
@@ -205,12 +214,12 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 	}
 	cli, err := member.Client()
 	if err != nil {
-		member.Close()
+		closeMember()
 		return nil, err
 	}
 	fail := func(err error) (*etcd.Store, error) {
 		cli.Close()
-		member.Close()
+		closeMember()
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
@@ -235,7 +244,7 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 	}
 	if err != nil {
 		st.Close() // closes cli and local
-		member.Close()
+		closeMember()
 		return nil, fmt.Errorf("cannot set up server %s in the organisation: %w", mi.ServerName, err)
 	}
 	h.org = &orgServer{name: mi.ServerName, ip: ip, member: member, store: st}
