@@ -24,16 +24,21 @@ type backendRun struct {
 }
 
 // startBackend starts the channel for the server this process runs (the
-// -ServerName given, else the organisation's) when it belongs to an
-// organisation of several servers, and points the cmdlets at it: the
-// shell's own server (Deps.ServerName) and the other servers
-// (Deps.Remote). A server that cannot listen is warned about; the rest
-// of it works.
+// member of an organisation this data path is, else the -ServerName
+// given, else the organisation's) when it belongs to an organisation of
+// several servers, and points the cmdlets at it: the shell's own server
+// (Deps.ServerName) and the other servers (Deps.Remote). A server that
+// cannot listen is warned about; the rest of it works.
 func (h *host) startBackend(st state.ServerStore, eng *engine.Service) {
 	h.stopBackend()
+	name := h.opts.serverName
+	if h.org != nil && st == state.ServerStore(h.org.store) {
+		// The organisation's record names only its founder; the data
+		// path remembers which server it is.
+		name = h.org.name
+	}
 	var srv *state.ExchangeServer
 	_ = st.View(func(tx state.Tx) error {
-		name := h.opts.serverName
 		if org, err := tx.Org(); err == nil && name == "" {
 			name = org.ServerName
 		}

@@ -265,7 +265,8 @@ Parameter names are case-insensitive and may be shortened.
                          else ~/.local/share/exsh.
   -PortOffset <n>        Added to every port exsh listens on. Default:
                          $EXSH_PORTOFFSET, else 0 when the process may bind
-                         ports below 1024, else 10000.
+                         ports below 1024, else 10000; a server of an
+                         organisation keeps the one it was set up with.
   -ListenAll             Listen on all addresses for wildcard bindings;
                          without it 0.0.0.0 and [::] mean loopback only.
   -NoWeb                 Do not serve the Exchange admin center (by default

@@ -78,12 +78,16 @@ func newHost(dataPath string, opts *options, warn io.Writer) *host {
 	return h
 }
 
-// portOffset is -PortOffset, or the default for this process, worked out
-// once and only when something needs it.
+// portOffset is -PortOffset, or the offset a member of an organisation
+// of several servers was set up with (its data path remembers it, and the
+// other servers reach it there), or the default for this process, worked
+// out once and only when something needs it.
 func (h *host) portOffset() int {
 	h.offsetOnce.Do(func() {
 		if h.opts.hasPortOffset {
 			h.offset = h.opts.portOffset
+		} else if mi, err := readMemberInfo(h.dataPath); err == nil && mi != nil {
+			h.offset = mi.PortOffset
 		} else {
 			h.offset = defaultPortOffset(os.Getenv)
 		}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -78,12 +77,12 @@ type labHost struct {
 	out  *bytes.Buffer
 	errb *bytes.Buffer
 	dir  string
-	warn *syncWriter
+	warn *lockedBuffer
 }
 
 func newLabHost(t *testing.T, dir string, offset int) *labHost {
 	t.Helper()
-	warn := &syncWriter{w: &bytes.Buffer{}}
+	warn := &lockedBuffer{}
 	h := newHost(dir, &options{portOffset: offset, hasPortOffset: true}, warn)
 	h.deps.PasswordCost = 4
 	h.labs.SetAfterSetup(fastTarpit)
@@ -91,17 +90,6 @@ func newLabHost(t *testing.T, dir string, offset int) *labHost {
 	lh := &labHost{t: t, h: h, out: &out, errb: &errb, dir: dir, warn: warn}
 	lh.sess = h.newSession(&out, &errb, 200, nil)
 	return lh
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // run runs a script and fails the test on an error it printed.
@@ -249,9 +237,7 @@ func proveLab(t *testing.T, lab *labs.Lab, start string) {
 func (l *labHost) debug() string {
 	l.out.Reset()
 	l.sess.Run(context.Background(), `Get-Queue | Format-Table Identity,Status,MessageCount,LastError -AutoSize; Get-LabMail | Format-Table -AutoSize; Get-MessageTrackingLog | Format-Table EventId,Source,MessageSubject,Recipients,RecipientStatus -AutoSize`, "")
-	l.warn.mu.Lock()
-	defer l.warn.mu.Unlock()
-	return l.out.String() + l.warn.w.String()
+	return l.out.String() + l.warn.String()
 }
 
 // get runs an expression and returns its one value as text.

@@ -163,6 +163,10 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 		}
 	} else if h.opts.ipAddress.IsValid() && h.opts.ipAddress.String() != mi.IPAddress {
 		return nil, fmt.Errorf("the data path %s is server %s of an organisation, at %s; it cannot move to -IPAddress %s: %w", dataPath, mi.ServerName, mi.IPAddress, h.opts.ipAddress, state.ErrInvalid)
+	} else if h.portOffset() != mi.PortOffset {
+		// The other servers reach this one at the offset it was set up
+		// with.
+		return nil, fmt.Errorf("the data path %s is server %s of an organisation, with port offset %d; it cannot move to -PortOffset %d: %w", dataPath, mi.ServerName, mi.PortOffset, h.portOffset(), state.ErrInvalid)
 	}
 	if err := setup.CheckServerName(mi.ServerName); err != nil {
 		return nil, err
@@ -184,7 +188,16 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 		// Starting a new cluster here would split the organisation.
 		return nil, fmt.Errorf("the data path %s is server %s of an organisation, but its etcd member's data (%s) is missing; to join again, move %s away and start with -Join: %w", dataPath, mi.ServerName, mc.Dir, filepath.Join(dataPath, memberFile), state.ErrCorrupt)
 	}
+	// A member already running in this process (the data path reopened
+	// after a lab) stays running when this open fails: it is still this
+	// server's place in the organisation, and closeOrganisation ends it.
 	member := h.org.memberFor(mc.Dir)
+	started := member == nil
+	closeMember := func() {
+		if started {
+			member.Close()
+		}
+	}
 	if member == nil {
 		if joining && !etcd.IsMember(mc.Dir) {
 			member, err = h.join(mc)
@@ -201,12 +214,12 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 	}
 	cli, err := member.Client()
 	if err != nil {
-		member.Close()
+		closeMember()
 		return nil, err
 	}
 	fail := func(err error) (*etcd.Store, error) {
 		cli.Close()
-		member.Close()
+		closeMember()
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
@@ -231,7 +244,7 @@ func (h *host) openOrganisationStore(local *boltdb.Store, dataPath string) (*etc
 	}
 	if err != nil {
 		st.Close() // closes cli and local
-		member.Close()
+		closeMember()
 		return nil, fmt.Errorf("cannot set up server %s in the organisation: %w", mi.ServerName, err)
 	}
 	h.org = &orgServer{name: mi.ServerName, ip: ip, member: member, store: st}

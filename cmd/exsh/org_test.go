@@ -55,6 +55,12 @@ func freeOffsetOn(t *testing.T, addrs []string) int {
 	return 0
 }
 
+// orgEnv is the environment of an exsh an organisation test starts: its
+// home in home, its data path and port offset only from its command line.
+func orgEnv(home string) []string {
+	return append(os.Environ(), "HOME="+home, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+}
+
 // orgServerProc is one exsh -Serve of an organisation test.
 type orgServerProc struct {
 	t        *testing.T
@@ -66,6 +72,8 @@ type orgServerProc struct {
 	exited   chan struct{}
 }
 
+// lockedBuffer collects what a process or goroutine writes while a test
+// reads it.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
@@ -95,7 +103,7 @@ func startServer(t *testing.T, name, dataPath string, args ...string) *orgServer
 func (s *orgServerProc) start() {
 	s.t.Helper()
 	s.cmd = exec.Command(exshPath(s.t), append([]string{"-Serve", "-NoWeb", "-DataPath", s.dataPath}, s.args...)...)
-	s.cmd.Env = append(os.Environ(), "HOME="+s.dataPath, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+	s.cmd.Env = orgEnv(s.dataPath)
 	s.out = &lockedBuffer{}
 	pr, pw := io.Pipe()
 	s.cmd.Stdout = io.MultiWriter(s.out, pw)
@@ -152,7 +160,7 @@ func (s *orgServerProc) stop(sig syscall.Signal) {
 func (s *orgServerProc) run(script string) (string, int) {
 	s.t.Helper()
 	cmd := exec.Command(exshPath(s.t), "-DataPath", s.dataPath, "-Command", script)
-	cmd.Env = append(os.Environ(), "HOME="+s.dataPath, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+	cmd.Env = orgEnv(s.dataPath)
 	out, _ := cmd.CombinedOutput()
 	return string(out), cmd.ProcessState.ExitCode()
 }
@@ -218,7 +226,7 @@ func TestOrganisationOfThreeServers(t *testing.T) {
 		{d(4), "EX04", "holds an organisation of its own"},
 	} {
 		cmd := exec.Command(exshPath(t), "-Serve", "-NoWeb", "-DataPath", tc.dataPath, "-ServerName", tc.name, "-IPAddress", "127.0.0.14", "-PortOffset", off, "-Join", orgAddrs[0])
-		cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+		cmd.Env = orgEnv(dir)
 		out, _ := cmd.CombinedOutput()
 		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), tc.want) {
 			t.Errorf("joining as %s from %s: exit %d, want 1 and %q:\n%s", tc.name, tc.dataPath, code, tc.want, out)
@@ -282,14 +290,24 @@ func TestOrganisationOfThreeServers(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	// A member stops, misses a change, and restarts with the same command
-	// line.
+	// A member stops, misses a change, and restarts with just its data
+	// path: it is the server, at the address and offset, its data path
+	// remembers.
 	ex03.stop(syscall.SIGTERM)
 	ex01.waitOutput("Get-ExchangeServer EX03 | ForEach-Object ServerState", "Down", 10*time.Second)
 	ex01.must("New-AcceptedDomain -Name Wingtip -DomainName wingtiptoys.com | Out-Null")
+	args := ex03.args
+	ex03.args = nil
 	ex03.start()
+	ex03.args = args
 	ex03.waitOutput("Get-AcceptedDomain | ForEach-Object DomainName", "wingtiptoys.com", 2*time.Second)
 	ex01.waitOutput("Get-ExchangeServer EX03 | ForEach-Object ServerState", "Up", 10*time.Second)
+	if want := "Exchange Back End  127.0.0.13:" + strconv.Itoa(444+mustAtoi(off)); !strings.Contains(ex03.out.String(), want) {
+		t.Errorf("EX03's banner after a restart does not say %q:\n%s", want, ex03.out)
+	}
+	if out := ex03.must("Get-Queue | ForEach-Object Identity"); !strings.Contains(out, `EX03\Submission`) {
+		t.Errorf("Get-Queue on EX03 after a restart:\n%s", out)
+	}
 
 	// Without a majority a change fails fast and clearly, reads go on,
 	// and the change is not made once the majority is back.
@@ -301,7 +319,7 @@ func TestOrganisationOfThreeServers(t *testing.T) {
 	start = time.Now()
 	out, code := ex01.run(`Set-ReceiveConnector "Default EX01" -Banner "220 without a majority"`)
 	took = time.Since(start)
-	if code != 1 || !strings.Contains(out, "majority") {
+	if code != 1 || !strings.Contains(out, "The organisation's majority of servers cannot be reached, so the change was not made") {
 		t.Errorf("a change without a majority: exit %d\n%s", code, out)
 	}
 	if took > 10*time.Second {
@@ -359,9 +377,36 @@ func TestMemberDataMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exshPath(t), "-DataPath", dir, "-Command", "Get-ExchangeServer")
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME=", "EXSH_DATA=", "EXSH_PORTOFFSET=")
+	cmd.Env = orgEnv(dir)
 	out, _ := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "etcd member's data") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "etcd")); err == nil {
+		t.Error("an etcd member was started")
+	}
+}
+
+// A member keeps the port offset it was set up with, where the other
+// servers reach it: without -PortOffset it is the one its data path
+// remembers, and another one is refused before anything starts.
+func TestMemberPortOffset(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeMemberInfo(dir, &memberInfo{ServerName: "EX02", IPAddress: "127.0.0.12", PortOffset: 12000}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("EXSH_PORTOFFSET", "30000")
+	if got := newHost(dir, &options{}, io.Discard).portOffset(); got != 12000 {
+		t.Errorf("portOffset() = %d, want the remembered 12000", got)
+	}
+	if got := newHost(t.TempDir(), &options{}, io.Discard).portOffset(); got != 30000 {
+		t.Errorf("portOffset() of a single server = %d, want $EXSH_PORTOFFSET's 30000", got)
+	}
+
+	cmd := exec.Command(exshPath(t), "-DataPath", dir, "-PortOffset", "20000", "-Command", "Get-ExchangeServer")
+	cmd.Env = orgEnv(dir)
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "with port offset 12000; it cannot move to -PortOffset 20000") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "etcd")); err == nil {
