@@ -142,6 +142,11 @@ func (t *terminal) Read() ([]byte, error) {
 		t.mu.Unlock()
 		fds := []unix.PollFd{{Fd: int32(t.fd), Events: unix.POLLIN}, {Fd: int32(t.wakeR), Events: unix.POLLIN}}
 		n, err := unix.Poll(fds, timeout)
+		for err == unix.EINTR && timeout < 0 && !t.wake.Load() {
+			// A signal (the Go runtime's preemption among them) is no
+			// key: keep waiting rather than send the editor round again.
+			n, err = unix.Poll(fds, timeout)
+		}
 		if fds[1].Revents != 0 {
 			var b [16]byte
 			unix.Read(t.wakeR, b[:])

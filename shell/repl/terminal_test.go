@@ -46,6 +46,26 @@ func returnsWithin(d time.Duration, f func()) (done chan struct{}, ok bool) {
 	}
 }
 
+// waitDrawing waits until the editor's draw (started in another
+// goroutine) has counted itself: only then has every key handed over been
+// drawn, and Read may block. On a busy machine the goroutine can start
+// later than the test's next step.
+func waitDrawing(t *testing.T, term *terminal) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		term.mu.Lock()
+		drawing := term.renders > term.handed
+		term.mu.Unlock()
+		if drawing {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the editor's draw never started")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // The idle prompt waits for a key in the kernel, not in a polling loop:
 // both the editor (after drawing) and the reader block until a key
 // arrives, and the reader returns at once while a key it handed over has
@@ -77,6 +97,7 @@ func TestTerminalBlocksWhileIdle(t *testing.T) {
 	if ok {
 		t.Fatal("the draw after a key returned with nothing typed")
 	}
+	waitDrawing(t, term)
 	var key []byte
 	var err error
 	read, ok := returnsWithin(200*time.Millisecond, func() { key, err = term.Read() })
@@ -92,6 +113,7 @@ func TestTerminalBlocksWhileIdle(t *testing.T) {
 
 	// A signal wakes a blocked reader with a Ctrl+C.
 	drawn, _ = returnsWithin(100*time.Millisecond, term.rendered)
+	waitDrawing(t, term)
 	read, ok = returnsWithin(200*time.Millisecond, func() { key, err = term.Read() })
 	if ok {
 		t.Fatal("Read did not block")
