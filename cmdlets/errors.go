@@ -79,9 +79,17 @@ func NewTask(d *Deps, cmdlet string, site Site) *Task {
 }
 
 // NewTaskWithoutStore returns a task for an error the store gave before
-// it could tell the site: it names this server (d.ServerName, or EX01,
-// setup's default, where that is unset).
+// the cmdlet's transaction could tell the site. A read usually still
+// works (a change refused for want of a majority): the site is read then;
+// otherwise the task names this server (d.ServerName, or EX01, setup's
+// default, where that is unset) as its FQDN too.
 func NewTaskWithoutStore(d *Deps, cmdlet string) *Task {
+	if d != nil && d.Store != nil {
+		var site Site
+		if d.Store.View(func(tx state.Tx) error { site = d.LoadSite(tx); return nil }) == nil && site.Server != "" {
+			return NewTask(d, cmdlet, site)
+		}
+	}
 	server := "EX01"
 	if d != nil && d.ServerName != "" {
 		server = d.ServerName

@@ -8,6 +8,7 @@ import (
 
 	"exsh/shell/interp"
 	"exsh/state"
+	"exsh/state/statetest"
 )
 
 func TestStoreErrorWithoutMajority(t *testing.T) {
@@ -29,6 +30,8 @@ func TestNewTaskWithoutStore(t *testing.T) {
 		{nil, "EX01"},
 		{&Deps{}, "EX01"},
 		{&Deps{ServerName: "EX02"}, "EX02"},
+		// A store that still reads names the server as the site does.
+		{&Deps{Store: statetest.MustOpenSetUp(t)}, "EX01.contoso.com"},
 	} {
 		got := NewTaskWithoutStore(tt.d, "Get-Mailbox").StoreError(state.ErrClosed).Error()
 		if want := "Active Directory operation failed on " + tt.want + ". store is closed"; !strings.HasPrefix(got, want) {
