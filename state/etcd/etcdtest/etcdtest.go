@@ -32,6 +32,22 @@ func FreeURL(t testing.TB) string {
 // and closes them at the test's cleanup.
 func StartMembers(t testing.TB, n int) []*etcd.Member {
 	t.Helper()
+	// A free port can be taken by another socket between FreeURL and
+	// the member's bind (a busy machine's outgoing connections use the
+	// same range): the cluster then starts again on other ports.
+	for attempt := 1; ; attempt++ {
+		members, err := startMembers(t, n)
+		if err == nil {
+			return members
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("starting the etcd members again: %v", err)
+	}
+}
+
+func startMembers(t testing.TB, n int) ([]*etcd.Member, error) {
 	cfgs := make([]etcd.MemberConfig, n)
 	var initial []string
 	for i := range cfgs {
@@ -51,13 +67,24 @@ func StartMembers(t testing.TB, n int) []*etcd.Member {
 		}()
 	}
 	wg.Wait()
+	var first error
 	for i, err := range errs {
-		if err != nil {
-			t.Fatal(err)
+		if err != nil && (first == nil || strings.Contains(err.Error(), "address already in use")) {
+			first = err
 		}
-		t.Cleanup(members[i].Close)
+		if members[i] != nil {
+			t.Cleanup(members[i].Close)
+		}
 	}
-	return members
+	if first != nil {
+		for _, m := range members {
+			if m != nil {
+				m.Close()
+			}
+		}
+		return nil, first
+	}
+	return members, nil
 }
 
 // Open opens a store on member m with its replica in the bbolt file of
