@@ -3,7 +3,6 @@ package all_test
 import (
 	"context"
 	"net"
-	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,8 +19,6 @@ import (
 	"exsh/engine/mail"
 	"exsh/shell/interp"
 	"exsh/state"
-	"exsh/state/etcd"
-	"exsh/state/etcd/etcdtest"
 )
 
 // orgShell is a shell on one server of an organisation of two, wired as
@@ -52,44 +49,16 @@ func newOrgShell(t *testing.T, n *backendtest.Node) *orgShell {
 	return &orgShell{Shell: cmdlettest.NewShell(t, 200, all.Cmdlets(d)), d: d}
 }
 
-func startTwo(t *testing.T) []*backendtest.Node {
-	t.Helper()
-	members := etcdtest.StartMembers(t, 2)
-	var stores []state.ServerStore
-	var dirs []string
-	for _, m := range members {
-		dir := t.TempDir()
-		stores = append(stores, etcdtest.Open(t, m, dir, etcd.Options{}))
-		dirs = append(dirs, dir)
-	}
-	return backendtest.Start(t, stores, dirs)
-}
-
-func submitTo(t *testing.T, n *backendtest.Node, to, subject string) {
-	t.Helper()
-	data := "From: synology@exchangelabs.nl\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nhello\r\n"
-	_, err := n.Service.Transport().Submit(&mail.Submission{
-		ConnectorIdentity: n.Name + `\Default ` + n.Name,
-		ClientIP:          netip.MustParseAddr("127.0.0.1"), ServerIP: netip.MustParseAddr("127.0.0.1"),
-		ClientHostname: "client", ServerHostname: n.Name + ".contoso.com",
-		Sender: "synology@exchangelabs.nl", Recipients: []string{to},
-		ReceivedAt: time.Now(), Data: []byte(data), Direction: "Incoming",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A shell on EX01 manages EX02's queues, messages, tracking log and
 // mailboxes with -Server, server-qualified identities and pipelines, as
 // an Exchange admin would.
 func TestManageAnotherServer(t *testing.T) {
-	nodes := startTwo(t)
+	nodes := backendtest.StartOnEtcd(t, 2)
 	ex01, ex02 := nodes[0], nodes[1]
-	submitTo(t, ex02, "someone@fabrikam.example", "stuck on EX02")
-	submitTo(t, ex02, "someone@fabrikam.example", "also stuck on EX02")
-	submitTo(t, ex01, "other@fabrikam.example", "stuck on EX01")
-	submitTo(t, ex02, ex02.Mailbox.PrimarySmtpAddress, "for bob2")
+	backendtest.Submit(t, ex02, "someone@fabrikam.example", "stuck on EX02")
+	backendtest.Submit(t, ex02, "someone@fabrikam.example", "also stuck on EX02")
+	backendtest.Submit(t, ex01, "other@fabrikam.example", "stuck on EX01")
+	backendtest.Submit(t, ex02, ex02.Mailbox.PrimarySmtpAddress, "for bob2")
 	sh := newOrgShell(t, ex01)
 
 	if !enginetest.WaitFor(t, 10*time.Second, func() bool {
@@ -233,9 +202,9 @@ EX01                    1                    0                  0               
 // A server that is down gives Exchange's connection error fast, and the
 // forest's digest still summarises the servers that answer.
 func TestManageServerDown(t *testing.T) {
-	nodes := startTwo(t)
+	nodes := backendtest.StartOnEtcd(t, 2)
 	ex01, ex02 := nodes[0], nodes[1]
-	submitTo(t, ex01, "other@fabrikam.example", "stuck on EX01")
+	backendtest.Submit(t, ex01, "other@fabrikam.example", "stuck on EX01")
 	sh := newOrgShell(t, ex01)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -309,7 +278,7 @@ func TestManageServerDown(t *testing.T) {
 // A server that refuses this server's logon gives an access error, not
 // data.
 func TestManageWrongCredential(t *testing.T) {
-	nodes := startTwo(t)
+	nodes := backendtest.StartOnEtcd(t, 2)
 	ex01 := nodes[0]
 	sh := newOrgShell(t, ex01)
 	wrong := &backend.Dialer{Store: ex01.Store, Credential: mail.ServerCredential{Account: ex01.Service.Credential().Account, Secret: "guessed"}}
@@ -326,7 +295,7 @@ func TestManageWrongCredential(t *testing.T) {
 // Tab completion offers the organisation's servers for -Server, and
 // Get-Help describes it.
 func TestServerCompletion(t *testing.T) {
-	nodes := startTwo(t)
+	nodes := backendtest.StartOnEtcd(t, 2)
 	sh := newOrgShell(t, nodes[0])
 	for _, name := range []string{"Get-Queue", "Get-MessageTrackingLog", "Get-MailboxMessage"} {
 		out := sh.OK(`Get-Help ` + name + ` -Parameter Server`)

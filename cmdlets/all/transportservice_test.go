@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"exsh/cmdlets/cmdlettest"
+	"exsh/engine/backend/backendtest"
 	"exsh/engine/enginetest"
 	"exsh/state"
 )
@@ -14,7 +15,7 @@ import (
 // settings: a shell on EX01 changes EX02's, and only EX02's engine
 // follows them.
 func TestTransportServicePerServer(t *testing.T) {
-	nodes := startTwo(t)
+	nodes := backendtest.StartOnEtcd(t, 2)
 	ex01, ex02 := nodes[0], nodes[1]
 	sh := newOrgShell(t, ex01)
 	out := sh.OK(`Get-TransportService | Format-Table Name,MessageTrackingLogPath -AutoSize`)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,53 +18,20 @@ import (
 	"exsh/engine/transport"
 	"exsh/engine/transport/tracking"
 	"exsh/state"
-	"exsh/state/etcd"
-	"exsh/state/etcd/etcdtest"
 	"exsh/state/statetest"
 )
-
-// startOrg runs EX01 and EX02 on two etcd members, each with its own
-// store, engine and channel.
-func startOrg(t *testing.T) []*backendtest.Node {
-	t.Helper()
-	members := etcdtest.StartMembers(t, 2)
-	var stores []state.ServerStore
-	var dirs []string
-	for _, m := range members {
-		dir := t.TempDir()
-		stores = append(stores, etcdtest.Open(t, m, dir, etcd.Options{}))
-		dirs = append(dirs, dir)
-	}
-	return backendtest.Start(t, stores, dirs)
-}
-
-func submit(t *testing.T, n *backendtest.Node, to, subject string) *mail.Receipt {
-	t.Helper()
-	data := "From: synology@exchangelabs.nl\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nhello\r\n"
-	rc, err := n.Service.Transport().Submit(&mail.Submission{
-		ConnectorIdentity: n.Name + `\Default ` + n.Name,
-		ClientIP:          netip.MustParseAddr("127.0.0.1"), ServerIP: netip.MustParseAddr("127.0.0.1"),
-		ClientHostname: "client", ServerHostname: n.Name + ".contoso.com",
-		Sender: "synology@exchangelabs.nl", Recipients: []string{to},
-		ReceivedAt: time.Now(), Data: []byte(data), Direction: "Incoming",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rc
-}
 
 // One server reads and acts on another's queues, messages, tracking log
 // and mailboxes through the channel, with the same results and errors
 // as the server itself gives.
 func TestChannelBetweenServers(t *testing.T) {
-	nodes := startOrg(t)
+	nodes := backendtest.StartOnEtcd(t, 2)
 	ex01, ex02 := nodes[0], nodes[1]
 
 	// Mail for a domain no connector reaches waits in EX02's Unreachable
 	// queue; mail for EX02's mailbox is delivered there.
-	submit(t, ex02, "someone@fabrikam.example", "stuck on EX02")
-	rc := submit(t, ex02, ex02.Mailbox.PrimarySmtpAddress, "delivered on EX02")
+	backendtest.Submit(t, ex02, "someone@fabrikam.example", "stuck on EX02")
+	rc := backendtest.Submit(t, ex02, ex02.Mailbox.PrimarySmtpAddress, "delivered on EX02")
 
 	c, err := ex01.Dialer.Server("ex02") // names are case-insensitive
 	if err != nil {
@@ -170,7 +136,7 @@ func TestChannelBetweenServers(t *testing.T) {
 // A request without the server credential, or with a wrong one, is
 // refused; the caller gets ErrAccessDenied.
 func TestChannelRefusesWrongCredential(t *testing.T) {
-	nodes := startOrg(t)
+	nodes := backendtest.StartOnEtcd(t, 2)
 	ex01 := nodes[0]
 	for _, cred := range []mail.ServerCredential{
 		{Account: ex01.Service.Credential().Account, Secret: "not-the-secret"},
@@ -218,7 +184,7 @@ func TestChannelRefusesWrongCredential(t *testing.T) {
 // server the organisation does not have, or one without an address, is
 // told apart.
 func TestChannelServerDown(t *testing.T) {
-	nodes := startOrg(t)
+	nodes := backendtest.StartOnEtcd(t, 2)
 	ex01, ex02 := nodes[0], nodes[1]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -262,7 +228,7 @@ func TestChannelServerDown(t *testing.T) {
 // A host that answers on a server's address with a certificate other
 // than the organisation's is not trusted, and gets no credential.
 func TestChannelPinsCertificate(t *testing.T) {
-	nodes := startOrg(t)
+	nodes := backendtest.StartOnEtcd(t, 2)
 	ex01 := nodes[0]
 
 	// Another organisation, with its own certificate, listening where
@@ -340,7 +306,7 @@ func (s stalled) Queues() ([]transport.QueueInfo, error) {
 // A server that takes too long to answer gives up at the Dialer's
 // timeout with an unreachable error, never hangs.
 func TestChannelTimeout(t *testing.T) {
-	nodes := startOrg(t)
+	nodes := backendtest.StartOnEtcd(t, 2)
 	ex01, ex02 := nodes[0], nodes[1]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

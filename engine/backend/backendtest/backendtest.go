@@ -7,6 +7,7 @@ package backendtest
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ import (
 	"exsh/engine/mail"
 	"exsh/engine/transport"
 	"exsh/state"
+	"exsh/state/etcd"
+	"exsh/state/etcd/etcdtest"
 	"exsh/state/setup"
 )
 
@@ -226,4 +229,37 @@ func (s StoreMailboxes) MailboxItemData(mailbox string, id int64) (out []byte, e
 		return err
 	})
 	return out, err
+}
+
+// StartOnEtcd is Start for n servers on n members of a new etcd cluster,
+// each with its own store (its replica in its own data path).
+func StartOnEtcd(t testing.TB, n int) []*Node {
+	t.Helper()
+	members := etcdtest.StartMembers(t, n)
+	var stores []state.ServerStore
+	var dirs []string
+	for _, m := range members {
+		dir := t.TempDir()
+		stores = append(stores, etcdtest.Open(t, m, dir, etcd.Options{}))
+		dirs = append(dirs, dir)
+	}
+	return Start(t, stores, dirs)
+}
+
+// Submit hands n's Transport service a message from the Internet for to,
+// as its Default receive connector would.
+func Submit(t testing.TB, n *Node, to, subject string) *mail.Receipt {
+	t.Helper()
+	data := "From: synology@exchangelabs.nl\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nhello\r\n"
+	rc, err := n.Service.Transport().Submit(&mail.Submission{
+		ConnectorIdentity: n.Name + `\Default ` + n.Name,
+		ClientIP:          netip.MustParseAddr("127.0.0.1"), ServerIP: netip.MustParseAddr("127.0.0.1"),
+		ClientHostname: "client", ServerHostname: n.Name + ".contoso.com",
+		Sender: "synology@exchangelabs.nl", Recipients: []string{to},
+		ReceivedAt: time.Now(), Data: []byte(data), Direction: "Incoming",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
 }
