@@ -235,11 +235,11 @@ func getQueueDigest(d *cmdlets.Deps) *interp.CmdletInfo {
 	timeout := &interp.ParamInfo{Name: "Timeout", Kind: interp.KindTimeSpan, Position: -1, Default: "00:00:10",
 		Help: "Specifies how long to wait for results."}
 	filter := filterParam(nil, "queue")
-	filter.Help += " Without it, queues with 10 or more messages are shown."
+	filter.Help += " Without it, delivery queues with 10 or more messages are shown (not Submission or Poison)."
 	return &interp.CmdletInfo{
 		Name:        "Get-QueueDigest",
 		Synopsis:    "Summarises the queues of servers, sites or the forest.",
-		Description: "Get-QueueDigest groups queues (by NextHopDomain unless -GroupBy says otherwise) and sums their message counts, largest first. Without -Filter it shows queues that hold 10 or more messages. Exactly one of -Server, -Dag, -Site or -Forest is required.",
+		Description: "Get-QueueDigest groups queues (by NextHopDomain unless -GroupBy says otherwise) and sums their message counts, largest first. Without -Filter it shows the delivery queues (not Submission or Poison) that hold 10 or more messages. Exactly one of -Server, -Dag, -Site or -Forest is required.",
 		Params:      []*interp.ParamInfo{server, dag, site, forest, details, filter, groupBy, resultSizeParam(), timeout},
 		OutputType:  QueueDigestType,
 		Examples: []interp.Example{
@@ -397,7 +397,9 @@ func queueDigest(d *cmdlets.Deps, c *interp.Call) error {
 			if !f.Match(o.Get) {
 				continue
 			}
-		} else if q.MessageCount < 10 {
+		} else if q.MessageCount < 10 || q.DeliveryType == "Undefined" {
+			// Without -Filter: the delivery queues (not Submission or
+			// Poison) holding 10 messages or more.
 			continue
 		}
 		var key string
