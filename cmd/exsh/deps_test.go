@@ -74,7 +74,7 @@ func TestImportRules(t *testing.T) {
 	backends := []string{"exsh/state/boltdb", "exsh/state/etcd"}
 	// choosers may open a backend: the binary, and the helpers that open
 	// stores for tests.
-	choosers := []string{"exsh/cmd", "exsh/state/statetest", "exsh/engine/enginetest"}
+	choosers := []string{"exsh/cmd", "exsh/state/statetest", "exsh/engine/enginetest", "exsh/engine/backend/backendtest"}
 	isAny := func(pkg string, roots []string) bool {
 		for _, r := range roots {
 			if under(pkg, r) {
